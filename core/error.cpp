@@ -1,0 +1,41 @@
+#include "core/error.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace qtzflow::core {
+
+std::string format_value(double v) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, res.ptr);
+}
+
+void throw_invalid(std::string_view key, std::string_view value, std::string_view accepted) {
+  std::string msg;
+  msg.append(key).append(" = ").append(value).append(": must be ").append(accepted);
+  throw InvalidArgument(std::string(key), msg);
+}
+
+void require_positive(std::string_view key, double v) {
+  if (!(std::isfinite(v) && v > 0)) throw_invalid(key, format_value(v), "finite and > 0");
+}
+
+void require_non_negative(std::string_view key, double v) {
+  if (!(std::isfinite(v) && v >= 0)) throw_invalid(key, format_value(v), "finite and >= 0");
+}
+
+void require_in_range(std::string_view key, double v, double lo, double hi) {
+  if (!(std::isfinite(v) && v >= lo && v <= hi))
+    throw_invalid(key, format_value(v), "in [" + format_value(lo) + ", " + format_value(hi) + "]");
+}
+
+void require_finite(std::string_view key, double v) {
+  if (!std::isfinite(v)) throw_invalid(key, format_value(v), "finite");
+}
+
+void require_at_least(std::string_view key, long long n, long long min) {
+  if (n < min) throw_invalid(key, std::to_string(n), "an integer >= " + std::to_string(min));
+}
+
+}  // namespace qtzflow::core

@@ -1,0 +1,114 @@
+#include "potentials/sampling.hpp"
+
+#include <cmath>
+
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+
+namespace qtzflow::potentials {
+
+namespace {
+template <int D>
+void require_dimension(const Objective& f) {
+  if (f.dim() != D)
+    core::throw_invalid("objective dimension", std::to_string(f.dim()), "equal to the grid's dimension " + std::to_string(D));
+}
+
+template <int D>
+[[noreturn]] void non_finite(const char* what, double v, const grids::Grid<D>& g, std::size_t i) {
+  core::throw_invalid("potential", std::string(what) + " = " + core::format_value(v) + " at x = " + point_string(g, i),
+                      "finite at every grid point (move the grid off the objective's singular points)");
+}
+}  // namespace
+
+template <int D>
+std::string point_string(const grids::Grid<D>& grid, std::size_t i) {
+  std::array<std::size_t, D> idx{};
+  for (int a = D - 1; a >= 0; --a) { idx[a] = i % grid.n(a); i /= grid.n(a); }
+  std::string s = "(";
+  for (int a = 0; a < D; ++a) s += (a ? ", " : "") + core::format_value(grid.x(a, idx[a]));
+  return s + ")";
+}
+
+template <int D>
+grids::Field<double, D> sample_objective(const Objective& f, const grids::Grid<D>& grid) {
+  require_dimension<D>(f);
+  grids::Field<double, D> out(grid.shape());
+  grids::for_each_point(grid, [&](std::size_t i, const auto& x) { out[i] = f.value(x); });
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (!std::isfinite(out[i])) non_finite("f", out[i], grid, i);
+  return out;
+}
+
+template <int D>
+Landscape<D>::Landscape(const Objective& f, const grids::Grid<D>& grid)
+    : grid_(grid), f_(grid.shape()), grad2_(grid.shape()), lap_(grid.shape()) {
+  require_dimension<D>(f);
+  grids::for_each_point(grid, [&](std::size_t i, const auto& x) {
+    std::array<double, D> g{};
+    f.gradient(x, g);
+    double g2 = 0;
+    for (double v : g) g2 += v * v;
+    f_[i] = f.value(x);
+    grad2_[i] = g2;
+    lap_[i] = f.laplacian(x);
+  });
+  for (std::size_t i = 0; i < f_.size(); ++i) {
+    if (!std::isfinite(f_[i])) non_finite("f", f_[i], grid, i);
+    if (!std::isfinite(grad2_[i])) non_finite("|grad f|^2", grad2_[i], grid, i);
+  }
+}
+
+template <int D>
+void Landscape<D>::potential(PotentialKind kind, double T, double Tdot, grids::Field<double, D>& out) const {
+  grids::require_shape("potential", out, grid_.shape());
+  const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(out.size());
+  if (kind == PotentialKind::objective) {
+    std::copy(f_.begin(), f_.end(), out.begin());
+    return;
+  }
+  core::require_positive("T", T);
+  core::require_finite("Tdot", Tdot);
+  const double a = 1.0 / (4 * T), b = Tdot / (2 * T * T);
+  const double *f = f_.data(), *g2 = grad2_.data(), *lap = lap_.data();
+  double* v = out.data();
+#pragma omp parallel for simd schedule(static) if (n >= core::kParallelThreshold)
+  for (std::ptrdiff_t i = 0; i < n; ++i) v[i] = a * g2[i] - 0.5 * lap[i] + b * f[i];
+  for (std::ptrdiff_t i = 0; i < n; ++i)
+    if (!std::isfinite(v[i])) non_finite("V_T", v[i], grid_, static_cast<std::size_t>(i));
+}
+
+template <int D>
+grids::Field<double, D> Landscape<D>::potential(PotentialKind kind, double T, double Tdot) const {
+  grids::Field<double, D> out(grid_.shape());
+  potential(kind, T, Tdot, out);
+  return out;
+}
+
+template <int D>
+grids::Field<double, D> witten_ground_state(const Objective& f, const grids::Grid<D>& grid, double T) {
+  core::require_positive("T", T);
+  auto phi = sample_objective(f, grid);
+  // Shift by min f before exponentiating so that low T does not underflow everything.
+  double fmin = phi[0];
+  for (double v : phi) fmin = std::min(fmin, v);
+  for (double& v : phi) v = std::exp(-(v - fmin) / (2 * T));
+  const double norm2 = core::parallel_sum(static_cast<std::ptrdiff_t>(phi.size()), [&](std::ptrdiff_t i) {
+    return phi[static_cast<std::size_t>(i)] * phi[static_cast<std::size_t>(i)];
+  }) * grid.cell_volume();
+  const double s = 1.0 / std::sqrt(norm2);
+  for (double& v : phi) v *= s;
+  return phi;
+}
+
+#define QTZFLOW_INSTANTIATE(D)                                                                              \
+  template class Landscape<D>;                                                                              \
+  template grids::Field<double, D> sample_objective(const Objective&, const grids::Grid<D>&);               \
+  template grids::Field<double, D> witten_ground_state(const Objective&, const grids::Grid<D>&, double);    \
+  template std::string point_string(const grids::Grid<D>&, std::size_t);
+QTZFLOW_INSTANTIATE(1)
+QTZFLOW_INSTANTIATE(2)
+QTZFLOW_INSTANTIATE(3)
+#undef QTZFLOW_INSTANTIATE
+
+}  // namespace qtzflow::potentials

@@ -1,0 +1,59 @@
+// qtzflow/potentials/sampling.hpp — objectives sampled on a grid, and the two potentials of the
+// Schrödinger picture (../shared/DESIGN.md §1.3):
+//
+//   witten     V_T = |∇f|²/(4T) − Δf/2  [+ f·Ṫ/(2T²) when T = T(t) in imaginary time]
+//              H_T = −TΔ + V_T ≥ 0 and H_T e^{−f/(2T)} = 0: the potential equivalent to
+//              Fokker–Planck under ρ = e^{−f/(2T)} φ.
+//   objective  V = f: the quantum-annealing picture; imaginary time with it is diffusion with
+//              killing, NOT Fokker–Planck, and its ground state is not the Gibbs density.
+//
+// A Landscape samples f, |∇f|² and Δf once, so that a time-dependent T(t) rebuilds V_T with one
+// streaming pass and no objective calls.  Non-finite samples raise InvalidArgument naming the
+// grid point, so an objective's kink (see objective.hpp) never enters a run silently.
+#pragma once
+
+#include <string>
+
+#include "grids/field.hpp"
+#include "grids/grid.hpp"
+#include "potentials/objective.hpp"
+
+namespace qtzflow::potentials {
+
+enum class PotentialKind { witten, objective };
+
+inline const char* to_string(PotentialKind k) { return k == PotentialKind::witten ? "witten" : "objective"; }
+
+template <int D>
+class Landscape {
+ public:
+  Landscape(const Objective& f, const grids::Grid<D>& grid);
+
+  const grids::Grid<D>& grid() const { return grid_; }
+  const grids::Field<double, D>& f() const { return f_; }
+  const grids::Field<double, D>& grad2() const { return grad2_; }
+  const grids::Field<double, D>& laplacian() const { return lap_; }
+
+  /// Writes the potential of kind `kind` at temperature T into out.  `Tdot` (Ṫ) adds the
+  /// f·Ṫ/(2T²) term of a time-dependent witten potential; pass 0 for constant T or real time.
+  void potential(PotentialKind kind, double T, double Tdot, grids::Field<double, D>& out) const;
+  grids::Field<double, D> potential(PotentialKind kind, double T, double Tdot = 0) const;
+
+ private:
+  grids::Grid<D> grid_;
+  grids::Field<double, D> f_, grad2_, lap_;
+};
+
+/// f sampled at the grid's points.
+template <int D>
+grids::Field<double, D> sample_objective(const Objective& f, const grids::Grid<D>& grid);
+
+/// The witten ground state e^{−f/(2T)}, L²-normalised on the grid (Σ φ² h^D = 1).
+template <int D>
+grids::Field<double, D> witten_ground_state(const Objective& f, const grids::Grid<D>& grid, double T);
+
+/// Human-readable coordinates of flat grid index i, e.g. "(0.5, -1.25)".
+template <int D>
+std::string point_string(const grids::Grid<D>& grid, std::size_t i);
+
+}  // namespace qtzflow::potentials

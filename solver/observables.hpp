@@ -1,0 +1,76 @@
+// qtzflow/solver/observables.hpp — moments of a density on a grid.
+//
+// A density is w(u) of the field's values u: |ψ|² for wavefunctions (`abs2`), ρ itself for
+// Fokker–Planck densities (`identity`).  Integrals are midpoint sums Σ w h^D over cell centres
+// (spectrally accurate for smooth periodic fields).  Sums are deterministic for any thread
+// count and go through core::global_sum.  Mass per basin: grids::mass_per_basin.
+#pragma once
+
+#include <array>
+#include <complex>
+
+#include "core/parallel.hpp"
+#include "grids/field.hpp"
+#include "grids/grid.hpp"
+
+namespace qtzflow::solver {
+
+struct Abs2 {
+  double operator()(const std::complex<double>& z) const { return std::norm(z); }
+  double operator()(double v) const { return v * v; }
+};
+struct Identity {
+  double operator()(double v) const { return v; }
+};
+inline constexpr Abs2 abs2{};
+inline constexpr Identity identity{};
+
+/// Mass ∫w, mean ⟨x_a⟩ and second moment ⟨x_a²⟩ per axis (normalised by the mass).
+template <int D>
+struct Moments {
+  double mass = 0;
+  std::array<double, D> mean{}, second{};
+  double variance(int a) const { return second[a] - mean[a] * mean[a]; }
+};
+
+template <int D, class T, class Density>
+Moments<D> moments(const grids::Grid<D>& grid, const grids::Field<T, D>& field, Density w) {
+  grids::require_shape("field", field, grid.shape());
+  const std::size_t nlast = grid.n(D - 1);
+  const std::ptrdiff_t rows = static_cast<std::ptrdiff_t>(field.size() / nlast);
+  // acc: [mass, mean_0..mean_{D-1}, second_0..second_{D-1}], one row (last axis) per index.
+  const auto acc = core::parallel_sums<1 + 2 * D>(rows, [&](std::ptrdiff_t r, auto& s) {
+    std::array<double, D> x{};
+    std::size_t rem = static_cast<std::size_t>(r);
+    for (int a = D - 2; a >= 0; --a) { x[a] = grid.x(a, rem % grid.n(a)); rem /= grid.n(a); }
+    const T* row = field.data() + static_cast<std::size_t>(r) * nlast;
+    double m = 0, m1 = 0, m2 = 0;
+    for (std::size_t j = 0; j < nlast; ++j) {
+      const double wj = w(row[j]), xj = grid.x(D - 1, j);
+      m += wj; m1 += wj * xj; m2 += wj * xj * xj;
+    }
+    s[0] += m;
+    for (int a = 0; a + 1 < D; ++a) { s[1 + a] += m * x[a]; s[1 + D + a] += m * x[a] * x[a]; }
+    s[D] += m1;
+    s[2 * D] += m2;
+  });
+  Moments<D> out;
+  const double dv = grid.cell_volume();
+  out.mass = acc[0] * dv;
+  for (int a = 0; a < D; ++a) {
+    out.mean[a] = acc[1 + a] / acc[0];
+    out.second[a] = acc[1 + D + a] / acc[0];
+  }
+  return out;
+}
+
+/// ∫ w(u) h^D: the L² norm squared of a wavefunction (abs2) or the mass of a density (identity).
+template <int D, class T, class Density>
+double integral(const grids::Grid<D>& grid, const grids::Field<T, D>& field, Density w) {
+  grids::require_shape("field", field, grid.shape());
+  return core::parallel_sum(static_cast<std::ptrdiff_t>(field.size()),
+                            [&](std::ptrdiff_t i) { return w(field[static_cast<std::size_t>(i)]); }) *
+         grid.cell_volume();
+}
+
+}  // namespace qtzflow::solver

@@ -1,0 +1,439 @@
+#include "solver/split_step.hpp"
+
+#include <cmath>
+#include <random>
+
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "solver/observables.hpp"
+
+namespace qtzflow::solver {
+
+namespace {
+
+using grids::complex;
+
+std::vector<double> stage_coefficients(SplitScheme s) {
+  if (s == SplitScheme::strang) return {1.0};
+  const double c = std::cbrt(2.0), w1 = 1 / (2 - c), w0 = -c / (2 - c);  // Yoshida (1990)
+  return {w1, w0, w1};
+}
+
+template <int D>
+grids::Field<double, D> wavenumber_squared(const grids::Grid<D>& g, const typename grids::Grid<D>::Shape& extent) {
+  grids::Field<double, D> k2(extent);
+  std::array<std::vector<double>, D> k;
+  for (int a = 0; a < D; ++a) {
+    k[a].resize(extent[a]);
+    for (std::size_t j = 0; j < extent[a]; ++j) k[a][j] = g.wavenumber(a, j);
+    if (a == D - 1 && extent[a] != g.n(a))  // half spectrum: the last axis keeps j = 0..n/2 > 0
+      for (std::size_t j = 0; j < extent[a]; ++j) k[a][j] = 2 * std::numbers::pi / g.length(a) * static_cast<double>(j);
+  }
+  std::size_t i = 0;
+  if constexpr (D == 1) {
+    for (double a : k[0]) k2[i++] = a * a;
+  } else if constexpr (D == 2) {
+    for (double a : k[0]) for (double b : k[1]) k2[i++] = a * a + b * b;
+  } else {
+    for (double a : k[0]) for (double b : k[1]) for (double c : k[2]) k2[i++] = a * a + b * b + c * c;
+  }
+  return k2;
+}
+
+/// W(x) = Σ_a s_a², s_a ∈ [0,1] the relative depth into the layer of width w at either edge.
+template <int D>
+grids::Field<double, D> absorber_profile(const grids::Grid<D>& g, double width) {
+  grids::Field<double, D> W(g.shape());
+  grids::for_each_point(g, [&](std::size_t i, const auto& x) {
+    double s2 = 0;
+    for (int a = 0; a < D; ++a) {
+      const double dist = std::min(x[a] - g.lower()[a], g.upper()[a] - x[a]);
+      const double s = std::max(0.0, (width - dist) / width);
+      s2 += s * s;
+    }
+    W[i] = s2;
+  });
+  return W;
+}
+
+}  // namespace
+
+template <int D>
+SplitStepSolver<D>::SplitStepSolver(const grids::Grid<D>& grid, RField V, double T, SplitStepOptions opts)
+    : grid_(grid), schedule_(potentials::Schedule::constant(T)), V_(std::move(V)) {
+  grids::require_shape("V", V_, grid.shape());
+  for (std::size_t i = 0; i < V_.size(); ++i)
+    if (!std::isfinite(V_[i]))
+      core::throw_invalid("potential", "V = " + core::format_value(V_[i]) + " at x = " + potentials::point_string(grid, i), "finite at every grid point");
+  init(opts);
+}
+
+template <int D>
+SplitStepSolver<D>::SplitStepSolver(const potentials::Landscape<D>& landscape, potentials::PotentialKind kind,
+                                    potentials::Schedule schedule, SplitStepOptions opts)
+    : grid_(landscape.grid()), landscape_(landscape), kind_(kind), schedule_(schedule), V_(landscape.grid().shape()) {
+  init(opts);
+}
+
+template <int D>
+void SplitStepSolver<D>::init(SplitStepOptions opts) {
+  opts_ = opts;
+  real_time_ = opts.mode == TimeMode::real;
+  if (grid_.boundary() != grids::Boundary::periodic)
+    core::throw_invalid("grid.boundary", grids::to_string(grid_.boundary()), "periodic for the split-step engine");
+  core::require_positive("schrodinger.dt", opts.dt);
+  if (!real_time_ && opts.scheme != SplitScheme::strang)
+    core::throw_invalid("schrodinger.scheme", "yoshida4", "strang in imaginary time (a 4th-order splitting needs negative sub-steps)");
+  core::require_non_negative("schrodinger.absorber_width", opts.absorber_width);
+  core::require_non_negative("schrodinger.absorber_strength", opts.absorber_strength);
+  if (opts.absorber_width > 0) {
+    if (!real_time_) core::throw_invalid("schrodinger.absorber_width", core::format_value(opts.absorber_width), "0 in imaginary time (the layer is a real-time device)");
+    double half = grid_.length(0) / 2;
+    for (int a = 1; a < D; ++a) half = std::min(half, grid_.length(a) / 2);
+    core::require_in_range("schrodinger.absorber_width", opts.absorber_width, 0, half);
+    W_ = absorber_profile(grid_, opts.absorber_width);
+  }
+  // A potential built from a landscape follows T(t); a witten potential depends on T even when
+  // constant, so every landscape potential is built here at t = 0.
+  time_dependent_ = landscape_.has_value() && !schedule_.is_constant();
+
+  if (real_time_) {
+    cfft_.emplace(grid_.shape(), opts.rigor);
+    k2_ = wavenumber_squared<D>(grid_, grid_.shape());
+    psi_ = CField(grid_.shape());
+    scratch_c_ = CField(grid_.shape());
+  } else {
+    rfft_.emplace(grid_.shape(), opts.rigor);
+    k2_ = wavenumber_squared<D>(grid_, rfft_->spectral_extent());
+    phi_ = RField(grid_.shape());
+    spec_ = CField(rfft_->spectral_extent());
+  }
+  build_programs();
+  rebuild_phases(schedule_.T(0.5 * opts_.dt), schedule_.Tdot(0.5 * opts_.dt));
+}
+
+template <int D>
+std::size_t SplitStepSolver<D>::v_slot(double c) {
+  for (std::size_t i = 0; i < v_coef_.size(); ++i)
+    if (v_coef_[i] == c) return i;
+  v_coef_.push_back(c);
+  if (real_time_) vphase_c_.emplace_back(grid_.shape());
+  else vphase_r_.emplace_back(grid_.shape());
+  return v_coef_.size() - 1;
+}
+
+template <int D>
+std::size_t SplitStepSolver<D>::k_slot(double c) {
+  for (std::size_t i = 0; i < k_coef_.size(); ++i)
+    if (k_coef_[i] == c) return i;
+  k_coef_.push_back(c);
+  if (real_time_) kphase_c_.emplace_back(k2_.extent());
+  else kphase_r_.emplace_back(k2_.extent());
+  return k_coef_.size() - 1;
+}
+
+template <int D>
+void SplitStepSolver<D>::build_programs() {
+  const auto g = stage_coefficients(opts_.scheme);
+  const std::size_t m = g.size();
+  merged_open_ = {{false, v_slot(g[0] / 2)}};
+  merged_body_.clear();
+  for (std::size_t j = 0; j < m; ++j) {
+    merged_body_.push_back({true, k_slot(g[j])});
+    if (j + 1 < m) merged_body_.push_back({false, v_slot((g[j] + g[j + 1]) / 2)});
+  }
+  merged_close_ = {{false, v_slot(g[m - 1] / 2)}};
+  step_full_ = merged_open_;
+  step_full_.insert(step_full_.end(), merged_body_.begin(), merged_body_.end());
+  step_full_.insert(step_full_.end(), merged_close_.begin(), merged_close_.end());
+  step_rest_.assign(step_full_.begin() + 1, step_full_.end());
+  if (!time_dependent_) merged_join_ = {{false, v_slot((g[m - 1] + g[0]) / 2)}};
+}
+
+template <int D>
+void SplitStepSolver<D>::rebuild_phases(double T, double Tdot) {
+  if (T == phases_T_ && Tdot == phases_Tdot_) return;
+  core::require_positive("T", T);
+  if (landscape_) landscape_->potential(kind_, T, real_time_ ? 0.0 : Tdot, V_);
+  const double dt = opts_.dt, inv_n = 1.0 / static_cast<double>(grid_.size());
+  const std::ptrdiff_t nv = static_cast<std::ptrdiff_t>(V_.size()), nk = static_cast<std::ptrdiff_t>(k2_.size());
+  const double* v = V_.data();
+  const double* k2 = k2_.data();
+  const double strength = opts_.absorber_width > 0 ? opts_.absorber_strength : 0.0;
+  for (std::size_t s = 0; s < v_coef_.size(); ++s) {
+    const double h = v_coef_[s] * dt;
+    if (real_time_) {
+      complex* p = vphase_c_[s].data();
+      const double* w = strength > 0 ? W_.data() : nullptr;
+#pragma omp parallel for schedule(static) if (nv >= core::kParallelThreshold)
+      for (std::ptrdiff_t i = 0; i < nv; ++i)
+        p[i] = std::polar(w ? std::exp(-h * strength * w[i]) : 1.0, -h * v[i]);
+    } else {
+      double* p = vphase_r_[s].data();
+#pragma omp parallel for schedule(static) if (nv >= core::kParallelThreshold)
+      for (std::ptrdiff_t i = 0; i < nv; ++i) p[i] = std::exp(-h * v[i]);
+    }
+  }
+  for (std::size_t s = 0; s < k_coef_.size(); ++s) {
+    const double h = k_coef_[s] * dt * T;
+    if (real_time_) {
+      complex* p = kphase_c_[s].data();
+#pragma omp parallel for schedule(static) if (nk >= core::kParallelThreshold)
+      for (std::ptrdiff_t i = 0; i < nk; ++i) p[i] = std::polar(inv_n, -h * k2[i]);
+    } else {
+      double* p = kphase_r_[s].data();
+#pragma omp parallel for schedule(static) if (nk >= core::kParallelThreshold)
+      for (std::ptrdiff_t i = 0; i < nk; ++i) p[i] = inv_n * std::exp(-h * k2[i]);
+    }
+  }
+  phases_T_ = T;
+  phases_Tdot_ = Tdot;
+}
+
+template <int D>
+void SplitStepSolver<D>::apply(const Op& op, bool accumulate_norm, double scale) {
+  if (real_time_) {
+    CField& f = psi_;
+    if (op.kinetic) cfft_->forward(f);
+    const complex* p = (op.kinetic ? kphase_c_ : vphase_c_)[op.index].data();
+    complex* u = f.data();
+    const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(f.size());
+#pragma omp parallel for simd schedule(static) if (n >= core::kParallelThreshold)
+    for (std::ptrdiff_t i = 0; i < n; ++i) u[i] *= p[i];
+    if (op.kinetic) cfft_->backward(f);
+    return;
+  }
+  if (op.kinetic) {
+    rfft_->forward(phi_, spec_);
+    const double* p = kphase_r_[op.index].data();
+    complex* u = spec_.data();
+    const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(spec_.size());
+#pragma omp parallel for simd schedule(static) if (n >= core::kParallelThreshold)
+    for (std::ptrdiff_t i = 0; i < n; ++i) u[i] *= p[i] * scale;
+    rfft_->backward(spec_, phi_);
+    return;
+  }
+  const double* p = vphase_r_[op.index].data();
+  double* u = phi_.data();
+  const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(phi_.size());
+  if (accumulate_norm) {
+    pending_norm2_ = core::parallel_sum(n, [&](std::ptrdiff_t i) {
+      u[i] *= p[i] * scale;
+      return u[i] * u[i];
+    }) * grid_.cell_volume();
+  } else {
+#pragma omp parallel for simd schedule(static) if (n >= core::kParallelThreshold)
+    for (std::ptrdiff_t i = 0; i < n; ++i) u[i] *= p[i] * scale;
+  }
+}
+
+template <int D>
+void SplitStepSolver<D>::run(const std::vector<Op>& ops) {
+  for (const Op& op : ops) apply(op, false, 1.0);
+}
+
+template <int D>
+void SplitStepSolver<D>::advance(long n) {
+  core::require_at_least("steps", n, 0);
+  if (n == 0) return;
+  const double dt = opts_.dt;
+  // Imaginary time: the state entering a step is normalised by folding 1/‖φ‖ of the previous
+  // step into the step's first operation; the last V pass of each step measures ‖φ‖².
+  auto finish_step = [&](const std::vector<Op>& last) {
+    if (real_time_) {
+      run(last);
+    } else {
+      for (std::size_t j = 0; j + 1 < last.size(); ++j) apply(last[j], false, 1.0);
+      apply(last.back(), true, 1.0);
+      if (!std::isfinite(pending_norm2_) || pending_norm2_ <= 0)
+        throw core::NumericalError("split-step: the state became non-finite or zero at step " + std::to_string(steps_ + 1) +
+                                   " (t = " + core::format_value(t_ + dt) + "); reduce dt or check the potential");
+      decay_energy_ = -0.5 * std::log(pending_norm2_) / dt;
+    }
+    t_ += dt;
+    ++steps_;
+  };
+  auto scale = [&] { return real_time_ ? 1.0 : 1.0 / std::sqrt(pending_norm2_); };
+
+  if (time_dependent_) {
+    for (long s = 0; s < n; ++s) {
+      rebuild_phases(schedule_.T(t_ + 0.5 * dt), schedule_.Tdot(t_ + 0.5 * dt));
+      apply(step_full_.front(), false, scale());
+      finish_step(step_rest_);
+    }
+  } else {
+    apply(merged_open_.front(), false, scale());
+    for (long s = 0; s < n; ++s) {
+      // the first op of a step carries the normalisation of the previous one
+      apply(merged_body_.front(), false, s == 0 ? 1.0 : scale());
+      for (std::size_t j = 1; j < merged_body_.size(); ++j) apply(merged_body_[j], false, 1.0);
+      finish_step(s + 1 < n ? merged_join_ : merged_close_);
+    }
+  }
+  if (real_time_) {
+    check_finite("psi");
+  } else {
+    const double s = 1.0 / std::sqrt(pending_norm2_);
+    for (double& v : phi_) v *= s;
+    pending_norm2_ = 1;
+  }
+}
+
+template <int D>
+void SplitStepSolver<D>::check_finite(const char* what) const {
+  const double n2 = norm();
+  if (!std::isfinite(n2))
+    throw core::NumericalError(std::string("split-step: ") + what + " became non-finite by step " + std::to_string(steps_) +
+                               " (t = " + core::format_value(t_) + "); reduce dt or check the potential");
+}
+
+template <int D>
+double SplitStepSolver<D>::temperature() const { return schedule_.T(t_); }
+
+template <int D>
+void SplitStepSolver<D>::set_state(const CField& psi, double t) {
+  grids::require_shape("state", psi, grid_.shape());
+  if (!real_time_) core::throw_invalid("state", "a complex field", "real in imaginary time");
+  psi_ = psi;
+  t_ = t;
+  check_finite("initial state");
+}
+
+template <int D>
+void SplitStepSolver<D>::set_state(const RField& phi, double t) {
+  grids::require_shape("state", phi, grid_.shape());
+  t_ = t;
+  if (real_time_) {
+    for (std::size_t i = 0; i < phi.size(); ++i) psi_[i] = phi[i];
+    check_finite("initial state");
+    return;
+  }
+  const double n2 = integral(grid_, phi, abs2);
+  if (!std::isfinite(n2) || n2 <= 0) core::throw_invalid("state", "a field of norm " + core::format_value(n2), "finite and non-zero");
+  phi_ = phi;
+  const double s = 1 / std::sqrt(n2);
+  for (double& v : phi_) v *= s;
+  pending_norm2_ = 1;
+}
+
+template <int D>
+const typename SplitStepSolver<D>::CField& SplitStepSolver<D>::psi() const {
+  if (!real_time_) throw core::InvalidArgument("psi", "psi: the solver runs in imaginary time; use phi()");
+  return psi_;
+}
+
+template <int D>
+const typename SplitStepSolver<D>::RField& SplitStepSolver<D>::phi() const {
+  if (real_time_) throw core::InvalidArgument("phi", "phi: the solver runs in real time; use psi()");
+  return phi_;
+}
+
+template <int D>
+double SplitStepSolver<D>::norm() const {
+  return real_time_ ? integral(grid_, psi_, abs2) : integral(grid_, phi_, abs2);
+}
+
+template <int D>
+double SplitStepSolver<D>::energy() const {
+  const double T = schedule_.T(t_), dv = grid_.cell_volume(), inv_n = 1.0 / static_cast<double>(grid_.size());
+  const double* k2 = k2_.data();
+  double kinetic;
+  if (real_time_) {
+    scratch_c_ = psi_;
+    cfft_->forward(scratch_c_);
+    kinetic = core::parallel_sum(static_cast<std::ptrdiff_t>(scratch_c_.size()),
+                                 [&](std::ptrdiff_t i) { return k2[i] * std::norm(scratch_c_[static_cast<std::size_t>(i)]); });
+  } else {
+    rfft_->forward(phi_, spec_);
+    // Half spectrum: modes 0 < j < n/2 of the last axis stand for their conjugate partners too.
+    const std::size_t nl = grid_.n(D - 1), nh = spec_.extent()[D - 1];
+    kinetic = core::parallel_sum(static_cast<std::ptrdiff_t>(spec_.size()), [&](std::ptrdiff_t i) {
+      const std::size_t j = static_cast<std::size_t>(i) % nh;
+      const double w = (j == 0 || (nl % 2 == 0 && j == nh - 1)) ? 1.0 : 2.0;
+      return w * k2[i] * std::norm(spec_[static_cast<std::size_t>(i)]);
+    });
+  }
+  kinetic *= T * dv * inv_n;
+  const double* v = V_.data();
+  const double pot = real_time_
+                         ? core::parallel_sum(static_cast<std::ptrdiff_t>(psi_.size()), [&](std::ptrdiff_t i) { return v[i] * std::norm(psi_[static_cast<std::size_t>(i)]); })
+                         : core::parallel_sum(static_cast<std::ptrdiff_t>(phi_.size()), [&](std::ptrdiff_t i) { return v[i] * phi_[static_cast<std::size_t>(i)] * phi_[static_cast<std::size_t>(i)]; });
+  return (kinetic + pot * dv) / norm();
+}
+
+template <int D>
+Eigenstate<D> SplitStepSolver<D>::relax(double tolerance, long max_steps, long check_every,
+                                        const std::vector<Eigenstate<D>>* deflate) {
+  if (real_time_) core::throw_invalid("schrodinger.mode", "real", "imaginary to relax a state");
+  core::require_positive("tolerance", tolerance);
+  core::require_at_least("max_steps", max_steps, 1);
+  core::require_at_least("check_every", check_every, 1);
+  const bool project = deflate != nullptr && !deflate->empty();
+  const double dv = grid_.cell_volume();
+  auto project_out = [&] {
+    const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(phi_.size());
+    for (const auto& e : *deflate) {
+      const double* q = e.phi.data();
+      const double c = core::parallel_sum(n, [&](std::ptrdiff_t i) { return q[i] * phi_[static_cast<std::size_t>(i)]; }) * dv;
+      for (std::ptrdiff_t i = 0; i < n; ++i) phi_[static_cast<std::size_t>(i)] -= c * q[i];
+    }
+  };
+  if (project) {
+    project_out();
+    set_state(RField(phi_), t_);
+  }
+  Eigenstate<D> out;
+  double previous = std::numeric_limits<double>::infinity();
+  long done = 0;
+  while (done < max_steps) {
+    const long chunk = std::min(check_every, max_steps - done);
+    if (!project) {
+      advance(chunk);
+      out.energy = decay_energy_;
+    } else {
+      // Deflation needs the symmetric (unmerged) Strang step, whose eigenvectors are orthogonal.
+      for (long s = 0; s < chunk; ++s) {
+        advance(1);
+        project_out();
+        const double n2 = integral(grid_, phi_, abs2);
+        out.energy = decay_energy_ - 0.5 * std::log(n2) / opts_.dt;
+        const double sc = 1 / std::sqrt(n2);
+        for (double& v : phi_) v *= sc;
+      }
+    }
+    done += chunk;
+    if (std::abs(out.energy - previous) < tolerance) {
+      out.converged = true;
+      break;
+    }
+    previous = out.energy;
+  }
+  out.steps = done;
+  out.phi = phi_;
+  return out;
+}
+
+template <int D>
+std::vector<Eigenstate<D>> SplitStepSolver<D>::eigenstates(int count, const RField& guess, double tolerance, long max_steps,
+                                                           long check_every) {
+  core::require_at_least("count", count, 1);
+  std::vector<Eigenstate<D>> states;
+  std::mt19937_64 rng(20261123);  // fixed: the perturbation only has to overlap every state
+  std::uniform_real_distribution<double> u(-0.5, 0.5);
+  RField start(guess);
+  double scale = 0;
+  for (double v : guess) scale = std::max(scale, std::abs(v));
+  for (int k = 0; k < count; ++k) {
+    if (k > 0)
+      for (std::size_t i = 0; i < start.size(); ++i) start[i] = guess[i] + scale * u(rng);
+    set_state(start, t_);
+    states.push_back(relax(tolerance, max_steps, check_every, &states));
+  }
+  return states;
+}
+
+template class SplitStepSolver<1>;
+template class SplitStepSolver<2>;
+template class SplitStepSolver<3>;
+
+}  // namespace qtzflow::solver

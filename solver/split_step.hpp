@@ -1,0 +1,158 @@
+// qtzflow/solver/split_step.hpp — split-step Fourier solver for the Schrödinger picture of QTZ.
+//
+// Equations (../shared/DESIGN.md §1.3), on a periodic Grid<D>, D = 1..3:
+//   real time       i ∂ψ/∂t = −T Δψ + V ψ          (ħ = 1 units of the mapping: ħ²/2m = T)
+//   imaginary time    ∂φ/∂t =  T Δφ − V φ          (φ real; renormalised every step)
+// V is either a fixed field, or built from a potentials::Landscape as the witten potential
+// V_T = |∇f|²/(4T) − Δf/2 (+ f·Ṫ/(2T²) in imaginary time when T = T(t)) or the objective V = f.
+//
+// Schemes: Strang  e^{−V dt/2} e^{−K dt} e^{−V dt/2}  (K = −TΔ applied in Fourier space, k² T),
+// order 2; and, in real time only, the Yoshida 4th-order triple-jump composition of Strang steps
+// (its negative sub-step would be ill-posed in imaginary time).  With constant T the adjacent
+// half-steps of consecutive steps are merged, so `advance(n)` costs one V pass, two FFTs and one
+// K pass per Strang stage; the state is synchronised (no half step pending) whenever advance
+// returns.  With T(t) the potential and phases are rebuilt every step at T(t + dt/2)
+// (exponential midpoint, still order 2).
+//
+// Conventions: FFTs are FFTW's, unnormalised; the 1/N is folded into the kinetic phase array.
+// Norms are Σ|ψ|² h^D.  Plans and phase arrays are made in the constructor; stepping allocates
+// nothing.  Imaginary time uses real-to-complex transforms.  Limits: periodic boundaries only
+// (use an absorbing layer in real time to emulate open ones); the grid must resolve the potential.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "grids/fft.hpp"
+#include "grids/field.hpp"
+#include "grids/grid.hpp"
+#include "potentials/sampling.hpp"
+#include "potentials/schedule.hpp"
+
+namespace qtzflow::solver {
+
+enum class TimeMode { real, imaginary };
+enum class SplitScheme { strang, yoshida4 };
+
+struct SplitStepOptions {
+  TimeMode mode = TimeMode::real;
+  SplitScheme scheme = SplitScheme::strang;
+  double dt = 1e-3;
+  grids::PlanRigor rigor = grids::PlanRigor::measure;
+  /// Complex absorbing layer (real time only): V → V − iW with W = strength·s², s ∈ [0,1] the
+  /// depth into a layer of this width at each box edge (0 = no layer).
+  double absorber_width = 0;
+  double absorber_strength = 0;
+};
+
+/// Result of an imaginary-time relaxation.
+template <int D>
+struct Eigenstate {
+  double energy = 0;          ///< from the norm decay per step (Strang eigenvalue: E + O(dt²))
+  grids::Field<double, D> phi;  ///< L²-normalised
+  long steps = 0;
+  bool converged = false;
+};
+
+template <int D>
+class SplitStepSolver {
+ public:
+  using CField = grids::Field<grids::complex, D>;
+  using RField = grids::Field<double, D>;
+
+  /// Fixed potential V at constant T.
+  SplitStepSolver(const grids::Grid<D>& grid, RField V, double T, SplitStepOptions opts);
+  /// Potential of `kind` built from `landscape` at the temperature of `schedule`.
+  SplitStepSolver(const potentials::Landscape<D>& landscape, potentials::PotentialKind kind,
+                  potentials::Schedule schedule, SplitStepOptions opts);
+
+  const grids::Grid<D>& grid() const { return grid_; }
+  const SplitStepOptions& options() const { return opts_; }
+  double time() const { return t_; }
+  long steps() const { return steps_; }
+  /// Temperature at the current time.
+  double temperature() const;
+  /// The potential of the last step (at T(t + dt/2) for a time-dependent schedule).
+  const RField& potential() const { return V_; }
+
+  /// Sets the state (real time: ψ; imaginary time: φ, which must be real) and the clock.
+  void set_state(const CField& psi, double t = 0);
+  void set_state(const RField& phi, double t = 0);
+  /// ψ (real time only).
+  const CField& psi() const;
+  /// φ (imaginary time only), L²-normalised.
+  const RField& phi() const;
+
+  /// Advances n steps.  Throws NumericalError naming the step if the state becomes non-finite.
+  void advance(long n = 1);
+
+  // ---- imaginary time -----------------------------------------------------------------------
+  /// −ln(‖φ(t+dt)‖/‖φ(t)‖)/dt of the last step: converges to the lowest energy in the state.
+  double decay_energy() const { return decay_energy_; }
+  /// Relaxes the current state until the decay energy changes by less than `tolerance` over
+  /// `check_every` steps, or `max_steps` steps.  States in `deflate` (orthonormal) are projected
+  /// out after every step (Gram–Schmidt), so the result is the next eigenstate.
+  Eigenstate<D> relax(double tolerance, long max_steps, long check_every = 100,
+                      const std::vector<Eigenstate<D>>* deflate = nullptr);
+  /// The `count` lowest eigenstates by successive relaxation and deflation, from `guess`
+  /// (perturbed deterministically for the excited states so every symmetry class is reached).
+  std::vector<Eigenstate<D>> eigenstates(int count, const RField& guess, double tolerance, long max_steps,
+                                         long check_every = 100);
+
+  // ---- observables --------------------------------------------------------------------------
+  /// Σ|ψ|² h^D.
+  double norm() const;
+  /// ⟨H⟩/⟨ψ|ψ⟩ with H = −TΔ + V (one FFT on a scratch array).
+  double energy() const;
+
+ private:
+  struct Op {
+    bool kinetic;
+    std::size_t index;
+  };
+  void init(SplitStepOptions opts);
+  void build_programs();
+  void rebuild_phases(double T, double Tdot);
+  std::size_t v_slot(double coefficient);
+  std::size_t k_slot(double coefficient);
+  void apply(const Op& op, bool accumulate_norm, double scale);
+  void run(const std::vector<Op>& ops);
+  void check_finite(const char* what) const;
+
+  grids::Grid<D> grid_;
+  std::optional<potentials::Landscape<D>> landscape_;
+  potentials::PotentialKind kind_ = potentials::PotentialKind::objective;
+  potentials::Schedule schedule_;
+  SplitStepOptions opts_;
+  bool real_time_ = true;
+  bool time_dependent_ = false;
+
+  RField V_, W_;
+  RField k2_;  // |k|² on the spectral extent (full for c2c, half for r2c)
+  std::vector<double> v_coef_, k_coef_;
+  // Op sequences: a full unmerged step, and the merged pieces.
+  std::vector<Op> step_full_, step_rest_, merged_open_, merged_body_, merged_join_, merged_close_;
+  double phases_T_ = -1, phases_Tdot_ = 0;
+
+  // real time
+  std::optional<grids::ComplexFft<D>> cfft_;
+  std::vector<CField> vphase_c_, kphase_c_;
+  CField psi_;
+  mutable CField scratch_c_;
+  // imaginary time
+  std::optional<grids::RealFft<D>> rfft_;
+  std::vector<RField> vphase_r_, kphase_r_;
+  RField phi_;
+  mutable CField spec_;
+
+  double t_ = 0;
+  long steps_ = 0;
+  double pending_norm2_ = 1;  // Σφ² h^D accumulated in the last V pass (imaginary time)
+  double decay_energy_ = 0;
+};
+
+extern template class SplitStepSolver<1>;
+extern template class SplitStepSolver<2>;
+extern template class SplitStepSolver<3>;
+
+}  // namespace qtzflow::solver

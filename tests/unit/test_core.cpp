@@ -1,0 +1,40 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <omp.h>
+
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+
+using namespace qtzflow;
+
+TEST_CASE("argument checks name the key, the value and the accepted range") {
+  try {
+    core::require_positive("schedule.T", -1.0);
+    FAIL("no exception");
+  } catch (const core::InvalidArgument& e) {
+    CHECK(e.key() == "schedule.T");
+    CHECK(std::string(e.what()).find("-1") != std::string::npos);
+    CHECK(std::string(e.what()).find("> 0") != std::string::npos);
+  }
+  CHECK_THROWS_AS(core::require_positive("dt", std::numeric_limits<double>::quiet_NaN()), core::InvalidArgument);
+  CHECK_THROWS_AS(core::require_in_range("x", 2.0, 0.0, 1.0), core::InvalidArgument);
+  CHECK_THROWS_AS(core::require_at_least("grid.n[0]", 1, 2), core::InvalidArgument);
+  CHECK_NOTHROW(core::require_non_negative("w", 0.0));
+}
+
+TEST_CASE("parallel_sum is bit-identical for 1 and 2 threads") {
+  const std::ptrdiff_t n = 1 << 18;
+  auto f = [](std::ptrdiff_t i) { return std::sin(0.001 * static_cast<double>(i)) / (1.0 + static_cast<double>(i)); };
+  const int saved = core::thread_count();
+  core::set_thread_count(1);
+  const double s1 = core::parallel_sum(n, f);
+  core::set_thread_count(2);
+  const double s2 = core::parallel_sum(n, f);
+  core::set_thread_count(saved);
+  CHECK(s1 == s2);
+  double serial = 0;
+  for (std::ptrdiff_t i = 0; i < n; ++i) serial += f(i);
+  CHECK(s1 == doctest::Approx(serial).epsilon(1e-13));
+}
