@@ -239,7 +239,10 @@ void SplitStepSolver<D>::advance(long n) {
   const double dt = opts_.dt;
   // Imaginary time: the state entering a step is normalised by folding 1/‖φ‖ of the previous
   // step into the step's first operation; the last V pass of each step measures ‖φ‖².
-  auto finish_step = [&](const std::vector<Op>& last) {
+  // `full` says whether the norm measured at the end covers one whole step: true for an
+  // unmerged step and for a merged step ending in the join, whose V pass carries the first half
+  // of the next step; the closing half-step of a merged run only finishes the previous stride.
+  auto finish_step = [&](const std::vector<Op>& last, bool full) {
     if (real_time_) {
       run(last);
     } else {
@@ -248,7 +251,7 @@ void SplitStepSolver<D>::advance(long n) {
       if (!std::isfinite(pending_norm2_) || pending_norm2_ <= 0)
         throw core::NumericalError("split-step: the state became non-finite or zero at step " + std::to_string(steps_ + 1) +
                                    " (t = " + core::format_value(t_ + dt) + "); reduce dt or check the potential");
-      decay_energy_ = -0.5 * std::log(pending_norm2_) / dt;
+      if (full) decay_energy_ = -0.5 * std::log(pending_norm2_) / dt;
     }
     t_ += dt;
     ++steps_;
@@ -259,7 +262,7 @@ void SplitStepSolver<D>::advance(long n) {
     for (long s = 0; s < n; ++s) {
       rebuild_phases(schedule_.T(t_ + 0.5 * dt), schedule_.Tdot(t_ + 0.5 * dt));
       apply(step_full_.front(), false, scale());
-      finish_step(step_rest_);
+      finish_step(step_rest_, true);
     }
   } else {
     apply(merged_open_.front(), false, scale());
@@ -267,7 +270,7 @@ void SplitStepSolver<D>::advance(long n) {
       // the first op of a step carries the normalisation of the previous one
       apply(merged_body_.front(), false, s == 0 ? 1.0 : scale());
       for (std::size_t j = 1; j < merged_body_.size(); ++j) apply(merged_body_[j], false, 1.0);
-      finish_step(s + 1 < n ? merged_join_ : merged_close_);
+      finish_step(s + 1 < n ? merged_join_ : merged_close_, s + 1 < n || n == 1);
     }
   }
   if (real_time_) {

@@ -1,1 +1,179 @@
+// Observed orders of the split-step engine against analytic solutions.
 #include <doctest/doctest.h>
+
+#include <vector>
+
+#include "../split_step_fixtures.hpp"
+
+using namespace qtzflow;
+using namespace qtzflow::testing;
+using potentials::PotentialKind;
+using potentials::Schedule;
+using solver::SplitScheme;
+using solver::SplitStepSolver;
+using solver::TimeMode;
+
+namespace {
+
+/// L² error after one period 2π of the 1D coherent state started at x0 = 2, with `steps` steps.
+double coherent_error(SplitScheme scheme, long steps) {
+  grids::Grid<1> g({128}, {-10.0}, {10.0});
+  auto f = potentials::make_objective("harmonic", 1);
+  potentials::Landscape<1> land(*f, g);
+  SplitStepSolver<1> s(land, PotentialKind::objective, Schedule::constant(0.5),
+                       options(TimeMode::real, 2 * pi / static_cast<double>(steps), scheme));
+  s.set_state(coherent_state<1>(g, {2.0}, 0));
+  s.advance(steps);
+  return l2_distance(g, s.psi(), coherent_state<1>(g, {2.0}, 2 * pi));
+}
+
+}  // namespace
+
+TEST_CASE("harmonic coherent state over one period: Strang has observed order 2") {
+  std::vector<double> e;
+  for (long n : {100, 200, 400, 800}) e.push_back(coherent_error(SplitScheme::strang, n));
+  for (std::size_t k = 0; k + 1 < e.size(); ++k) {
+    MESSAGE("Strang error " << e[k] << " -> " << e[k + 1] << ", order " << observed_order(e[k], e[k + 1]));
+    CHECK(observed_order(e[k], e[k + 1]) == doctest::Approx(2.0).epsilon(0.05));  // 2.0 ± 0.1
+  }
+}
+
+TEST_CASE("harmonic coherent state over one period: the Yoshida composition has observed order 4") {
+  std::vector<double> e;
+  for (long n : {50, 100, 200}) e.push_back(coherent_error(SplitScheme::yoshida4, n));
+  for (std::size_t k = 0; k + 1 < e.size(); ++k) {
+    MESSAGE("Yoshida error " << e[k] << " -> " << e[k + 1] << ", order " << observed_order(e[k], e[k + 1]));
+    CHECK(observed_order(e[k], e[k + 1]) == doctest::Approx(4.0).epsilon(0.075));  // 4.0 ± 0.3
+  }
+}
+
+TEST_CASE("real time conserves the norm to round-off over 1e4 steps") {
+  // The coherent-state problem of the order tests, 10⁴ steps.  What drift remains is FFTW's own
+  // round-off: a forward+backward pair changes the norm of such data by ~1e-16, systematically
+  // (bench/bench_split_step reports it), so the bound is per transform pair: Strang makes one
+  // pair per step (drift < 1e-12), the Yoshida composition three (drift < 3 · 1.5e-12).
+  grids::Grid<1> g({128}, {-10.0}, {10.0});
+  auto f = potentials::make_objective("harmonic", 1);
+  potentials::Landscape<1> land(*f, g);
+  for (auto [scheme, bound] : {std::pair{SplitScheme::strang, 1e-12}, std::pair{SplitScheme::yoshida4, 4.5e-12}}) {
+    SplitStepSolver<1> s(land, PotentialKind::objective, Schedule::constant(0.5), options(TimeMode::real, 2 * pi / 1000, scheme));
+    s.set_state(coherent_state<1>(g, {2.0}, 0));
+    const double n0 = s.norm();
+    s.advance(10000);
+    MESSAGE("norm drift " << std::abs(s.norm() - n0) << " after 1e4 steps");
+    CHECK(std::abs(s.norm() - n0) < bound);
+  }
+}
+
+namespace {
+
+/// Relaxes the witten ground state of f at T from `start` and returns the L² error against
+/// the normalised e^{−f/(2T)} and the decay energy.
+template <int D>
+std::pair<double, double> witten_ground_state_error(const potentials::Objective& f, const grids::Grid<D>& g, double T,
+                                                    double dt, const grids::Field<double, D>& start, double t_end) {
+  potentials::Landscape<D> land(f, g);
+  SplitStepSolver<D> s(land, PotentialKind::witten, Schedule::constant(T), options(TimeMode::imaginary, dt));
+  s.set_state(start);
+  s.advance(static_cast<long>(std::lround(t_end / dt)));
+  return {l2_distance(g, s.phi(), potentials::witten_ground_state(f, g, T)), s.decay_energy()};
+}
+
+template <int D>
+void check_order_two(const potentials::Objective& f, const grids::Grid<D>& g, double T, std::vector<double> dts,
+                     const grids::Field<double, D>& start, double t_end) {
+  std::vector<double> e, energies;
+  for (double dt : dts) {
+    const auto [err, energy] = witten_ground_state_error(f, g, T, dt, start, t_end);
+    MESSAGE(f.name() << " dt " << dt << " error " << err << " energy " << energy);
+    e.push_back(err);
+    energies.push_back(std::abs(energy));
+  }
+  // Both the state and the energy (exactly 0 for the continuous problem) converge at order 2.
+  for (std::size_t k = 0; k + 1 < e.size(); ++k) {
+    MESSAGE(f.name() << " order " << observed_order(e[k], e[k + 1]) << ", energy order " << observed_order(energies[k], energies[k + 1]));
+    CHECK(observed_order(e[k], e[k + 1]) == doctest::Approx(2.0).epsilon(0.05));
+    CHECK(observed_order(energies[k], energies[k + 1]) == doctest::Approx(2.0).epsilon(0.05));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("witten ground state of the harmonic objective is e^(-f/2T), error O(dt^2)") {
+  auto f = potentials::make_objective("harmonic", 1);
+  grids::Grid<1> g({128}, {-8.0}, {8.0});
+  grids::Field<double, 1> start(g.shape());
+  for (std::size_t i = 0; i < g.size(); ++i) start[i] = std::exp(-(g.x(0, i) - 1) * (g.x(0, i) - 1));
+  // gap E1 = 1: t = 40 leaves a relaxation error e^{-40}
+  check_order_two(*f, g, 0.5, {0.04, 0.02, 0.01}, start, 40.0);
+}
+
+TEST_CASE("witten ground state of the double well is e^(-f/2T), error O(dt^2)") {
+  auto f = potentials::make_objective("double_well", 1, {{"c", {0.3}}});
+  grids::Grid<1> g({256}, {-2.5}, {2.5});
+  grids::Field<double, 1> start(g.shape(), 1.0);
+  // T = 0.5: gap λ1 ≈ 0.3, so t = 120 leaves e^{-36}
+  check_order_two(*f, g, 0.5, {0.01, 0.005, 0.0025}, start, 120.0);
+}
+
+TEST_CASE("witten ground state of 2D Rastrigin at T = 1 is e^(-f/2T), error O(dt^2)") {
+  auto f = potentials::make_objective("rastrigin", 2);
+  // [-3.5, 3.5]² keeps e^{-f/2T} < 1e-7 at the edges; 256² resolves the wells (σ ≈ 2.6 h).
+  grids::Grid<2> g({256, 256}, {-3.5, -3.5}, {3.5, 3.5});
+  // Barriers of height 20 freeze the weights of the wells (rate ~ e^{-20}); start from the exact
+  // state deformed inside every well (sin 2πx vanishes at the minima) and let the fast
+  // intra-well modes (gap ~ f'' ≈ 400) relax.
+  auto start = potentials::witten_ground_state(*f, g, 1.0);
+  grids::for_each_point(g, [&](std::size_t i, const auto& x) { start[i] *= 1 + 0.3 * std::sin(2 * pi * x[0]) * std::sin(2 * pi * x[1]); });
+  check_order_two(*f, g, 1.0, {2e-3, 1e-3, 5e-4}, start, 0.2);
+}
+
+TEST_CASE("double well: E1 from deflation equals 2*pi / period of <x>(t) in real time") {
+  // f = (x² − 1)², T = 1/2: E1 − E0 ≈ 0.227 (Kramers: 2k ≈ 0.24).  Both sides carry their
+  // scheme's time-step error: imaginary-time Strang O(dt²), real-time Yoshida O(dt⁴).  Each is
+  // computed at two steps, its observed order checked, and Richardson-extrapolated, which
+  // leaves O(dt⁴) resp. O(dt⁶) — far below the 1e-6 asked for.
+  const double T = 0.5;
+  auto f = potentials::make_objective("double_well", 1);
+  grids::Grid<1> g({256}, {-2.5}, {2.5});
+  potentials::Landscape<1> land(*f, g);
+  grids::Field<double, 1> guess(g.shape(), 1.0);
+  std::vector<double> gaps;
+  std::vector<solver::Eigenstate<1>> states;
+  for (double dt : {5e-4, 2.5e-4}) {
+    SplitStepSolver<1> im(land, PotentialKind::witten, Schedule::constant(T), options(TimeMode::imaginary, dt));
+    states = im.eigenstates(2, guess, 1e-14, 1'000'000, 1000);
+    REQUIRE(states.size() == 2);
+    CHECK(states[0].converged);
+    CHECK(states[1].converged);
+    gaps.push_back(states[1].energy - states[0].energy);
+    MESSAGE("imaginary dt " << dt << ": E0 = " << states[0].energy << ", E1 = " << states[1].energy);
+  }
+  const double gap = (4 * gaps[1] - gaps[0]) / 3;
+
+  // Real time from (φ0 + φ1)/√2: ⟨x⟩(t) = A cos((E1 − E0) t).  Zero crossings of a cosine are
+  // inflection points, so linear interpolation between steps locates them to O(dt³).
+  auto frequency = [&](double dt) {
+    SplitStepSolver<1> re(land, PotentialKind::witten, Schedule::constant(T), options(TimeMode::real, dt, SplitScheme::yoshida4));
+    grids::Field<double, 1> start(g.shape());
+    for (std::size_t i = 0; i < g.size(); ++i) start[i] = (states[0].phi[i] + states[1].phi[i]) / std::sqrt(2.0);
+    re.set_state(start);
+    std::vector<double> crossings;
+    double prev = solver::moments(g, re.psi(), solver::abs2).mean[0];
+    const double t_end = 6 * 2 * pi / gap;
+    while (re.time() < t_end) {
+      re.advance(1);
+      const double cur = solver::moments(g, re.psi(), solver::abs2).mean[0];
+      if ((prev < 0) != (cur < 0)) crossings.push_back(re.time() - dt * cur / (cur - prev));
+      prev = cur;
+    }
+    REQUIRE(crossings.size() >= 10);
+    return pi * static_cast<double>(crossings.size() - 1) / (crossings.back() - crossings.front());
+  };
+  const double w1 = frequency(0.01), w2 = frequency(0.005);
+  const double omega = (16 * w2 - w1) / 15;
+  MESSAGE("E1 - E0: " << gaps[0] << ", " << gaps[1] << " -> " << gap << "; 2pi/period: " << w1 << ", " << w2 << " -> " << omega);
+  MESSAGE("relative difference " << std::abs(omega - gap) / gap << " (unextrapolated " << std::abs(w2 - gaps[1]) / gap << ")");
+  CHECK(std::abs(omega - gap) / gap < 1e-6);
+  CHECK(std::abs(w2 - gaps[1]) / gap < 3e-5);  // even without extrapolation
+}
