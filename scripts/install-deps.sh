@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every Debian package that qtzflow's build, tests and notebooks need.
+# Idempotent: installs only what is missing, and asks apt nothing when all is there.
+# Works as root or through sudo.  Usage: bash scripts/install-deps.sh [--bench]
+#   --bench   also install what the benchmarks compare against (XMDS2).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake pkg-config make
+  # libraries
+  libfftw3-dev libeigen3-dev libhdf5-dev doctest-dev
+  # command-line tools used by tests and users
+  hdf5-tools
+  # analysis and notebooks (/usr/bin/python3)
+  python3-numpy python3-scipy python3-h5py python3-matplotlib
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(xmds2)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+  sudo=()
+elif command -v sudo >/dev/null; then
+  sudo=(sudo)
+else
+  echo "install-deps: need root or sudo to install: ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
