@@ -13,7 +13,6 @@
 
 #include <array>
 #include <cstddef>
-#include <vector>
 
 namespace qtzflow::core {
 
@@ -28,37 +27,81 @@ inline constexpr std::ptrdiff_t kParallelThreshold = 1 << 14;
 /// Sum of a locally computed value over all processes (identity while the grid is not split).
 inline double global_sum(double local) { return local; }
 
+/// Runs body(i) for i in [0, n): threaded above kParallelThreshold, a SIMD loop below it
+/// (no parallel region is entered for short loops: its start-up would dominate).
+template <class F>
+inline void parallel_for(std::ptrdiff_t n, F&& body) {
+  if (n >= kParallelThreshold) {
+#pragma omp parallel for simd schedule(static)
+    for (std::ptrdiff_t i = 0; i < n; ++i) body(i);
+  } else {
+#pragma omp simd
+    for (std::ptrdiff_t i = 0; i < n; ++i) body(i);
+  }
+}
+
+namespace detail {
+/// Fixed chunking of [0, n): at most kMaxChunks chunks of at least kMinChunk indices.  Depends on
+/// n only, never on the thread count, which is what makes the sums below reproducible.
+inline constexpr std::ptrdiff_t kMinChunk = 4096, kMaxChunks = 64;
+inline std::ptrdiff_t chunk_size(std::ptrdiff_t n) {
+  const std::ptrdiff_t c = (n + kMaxChunks - 1) / kMaxChunks;
+  return c < kMinChunk ? kMinChunk : c;
+}
+}  // namespace detail
+
 /// K sums at once, deterministically: f(i, acc) adds the contributions of index i to acc[0..K).
-/// The range [0, n) is cut into fixed chunks (independent of the thread count), each chunk is
-/// summed serially and the chunk sums are added in order, so the result is bit-identical for any
-/// number of threads.  Ends in global_sum.
+/// The range is cut into fixed chunks (detail::chunk_size), each summed serially; the chunk sums
+/// are added in order, so the result is bit-identical for any number of threads.  No heap
+/// allocation.  Ends in global_sum.
 template <std::size_t K, class F>
 std::array<double, K> parallel_sums(std::ptrdiff_t n, F&& f) {
-  constexpr std::ptrdiff_t chunk = 4096;
-  const std::ptrdiff_t nchunks = (n + chunk - 1) / chunk;
-  std::array<double, K> total{};
-  if (nchunks <= 1) {
-    for (std::ptrdiff_t i = 0; i < n; ++i) f(i, total);
+  const std::ptrdiff_t chunk = detail::chunk_size(n), nchunks = (n + chunk - 1) / chunk;
+  std::array<std::array<double, K>, detail::kMaxChunks> partial{};
+  auto sum_chunk = [&](std::ptrdiff_t c) {
+    const std::ptrdiff_t lo = c * chunk, hi = (lo + chunk < n) ? lo + chunk : n;
+    std::array<double, K> acc{};
+    for (std::ptrdiff_t i = lo; i < hi; ++i) f(i, acc);
+    partial[static_cast<std::size_t>(c)] = acc;
+  };
+  if (n >= kParallelThreshold) {
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t c = 0; c < nchunks; ++c) sum_chunk(c);
   } else {
-    std::vector<std::array<double, K>> partial(static_cast<std::size_t>(nchunks));
-#pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
-    for (std::ptrdiff_t c = 0; c < nchunks; ++c) {
-      const std::ptrdiff_t lo = c * chunk, hi = (lo + chunk < n) ? lo + chunk : n;
-      std::array<double, K> acc{};
-      for (std::ptrdiff_t i = lo; i < hi; ++i) f(i, acc);
-      partial[static_cast<std::size_t>(c)] = acc;
-    }
-    for (const auto& p : partial)
-      for (std::size_t k = 0; k < K; ++k) total[k] += p[k];
+    for (std::ptrdiff_t c = 0; c < nchunks; ++c) sum_chunk(c);
   }
+  std::array<double, K> total{};
+  for (std::ptrdiff_t c = 0; c < nchunks; ++c)
+    for (std::size_t k = 0; k < K; ++k) total[k] += partial[static_cast<std::size_t>(c)][k];
   for (double& v : total) v = global_sum(v);
   return total;
 }
 
-/// Σ f(i) for i in [0, n), deterministic as parallel_sums.
+/// Σ f(i) for i in [0, n), with the chunking of parallel_sums.  Inside a chunk the sum is a SIMD
+/// reduction: its lane order is fixed by the build, so the result is still independent of the
+/// thread count.  f may have side effects on index i (fused update-and-measure passes).
 template <class F>
 double parallel_sum(std::ptrdiff_t n, F&& f) {
-  return parallel_sums<1>(n, [&](std::ptrdiff_t i, std::array<double, 1>& acc) { acc[0] += f(i); })[0];
+  const std::ptrdiff_t chunk = detail::chunk_size(n), nchunks = (n + chunk - 1) / chunk;
+  std::array<double, detail::kMaxChunks> partial{};
+  auto sum_chunk = [&](std::ptrdiff_t c) {
+    const std::ptrdiff_t lo = c * chunk, hi = (lo + chunk < n) ? lo + chunk : n;
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (std::ptrdiff_t i = lo; i < hi; ++i) s += f(i);
+    partial[static_cast<std::size_t>(c)] = s;
+  };
+  // Short sums stay out of OpenMP entirely: entering a parallel region, even one switched off
+  // by an if clause, costs microseconds.
+  if (n >= kParallelThreshold) {
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t c = 0; c < nchunks; ++c) sum_chunk(c);
+  } else {
+    for (std::ptrdiff_t c = 0; c < nchunks; ++c) sum_chunk(c);
+  }
+  double total = 0;
+  for (std::ptrdiff_t c = 0; c < nchunks; ++c) total += partial[static_cast<std::size_t>(c)];
+  return global_sum(total);
 }
 
 }  // namespace qtzflow::core

@@ -72,8 +72,7 @@ void Landscape<D>::potential(PotentialKind kind, double T, double Tdot, grids::F
   const double a = 1.0 / (4 * T), b = Tdot / (2 * T * T);
   const double *f = f_.data(), *g2 = grad2_.data(), *lap = lap_.data();
   double* v = out.data();
-#pragma omp parallel for simd schedule(static) if (n >= core::kParallelThreshold)
-  for (std::ptrdiff_t i = 0; i < n; ++i) v[i] = a * g2[i] - 0.5 * lap[i] + b * f[i];
+  core::parallel_for(n, [=](std::ptrdiff_t i) { v[i] = a * g2[i] - 0.5 * lap[i] + b * f[i]; });
   for (std::ptrdiff_t i = 0; i < n; ++i)
     if (!std::isfinite(v[i])) non_finite("V_T", v[i], grid_, static_cast<std::size_t>(i));
 }
