@@ -13,6 +13,11 @@
 namespace qtzflow::testing {
 
 using grids::complex;
+using potentials::PotentialKind;
+using potentials::Schedule;
+using solver::SplitScheme;
+using solver::SplitStepSolver;
+using solver::TimeMode;
 using std::numbers::pi;
 
 inline solver::SplitStepOptions options(solver::TimeMode mode, double dt,

@@ -7,11 +7,6 @@
 
 using namespace qtzflow;
 using namespace qtzflow::testing;
-using potentials::PotentialKind;
-using potentials::Schedule;
-using solver::SplitScheme;
-using solver::SplitStepSolver;
-using solver::TimeMode;
 
 namespace {
 
