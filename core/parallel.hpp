@@ -29,12 +29,20 @@ inline double global_sum(double local) { return local; }
 
 /// Runs body(i) for i in [0, n): threaded above kParallelThreshold, a SIMD loop below it
 /// (no parallel region is entered for short loops: its start-up would dominate).
+/// Callables are copied into the loop: a closure reached through a reference may alias the
+/// data the body writes, which forces the compiler to reload its captures every iteration
+/// (gathers and scatters instead of vector loads).
 template <class F>
-inline void parallel_for(std::ptrdiff_t n, F&& body) {
+inline void parallel_for(std::ptrdiff_t n, const F& f) {
   if (n >= kParallelThreshold) {
-#pragma omp parallel for simd schedule(static)
-    for (std::ptrdiff_t i = 0; i < n; ++i) body(i);
+#pragma omp parallel
+    {
+      const F body = f;
+#pragma omp for simd schedule(static)
+      for (std::ptrdiff_t i = 0; i < n; ++i) body(i);
+    }
   } else {
+    const F body = f;
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < n; ++i) body(i);
   }
@@ -86,9 +94,10 @@ double parallel_sum(std::ptrdiff_t n, F&& f) {
   std::array<double, detail::kMaxChunks> partial{};
   auto sum_chunk = [&](std::ptrdiff_t c) {
     const std::ptrdiff_t lo = c * chunk, hi = (lo + chunk < n) ? lo + chunk : n;
+    const auto term = f;  // a local copy: see parallel_for
     double s = 0;
 #pragma omp simd reduction(+ : s)
-    for (std::ptrdiff_t i = lo; i < hi; ++i) s += f(i);
+    for (std::ptrdiff_t i = lo; i < hi; ++i) s += term(i);
     partial[static_cast<std::size_t>(c)] = s;
   };
   // Short sums stay out of OpenMP entirely: entering a parallel region, even one switched off
