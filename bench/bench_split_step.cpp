@@ -32,44 +32,64 @@ grids::Field<double, D> harmonic_potential(const grids::Grid<D>& g) {
 }
 
 template <int D>
-void run_case(const grids::Grid<D>& g, const char* label, int threads, int samples) {
-  core::set_thread_count(threads);
-  const auto shape = g.shape();
-  const std::size_t n = g.size();
-  const long reps = std::max<long>(1, static_cast<long>(2e7 / (static_cast<double>(n) * std::log2(static_cast<double>(n)))));
-
-  // FFTW alone: forward + backward, in place, FFTW_MEASURE.
-  grids::ComplexFft<D> fft(shape, grids::PlanRigor::measure);
-  grids::Field<grids::complex, D> u(shape, grids::complex(1.0, 0.5));
-  const double t_fft = bench::median_seconds(samples, reps, [&] { fft.forward(u); fft.backward(u); });
-
-  // Our real-time Strang step (merged): advance(reps) per sample, so the per-call norm check
-  // is amortised as it is in a run.
-  solver::SplitStepOptions opt;
-  opt.mode = solver::TimeMode::real;
-  opt.dt = 1e-3;
-  solver::SplitStepSolver<D> s(g, harmonic_potential(g), 0.5, opt);
-  grids::Field<double, D> start(shape);
+grids::Field<double, D> gaussian(const grids::Grid<D>& g) {
+  grids::Field<double, D> start(g.shape());
   grids::for_each_point(g, [&](std::size_t i, const auto& x) {
     double r2 = 0;
     for (double v : x) r2 += (v - 1) * (v - 1);
     start[i] = std::exp(-r2);
   });
-  s.set_state(start);
-  const double t_step = bench::median_seconds(samples, 1, [&] { s.advance(reps); }) / static_cast<double>(reps);
+  return start;
+}
 
-  // Imaginary time (r2c): our step vs FFTW's r2c + c2r.
+/// Median of the per-sample ratio a/b, where every sample times a and b back to back (so that
+/// machine noise hits both alike), plus the medians of a and b themselves.
+struct Paired {
+  double a, b, ratio;
+};
+template <class A, class B>
+Paired paired(int samples, long reps, A&& a, B&& b) {
+  std::vector<double> ta, tb, r;
+  for (int k = 0; k < samples; ++k) {
+    ta.push_back(bench::median_seconds(1, reps, a));
+    tb.push_back(bench::median_seconds(1, reps, b));
+    r.push_back(ta.back() / tb.back());
+  }
+  auto med = [](std::vector<double> v) { std::sort(v.begin(), v.end()); return v[v.size() / 2]; };
+  return {med(ta), med(tb), med(r)};
+}
+
+template <int D>
+void run_case(const grids::Grid<D>& g, const char* label, int threads, int samples) {
+  core::set_thread_count(threads);
+  const auto shape = g.shape();
+  const std::size_t n = g.size();
+  // about 50 ms of transforms per sample
+  const long reps = std::max<long>(1, static_cast<long>(5e7 / (static_cast<double>(n) * std::log2(static_cast<double>(n)))));
+
+  // Real time: FFTW's in-place forward + backward (FFTW_MEASURE) against our merged Strang
+  // step; advance(reps) per sample, so the per-call norm check is amortised as in a run.
+  grids::ComplexFft<D> fft(shape, grids::PlanRigor::measure);
+  grids::Field<grids::complex, D> u(shape, grids::complex(1.0, 0.5));
+  solver::SplitStepOptions opt;
+  opt.mode = solver::TimeMode::real;
+  opt.dt = 1e-3;
+  solver::SplitStepSolver<D> s(g, harmonic_potential(g), 0.5, opt);
+  s.set_state(gaussian(g));
+  const auto re = paired(samples, 1, [&] { s.advance(reps); }, [&] { for (long r = 0; r < reps; ++r) { fft.forward(u); fft.backward(u); } });
+
+  // Imaginary time (r2c): our step against FFTW's r2c + c2r.
   grids::RealFft<D> rfft(shape, grids::PlanRigor::measure);
   grids::Field<double, D> r(shape, 1.0);
   grids::Field<grids::complex, D> c(rfft.spectral_extent());
-  const double t_rfft = bench::median_seconds(samples, reps, [&] { rfft.forward(r, c); rfft.backward(c, r); });
   opt.mode = solver::TimeMode::imaginary;
   solver::SplitStepSolver<D> si(g, harmonic_potential(g), 0.5, opt);
-  si.set_state(start);
-  const double t_istep = bench::median_seconds(samples, 1, [&] { si.advance(reps); }) / static_cast<double>(reps);
+  si.set_state(gaussian(g));
+  const auto im = paired(samples, 1, [&] { si.advance(reps); }, [&] { for (long k = 0; k < reps; ++k) { rfft.forward(r, c); rfft.backward(c, r); } });
 
-  std::printf("| %s | %d | %.3g | %.3g | **%.2f** | %.3g | %.3g | **%.2f** |\n", label, threads, t_fft * 1e3, t_step * 1e3,
-              t_step / t_fft, t_rfft * 1e3, t_istep * 1e3, t_istep / t_rfft);
+  const double per = 1e3 / static_cast<double>(reps);
+  std::printf("| %s | %d | %.3g | %.3g | **%.2f** | %.3g | %.3g | **%.2f** |\n", label, threads, re.b * per, re.a * per, re.ratio,
+              im.b * per, im.a * per, im.ratio);
   std::fflush(stdout);
 }
 
@@ -98,12 +118,13 @@ void fft_norm_bias() {
 
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
-  const int samples = quick ? 3 : 7;
+  const int samples = quick ? 3 : 11;
   char date[64];
   const std::time_t now = std::time(nullptr);
   std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
   std::printf("bench_split_step — %s — %s, %d hardware threads\n\n", date, bench::cpu_model().c_str(), core::thread_count());
-  std::printf("Times in ms, medians of %d samples. Ratio = our step / FFTW's own transform pair on the same grid.\n\n", samples);
+  std::printf("Times in ms, medians of %d samples; ratio = median over samples of (our step / FFTW's own transform pair),\n"
+              "both timed back to back in every sample.\n\n", samples);
   std::printf("| grid | threads | FFTW c2c fwd+bwd | Strang step (real) | ratio | FFTW r2c+c2r | Strang step (imag.) | ratio |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (int threads : {1, 2}) {
