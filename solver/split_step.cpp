@@ -19,16 +19,25 @@ std::vector<double> stage_coefficients(SplitScheme s) {
   return {w1, w0, w1};
 }
 
+/// Wavenumbers per axis on a spectral extent: FFT order, or j·2π/L on the last axis of a half
+/// spectrum (r2c keeps j = 0..n/2 only).
 template <int D>
-grids::Field<double, D> wavenumber_squared(const grids::Grid<D>& g, const typename grids::Grid<D>::Shape& extent) {
-  grids::Field<double, D> k2(extent);
+std::array<std::vector<double>, D> axis_wavenumbers(const grids::Grid<D>& g, const typename grids::Grid<D>::Shape& extent) {
   std::array<std::vector<double>, D> k;
   for (int a = 0; a < D; ++a) {
     k[a].resize(extent[a]);
-    for (std::size_t j = 0; j < extent[a]; ++j) k[a][j] = g.wavenumber(a, j);
-    if (a == D - 1 && extent[a] != g.n(a))  // half spectrum: the last axis keeps j = 0..n/2 > 0
-      for (std::size_t j = 0; j < extent[a]; ++j) k[a][j] = 2 * std::numbers::pi / g.length(a) * static_cast<double>(j);
+    const bool half = a == D - 1 && extent[a] != g.n(a);
+    for (std::size_t j = 0; j < extent[a]; ++j)
+      k[a][j] = half ? 2 * std::numbers::pi / g.length(a) * static_cast<double>(j) : g.wavenumber(a, j);
   }
+  return k;
+}
+
+template <int D>
+grids::Field<double, D> wavenumber_squared(const std::array<std::vector<double>, D>& k) {
+  typename grids::Field<double, D>::Shape extent;
+  for (int a = 0; a < D; ++a) extent[a] = k[a].size();
+  grids::Field<double, D> k2(extent);
   std::size_t i = 0;
   if constexpr (D == 1) {
     for (double a : k[0]) k2[i++] = a * a;
@@ -38,6 +47,18 @@ grids::Field<double, D> wavenumber_squared(const grids::Grid<D>& g, const typena
     for (double a : k[0]) for (double b : k[1]) for (double c : k[2]) k2[i++] = a * a + b * b + c * c;
   }
   return k2;
+}
+
+/// Runs row(r) for every row r of `rows` (a row = the contiguous last axis), threaded for large
+/// fields.
+template <class F>
+void for_each_row(std::ptrdiff_t rows, std::size_t total, const F& row) {
+  if (static_cast<std::ptrdiff_t>(total) >= core::kParallelThreshold) {
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t r = 0; r < rows; ++r) row(r);
+  } else {
+    for (std::ptrdiff_t r = 0; r < rows; ++r) row(r);
+  }
 }
 
 /// W(x) = Σ_a s_a², s_a ∈ [0,1] the relative depth into the layer of width w at either edge.
@@ -99,15 +120,16 @@ void SplitStepSolver<D>::init(SplitStepOptions opts) {
 
   if (real_time_) {
     cfft_.emplace(grid_.shape(), opts.rigor);
-    k2_ = wavenumber_squared<D>(grid_, grid_.shape());
+    kaxis_ = axis_wavenumbers<D>(grid_, grid_.shape());
     psi_ = CField(grid_.shape());
     scratch_c_ = CField(grid_.shape());
   } else {
     rfft_.emplace(grid_.shape(), opts.rigor);
-    k2_ = wavenumber_squared<D>(grid_, rfft_->spectral_extent());
+    kaxis_ = axis_wavenumbers<D>(grid_, rfft_->spectral_extent());
     phi_ = RField(grid_.shape());
     spec_ = CField(rfft_->spectral_extent());
   }
+  k2_ = wavenumber_squared<D>(kaxis_);
   build_programs();
   rebuild_phases(schedule_.T(0.5 * opts_.dt), schedule_.Tdot(0.5 * opts_.dt));
 }
@@ -127,8 +149,12 @@ std::size_t SplitStepSolver<D>::k_slot(double c) {
   for (std::size_t i = 0; i < k_coef_.size(); ++i)
     if (k_coef_[i] == c) return i;
   k_coef_.push_back(c);
-  if (real_time_) kphase_c_.emplace_back(k2_.extent());
-  else kphase_r_.emplace_back(k2_.extent());
+  AxisFactors f;
+  for (int a = 0; a < D; ++a) {
+    if (real_time_) f.c[a].resize(kaxis_[a].size());
+    else f.r[a].resize(kaxis_[a].size());
+  }
+  kfactors_.push_back(std::move(f));
   return k_coef_.size() - 1;
 }
 
@@ -156,9 +182,8 @@ void SplitStepSolver<D>::rebuild_phases(double T, double Tdot) {
   core::require_positive("T", T);
   if (landscape_) landscape_->potential(kind_, T, real_time_ ? 0.0 : Tdot, V_);
   const double dt = opts_.dt, inv_n = 1.0 / static_cast<double>(grid_.size());
-  const std::ptrdiff_t nv = static_cast<std::ptrdiff_t>(V_.size()), nk = static_cast<std::ptrdiff_t>(k2_.size());
+  const std::ptrdiff_t nv = static_cast<std::ptrdiff_t>(V_.size());
   const double* v = V_.data();
-  const double* k2 = k2_.data();
   const double strength = opts_.absorber_width > 0 ? opts_.absorber_strength : 0.0;
   for (std::size_t s = 0; s < v_coef_.size(); ++s) {
     const double h = v_coef_[s] * dt;
@@ -171,14 +196,17 @@ void SplitStepSolver<D>::rebuild_phases(double T, double Tdot) {
       core::parallel_for(nv, [=](std::ptrdiff_t i) { p[i] = std::exp(-h * v[i]); });
     }
   }
+  // e^{−i T k² h} = Π_a e^{−i T k_a² h}: the kinetic factor is kept per axis (1/N folded into the
+  // last axis), so the K pass streams only the field, not an N-point phase array as well.
   for (std::size_t s = 0; s < k_coef_.size(); ++s) {
     const double h = k_coef_[s] * dt * T;
-    if (real_time_) {
-      complex* p = kphase_c_[s].data();
-      core::parallel_for(nk, [=](std::ptrdiff_t i) { p[i] = std::polar(inv_n, -h * k2[i]); });
-    } else {
-      double* p = kphase_r_[s].data();
-      core::parallel_for(nk, [=](std::ptrdiff_t i) { p[i] = inv_n * std::exp(-h * k2[i]); });
+    for (int a = 0; a < D; ++a) {
+      const double m = a == D - 1 ? inv_n : 1.0;
+      for (std::size_t j = 0; j < kaxis_[a].size(); ++j) {
+        const double k2a = kaxis_[a][j] * kaxis_[a][j];
+        if (real_time_) kfactors_[s].c[a][j] = std::polar(m, -h * k2a);
+        else kfactors_[s].r[a][j] = m * std::exp(-h * k2a);
+      }
     }
   }
   phases_T_ = T;
@@ -187,29 +215,63 @@ void SplitStepSolver<D>::rebuild_phases(double T, double Tdot) {
 
 template <int D>
 void SplitStepSolver<D>::apply(const Op& op, bool accumulate_norm, double scale) {
+  if (op.kinetic) {
+    // Row by row: the product of the slower axes' factors is formed once per row, the last
+    // axis runs as a SIMD loop over interleaved doubles.
+    const AxisFactors& fac = kfactors_[op.index];
+    grids::Field<complex, D>& spec = real_time_ ? psi_ : spec_;
+    const auto& ext = spec.extent();
+    const std::size_t nl = ext[D - 1];
+    const std::ptrdiff_t rows = static_cast<std::ptrdiff_t>(spec.size() / nl);
+    if (real_time_) cfft_->forward(psi_);
+    else rfft_->forward(phi_, spec_);
+    double* base = reinterpret_cast<double*>(spec.data());
+    if (real_time_) {
+      const double* fl = reinterpret_cast<const double*>(fac.c[D - 1].data());
+      for_each_row(rows, spec.size(), [&](std::ptrdiff_t r) {
+        complex outer(1.0, 0.0);
+        std::size_t rem = static_cast<std::size_t>(r);
+        for (int a = D - 2; a >= 0; --a) { outer *= fac.c[a][rem % ext[a]]; rem /= ext[a]; }
+        const double orr = outer.real(), oi = outer.imag();
+        const double* f = fl;  // locals, so that the SIMD loop needs no reloads through the closure
+        double* u = base + 2 * static_cast<std::size_t>(r) * nl;
+#pragma omp simd
+        for (std::size_t j = 0; j < nl; ++j) {
+          const double pr = orr * f[2 * j] - oi * f[2 * j + 1], pi = orr * f[2 * j + 1] + oi * f[2 * j];
+          const double ur = u[2 * j], ui = u[2 * j + 1];
+          u[2 * j] = ur * pr - ui * pi;
+          u[2 * j + 1] = ur * pi + ui * pr;
+        }
+      });
+      cfft_->backward(psi_);
+    } else {
+      const double* fl = fac.r[D - 1].data();
+      for_each_row(rows, spec.size(), [&](std::ptrdiff_t r) {
+        double outer = scale;
+        std::size_t rem = static_cast<std::size_t>(r);
+        for (int a = D - 2; a >= 0; --a) { outer *= fac.r[a][rem % ext[a]]; rem /= ext[a]; }
+        const double* f = fl;
+        double* u = base + 2 * static_cast<std::size_t>(r) * nl;
+#pragma omp simd
+        for (std::size_t j = 0; j < nl; ++j) {
+          const double w = outer * f[j];
+          u[2 * j] *= w;
+          u[2 * j + 1] *= w;
+        }
+      });
+      rfft_->backward(spec_, phi_);
+    }
+    return;
+  }
   if (real_time_) {
-    if (op.kinetic) cfft_->forward(psi_);
     // Complex product written out on interleaved doubles so that it vectorises.
     double* u = reinterpret_cast<double*>(psi_.data());
-    const double* p = reinterpret_cast<const double*>((op.kinetic ? kphase_c_ : vphase_c_)[op.index].data());
+    const double* p = reinterpret_cast<const double*>(vphase_c_[op.index].data());
     core::parallel_for(static_cast<std::ptrdiff_t>(psi_.size()), [=](std::ptrdiff_t i) {
       const double ur = u[2 * i], ui = u[2 * i + 1], pr = p[2 * i], pi = p[2 * i + 1];
       u[2 * i] = ur * pr - ui * pi;
       u[2 * i + 1] = ur * pi + ui * pr;
     });
-    if (op.kinetic) cfft_->backward(psi_);
-    return;
-  }
-  if (op.kinetic) {
-    rfft_->forward(phi_, spec_);
-    const double* p = kphase_r_[op.index].data();
-    double* u = reinterpret_cast<double*>(spec_.data());
-    core::parallel_for(static_cast<std::ptrdiff_t>(spec_.size()), [=](std::ptrdiff_t i) {
-      const double f = p[i] * scale;
-      u[2 * i] *= f;
-      u[2 * i + 1] *= f;
-    });
-    rfft_->backward(spec_, phi_);
     return;
   }
   const double* p = vphase_r_[op.index].data();

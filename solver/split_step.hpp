@@ -20,6 +20,7 @@
 // (use an absorbing layer in real time to emulate open ones); the grid must resolve the potential.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <vector>
 
@@ -127,8 +128,15 @@ class SplitStepSolver {
   bool real_time_ = true;
   bool time_dependent_ = false;
 
+  /// Kinetic factors of one sub-step, per axis (complex in real time, real in imaginary time).
+  struct AxisFactors {
+    std::array<std::vector<grids::complex>, D> c;
+    std::array<std::vector<double>, D> r;
+  };
+
   RField V_, W_;
-  RField k2_;  // |k|² on the spectral extent (full for c2c, half for r2c)
+  std::array<std::vector<double>, D> kaxis_;  // wavenumbers per axis on the spectral extent
+  RField k2_;                                 // |k|² on the spectral extent (for energy())
   std::vector<double> v_coef_, k_coef_;
   // Op sequences: a full unmerged step, and the merged pieces.
   std::vector<Op> step_full_, step_rest_, merged_open_, merged_body_, merged_join_, merged_close_;
@@ -136,12 +144,13 @@ class SplitStepSolver {
 
   // real time
   std::optional<grids::ComplexFft<D>> cfft_;
-  std::vector<CField> vphase_c_, kphase_c_;
+  std::vector<CField> vphase_c_;
   CField psi_;
   mutable CField scratch_c_;
   // imaginary time
   std::optional<grids::RealFft<D>> rfft_;
-  std::vector<RField> vphase_r_, kphase_r_;
+  std::vector<RField> vphase_r_;
+  std::vector<AxisFactors> kfactors_;
   RField phi_;
   mutable CField spec_;
 
