@@ -1,0 +1,155 @@
+// qtzflow/io/hdf5.hpp — a small checked RAII layer over the HDF5 C API.
+//
+// Every HDF5 call made by qtzflow goes through this file and is checked once: a failure throws
+// io::Hdf5Error naming the operation, the file and the object, with HDF5's own innermost error
+// description (HDF5's automatic error printing is switched off).  Handles close themselves.
+// Conventions: datasets are written in C order (last index fastest) with native doubles, int64
+// or int32; strings are variable-length UTF-8 (h5py returns them as str).  Extendible 1D
+// datasets are chunked with an unlimited maximum extent.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace qtzflow::io {
+
+/// An HDF5 operation failed; what() names the operation, the file and the object.
+class Hdf5Error : public core::Error {
+ public:
+  using core::Error::Error;
+};
+
+using hid = std::int64_t;  // hid_t without including hdf5.h in every user
+
+/// Owns one HDF5 identifier and closes it with the matching H5?close.
+class Handle {
+ public:
+  enum class Kind { file, group, dataset, dataspace, attribute, datatype, plist };
+  Handle() = default;
+  Handle(hid id, Kind kind) : id_(id), kind_(kind) {}
+  Handle(Handle&& o) noexcept : id_(o.id_), kind_(o.kind_) { o.id_ = -1; }
+  Handle& operator=(Handle&& o) noexcept;
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle();
+  hid get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  void close();
+
+ private:
+  hid id_ = -1;
+  Kind kind_ = Kind::file;
+};
+
+/// An HDF5 object with attributes: the common part of groups and datasets.
+class Object {
+ public:
+  Object(Handle h, std::string path, std::string file) : h_(std::move(h)), path_(std::move(path)), file_(std::move(file)) {}
+
+  void write_attribute(const std::string& name, double v) const;
+  void write_attribute(const std::string& name, std::int64_t v) const;
+  void write_attribute(const std::string& name, const std::string& v) const;
+  void write_attribute(const std::string& name, std::span<const double> v) const;
+  void write_attribute(const std::string& name, const std::vector<std::string>& v) const;
+  bool has_attribute(const std::string& name) const;
+  double read_double_attribute(const std::string& name) const;
+  std::int64_t read_int_attribute(const std::string& name) const;
+  std::string read_string_attribute(const std::string& name) const;
+  std::vector<double> read_doubles_attribute(const std::string& name) const;
+  std::vector<std::string> read_strings_attribute(const std::string& name) const;
+
+  hid id() const { return h_.get(); }
+  /// Path of the object inside its file, e.g. "/data/100/meshes".
+  const std::string& path() const { return path_; }
+  const std::string& file() const { return file_; }
+
+ protected:
+  /// Throws Hdf5Error("<what> <file>:<path>/<name>: <HDF5's reason>") when status < 0.
+  void check(long long status, const char* what, const std::string& name = "") const;
+  std::string child_path(const std::string& name) const;
+  Handle h_;
+  std::string path_, file_;
+
+ private:
+  Handle open_attribute(const std::string& name) const;
+  void replace_attribute(const std::string& name, hid type, hid space, const void* buf) const;
+};
+
+/// A dataset: whole-array reads, and appends for extendible 1D datasets.
+class Dataset : public Object {
+ public:
+  using Object::Object;
+  std::vector<std::size_t> shape() const;
+  std::vector<double> read_doubles() const;
+  std::vector<std::int64_t> read_int64() const;
+  /// Appends values to an extendible 1D dataset.
+  void append(std::span<const double> values) const;
+  void append(std::span<const std::int64_t> values) const;
+
+ private:
+  void append_raw(const void* buf, std::size_t n, hid mem_type) const;
+  void read_raw(void* buf, hid mem_type) const;
+};
+
+/// A group (the root group of a file included).
+class Group : public Object {
+ public:
+  using Object::Object;
+
+  /// Creates a group; intermediate groups of a path "a/b/c" are created as needed.
+  Group create_group(const std::string& name) const;
+  Group open_group(const std::string& name) const;
+  /// Whether a link of this name exists (name may be a relative path).
+  bool exists(const std::string& name) const;
+  /// Names of the links in this group, in HDF5's name order.
+  std::vector<std::string> children() const;
+
+  /// A dataset of the given shape (C order) holding `values` (size = product of shape).
+  Dataset write_dataset(const std::string& name, std::span<const double> values, const std::vector<std::size_t>& shape) const;
+  Dataset write_dataset(const std::string& name, std::span<const std::int32_t> values, const std::vector<std::size_t>& shape) const;
+  Dataset write_dataset(const std::string& name, std::span<const std::int64_t> values, const std::vector<std::size_t>& shape) const;
+  /// An empty extendible 1D dataset of doubles (int64 when `integer`).
+  Dataset create_series(const std::string& name, bool integer = false) const;
+  Dataset open_dataset(const std::string& name) const;
+
+  /// A link to object `target_object` in file `target_file` (a path relative to the folder of
+  /// this file is resolved by HDF5 relative to it).
+  void link_external(const std::string& name, const std::string& target_file, const std::string& target_object) const;
+  /// Deep copy of `source_object` (a path in `source`'s file) into this group under `name`;
+  /// external links in the source are followed, so the copy holds the data itself.
+  void copy_from(const Group& source, const std::string& source_object, const std::string& name) const;
+
+ private:
+  Dataset write_raw(const std::string& name, const void* values, std::size_t count, const std::vector<std::size_t>& shape,
+                    hid file_type, hid mem_type) const;
+};
+
+/// An open HDF5 file; closes on destruction.
+class File {
+ public:
+  /// Creates (truncates) a file.
+  static File create(const std::string& path);
+  static File open_read(const std::string& path);
+  static File open_write(const std::string& path);
+
+  Group root() const;
+  /// Flushes every buffer of this file to the operating system.
+  void flush() const;
+  /// Closes the file now (checked); the destructor closes silently otherwise.
+  void close();
+  const std::string& path() const { return path_; }
+
+ private:
+  File(Handle h, std::string path) : h_(std::move(h)), path_(std::move(path)) {}
+  Handle h_;
+  std::string path_;
+};
+
+/// The HDF5 library version, e.g. "1.10.8".
+std::string hdf5_version();
+
+}  // namespace qtzflow::io
