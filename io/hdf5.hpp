@@ -39,6 +39,12 @@ class Handle {
   hid get() const { return id_; }
   bool valid() const { return id_ >= 0; }
   void close();
+  /// Gives up ownership without closing.
+  hid release() {
+    const hid id = id_;
+    id_ = -1;
+    return id;
+  }
 
  private:
   hid id_ = -1;
@@ -107,6 +113,10 @@ class Group : public Object {
   bool exists(const std::string& name) const;
   /// Names of the links in this group, in HDF5's name order.
   std::vector<std::string> children() const;
+  /// Whether link `name` is an external link (to another file).
+  bool is_external_link(const std::string& name) const;
+  /// Whether `name` is a group (links followed).
+  bool is_group(const std::string& name) const;
 
   /// A dataset of the given shape (C order) holding `values` (size = product of shape).
   Dataset write_dataset(const std::string& name, std::span<const double> values, const std::vector<std::size_t>& shape) const;

@@ -1,0 +1,125 @@
+// qtzflow/io/snapshot.hpp — run output in the layout of ../shared/DESIGN.md §3 (openPMD-style).
+//
+//   /                      attributes software, softwareVersion, date, gitRevision, config (the
+//                          full config text) and openPMD's basePath/meshesPath/iterationEncoding
+//   /data/<iteration>/     attributes time, dt, timeUnitSI
+//       meshes/rho                    Fokker–Planck density
+//       meshes/psi/re, meshes/psi/im  Schrödinger wavefunction (φ for imaginary time: re only)
+//       meshes/particles_hist         particle histogram
+//     every mesh carries gridSpacing, gridGlobalOffset (first point), axisLabels, geometry,
+//     dataOrder = "C" (last index fastest), unitSI, position
+//   /diagnostics/<name>    extendible 1D series, one value per snapshot, with iteration and time
+//   OUT.xdmf               XDMF sidecar: ParaView opens the snapshots as a time series
+//
+// Crash safety (process death at any moment, SIGKILL included): each snapshot is first written
+// whole to its own part file OUT.h5.parts/<iteration>.h5, then OUT.h5 is rewritten to a
+// temporary name and renamed over the old one (rename is atomic), with /data/<iteration> as
+// external links into the parts.  So OUT.h5 is always a complete file listing every finished
+// snapshot.  `finish()` makes OUT.h5 self-contained (the data copied in, the parts removed).
+// Power-loss durability is left to the file system (no fsync).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "grids/grid.hpp"
+
+namespace qtzflow::io {
+
+/// Geometry attributes of every mesh.
+struct MeshGeometry {
+  std::vector<std::size_t> shape;       ///< points per axis, slowest first
+  std::vector<double> spacing, offset;  ///< gridSpacing, gridGlobalOffset (coordinate of point 0)
+  std::vector<std::string> labels;      ///< axisLabels, slowest first
+
+  template <int D>
+  static MeshGeometry of(const grids::Grid<D>& g) {
+    MeshGeometry m;
+    static const char* names[] = {"x", "y", "z"};
+    for (int a = 0; a < D; ++a) {
+      m.shape.push_back(g.n(a));
+      m.spacing.push_back(g.spacing(a));
+      m.offset.push_back(g.x(a, 0));
+      m.labels.emplace_back(names[a]);
+    }
+    return m;
+  }
+  std::size_t size() const {
+    std::size_t n = 1;
+    for (auto s : shape) n *= s;
+    return n;
+  }
+};
+
+/// A field of a snapshot by its mesh path ("rho", "psi/re", "psi/im", "particles_hist").
+struct FieldView {
+  std::string name;
+  std::span<const double> values;
+};
+
+/// What the root attributes record about the run.
+struct RunInfo {
+  std::string config_text;
+  std::string git_revision;
+};
+
+/// One snapshot read back.
+struct Snapshot {
+  std::int64_t iteration = 0;
+  double time = 0, dt = 0;
+  std::map<std::string, std::vector<double>> fields;
+};
+
+class SnapshotWriter {
+ public:
+  /// A new output at `path`.  Nothing is written (an existing file is untouched) until the
+  /// first snapshot lands.
+  SnapshotWriter(std::string path, MeshGeometry mesh, RunInfo info);
+  /// Continues the output at `path`, keeping its snapshots and diagnostics.
+  static SnapshotWriter resume(const std::string& path);
+
+  /// Writes one snapshot and one row of diagnostics (the same names every time).
+  void write(std::int64_t iteration, double time, double dt, std::span<const FieldView> fields,
+             const std::vector<std::pair<std::string, double>>& diagnostics);
+  /// Makes the output one self-contained file.  Call once at the end of a run.
+  void finish();
+
+  const std::string& path() const { return path_; }
+  std::string xdmf_path() const;
+  std::size_t count() const { return snapshots_.size(); }
+  const RunInfo& info() const { return info_; }
+
+ private:
+  struct Entry {
+    std::int64_t iteration;
+    double time;
+    std::vector<std::string> fields;
+  };
+  std::string part_name(std::int64_t iteration) const;  // relative to the output's folder
+  std::string part_path(std::int64_t iteration) const;
+  void write_main(bool consolidate) const;
+  void write_xdmf() const;
+
+  std::string path_;
+  MeshGeometry mesh_;
+  RunInfo info_;
+  std::string date_;
+  std::vector<Entry> snapshots_;
+  std::vector<std::string> diag_names_;
+  std::map<std::string, std::vector<double>> diagnostics_;
+  std::vector<std::int64_t> diag_iterations_;
+  std::vector<double> diag_times_;
+};
+
+/// Iterations of the snapshots stored at `path`, ascending.
+std::vector<std::int64_t> snapshot_iterations(const std::string& path);
+/// Reads one snapshot (every mesh under meshes/, as flat C-order arrays).
+Snapshot read_snapshot(const std::string& path, std::int64_t iteration);
+/// The run's config text as stored in the root attributes.
+std::string read_config_text(const std::string& path);
+
+}  // namespace qtzflow::io

@@ -1,0 +1,77 @@
+#!/usr/bin/python3
+"""Checks a qtzflow output file with h5py, as a user would open it.
+
+Usage: check_output.py OUT.h5 [--xdmf] [--expect-snapshots N]
+Checks the DESIGN.md §3 layout: root attributes, /data/<iteration> with time and dt, meshes with
+gridSpacing/gridGlobalOffset/axisLabels in C order, /diagnostics series of one value per
+snapshot; with --xdmf, that the sidecar parses and every dataset it references exists with the
+stated dimensions.  Exit status 0 when every check holds; the failures are printed otherwise.
+"""
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+import h5py
+
+failures = []
+
+
+def check(cond, msg):
+    if not cond:
+        failures.append(msg)
+
+
+def main():
+    path = sys.argv[1]
+    expect = None
+    if "--expect-snapshots" in sys.argv:
+        expect = int(sys.argv[sys.argv.index("--expect-snapshots") + 1])
+    with h5py.File(path, "r") as f:
+        for a in ("software", "softwareVersion", "date", "gitRevision", "config"):
+            check(a in f.attrs, f"root attribute {a} missing")
+        check(f.attrs.get("software") == "qtzflow", "software != qtzflow")
+        its = sorted(int(k) for k in f["data"].keys())
+        check(len(its) > 0, "no snapshots")
+        if expect is not None:
+            check(len(its) == expect, f"{len(its)} snapshots, expected {expect}")
+        for it in its:
+            g = f[f"data/{it}"]
+            check("time" in g.attrs and "dt" in g.attrs, f"data/{it}: time or dt missing")
+            meshes = []
+            g["meshes"].visititems(lambda n, o: meshes.append((n, o)) if isinstance(o, h5py.Dataset) else None)
+            check(len(meshes) > 0, f"data/{it}: no meshes")
+            for name, d in meshes:
+                for a in ("gridSpacing", "gridGlobalOffset", "axisLabels"):
+                    check(a in d.attrs, f"data/{it}/meshes/{name}: {a} missing")
+                check(len(d.attrs["gridSpacing"]) == d.ndim, f"{name}: gridSpacing length != rank")
+                check(d.attrs.get("dataOrder") == "C", f"{name}: dataOrder != C")
+                check(d.dtype.kind == "f", f"{name}: not floating point")
+        diag = f["diagnostics"]
+        for name, d in diag.items():
+            check(d.shape == (len(its),), f"diagnostics/{name}: shape {d.shape}, expected ({len(its)},)")
+            check(d.maxshape == (None,), f"diagnostics/{name}: not extendible")
+        check(list(diag["iteration"][:]) == its, "diagnostics/iteration != snapshot iterations")
+    if "--xdmf" in sys.argv:
+        xdmf = os.path.splitext(path)[0] + ".xdmf"
+        tree = ET.parse(xdmf)
+        items = [e for e in tree.iter("DataItem") if e.get("Format") == "HDF"]
+        check(len(items) > 0, "XDMF references no dataset")
+        with h5py.File(path, "r") as f:
+            for e in items:
+                fname, obj = e.text.strip().split(":", 1)
+                check(fname == os.path.basename(path), f"XDMF references file {fname}")
+                check(obj in f, f"XDMF references missing dataset {obj}")
+                if obj in f:
+                    dims = [int(v) for v in e.get("Dimensions").split()]
+                    n = 1
+                    for v in dims:
+                        n *= v
+                    check(f[obj].size == n, f"{obj}: size {f[obj].size} != XDMF dimensions {dims}")
+    for m in failures:
+        print("FAIL:", m)
+    print(f"{path}: {'ok' if not failures else str(len(failures)) + ' failures'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
