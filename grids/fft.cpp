@@ -120,6 +120,8 @@ void RealFft<D>::backward(Field<complex, D>& spectrum, Field<double, D>& out) co
   fftw_execute_dft_c2r(static_cast<fftw_plan>(bwd_.get()), as_fftw(spectrum.data()), out.data());
 }
 
+std::string fftw_version() { return ::fftw_version; }
+
 template class ComplexFft<1>;
 template class ComplexFft<2>;
 template class ComplexFft<3>;

@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstddef>
+#include <string>
 
 #include "grids/field.hpp"
 
@@ -84,6 +85,9 @@ std::array<std::size_t, D> half_spectrum_extent(std::array<std::size_t, D> e) {
   e[D - 1] = e[D - 1] / 2 + 1;
   return e;
 }
+
+/// FFTW's version string, e.g. "fftw-3.3.10-sse2-avx".
+std::string fftw_version();
 
 extern template class ComplexFft<1>;
 extern template class ComplexFft<2>;

@@ -1,0 +1,324 @@
+#include "io/config.hpp"
+
+#include <toml.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace qtzflow::io {
+
+namespace {
+
+using Value = toml::basic_value<toml::discard_comments, std::map, std::vector>;
+using Table = Value::table_type;
+using core::format_value;
+using core::throw_invalid;
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+std::string type_name(const Value& v) {
+  std::ostringstream o;
+  o << v.type();
+  return o.str();
+}
+
+std::string show(const Value& v) {
+  std::ostringstream o;
+  o << v;
+  std::string s = o.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+/// Reads the keys of one section, remembering which were used so that the rest can be
+/// reported as unknown.
+class Section {
+ public:
+  Section(const Table* t, std::string name) : t_(t), name_(std::move(name)) {}
+  std::string key(const std::string& k) const { return name_ + "." + k; }
+  const Value* find(const std::string& k) {
+    known_.push_back(k);
+    if (t_ == nullptr) return nullptr;
+    const auto it = t_->find(k);
+    return it == t_->end() ? nullptr : &it->second;
+  }
+  static bool is_number(const Value& v) { return v.is_integer() || v.is_floating(); }
+  static double as_number(const Value& v) { return v.is_integer() ? static_cast<double>(v.as_integer()) : v.as_floating(); }
+
+  double number(const std::string& k, double def) {
+    const Value* v = find(k);
+    if (v == nullptr) return def;
+    if (!is_number(*v)) throw_invalid(key(k), show(*v) + " (" + type_name(*v) + ")", "a number");
+    const double x = as_number(*v);
+    core::require_finite(key(k), x);
+    return x;
+  }
+  long integer(const std::string& k, long def) {
+    const Value* v = find(k);
+    if (v == nullptr) return def;
+    if (!v->is_integer()) throw_invalid(key(k), show(*v) + " (" + type_name(*v) + ")", "an integer");
+    return static_cast<long>(v->as_integer());
+  }
+  std::string word(const std::string& k, const std::string& def, const std::vector<std::string>& allowed = {}) {
+    const Value* v = find(k);
+    if (v == nullptr) return def;
+    if (!v->is_string()) throw_invalid(key(k), show(*v) + " (" + type_name(*v) + ")", "a string");
+    std::string s = v->as_string().str;
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), s) == allowed.end())
+      throw_invalid(key(k), "\"" + s + "\"", "one of " + join(allowed));
+    return s;
+  }
+  std::vector<double> numbers(const std::string& k, std::vector<double> def) {
+    const Value* v = find(k);
+    if (v == nullptr) return def;
+    std::vector<double> out;
+    if (!v->is_array()) throw_invalid(key(k), show(*v) + " (" + type_name(*v) + ")", "an array of numbers");
+    for (const auto& e : v->as_array()) {
+      if (!is_number(e)) throw_invalid(key(k), show(*v), "an array of numbers");
+      out.push_back(as_number(e));
+      core::require_finite(key(k), out.back());
+    }
+    return out;
+  }
+  /// Keys not asked for are errors.
+  void finish() const {
+    if (t_ == nullptr) return;
+    for (const auto& [k, v] : *t_)
+      if (std::find(known_.begin(), known_.end(), k) == known_.end())
+        throw core::InvalidArgument(key(k), key(k) + ": unknown key; known keys of [" + name_ + "]: " + join(known_));
+  }
+
+ private:
+  const Table* t_;
+  std::string name_;
+  std::vector<std::string> known_;
+};
+
+const Table* section_table(const Table& root, const std::string& name) {
+  const auto it = root.find(name);
+  if (it == root.end()) return nullptr;
+  if (!it->second.is_table()) throw_invalid(name, show(it->second), "a table ([" + name + "])");
+  return &it->second.as_table();
+}
+
+void require_length(const std::string& key, std::size_t got, std::size_t d) {
+  if (got != d) throw_invalid(key, "an array of length " + std::to_string(got), "of length d = " + std::to_string(d) + " (the length of grid.n)");
+}
+
+/// Applies "section.key=value" on top of the parsed table.
+void apply_override(Table& root, const std::string& spec) {
+  const auto eq = spec.find('=');
+  const std::string path = spec.substr(0, eq);
+  const auto dot = path.find('.');
+  if (eq == std::string::npos || dot == std::string::npos || dot == 0 || dot + 1 == path.size())
+    throw_invalid("--set", "\"" + spec + "\"", "of the form section.key=value");
+  const std::string section = path.substr(0, dot), key = path.substr(dot + 1), text = spec.substr(eq + 1);
+  Value v;
+  try {
+    std::istringstream in("v = " + text);
+    v = toml::parse<toml::discard_comments, std::map, std::vector>(in, "--set").as_table().at("v");
+  } catch (const std::exception&) {
+    v = Value(text);  // a bare word: take it as a string
+  }
+  auto& sec = root[section];
+  if (!sec.is_table()) sec = Value(Table{});
+  sec.as_table()[key] = v;
+}
+
+RunConfig from_table(const Table& root) {
+  static const std::vector<std::string> sections{"grid", "objective", "schedule", "initial", "schrodinger", "output"};
+  for (const auto& [name, v] : root) {
+    if (name == "fokker_planck" || name == "particles")
+      throw core::InvalidArgument(name, "[" + name + "]: this engine is not available yet in this version; available: [schrodinger]");
+    if (std::find(sections.begin(), sections.end(), name) == sections.end())
+      throw core::InvalidArgument(name, name + ": unknown section; known sections: " + join(sections));
+  }
+  RunConfig c;
+
+  Section g(section_table(root, "grid"), "grid");
+  {
+    const Value* n = g.find("n");
+    if (n != nullptr) {
+      if (!n->is_array() || n->as_array().empty() || n->as_array().size() > 3)
+        throw_invalid("grid.n", show(*n), "an array of 1 to 3 integers (points per axis)");
+      c.grid.n.clear();
+      for (const auto& e : n->as_array()) {
+        if (!e.is_integer()) throw_invalid("grid.n", show(*n), "an array of integers");
+        if (e.as_integer() < 2) throw_invalid("grid.n", show(*n), "integers >= 2");
+        c.grid.n.push_back(static_cast<std::size_t>(e.as_integer()));
+      }
+    }
+    const std::size_t d = c.grid.n.size();
+    c.grid.lower = g.numbers("lower", std::vector<double>(d, -2.5));
+    c.grid.upper = g.numbers("upper", std::vector<double>(d, 2.5));
+    require_length("grid.lower", c.grid.lower.size(), d);
+    require_length("grid.upper", c.grid.upper.size(), d);
+    for (std::size_t a = 0; a < d; ++a)
+      if (!(c.grid.lower[a] < c.grid.upper[a]))
+        throw_invalid("grid.upper", format_value(c.grid.upper[a]) + " on axis " + std::to_string(a), "> grid.lower = " + format_value(c.grid.lower[a]));
+    c.grid.boundary = g.word("boundary", "periodic", {"periodic", "reflecting", "absorbing"});
+    g.finish();
+  }
+  const std::size_t d = c.grid.n.size();
+
+  {
+    const Table* t = section_table(root, "objective");
+    Section o(t, "objective");
+    c.objective.name = o.word("name", "double_well");
+    if (t != nullptr)
+      for (const auto& [k, v] : *t) {
+        if (k == "name") continue;
+        if (Section::is_number(v)) c.objective.params[k] = {Section::as_number(v)};
+        else if (v.is_array()) c.objective.params[k] = o.numbers(k, {});
+        else throw_invalid("objective." + k, show(v) + " (" + type_name(v) + ")", "a number or an array of numbers");
+      }
+  }
+
+  {
+    Section s(section_table(root, "schedule"), "schedule");
+    c.schedule.kind = s.word("kind", "constant", {"constant", "logarithmic", "geometric"});
+    c.schedule.T = s.number("T", 0.5);
+    c.schedule.c = s.number("c", 1.0);
+    c.schedule.gamma = s.number("gamma", 0.99);
+    core::require_positive("schedule.T", c.schedule.T);
+    core::require_positive("schedule.c", c.schedule.c);
+    if (!(c.schedule.gamma > 0 && c.schedule.gamma < 1)) throw_invalid("schedule.gamma", format_value(c.schedule.gamma), "in (0, 1)");
+    s.finish();
+  }
+
+  {
+    Section i(section_table(root, "initial"), "initial");
+    c.initial.kind = i.word("kind", "gaussian", {"gaussian", "uniform", "gibbs"});
+    std::vector<double> centre(d), width(d);
+    for (std::size_t a = 0; a < d; ++a) {
+      centre[a] = 0.5 * (c.grid.lower[a] + c.grid.upper[a]);
+      width[a] = 0.1 * (c.grid.upper[a] - c.grid.lower[a]);
+    }
+    c.initial.center = i.numbers("center", centre);
+    c.initial.width = i.numbers("width", width);
+    require_length("initial.center", c.initial.center.size(), d);
+    require_length("initial.width", c.initial.width.size(), d);
+    for (std::size_t a = 0; a < d; ++a) {
+      core::require_in_range("initial.center", c.initial.center[a], c.grid.lower[a], c.grid.upper[a]);
+      core::require_positive("initial.width", c.initial.width[a]);
+    }
+    c.initial.relax_time = i.number("relax_time", 0.0);
+    core::require_non_negative("initial.relax_time", c.initial.relax_time);
+    i.finish();
+  }
+
+  {
+    const Table* t = section_table(root, "schrodinger");
+    Section s(t, "schrodinger");
+    c.schrodinger.enabled = t != nullptr;
+    c.schrodinger.mode = s.word("mode", "real", {"real", "imaginary"});
+    c.schrodinger.potential = s.word("potential", "witten", {"witten", "objective"});
+    c.schrodinger.scheme = s.word("scheme", "strang", {"strang", "yoshida4"});
+    c.schrodinger.dt = s.number("dt", 1e-3);
+    c.schrodinger.t_end = s.number("t_end", 1.0);
+    c.schrodinger.absorber_width = s.number("absorber_width", 0.0);
+    c.schrodinger.absorber_strength = s.number("absorber_strength", 0.0);
+    core::require_positive("schrodinger.dt", c.schrodinger.dt);
+    core::require_positive("schrodinger.t_end", c.schrodinger.t_end);
+    if (c.schrodinger.t_end < c.schrodinger.dt)
+      throw_invalid("schrodinger.t_end", format_value(c.schrodinger.t_end), ">= schrodinger.dt = " + format_value(c.schrodinger.dt));
+    core::require_non_negative("schrodinger.absorber_width", c.schrodinger.absorber_width);
+    core::require_non_negative("schrodinger.absorber_strength", c.schrodinger.absorber_strength);
+    if (c.schrodinger.mode == "imaginary" && c.schrodinger.scheme == "yoshida4")
+      throw_invalid("schrodinger.scheme", "\"yoshida4\"", "\"strang\" in imaginary time (a 4th-order splitting needs negative sub-steps)");
+    if (c.schrodinger.enabled && c.grid.boundary != "periodic")
+      throw_invalid("grid.boundary", "\"" + c.grid.boundary + "\"", "\"periodic\" for the [schrodinger] engine");
+    s.finish();
+  }
+  if (!c.schrodinger.enabled)
+    throw core::InvalidArgument("schrodinger", "no engine section: add [schrodinger] (the only engine of this version)");
+
+  {
+    Section o(section_table(root, "output"), "output");
+    c.output.path = o.word("path", "qtzflow.h5");
+    if (c.output.path.empty()) throw_invalid("output.path", "\"\"", "a file name");
+    c.output.every = o.integer("every", 100);
+    core::require_at_least("output.every", c.output.every, 1);
+    o.finish();
+  }
+  return c;
+}
+
+}  // namespace
+
+RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides, const std::string& origin) {
+  Value v;
+  try {
+    std::istringstream in(text);
+    v = toml::parse<toml::discard_comments, std::map, std::vector>(in, origin);
+  } catch (const toml::exception& e) {
+    throw core::InvalidArgument("config", std::string("TOML syntax error in ") + e.what());
+  }
+  Table& root = v.as_table();
+  for (const auto& o : overrides) apply_override(root, o);
+  RunConfig c = from_table(root);
+  std::ostringstream out;
+  out << v;
+  c.text = out.str();
+  return c;
+}
+
+RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) core::throw_invalid("CONFIG", "\"" + path + "\"", "a readable TOML file");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return parse_config(s.str(), overrides, path);
+}
+
+const std::string& default_config_text() {
+  static const std::string text = R"(# qtzflow's built-in default scenario: tunneling out of the metastable well of a
+# 2D tilted double well f = sum (x_i^2 - 1)^2 + 0.3 x_i at T = 0.5 (hbar = 2T = 1).
+# The initial Gaussian sits in the shallowest of the four wells; a short imaginary-time
+# relaxation (initial.relax_time) turns it into that well's quasi-stationary state, then the
+# real-time run shows the probability tunneling into the deeper basins.
+
+[grid]
+n = [128, 128]
+lower = [-2.5, -2.5]
+upper = [2.5, 2.5]
+boundary = "periodic"
+
+[objective]
+name = "double_well"
+c = 0.3
+
+[schedule]
+kind = "constant"
+T = 0.5
+
+[initial]
+kind = "gaussian"
+center = [0.96, 0.96]
+width = [0.16, 0.16]
+relax_time = 2.0
+
+[schrodinger]
+mode = "real"
+potential = "witten"
+scheme = "yoshida4"
+dt = 0.01
+t_end = 40.0
+
+[output]
+path = "qtzflow_default.h5"
+every = 100
+)";
+  return text;
+}
+
+}  // namespace qtzflow::io

@@ -1,0 +1,83 @@
+// qtzflow/io/config.hpp — a run described by one TOML file, parsed into typed structs.
+//
+// Sections and keys (every key optional, defaults in docs/config.md, which this file's
+// `config_reference()` generates the table of): [grid] [objective] [schedule] [initial]
+// [schrodinger] [output].  Parsing is strict: unknown sections and keys, wrong types, arrays of
+// the wrong length and out-of-range values throw core::InvalidArgument whose key() is the key
+// path ("grid.n", "schrodinger.dt") and whose message gives the accepted range.
+// `--set section.key=value` overrides use TOML value syntax (a bare word is taken as a string).
+// Objective parameters ([objective] keys other than `name`) are passed on as numbers and
+// checked against the objective registry by the application.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace qtzflow::io {
+
+struct GridConfig {
+  std::vector<std::size_t> n{128, 128};
+  std::vector<double> lower{-2.5, -2.5}, upper{2.5, 2.5};
+  std::string boundary = "periodic";
+  int dim() const { return static_cast<int>(n.size()); }
+};
+
+struct ObjectiveConfig {
+  std::string name = "double_well";
+  std::map<std::string, std::vector<double>> params;  ///< every other key of [objective]
+};
+
+struct ScheduleConfig {
+  std::string kind = "constant";  ///< constant | logarithmic | geometric
+  double T = 0.5;                 ///< constant T, and T0 of the geometric law
+  double c = 1.0;                 ///< logarithmic: T = c / ln(t + 2)
+  double gamma = 0.99;            ///< geometric: T = T · gamma^t
+};
+
+struct InitialConfig {
+  std::string kind = "gaussian";  ///< gaussian | uniform | gibbs
+  std::vector<double> center;     ///< default: the box centre
+  std::vector<double> width;      ///< standard deviation of the initial density per axis; default: box/10
+  double relax_time = 0;          ///< imaginary-time relaxation of the initial state before the run
+};
+
+struct SchrodingerConfig {
+  bool enabled = false;          ///< whether the file has a [schrodinger] section
+  std::string mode = "real";     ///< real | imaginary
+  std::string potential = "witten";  ///< witten | objective
+  std::string scheme = "strang";     ///< strang | yoshida4
+  double dt = 1e-3;
+  double t_end = 1.0;
+  double absorber_width = 0, absorber_strength = 0;
+};
+
+struct OutputConfig {
+  std::string path = "qtzflow.h5";
+  long every = 100;  ///< a snapshot every N steps, plus the first and the last
+};
+
+struct RunConfig {
+  GridConfig grid;
+  ObjectiveConfig objective;
+  ScheduleConfig schedule;
+  InitialConfig initial;
+  SchrodingerConfig schrodinger;
+  OutputConfig output;
+  /// The effective configuration (file + overrides) as TOML text, stored in every output.
+  std::string text;
+};
+
+/// Parses TOML text; `overrides` are "section.key=value" strings applied on top.
+/// `origin` names the text in messages (a file name or "built-in default").
+RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides = {},
+                       const std::string& origin = "config");
+/// Reads and parses a file (a missing or unreadable file is an InvalidArgument naming it).
+RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+/// The built-in default scenario: a 2D tilted double well, imaginary-time relaxation in the
+/// shallowest well, then real-time tunneling (runs in well under a minute on 2 cores).
+const std::string& default_config_text();
+
+}  // namespace qtzflow::io
