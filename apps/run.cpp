@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "grids/basins.hpp"
+#include "grids/fft.hpp"
 #include "io/hdf5.hpp"
 #include "io/snapshot.hpp"
 #include "potentials/objective.hpp"
@@ -110,12 +111,18 @@ int run_d(const io::RunConfig& c, const RunOptions& opt) {
   so.dt = dt;
   so.absorber_width = c.schrodinger.absorber_width;
   so.absorber_strength = c.schrodinger.absorber_strength;
+  so.rigor = c.schrodinger.fft_planning == "measure" ? grids::PlanRigor::measure : grids::PlanRigor::estimate;
+  // A restart plans with the interrupted run's FFTW wisdom: same plans, bit-identical results.
+  std::optional<io::SnapshotWriter> writer;
+  if (!opt.restart.empty()) {
+    writer.emplace(io::SnapshotWriter::resume(opt.restart));
+    if (!writer->info().fftw_wisdom.empty()) grids::import_wisdom(writer->info().fftw_wisdom);
+  }
   solver::SplitStepSolver<D> s(land, kind, schedule, so);
 
   const long total = std::max(1L, std::lround(c.schrodinger.t_end / dt));
   const long every = c.output.every;
   long step = 0;
-  std::optional<io::SnapshotWriter> writer;
 
   if (!opt.restart.empty()) {
     const auto its = io::snapshot_iterations(opt.restart);
@@ -131,10 +138,9 @@ int run_d(const io::RunConfig& c, const RunOptions& opt) {
     } else {
       grids::Field<double, D> phi(grid.shape());
       std::copy(re.begin(), re.end(), phi.begin());
-      s.set_state(phi, snap.time);
+      s.restore_state(phi, snap.time);
     }
     step = snap.iteration;
-    writer.emplace(io::SnapshotWriter::resume(opt.restart));
     if (!opt.quiet) std::fprintf(stderr, "qtzflow: restarting from %s, iteration %ld, t = %g\n", opt.restart.c_str(), step, snap.time);
   } else {
     auto phi0 = initial_amplitude(c, grid, land, schedule);
@@ -150,7 +156,7 @@ int run_d(const io::RunConfig& c, const RunOptions& opt) {
     }
     s.set_state(phi0);
     const std::string out = opt.output.empty() ? c.output.path : opt.output;
-    writer.emplace(out, io::MeshGeometry::of(grid), io::RunInfo{c.text, QTZFLOW_GIT_REVISION});
+    writer.emplace(out, io::MeshGeometry::of(grid), io::RunInfo{c.text, QTZFLOW_GIT_REVISION, grids::export_wisdom()});
   }
 
   std::vector<double> re(grid.size()), im(grid.size());

@@ -2,6 +2,7 @@
 
 #include <fftw3.h>
 
+#include <cstdlib>
 #include <mutex>
 
 #include "core/parallel.hpp"
@@ -121,6 +122,21 @@ void RealFft<D>::backward(Field<complex, D>& spectrum, Field<double, D>& out) co
 }
 
 std::string fftw_version() { return ::fftw_version; }
+
+std::string export_wisdom() {
+  std::lock_guard lock(planner_mutex());
+  char* w = fftw_export_wisdom_to_string();
+  std::string out = w ? w : "";
+  std::free(w);
+  return out;
+}
+
+void import_wisdom(const std::string& wisdom) {
+  init_fftw_threads();
+  std::lock_guard lock(planner_mutex());
+  if (fftw_import_wisdom_from_string(wisdom.c_str()) == 0)
+    core::throw_invalid("fftw wisdom", "the stored text", "wisdom FFTW can read (written by the same FFTW)");
+}
 
 template class ComplexFft<1>;
 template class ComplexFft<2>;

@@ -89,6 +89,14 @@ std::array<std::size_t, D> half_spectrum_extent(std::array<std::size_t, D> e) {
 /// FFTW's version string, e.g. "fftw-3.3.10-sse2-avx".
 std::string fftw_version();
 
+/// FFTW's accumulated wisdom (the plans it chose).  FFTW_MEASURE picks plans by timing, so two
+/// processes may transform with different algorithms and round differently; importing the
+/// wisdom of a run before planning makes a restart use the very same plans (bit-identical
+/// results on the same machine and thread count).
+std::string export_wisdom();
+/// Throws core::InvalidArgument("fftw wisdom", …) when FFTW rejects the text.
+void import_wisdom(const std::string& wisdom);
+
 extern template class ComplexFft<1>;
 extern template class ComplexFft<2>;
 extern template class ComplexFft<3>;

@@ -227,6 +227,7 @@ RunConfig from_table(const Table& root) {
     c.schrodinger.t_end = s.number("t_end", 1.0);
     c.schrodinger.absorber_width = s.number("absorber_width", 0.0);
     c.schrodinger.absorber_strength = s.number("absorber_strength", 0.0);
+    c.schrodinger.fft_planning = s.word("fft_planning", "estimate", {"estimate", "measure"});
     core::require_positive("schrodinger.dt", c.schrodinger.dt);
     core::require_positive("schrodinger.t_end", c.schrodinger.t_end);
     if (c.schrodinger.t_end < c.schrodinger.dt)

@@ -51,6 +51,10 @@ struct SchrodingerConfig {
   double dt = 1e-3;
   double t_end = 1.0;
   double absorber_width = 0, absorber_strength = 0;
+  /// estimate: FFTW plans fixed by the sizes alone, so identical runs give identical bits;
+  /// measure: FFTW times candidate plans (faster steps, but two runs may round differently;
+  /// a restart still reuses the interrupted run's plans).
+  std::string fft_planning = "estimate";
 };
 
 struct OutputConfig {

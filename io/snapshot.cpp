@@ -140,6 +140,7 @@ void SnapshotWriter::write_main(bool consolidate) const {
     root.write_attribute("date", date_);
     root.write_attribute("gitRevision", info_.git_revision);
     root.write_attribute("config", info_.config_text);
+    root.write_attribute("fftwWisdom", info_.fftw_wisdom);
     root.write_attribute("openPMD", std::string("1.1.0"));
     root.write_attribute("basePath", std::string("/data/%T/"));
     root.write_attribute("meshesPath", std::string("meshes/"));
@@ -212,7 +213,8 @@ void SnapshotWriter::finish() {
 SnapshotWriter SnapshotWriter::resume(const std::string& path) {
   const File f = File::open_read(path);
   const Group root = f.root();
-  RunInfo info{root.read_string_attribute("config"), root.read_string_attribute("gitRevision")};
+  RunInfo info{root.read_string_attribute("config"), root.read_string_attribute("gitRevision"),
+               root.has_attribute("fftwWisdom") ? root.read_string_attribute("fftwWisdom") : std::string()};
   const auto its = snapshot_iterations(path);
   if (its.empty()) core::throw_invalid("--restart", path, "an output file holding at least one snapshot");
   // mesh geometry from the first mesh of the first snapshot

@@ -1,7 +1,8 @@
 // qtzflow/io/snapshot.hpp — run output in the layout of ../shared/DESIGN.md §3 (openPMD-style).
 //
 //   /                      attributes software, softwareVersion, date, gitRevision, config (the
-//                          full config text) and openPMD's basePath/meshesPath/iterationEncoding
+//                          full config text), fftwWisdom (the run's FFT plans) and openPMD's
+//                          basePath/meshesPath/iterationEncoding
 //   /data/<iteration>/     attributes time, dt, timeUnitSI
 //       meshes/rho                    Fokker–Planck density
 //       meshes/psi/re, meshes/psi/im  Schrödinger wavefunction (φ for imaginary time: re only)
@@ -65,6 +66,7 @@ struct FieldView {
 struct RunInfo {
   std::string config_text;
   std::string git_revision;
+  std::string fftw_wisdom;  ///< the FFT plans of the run, so that a restart can reuse them
 };
 
 /// One snapshot read back.

@@ -381,6 +381,18 @@ void SplitStepSolver<D>::set_state(const RField& phi, double t) {
 }
 
 template <int D>
+void SplitStepSolver<D>::restore_state(const RField& phi, double t) {
+  if (real_time_) return set_state(phi, t);
+  grids::require_shape("state", phi, grid_.shape());
+  phi_ = phi;
+  t_ = t;
+  pending_norm2_ = 1;
+  const double n2 = norm();
+  if (!std::isfinite(n2) || std::abs(n2 - 1) > 1e-8)
+    core::throw_invalid("state", "a field of norm " + core::format_value(n2), "normalised (as phi() returns it)");
+}
+
+template <int D>
 const typename SplitStepSolver<D>::CField& SplitStepSolver<D>::psi() const {
   if (!real_time_) throw core::InvalidArgument("psi", "psi: the solver runs in imaginary time; use phi()");
   return psi_;

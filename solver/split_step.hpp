@@ -79,6 +79,9 @@ class SplitStepSolver {
   /// Sets the state (real time: ψ; imaginary time: φ, which must be real) and the clock.
   void set_state(const CField& psi, double t = 0);
   void set_state(const RField& phi, double t = 0);
+  /// Continues from a state written out by phi() (a restart): taken verbatim, not renormalised,
+  /// so that the continued run is bit-identical to the uninterrupted one.
+  void restore_state(const RField& phi, double t);
   /// ψ (real time only).
   const CField& psi() const;
   /// φ (imaginary time only), L²-normalised.

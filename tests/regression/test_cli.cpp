@@ -1,0 +1,228 @@
+// The qtzflow command line as a user runs it: exit codes, messages, crash safety, restarts.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "io/snapshot.hpp"
+
+using namespace qtzflow;
+namespace fs = std::filesystem;
+extern char** environ;
+
+namespace {
+
+fs::path scratch(const char* name) {
+  const fs::path d = fs::temp_directory_path() / ("qtzflow_cli_" + std::to_string(::getpid()) + "_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+struct Result {
+  int code;
+  std::string err;
+};
+
+/// Runs `qtzflow ARGS` (in `dir`), capturing stderr.
+Result run_cli(const std::string& args, const fs::path& dir) {
+  const fs::path err = dir / "stderr.txt";
+  const std::string cmd = "cd " + dir.string() + " && " QTZFLOW_CLI " " + args + " 2> " + err.string() + " > /dev/null";
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(err)};
+}
+
+/// Starts qtzflow in the background; returns its pid.
+pid_t spawn(const std::vector<std::string>& args, const fs::path& dir) {
+  std::vector<std::string> all{QTZFLOW_CLI};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addchdir_np(&fa, dir.c_str());
+  posix_spawn_file_actions_addopen(&fa, 2, (dir / "stderr.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  REQUIRE(posix_spawn(&pid, QTZFLOW_CLI, &fa, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+int h5py_check(const fs::path& file, const std::string& extra = "") {
+  if (std::system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") != 0) return -1;
+  const std::string cmd = "/usr/bin/python3 " QTZFLOW_SOURCE_DIR "/tests/python/check_output.py " + file.string() + " " + extra + " > /dev/null";
+  return WEXITSTATUS(std::system(cmd.c_str()));
+}
+
+/// A small real-time run: 1D double well, `steps` steps, a snapshot every `every`.
+std::string small_config(int n, long steps, long every, const char* mode = "real", const char* scheme = "yoshida4") {
+  std::ostringstream c;
+  c << "[grid]\nn = [" << n << ", " << n << "]\nlower = [-2.5, -2.5]\nupper = [2.5, 2.5]\n"
+    << "[objective]\nname = \"double_well\"\nc = 0.3\n[schedule]\nT = 0.5\n"
+    << "[initial]\ncenter = [0.96, 0.96]\nwidth = [0.16, 0.16]\nrelax_time = 0.1\n"
+    << "[schrodinger]\nmode = \"" << mode << "\"\nscheme = \"" << scheme << "\"\ndt = 0.01\nt_end = " << 0.01 * static_cast<double>(steps) << "\n"
+    << "[output]\npath = \"out.h5\"\nevery = " << every << "\n";
+  return c.str();
+}
+
+}  // namespace
+
+TEST_CASE("qtzflow info and --help exit 0, an unknown option exits 2") {
+  const auto d = scratch("info");
+  CHECK(run_cli("info", d).code == 0);
+  CHECK(run_cli("--help", d).code == 0);
+  CHECK(run_cli("run --help", d).code == 0);
+  CHECK(run_cli("run --frobnicate", d).code == 2);
+  CHECK(run_cli("", d).code == 2);  // a subcommand is required
+  fs::remove_all(d);
+}
+
+TEST_CASE("bad configurations exit 2 naming the key, and never touch an existing output") {
+  const auto d = scratch("bad");
+  // a good run first: its output must survive every bad run below byte for byte
+  write_file(d / "good.toml", small_config(32, 4, 2));
+  REQUIRE(run_cli("run good.toml -q", d).code == 0);
+  const std::string before = read_file(d / "out.h5");
+  REQUIRE(!before.empty());
+  const std::string base = small_config(32, 4, 2);
+  struct Case {
+    std::string config;  // TOML text ("" = use base)
+    std::string args;    // extra arguments
+    std::string key;     // expected in the message
+  };
+  const std::vector<Case> cases{
+      {base + "[foo]\na = 1\n", "", "foo"},
+      {"", "--set grid.nn=[4,4]", "grid.nn"},
+      {"", "--set grid.n=[1,32]", "grid.n"},
+      {"", "--set grid.n='32'", "grid.n"},
+      {"", "--set grid.lower=[-1,-1,-1]", "grid.lower"},
+      {"", "--set grid.upper=[-3,2.5]", "grid.upper"},
+      {"", "--set grid.boundary=open", "grid.boundary"},
+      {"", "--set grid.boundary=reflecting", "grid.boundary"},
+      {"", "--set objective.name=rastrign", "objective.name"},
+      {"", "--set objective.foo=1", "objective.foo"},
+      {"", "--set objective.name=washboard", "dimension"},
+      {"", "--set schedule.T=-1", "schedule.T"},
+      {"", "--set schedule.kind=linear", "schedule.kind"},
+      {"", "--set schedule.gamma=1.5", "schedule.gamma"},
+      {"", "--set schrodinger.dt=0", "schrodinger.dt"},
+      {"", "--set schrodinger.dt=nan", "schrodinger.dt"},
+      {"", "--set schrodinger.mode=complex", "schrodinger.mode"},
+      {"", "--set schrodinger.mode=imaginary", "schrodinger.scheme"},
+      {"", "--set output.every=0", "output.every"},
+      {"", "--set initial.width=[0.1]", "initial.width"},
+      {"", "--set initial.center=[9,0]", "initial.center"},
+      {"", "--set initial.kind=file", "initial.kind"},
+      {base + "[fokker_planck]\ndt = 1\n", "", "fokker_planck"},
+      {"[grid\nn = 3\n", "", "config"},
+      {"", "--set nodot=1", "--set"},
+      {"", "missing.toml", "CONFIG"},
+  };
+  int i = 0;
+  for (const auto& c : cases) {
+    const std::string name = "bad" + std::to_string(i++) + ".toml";
+    write_file(d / name, c.config.empty() ? base : c.config);
+    const std::string file = c.args == "missing.toml" ? "missing.toml" : name;
+    const auto r = run_cli("run " + file + " -q -o out.h5 " + (c.args == "missing.toml" ? "" : c.args), d);
+    CAPTURE(c.key);
+    CAPTURE(r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.find(c.key) != std::string::npos);
+    CHECK(r.err.find("terminate") == std::string::npos);  // a message, never a crash
+    CHECK(read_file(d / "out.h5") == before);
+  }
+  MESSAGE(cases.size() << " bad inputs, each exit 2 with the key named");
+  fs::remove_all(d);
+}
+
+TEST_CASE("the built-in default scenario runs and writes a valid output") {
+  const auto d = scratch("default");
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = run_cli("run", d);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(r.code == 0);
+  CHECK(secs < 60);
+  CHECK(r.err.find("qtzflow_default.h5") != std::string::npos);  // says where it went
+  REQUIRE(fs::exists(d / "qtzflow_default.h5"));
+  CHECK(!fs::exists(d / "qtzflow_default.h5.parts"));
+  CHECK(io::snapshot_iterations((d / "qtzflow_default.h5").string()).size() == 41);
+  const int rc = h5py_check(d / "qtzflow_default.h5", "--xdmf --expect-snapshots 41");
+  if (rc >= 0) CHECK(rc == 0);
+  fs::remove_all(d);
+}
+
+TEST_CASE("a restart from a snapshot gives bit-identical fields") {
+  const auto d = scratch("restart");
+  for (const char* mode : {"real", "imaginary"}) {
+    CAPTURE(mode);
+    write_file(d / "full.toml", small_config(48, 60, 10, mode, std::string(mode) == "real" ? "yoshida4" : "strang"));
+    REQUIRE(run_cli("run full.toml -q -o a.h5", d).code == 0);
+    // the same run stopped at step 30, then continued with the full config
+    REQUIRE(run_cli("run full.toml -q -o b.h5 --set schrodinger.t_end=0.3", d).code == 0);
+    REQUIRE(io::snapshot_iterations((d / "b.h5").string()).back() == 30);
+    const auto r = run_cli("run full.toml -q --restart b.h5", d);
+    CHECK(r.code == 0);
+    const auto a = io::read_snapshot((d / "a.h5").string(), 60), b = io::read_snapshot((d / "b.h5").string(), 60);
+    CHECK(a.time == b.time);
+    CHECK(a.fields == b.fields);  // every value, bit for bit
+    CHECK(io::snapshot_iterations((d / "b.h5").string()) == io::snapshot_iterations((d / "a.h5").string()));
+  }
+  fs::remove_all(d);
+}
+
+TEST_CASE("SIGKILL at any moment leaves a readable file with every finished snapshot, SIGTERM stops cleanly") {
+  const auto d = scratch("kill");
+  // 128² real time, a snapshot every 2 steps: many writes, so the kill lands mid-run
+  write_file(d / "long.toml", small_config(128, 100000, 2));
+  for (int sig : {SIGKILL, SIGTERM}) {
+    CAPTURE(sig);
+    fs::remove_all(d / "out.h5");
+    fs::remove_all(d / "out.h5.parts");
+    const pid_t pid = spawn({"run", "long.toml", "-q"}, d);
+    std::size_t seen = 0;
+    for (int k = 0; k < 600 && seen < 3; ++k) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (fs::exists(d / "out.h5")) seen = io::snapshot_iterations((d / "out.h5").string()).size();
+    }
+    REQUIRE(seen >= 3);
+    std::this_thread::sleep_for(std::chrono::milliseconds(37));  // somewhere inside a write, likely
+    kill(pid, sig);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (sig == SIGTERM) {
+      CHECK(WIFEXITED(status));
+      CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+      CHECK(!fs::exists(d / "out.h5.parts"));  // consolidated after the final snapshot
+    }
+    const auto its = io::snapshot_iterations((d / "out.h5").string());
+    CHECK(its.size() >= 3);
+    const auto last = io::read_snapshot((d / "out.h5").string(), its.back());
+    double norm = 0;
+    for (std::size_t i = 0; i < last.fields.at("psi/re").size(); ++i)
+      norm += last.fields.at("psi/re")[i] * last.fields.at("psi/re")[i] + last.fields.at("psi/im")[i] * last.fields.at("psi/im")[i];
+    CHECK(norm * (5.0 / 128) * (5.0 / 128) == doctest::Approx(1.0).epsilon(1e-9));
+    const int rc = h5py_check(d / "out.h5");
+    if (rc >= 0) CHECK(rc == 0);
+  }
+  fs::remove_all(d);
+}
