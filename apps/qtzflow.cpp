@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   run->add_option("-o,--output", options.output, "HDF5 output file (overrides output.path)");
   run->add_option("--restart", options.restart, "continue this output file from its last snapshot");
   run->add_flag("-q,--quiet", options.quiet, "no progress bar or summary on stderr");
+  bool print_config = false;
+  run->add_flag("--print-config", print_config, "print the effective configuration (defaults filled in) and exit");
 
   auto* info = app.add_subcommand("info", "version, compiler, FFTW/HDF5/OpenMP versions and threads");
 
@@ -62,6 +64,10 @@ int main(int argc, char** argv) {
     const bool builtin = config_path.empty();
     const io::RunConfig config = builtin ? io::parse_config(io::default_config_text(), sets, "built-in default scenario")
                                          : io::load_config(config_path, sets);
+    if (print_config) {
+      std::printf("%s", config.text.c_str());
+      return 0;
+    }
     if (builtin && !options.quiet)
       std::fprintf(stderr, "qtzflow: no CONFIG given: running the built-in default scenario (2D tilted double well: "
                            "relaxation in the shallow well, then real-time tunneling)\n");

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "core/error.hpp"
 
@@ -254,6 +255,44 @@ RunConfig from_table(const Table& root) {
   return c;
 }
 
+std::string quoted(const std::string& s) {
+  std::string q = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') q += '\\';
+    q += ch;
+  }
+  return q + "\"";
+}
+
+template <class T>
+std::string array(const std::vector<T>& v) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if constexpr (std::is_floating_point_v<T>) s += (i ? ", " : "") + format_value(v[i]);
+    else s += (i ? ", " : "") + std::to_string(v[i]);
+  }
+  return s + "]";
+}
+
+/// Every key of the configuration, defaults included, as TOML that parse_config reads back.
+std::string to_toml(const RunConfig& c) {
+  std::ostringstream o;
+  o << "[grid]\nn = " << array(c.grid.n) << "\nlower = " << array(c.grid.lower) << "\nupper = " << array(c.grid.upper)
+    << "\nboundary = " << quoted(c.grid.boundary) << "\n\n";
+  o << "[objective]\nname = " << quoted(c.objective.name) << "\n";
+  for (const auto& [k, v] : c.objective.params) o << k << " = " << (v.size() == 1 ? format_value(v[0]) : array(v)) << "\n";
+  o << "\n[schedule]\nkind = " << quoted(c.schedule.kind) << "\nT = " << format_value(c.schedule.T) << "\nc = " << format_value(c.schedule.c)
+    << "\ngamma = " << format_value(c.schedule.gamma) << "\n\n";
+  o << "[initial]\nkind = " << quoted(c.initial.kind) << "\ncenter = " << array(c.initial.center) << "\nwidth = " << array(c.initial.width)
+    << "\nrelax_time = " << format_value(c.initial.relax_time) << "\n\n";
+  const auto& s = c.schrodinger;
+  o << "[schrodinger]\nmode = " << quoted(s.mode) << "\npotential = " << quoted(s.potential) << "\nscheme = " << quoted(s.scheme)
+    << "\ndt = " << format_value(s.dt) << "\nt_end = " << format_value(s.t_end) << "\nabsorber_width = " << format_value(s.absorber_width)
+    << "\nabsorber_strength = " << format_value(s.absorber_strength) << "\nfft_planning = " << quoted(s.fft_planning) << "\n\n";
+  o << "[output]\npath = " << quoted(c.output.path) << "\nevery = " << c.output.every << "\n";
+  return o.str();
+}
+
 }  // namespace
 
 RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides, const std::string& origin) {
@@ -267,9 +306,7 @@ RunConfig parse_config(const std::string& text, const std::vector<std::string>& 
   Table& root = v.as_table();
   for (const auto& o : overrides) apply_override(root, o);
   RunConfig c = from_table(root);
-  std::ostringstream out;
-  out << v;
-  c.text = out.str();
+  c.text = to_toml(c);
   return c;
 }
 

@@ -69,7 +69,8 @@ struct RunConfig {
   InitialConfig initial;
   SchrodingerConfig schrodinger;
   OutputConfig output;
-  /// The effective configuration (file + overrides) as TOML text, stored in every output.
+  /// The effective configuration (file + overrides, every default filled in) as TOML text;
+  /// stored in every output, and parse_config(text) gives this configuration back.
   std::string text;
 };
 

@@ -9,7 +9,7 @@ packages=(
   # toolchain
   g++ cmake pkg-config make
   # libraries
-  libfftw3-dev libeigen3-dev libhdf5-dev doctest-dev
+  libfftw3-dev libeigen3-dev libhdf5-dev doctest-dev libtoml11-dev libcli11-dev
   # command-line tools used by tests and users
   hdf5-tools
   # analysis and notebooks (/usr/bin/python3)
