@@ -171,6 +171,24 @@ TEST_CASE("the built-in default scenario runs and writes a valid output") {
   fs::remove_all(d);
 }
 
+TEST_CASE("NaN/Inf in a field stops the run naming the step, the last good snapshot stays") {
+  const auto d = scratch("nan");
+  // witten potential of Rastrigin at T = 0.5: V_T = -Δf/2 ≈ -198 at the minima, so
+  // exp(-V dt) overflows in the first imaginary-time step with dt = 5
+  write_file(d / "blow.toml",
+             "[grid]\nn = [32, 32]\nlower = [-2.5, -2.5]\nupper = [2.5, 2.5]\n[objective]\nname = \"rastrigin\"\n"
+             "[schedule]\nT = 0.5\n[schrodinger]\nmode = \"imaginary\"\ndt = 5\nt_end = 20\n[output]\npath = \"out.h5\"\nevery = 1\n");
+  const auto r = run_cli("run blow.toml -q", d);
+  CAPTURE(r.err);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("step 1") != std::string::npos);
+  CHECK(r.err.find("out.h5") != std::string::npos);
+  CHECK(io::snapshot_iterations((d / "out.h5").string()) == std::vector<std::int64_t>{0});
+  const int rc = h5py_check(d / "out.h5", "--expect-snapshots 1");
+  if (rc >= 0) CHECK(rc == 0);
+  fs::remove_all(d);
+}
+
 TEST_CASE("a restart from a snapshot gives bit-identical fields") {
   const auto d = scratch("restart");
   for (const char* mode : {"real", "imaginary"}) {
