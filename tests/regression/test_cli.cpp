@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../test_support.hpp"
 #include "io/snapshot.hpp"
 
 using namespace qtzflow;
@@ -22,12 +23,9 @@ extern char** environ;
 
 namespace {
 
-fs::path scratch(const char* name) {
-  const fs::path d = fs::temp_directory_path() / ("qtzflow_cli_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+using testing::h5py_check;
+
+fs::path scratch(const char* name) { return testing::scratch_dir(std::string("cli_") + name); }
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -66,12 +64,6 @@ pid_t spawn(const std::vector<std::string>& args, const fs::path& dir) {
   REQUIRE(posix_spawn(&pid, QTZFLOW_CLI, &fa, nullptr, argv.data(), environ) == 0);
   posix_spawn_file_actions_destroy(&fa);
   return pid;
-}
-
-int h5py_check(const fs::path& file, const std::string& extra = "") {
-  if (std::system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") != 0) return -1;
-  const std::string cmd = "/usr/bin/python3 " QTZFLOW_SOURCE_DIR "/tests/python/check_output.py " + file.string() + " " + extra + " > /dev/null";
-  return WEXITSTATUS(std::system(cmd.c_str()));
 }
 
 /// A small real-time run: 1D double well, `steps` steps, a snapshot every `every`.

@@ -1,11 +1,9 @@
 #include <doctest/doctest.h>
 
-#include <cstdlib>
+#include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "../test_support.hpp"
 #include "io/hdf5.hpp"
 #include "io/snapshot.hpp"
 
@@ -14,25 +12,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch_dir(const char* name) {
-  const fs::path d = fs::temp_directory_path() / ("qtzflow_test_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+using testing::h5py_check;
+using testing::scratch_dir;
 
 std::vector<double> field(std::size_t n, double seed) {
   std::vector<double> v(n);
   for (std::size_t i = 0; i < n; ++i) v[i] = std::sin(seed * static_cast<double>(i + 1)) * 1e3 + 1e-300 * static_cast<double>(i);
   return v;
-}
-
-/// Runs tests/python/check_output.py; returns its exit status, or -1 when Debian's Python with
-/// h5py is not there (the caller skips with a message).
-int check_with_h5py(const std::string& file, const std::string& extra) {
-  if (std::system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") != 0) return -1;
-  const std::string cmd = "cd / && /usr/bin/python3 " QTZFLOW_SOURCE_DIR "/tests/python/check_output.py " + file + " " + extra;
-  return WEXITSTATUS(std::system(cmd.c_str()));
 }
 
 }  // namespace
@@ -106,13 +92,13 @@ TEST_CASE("snapshots: every field type round-trips bit for bit, linked and conso
     CHECK(f.root().open_dataset("diagnostics/iteration").read_int64() == std::vector<std::int64_t>{0, 10, 20});
   };
   verify();  // linked form (as during a run)
-  const int rc = check_with_h5py(path, "--xdmf --expect-snapshots 3");
+  const int rc = h5py_check(path, "--xdmf --expect-snapshots 3");
   if (rc < 0) MESSAGE("skipped the h5py check: /usr/bin/python3 with h5py not found");
   else CHECK(rc == 0);
   w.finish();
   CHECK(!fs::exists(dir / "run.h5.parts"));
   verify();  // self-contained form
-  if (rc >= 0) CHECK(check_with_h5py(path, "--xdmf --expect-snapshots 3") == 0);
+  if (rc >= 0) CHECK(h5py_check(path, "--xdmf --expect-snapshots 3") == 0);
 
   // restart: continue the consolidated file
   auto r = io::SnapshotWriter::resume(path);
@@ -125,6 +111,6 @@ TEST_CASE("snapshots: every field type round-trips bit for bit, linked and conso
   r.finish();
   CHECK(io::snapshot_iterations(path) == std::vector<std::int64_t>{0, 10, 20, 30});
   CHECK(io::read_snapshot(path, 10).fields.at("rho") == field(24, 11.0));
-  if (rc >= 0) CHECK(check_with_h5py(path, "--xdmf --expect-snapshots 4") == 0);
+  if (rc >= 0) CHECK(h5py_check(path, "--xdmf --expect-snapshots 4") == 0);
   fs::remove_all(dir);
 }

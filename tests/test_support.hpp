@@ -1,0 +1,31 @@
+// Helpers shared by the tests that touch files: scratch folders and the h5py layout check.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace qtzflow::testing {
+
+/// A fresh, empty folder under the system temp folder, unique per process and name.
+inline std::filesystem::path scratch_dir(const std::string& name) {
+  const auto d = std::filesystem::temp_directory_path() / ("qtzflow_test_" + std::to_string(::getpid()) + "_" + name);
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+/// Runs tests/python/check_output.py on `file` from another working folder (so that external
+/// links must resolve relative to the file); returns its exit status, or -1 when Debian's
+/// Python with h5py is not installed (the caller then skips with a message).
+inline int h5py_check(const std::filesystem::path& file, const std::string& extra = "") {
+  if (std::system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") != 0) return -1;
+  const std::string cmd = "cd / && /usr/bin/python3 " QTZFLOW_SOURCE_DIR "/tests/python/check_output.py " + file.string() + " " + extra +
+                          " > /dev/null";
+  return WEXITSTATUS(std::system(cmd.c_str()));
+}
+
+}  // namespace qtzflow::testing
