@@ -1,0 +1,172 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "core/parallel.hpp"
+#include "potentials/objective.hpp"
+#include "solver/fokker_planck.hpp"
+#include "solver/observables.hpp"
+
+using namespace qtzflow;
+using potentials::Schedule;
+using solver::FokkerPlanckSolver;
+
+namespace {
+
+template <int D>
+grids::Field<double, D> gaussian_density(const grids::Grid<D>& g, double centre, double var) {
+  grids::Field<double, D> r(g.shape());
+  grids::for_each_point(g, [&](std::size_t i, const auto& x) {
+    double e = 0;
+    for (double v : x) e += (v - centre) * (v - centre);
+    r[i] = std::exp(-e / (2 * var));
+  });
+  const double m = solver::integral(g, r, solver::identity);
+  for (double& v : r) v /= m;
+  return r;
+}
+
+template <int D>
+double l1(const grids::Grid<D>& g, const grids::Field<double, D>& a, const grids::Field<double, D>& b) {
+  double s = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += std::abs(a[i] - b[i]);
+  return s * g.cell_volume();
+}
+
+}  // namespace
+
+TEST_CASE("Fokker-Planck: mass exact, positive for every dt, free energy non-increasing") {
+  auto f = potentials::make_objective("double_well", 2, {{"c", {0.3}}});
+  for (auto boundary : {grids::Boundary::reflecting, grids::Boundary::periodic}) {
+    grids::Grid<2> g({64, 64}, {-2.0, -2.0}, {2.0, 2.0}, boundary);
+    potentials::Landscape<2> land(*f, g);
+    for (double dt : {1e-3, 1.0, 100.0}) {
+      CAPTURE(dt);
+      FokkerPlanckSolver<2> s(land, Schedule::constant(0.5), {dt});
+      s.set_state(gaussian_density(g, 1.0, 0.05));
+      const double m0 = s.mass();
+      double F = s.free_energy(), rho_min = 1;
+      bool monotone = true;
+      const long steps = dt < 0.01 ? 10000 : 50;
+      for (long k = 0; k < steps; ++k) {
+        s.advance(1);
+        for (double v : s.rho()) rho_min = std::min(rho_min, v);
+        const double Fn = s.free_energy();
+        monotone = monotone && Fn <= F + 1e-13 * std::abs(F);
+        F = Fn;
+      }
+      MESSAGE(std::string(grids::to_string(boundary)) << " dt " << dt << ": relative mass change " << std::abs(s.mass() - m0) / m0 << ", min rho " << rho_min);
+      CHECK(std::abs(s.mass() - m0) / m0 < 1e-13);
+      CHECK(rho_min >= 0);
+      CHECK(monotone);
+    }
+  }
+}
+
+TEST_CASE("Fokker-Planck: the discrete Gibbs state is stationary to 1e-12 and the long-time limit") {
+  auto f = potentials::make_objective("rastrigin", 2);
+  for (auto boundary : {grids::Boundary::reflecting, grids::Boundary::periodic}) {
+    grids::Grid<2> g({96, 96}, {-2.5, -2.5}, {2.5, 2.5}, boundary);
+    potentials::Landscape<2> land(*f, g);
+    FokkerPlanckSolver<2> s(land, Schedule::constant(2.0), {0.01});
+    const auto pi = s.gibbs(2.0);
+    s.set_state(pi);
+    s.advance(100);
+    double worst = 0;
+    for (std::size_t i = 0; i < pi.size(); ++i) worst = std::max(worst, std::abs(s.rho()[i] - pi[i]) / pi[i]);
+    MESSAGE(std::string(grids::to_string(boundary)) << ": max relative change of the Gibbs state over 100 steps " << worst);
+    CHECK(worst < 1e-12);
+  }
+  // from a point mass far from equilibrium to π (1D double well, T = 1: λ1 ≈ 0.6, so t = 60 leaves e^{-36})
+  auto dw = potentials::make_objective("double_well", 1, {{"c", {0.3}}});
+  grids::Grid<1> g({200}, {-2.0}, {2.0}, grids::Boundary::reflecting);
+  potentials::Landscape<1> land(*dw, g);
+  FokkerPlanckSolver<1> s(land, Schedule::constant(1.0), {0.05});
+  grids::Field<double, 1> start(g.shape(), 0.0);
+  start[180] = 1 / g.cell_volume();
+  s.set_state(start);
+  s.advance(1200);
+  CHECK(l1(g, s.rho(), s.gibbs(1.0)) < 1e-10);
+}
+
+namespace {
+/// OU process (f = x²/2, T = 1/2) from N(1, 0.2): mean e^{-t}, variance T + (0.2 − T) e^{-2t}.
+std::pair<double, double> ou_errors(std::size_t n, double dt, double t_end) {
+  auto f = potentials::make_objective("harmonic", 1);
+  grids::Grid<1> g({n}, {-6.0}, {6.0}, grids::Boundary::reflecting);
+  potentials::Landscape<1> land(*f, g);
+  FokkerPlanckSolver<1> s(land, Schedule::constant(0.5), {dt});
+  s.set_state(gaussian_density(g, 1.0, 0.2));
+  s.advance(std::lround(t_end / dt));
+  const auto m = solver::moments(g, s.rho(), solver::identity);
+  const double mean = std::exp(-t_end), var = 0.5 + (0.2 - 0.5) * std::exp(-2 * t_end);
+  return {std::abs(m.mean[0] - mean), std::abs(m.variance(0) - var)};
+}
+}  // namespace
+
+TEST_CASE("Fokker-Planck: Ornstein-Uhlenbeck transient, observed order 1 in dt and 2 in dx") {
+  // dt: fine grid (h = 0.012, spatial error ~1e-5 of the variance) and dt halved twice
+  std::vector<double> e;
+  for (double dt : {0.02, 0.01, 0.005}) e.push_back(ou_errors(1000, dt, 1.0).second);
+  for (std::size_t k = 0; k + 1 < e.size(); ++k) {
+    const double p = std::log2(e[k] / e[k + 1]);
+    MESSAGE("dt order (variance) " << p << " from " << e[k] << " -> " << e[k + 1]);
+    CHECK(p == doctest::Approx(1.0).epsilon(0.1));
+  }
+  // dx: dt small enough (1e-5: time error ~5e-7, 1 % of the finest spatial error) that the
+  // spatial error dominates
+  std::vector<double> m;
+  for (std::size_t n : {40, 80, 160}) m.push_back(ou_errors(n, 1e-5, 0.5).second);
+  for (std::size_t k = 0; k + 1 < m.size(); ++k) {
+    const double p = std::log2(m[k] / m[k + 1]);
+    MESSAGE("dx order (variance) " << p << " from " << m[k] << " -> " << m[k + 1]);
+    CHECK(p == doctest::Approx(2.0).epsilon(0.1));
+  }
+}
+
+TEST_CASE("Fokker-Planck: absorbing boundary, mass + outflow conserved") {
+  auto f = potentials::make_objective("harmonic", 1, {{"a", {0.1}}});
+  grids::Grid<1> g({200}, {-2.0}, {2.0}, grids::Boundary::absorbing);
+  potentials::Landscape<1> land(*f, g);
+  FokkerPlanckSolver<1> s(land, Schedule::constant(1.0), {0.01});
+  s.set_state(gaussian_density(g, 0.9, 0.05));
+  const double m0 = s.mass();
+  s.advance(2000);
+  MESSAGE("mass " << s.mass() << ", outflow " << s.outflow());
+  CHECK(s.outflow() > 0.5);
+  CHECK(std::abs(s.mass() + s.outflow() - m0) < 1e-13);
+  for (double v : s.rho()) CHECK(v >= 0);
+}
+
+TEST_CASE("Fokker-Planck: results do not depend on the thread count") {
+  auto f = potentials::make_objective("rastrigin", 2);
+  grids::Grid<2> g({160, 160}, {-2.5, -2.5}, {2.5, 2.5}, grids::Boundary::periodic);
+  potentials::Landscape<2> land(*f, g);
+  const int saved = core::thread_count();
+  std::vector<grids::Field<double, 2>> out;
+  for (int t : {1, 2}) {
+    core::set_thread_count(t);
+    FokkerPlanckSolver<2> s(land, Schedule::logarithmic(3.0), {0.01});
+    s.set_state(gaussian_density(g, 0.5, 0.3));
+    s.advance(20);
+    out.push_back(s.rho());
+  }
+  core::set_thread_count(saved);
+  CHECK(std::equal(out[0].begin(), out[0].end(), out[1].begin()));
+}
+
+TEST_CASE("Fokker-Planck: bad input is rejected with the key") {
+  auto f = potentials::make_objective("harmonic", 1);
+  grids::Grid<1> g({32}, {-3.0}, {3.0}, grids::Boundary::reflecting);
+  potentials::Landscape<1> land(*f, g);
+  CHECK_THROWS_WITH_AS(FokkerPlanckSolver<1>(land, Schedule::constant(1.0), {0.0}), doctest::Contains("fokker_planck.dt"), core::InvalidArgument);
+  CHECK_THROWS_WITH_AS(FokkerPlanckSolver<1>(land, Schedule::constant(-1.0), {0.1}), doctest::Contains("schedule.T"), core::InvalidArgument);
+  FokkerPlanckSolver<1> s(land, Schedule::constant(1.0), {0.1});
+  grids::Field<double, 1> bad(g.shape(), 1.0);
+  bad[3] = -0.1;
+  CHECK_THROWS_WITH_AS(s.set_state(bad), doctest::Contains(">= 0"), core::InvalidArgument);
+  CHECK_THROWS_WITH_AS(s.set_state(grids::Field<double, 1>(g.shape(), 0.0)), doctest::Contains("normalisable"), core::InvalidArgument);
+  bad[3] = std::nan("");
+  CHECK_THROWS_AS(s.set_state(bad), core::InvalidArgument);
+}
