@@ -6,34 +6,11 @@
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "solver/fokker_planck_detail.hpp"
 
 namespace qtzflow::solver {
 
-namespace {
-
-/// Bernoulli function B(x) = x/(eˣ − 1), B(0) = 1, accurate for all x.
-double bernoulli(double x) {
-  if (std::abs(x) < 1e-6) return 1 - x / 2 + x * x / 12;
-  return x / std::expm1(x);
-}
-
-/// Geometry of the lines along one axis: `count` lines of `n` cells `stride` apart.
-struct Lines {
-  std::size_t n, stride, count;
-  std::size_t base(std::size_t line) const {
-    const std::size_t outer = line / stride, inner = line % stride;
-    return outer * n * stride + inner;
-  }
-};
-
-template <int D>
-Lines lines_of(const grids::Grid<D>& g, int axis) {
-  std::size_t stride = 1;
-  for (int a = axis + 1; a < D; ++a) stride *= g.n(a);
-  return {g.n(axis), stride, g.size() / g.n(axis)};
-}
-
-}  // namespace
+using namespace fp_detail;
 
 template <int D>
 FokkerPlanckSolver<D>::FokkerPlanckSolver(const potentials::Landscape<D>& landscape, potentials::Schedule schedule,

@@ -58,6 +58,11 @@ class FokkerPlanckSolver {
   double free_energy() const;
   /// The discrete Gibbs state e^{−f/T}/Z (Σ π h^D = 1) at temperature T.
   RField gibbs(double T) const;
+  /// The `count` smallest eigenvalues λ0 = 0 < λ1 ≤ … of −L (the full, unsplit generator) at
+  /// the current T, from its symmetric form Π^{−1/2} L Π^{1/2} (entries c·Δ/(2 sinh(Δ/2))), by
+  /// a dense symmetric eigensolver: grids of at most 4096 points.  λ1 is the slowest relaxation
+  /// rate, equal to E1 of H_T (DESIGN.md §1.3).
+  std::vector<double> spectrum(int count) const;
 
  private:
   void rebuild(double T);

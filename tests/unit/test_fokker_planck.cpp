@@ -1,11 +1,13 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <numbers>
 #include <vector>
 
 #include "core/parallel.hpp"
 #include "potentials/objective.hpp"
 #include "solver/fokker_planck.hpp"
+#include "solver/split_step.hpp"
 #include "solver/observables.hpp"
 
 using namespace qtzflow;
@@ -169,4 +171,55 @@ TEST_CASE("Fokker-Planck: bad input is rejected with the key") {
   CHECK_THROWS_WITH_AS(s.set_state(grids::Field<double, 1>(g.shape(), 0.0)), doctest::Contains("normalisable"), core::InvalidArgument);
   bad[3] = std::nan("");
   CHECK_THROWS_AS(s.set_state(bad), core::InvalidArgument);
+}
+
+TEST_CASE("Fokker-Planck spectrum: lambda1 equals E1 of H_T, the difference falling at order 2 in h") {
+  // λ1 of the finite-volume generator against E1 − E0 of the spectral witten Hamiltonian (exact
+  // in space to round-off; its Strang time error is removed by Richardson extrapolation).
+  const double T = 0.5;
+  auto f = potentials::make_objective("double_well", 1);
+  double e1;
+  {
+    grids::Grid<1> g({256}, {-2.5}, {2.5});
+    potentials::Landscape<1> land(*f, g);
+    std::vector<double> gaps;
+    for (double dt : {5e-4, 2.5e-4}) {
+      solver::SplitStepOptions o;
+      o.mode = solver::TimeMode::imaginary;
+      o.dt = dt;
+      o.rigor = grids::PlanRigor::estimate;
+      solver::SplitStepSolver<1> im(land, potentials::PotentialKind::witten, Schedule::constant(T), o);
+      const auto st = im.eigenstates(2, grids::Field<double, 1>(g.shape(), 1.0), 1e-14, 1'000'000, 1000);
+      gaps.push_back(st[1].energy - st[0].energy);
+    }
+    e1 = (4 * gaps[1] - gaps[0]) / 3;
+  }
+  std::vector<double> err;
+  for (std::size_t n : {200, 400, 800}) {
+    grids::Grid<1> g({n}, {-2.5}, {2.5}, grids::Boundary::reflecting);
+    potentials::Landscape<1> land(*f, g);
+    FokkerPlanckSolver<1> s(land, Schedule::constant(T), {0.01});
+    const auto lam = s.spectrum(3);
+    CHECK(std::abs(lam[0]) < 1e-10);
+    err.push_back(std::abs(lam[1] - e1) / e1);
+    MESSAGE("n = " << n << ": lambda1 = " << lam[1] << ", E1 = " << e1 << ", relative difference " << err.back());
+  }
+  CHECK(err.back() < 1e-4);
+  for (std::size_t k = 0; k + 1 < err.size(); ++k) CHECK(std::log2(err[k] / err[k + 1]) == doctest::Approx(2.0).epsilon(0.1));
+}
+
+TEST_CASE("Kramers: lambda1 of a symmetric double well approaches 2k as T falls") {
+  // f = (x² − 1)²: f''(±1) = 8, f''(0) = −4, barrier 1, so 2k = 2·√32/(2π)·e^{−1/T}.
+  auto f = potentials::make_objective("double_well", 1);
+  grids::Grid<1> g({1000}, {-2.0}, {2.0}, grids::Boundary::reflecting);
+  potentials::Landscape<1> land(*f, g);
+  std::vector<double> ratio;
+  for (double T : {0.25, 0.2, 0.15, 0.1, 0.075}) {
+    FokkerPlanckSolver<1> s(land, Schedule::constant(T), {0.01});
+    const double lam = s.spectrum(2)[1], kramers = 2 * std::sqrt(32.0) / (2 * std::numbers::pi) * std::exp(-1 / T);
+    ratio.push_back(lam / kramers);
+    MESSAGE("T = " << T << ": lambda1 = " << lam << ", 2k = " << kramers << ", ratio " << ratio.back());
+  }
+  for (std::size_t k = 0; k + 1 < ratio.size(); ++k) CHECK(std::abs(ratio[k + 1] - 1) < std::abs(ratio[k] - 1));
+  CHECK(std::abs(ratio.back() - 1) < 0.1);
 }
