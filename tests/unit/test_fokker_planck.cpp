@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <vector>
@@ -222,4 +223,55 @@ TEST_CASE("Kramers: lambda1 of a symmetric double well approaches 2k as T falls"
   }
   for (std::size_t k = 0; k + 1 < ratio.size(); ++k) CHECK(std::abs(ratio[k + 1] - 1) < std::abs(ratio[k] - 1));
   CHECK(std::abs(ratio.back() - 1) < 0.1);
+}
+
+TEST_CASE("cross-check: FP density equals e^(-f/2T) phi of imaginary time along the trajectory") {
+  // Same ρ(0) for both engines; the split-step (spectral in space, Strang dt = 2.5e-4: error
+  // ~1e-6) is the reference.  FP error: O(dt) + O(h²); refining h by 3 and dt by 9 together
+  // gives observed order 2 in h.  The grids are nested (1215 = 3·405 = 9·135 = 27·45 cells), so
+  // every FP cell centre is a reference point: no interpolation error.
+  const double T = 0.5, t_end = 1.0;
+  auto f = potentials::make_objective("double_well", 1, {{"c", {0.3}}});
+  auto rho0 = [&](const grids::Grid<1>& g) {
+    grids::Field<double, 1> r(g.shape());
+    for (std::size_t i = 0; i < g.size(); ++i) r[i] = std::exp(-(g.x(0, i) - 0.9) * (g.x(0, i) - 0.9) / (2 * 0.04));
+    const double m = solver::integral(g, r, solver::identity);
+    for (double& v : r) v /= m;
+    return r;
+  };
+  const std::size_t nref = 1215;
+  grids::Grid<1> gs({nref}, {-2.5}, {2.5});
+  potentials::Landscape<1> ls(*f, gs);
+  solver::SplitStepOptions o;
+  o.mode = solver::TimeMode::imaginary;
+  o.dt = 2.5e-4;
+  o.rigor = grids::PlanRigor::estimate;
+  solver::SplitStepSolver<1> im(ls, potentials::PotentialKind::witten, Schedule::constant(T), o);
+  auto phi0 = rho0(gs);
+  for (std::size_t i = 0; i < nref; ++i) phi0[i] *= std::exp(ls.f()[i] / (2 * T));
+  im.set_state(phi0);
+  im.advance(std::lround(t_end / o.dt));
+  auto rho_ref = im.phi();
+  for (std::size_t i = 0; i < nref; ++i) rho_ref[i] *= std::exp(-ls.f()[i] / (2 * T));
+  const double m = solver::integral(gs, rho_ref, solver::identity);
+  for (double& v : rho_ref) v /= m;
+
+  std::vector<double> err;
+  for (auto [n, dt] : {std::pair{45UL, 8.1e-3}, std::pair{135UL, 9e-4}, std::pair{405UL, 1e-4}}) {
+    grids::Grid<1> g({n}, {-2.5}, {2.5}, grids::Boundary::reflecting);
+    potentials::Landscape<1> land(*f, g);
+    FokkerPlanckSolver<1> s(land, Schedule::constant(T), {dt});
+    s.set_state(rho0(g));
+    s.advance(std::lround(t_end / dt));
+    const std::size_t r = nref / n;
+    double e = 0;
+    for (std::size_t i = 0; i < n; ++i) e += std::abs(s.rho()[i] - rho_ref[r * i + (r - 1) / 2]);
+    err.push_back(e * g.cell_volume());
+    MESSAGE("n = " << n << ", dt = " << dt << ": L1(rho_FP - e^(-f/2T) phi) = " << err.back());
+  }
+  for (std::size_t k = 0; k + 1 < err.size(); ++k) {
+    const double p = std::log(err[k] / err[k + 1]) / std::log(3.0);
+    MESSAGE("observed order in h: " << p);
+    CHECK(p == doctest::Approx(2.0).epsilon(0.1));
+  }
 }
