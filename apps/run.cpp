@@ -15,6 +15,7 @@
 #include "io/snapshot.hpp"
 #include "potentials/objective.hpp"
 #include "potentials/sampling.hpp"
+#include "solver/fokker_planck.hpp"
 #include "solver/observables.hpp"
 #include "solver/split_step.hpp"
 
@@ -71,118 +72,201 @@ grids::Grid<D> make_grid(const io::GridConfig& g) {
   return grids::Grid<D>(n, lo, hi, b);
 }
 
-/// √ρ0 of the configured initial density (the amplitude of a wavefunction with density ρ0).
+/// The configured initial density ρ0 (not normalised).
 template <int D>
-grids::Field<double, D> initial_amplitude(const io::RunConfig& c, const grids::Grid<D>& grid, const potentials::Landscape<D>& land,
-                                         const potentials::Schedule& schedule) {
-  grids::Field<double, D> phi(grid.shape(), 1.0);
+grids::Field<double, D> initial_density(const io::RunConfig& c, const grids::Grid<D>& grid, const potentials::Landscape<D>& land,
+                                        const potentials::Schedule& schedule) {
+  grids::Field<double, D> rho(grid.shape(), 1.0);
   if (c.initial.kind == "gaussian") {
     grids::for_each_point(grid, [&](std::size_t i, const auto& x) {
       double e = 0;
       for (int a = 0; a < D; ++a) {
         const double u = (x[a] - c.initial.center[static_cast<std::size_t>(a)]) / c.initial.width[static_cast<std::size_t>(a)];
-        e += u * u / 4;  // ρ ∝ exp(−u²/2), so √ρ ∝ exp(−u²/4)
+        e += u * u / 2;
       }
-      phi[i] = std::exp(-e);
+      rho[i] = std::exp(-e);
     });
   } else if (c.initial.kind == "gibbs") {
     const double T = schedule.T(0);
     double fmin = land.f()[0];
     for (double v : land.f()) fmin = std::min(fmin, v);
-    for (std::size_t i = 0; i < phi.size(); ++i) phi[i] = std::exp(-(land.f()[i] - fmin) / (2 * T));
+    for (std::size_t i = 0; i < rho.size(); ++i) rho[i] = std::exp(-(land.f()[i] - fmin) / T);
   }
-  return phi;
+  return rho;
 }
 
+/// Mean per axis and mass per basin of a density w(u) (|ψ|² or ρ).
+template <int D, class T, class W>
+void add_moments(std::vector<std::pair<std::string, double>>& diag, const grids::Grid<D>& grid, const grids::Basins<D>& basins,
+                 const grids::Field<T, D>& field, W w) {
+  static const char* axes[] = {"x", "y", "z"};
+  const auto m = solver::moments(grid, field, w);
+  for (int a = 0; a < D; ++a) {
+    diag.emplace_back(std::string("mean_") + axes[a], m.mean[a]);
+    diag.emplace_back(std::string("var_") + axes[a], m.variance(a));
+  }
+  const auto mass = grids::mass_per_basin(grid, basins, field, w);
+  for (std::size_t b = 0; b < mass.size(); ++b) diag.emplace_back("mass_basin_" + std::to_string(b), mass[b]);
+}
+
+/// The Schrödinger engine as the run loop sees it.
 template <int D>
-int run_d(const io::RunConfig& c, const RunOptions& opt) {
+class SchrodingerEngine {
+ public:
+  SchrodingerEngine(const io::RunConfig& c, const grids::Grid<D>& grid, const potentials::Landscape<D>& land,
+                    const potentials::Schedule& schedule, const io::SnapshotWriter* resumed)
+      : grid_(grid), real_(c.schrodinger.mode == "real"), re_(grid.size()), im_(grid.size()), s_(make(c, land, schedule, resumed)) {}
+
+  static solver::SplitStepSolver<D> make(const io::RunConfig& c, const potentials::Landscape<D>& land, const potentials::Schedule& schedule,
+                                         const io::SnapshotWriter* resumed) {
+    solver::SplitStepOptions so;
+    so.mode = c.schrodinger.mode == "real" ? solver::TimeMode::real : solver::TimeMode::imaginary;
+    so.scheme = c.schrodinger.scheme == "yoshida4" ? solver::SplitScheme::yoshida4 : solver::SplitScheme::strang;
+    so.dt = c.schrodinger.dt;
+    so.absorber_width = c.schrodinger.absorber_width;
+    so.absorber_strength = c.schrodinger.absorber_strength;
+    so.rigor = c.schrodinger.fft_planning == "measure" ? grids::PlanRigor::measure : grids::PlanRigor::estimate;
+    // a restart plans with the interrupted run's FFTW wisdom: same plans, bit-identical results
+    if (resumed != nullptr && !resumed->info().fftw_wisdom.empty()) grids::import_wisdom(resumed->info().fftw_wisdom);
+    const auto kind = c.schrodinger.potential == "objective" ? potentials::PotentialKind::objective : potentials::PotentialKind::witten;
+    return solver::SplitStepSolver<D>(land, kind, schedule, so);
+  }
+
+  void start(const io::RunConfig& c, const potentials::Landscape<D>& land, const potentials::Schedule& schedule) {
+    auto phi0 = initial_density(c, grid_, land, schedule);
+    for (double& v : phi0) v = std::sqrt(v);  // a wavefunction of density ρ0
+    if (c.initial.relax_time > 0) {
+      solver::SplitStepOptions ro;
+      ro.mode = solver::TimeMode::imaginary;
+      ro.dt = c.schrodinger.dt;
+      ro.rigor = s_.options().rigor;
+      const auto kind = c.schrodinger.potential == "objective" ? potentials::PotentialKind::objective : potentials::PotentialKind::witten;
+      solver::SplitStepSolver<D> relax(land, kind, potentials::Schedule::constant(schedule.T(0)), ro);
+      relax.set_state(phi0);
+      relax.advance(std::max(1L, std::lround(c.initial.relax_time / ro.dt)));
+      phi0 = relax.phi();
+    }
+    s_.set_state(phi0);
+  }
+
+  void restore(const io::Snapshot& snap) {
+    const auto& re = snap.fields.at("psi/re");
+    if (real_) {
+      grids::Field<grids::complex, D> psi(grid_.shape());
+      const auto im = snap.fields.count("psi/im") ? snap.fields.at("psi/im") : std::vector<double>(re.size(), 0.0);
+      for (std::size_t i = 0; i < psi.size(); ++i) psi[i] = {re[i], im[i]};
+      s_.set_state(psi, snap.time);
+    } else {
+      grids::Field<double, D> phi(grid_.shape());
+      std::copy(re.begin(), re.end(), phi.begin());
+      s_.restore_state(phi, snap.time);
+    }
+  }
+  static const char* restart_field() { return "psi/re"; }
+
+  void advance(long n) { s_.advance(n); }
+  double time() const { return s_.time(); }
+  double dt() const { return s_.options().dt; }
+
+  /// Fields and diagnostics of the current state.
+  std::vector<io::FieldView> output(const grids::Basins<D>& basins, std::vector<std::pair<std::string, double>>& diag) {
+    diag.emplace_back("norm", s_.norm());
+    diag.emplace_back("energy", real_ ? s_.energy() : s_.decay_energy());
+    if (real_) {
+      add_moments(diag, grid_, basins, s_.psi(), solver::abs2);
+      for (std::size_t i = 0; i < re_.size(); ++i) {
+        re_[i] = s_.psi()[i].real();
+        im_[i] = s_.psi()[i].imag();
+      }
+      return {{"psi/re", re_}, {"psi/im", im_}};
+    }
+    add_moments(diag, grid_, basins, s_.phi(), solver::abs2);
+    std::copy(s_.phi().begin(), s_.phi().end(), re_.begin());
+    return {{"psi/re", re_}};
+  }
+
+ private:
+  const grids::Grid<D>& grid_;
+  bool real_;
+  std::vector<double> re_, im_;
+  solver::SplitStepSolver<D> s_;
+};
+
+/// The Fokker–Planck engine as the run loop sees it.
+template <int D>
+class FokkerPlanckEngine {
+ public:
+  FokkerPlanckEngine(const io::RunConfig& c, const grids::Grid<D>& grid, const potentials::Landscape<D>& land,
+                     const potentials::Schedule& schedule, const io::SnapshotWriter*)
+      : grid_(grid), s_(land, schedule, solver::FokkerPlanckOptions{c.fokker_planck.dt}) {}
+
+  void start(const io::RunConfig& c, const potentials::Landscape<D>& land, const potentials::Schedule& schedule) {
+    auto rho0 = initial_density(c, grid_, land, schedule);
+    const double m = solver::integral(grid_, rho0, solver::identity);
+    for (double& v : rho0) v /= m;
+    s_.set_state(rho0);
+  }
+  void restore(const io::Snapshot& snap) {
+    grids::Field<double, D> rho(grid_.shape());
+    const auto& r = snap.fields.at("rho");
+    std::copy(r.begin(), r.end(), rho.begin());
+    s_.set_state(rho, snap.time);
+  }
+  static const char* restart_field() { return "rho"; }
+
+  void advance(long n) { s_.advance(n); }
+  double time() const { return s_.time(); }
+  double dt() const { return s_.options().dt; }
+
+  std::vector<io::FieldView> output(const grids::Basins<D>& basins, std::vector<std::pair<std::string, double>>& diag) {
+    diag.emplace_back("mass", s_.mass());
+    double mn = s_.rho()[0];
+    for (double v : s_.rho()) mn = std::min(mn, v);
+    diag.emplace_back("min_rho", mn);
+    diag.emplace_back("free_energy", s_.free_energy());
+    diag.emplace_back("outflow", s_.outflow());
+    add_moments(diag, grid_, basins, s_.rho(), solver::identity);
+    return {{"rho", s_.rho().values()}};
+  }
+
+ private:
+  const grids::Grid<D>& grid_;
+  solver::FokkerPlanckSolver<D> s_;
+};
+
+template <int D, class Engine>
+int run_engine(const io::RunConfig& c, const RunOptions& opt, double t_end) {
   const auto grid = make_grid<D>(c.grid);
   const auto objective = potentials::make_objective(c.objective.name, D, c.objective.params);
   const potentials::Landscape<D> land(*objective, grid);
   const auto basins = grids::find_basins(grid, land.f());
   const auto schedule = make_schedule(c.schedule);
-  const auto kind = c.schrodinger.potential == "objective" ? potentials::PotentialKind::objective : potentials::PotentialKind::witten;
-  const bool real = c.schrodinger.mode == "real";
-  const double dt = c.schrodinger.dt;
 
-  solver::SplitStepOptions so;
-  so.mode = real ? solver::TimeMode::real : solver::TimeMode::imaginary;
-  so.scheme = c.schrodinger.scheme == "yoshida4" ? solver::SplitScheme::yoshida4 : solver::SplitScheme::strang;
-  so.dt = dt;
-  so.absorber_width = c.schrodinger.absorber_width;
-  so.absorber_strength = c.schrodinger.absorber_strength;
-  so.rigor = c.schrodinger.fft_planning == "measure" ? grids::PlanRigor::measure : grids::PlanRigor::estimate;
-  // A restart plans with the interrupted run's FFTW wisdom: same plans, bit-identical results.
   std::optional<io::SnapshotWriter> writer;
-  if (!opt.restart.empty()) {
-    writer.emplace(io::SnapshotWriter::resume(opt.restart));
-    if (!writer->info().fftw_wisdom.empty()) grids::import_wisdom(writer->info().fftw_wisdom);
-  }
-  solver::SplitStepSolver<D> s(land, kind, schedule, so);
-
-  const long total = std::max(1L, std::lround(c.schrodinger.t_end / dt));
+  if (!opt.restart.empty()) writer.emplace(io::SnapshotWriter::resume(opt.restart));
+  Engine e(c, grid, land, schedule, writer ? &*writer : nullptr);
+  const long total = std::max(1L, std::lround(t_end / e.dt()));
   const long every = c.output.every;
   long step = 0;
 
   if (!opt.restart.empty()) {
-    const auto its = io::snapshot_iterations(opt.restart);
-    if (its.empty()) core::throw_invalid("--restart", opt.restart, "an output file holding at least one snapshot");
-    const auto snap = io::read_snapshot(opt.restart, its.back());
-    const auto& re = snap.fields.at("psi/re");
-    if (re.size() != grid.size()) core::throw_invalid("--restart", opt.restart, "a snapshot on the configured grid (" + std::to_string(grid.size()) + " points)");
-    if (real) {
-      grids::Field<grids::complex, D> psi(grid.shape());
-      const auto im = snap.fields.count("psi/im") ? snap.fields.at("psi/im") : std::vector<double>(re.size(), 0.0);
-      for (std::size_t i = 0; i < psi.size(); ++i) psi[i] = {re[i], im[i]};
-      s.set_state(psi, snap.time);
-    } else {
-      grids::Field<double, D> phi(grid.shape());
-      std::copy(re.begin(), re.end(), phi.begin());
-      s.restore_state(phi, snap.time);
-    }
+    const auto snap = io::read_snapshot(opt.restart, io::snapshot_iterations(opt.restart).back());
+    if (!snap.fields.count(Engine::restart_field()) || snap.fields.at(Engine::restart_field()).size() != grid.size())
+      core::throw_invalid("--restart", opt.restart, std::string("an output of the configured engine and grid (a ") + Engine::restart_field() +
+                                                        " field of " + std::to_string(grid.size()) + " points)");
+    e.restore(snap);
     step = snap.iteration;
     if (!opt.quiet) std::fprintf(stderr, "qtzflow: restarting from %s, iteration %ld, t = %g\n", opt.restart.c_str(), step, snap.time);
   } else {
-    auto phi0 = initial_amplitude(c, grid, land, schedule);
-    if (c.initial.relax_time > 0) {
-      solver::SplitStepOptions ro = so;
-      ro.mode = solver::TimeMode::imaginary;
-      ro.scheme = solver::SplitScheme::strang;
-      ro.absorber_width = ro.absorber_strength = 0;
-      solver::SplitStepSolver<D> relax(land, kind, potentials::Schedule::constant(schedule.T(0)), ro);
-      relax.set_state(phi0);
-      relax.advance(std::max(1L, std::lround(c.initial.relax_time / dt)));
-      phi0 = relax.phi();
-    }
-    s.set_state(phi0);
+    e.start(c, land, schedule);
     const std::string out = opt.output.empty() ? c.output.path : opt.output;
     writer.emplace(out, io::MeshGeometry::of(grid), io::RunInfo{c.text, QTZFLOW_GIT_REVISION, grids::export_wisdom()});
   }
 
-  std::vector<double> re(grid.size()), im(grid.size());
   auto snapshot = [&] {
-    std::vector<std::pair<std::string, double>> diag;
-    diag.emplace_back("T", schedule.T(s.time()));
-    diag.emplace_back("norm", s.norm());
-    diag.emplace_back("energy", real ? s.energy() : s.decay_energy());
-    static const char* axes[] = {"x", "y", "z"};
-    std::vector<io::FieldView> fields;
-    if (real) {
-      const auto m = solver::moments(grid, s.psi(), solver::abs2);
-      for (int a = 0; a < D; ++a) diag.emplace_back(std::string("mean_") + axes[a], m.mean[a]);
-      const auto mass = grids::mass_per_basin(grid, basins, s.psi(), solver::abs2);
-      for (std::size_t b = 0; b < mass.size(); ++b) diag.emplace_back("mass_basin_" + std::to_string(b), mass[b]);
-      for (std::size_t i = 0; i < re.size(); ++i) { re[i] = s.psi()[i].real(); im[i] = s.psi()[i].imag(); }
-      fields = {{"psi/re", re}, {"psi/im", im}};
-    } else {
-      const auto m = solver::moments(grid, s.phi(), solver::abs2);
-      for (int a = 0; a < D; ++a) diag.emplace_back(std::string("mean_") + axes[a], m.mean[a]);
-      const auto mass = grids::mass_per_basin(grid, basins, s.phi(), solver::abs2);
-      for (std::size_t b = 0; b < mass.size(); ++b) diag.emplace_back("mass_basin_" + std::to_string(b), mass[b]);
-      std::copy(s.phi().begin(), s.phi().end(), re.begin());
-      fields = {{"psi/re", re}};
-    }
-    writer->write(step, s.time(), dt, fields, diag);
+    std::vector<std::pair<std::string, double>> diag{{"T", schedule.T(e.time())}};
+    const auto fields = e.output(basins, diag);
+    writer->write(step, e.time(), e.dt(), fields, diag);
   };
 
   g_stop_signal = 0;
@@ -196,18 +280,18 @@ int run_d(const io::RunConfig& c, const RunOptions& opt) {
       // Chunks end on multiples of output.every, so a restart from any snapshot repeats the
       // uninterrupted run's chunks exactly (bit-identical fields).
       const long chunk = std::min(every - step % every, total - step);
-      s.advance(chunk);
+      e.advance(chunk);
       step += chunk;
       snapshot();
-      progress.update(step, s.time());
+      progress.update(step, e.time());
       if (g_stop_signal != 0) {
         rc = 128 + g_stop_signal;
         break;
       }
     }
-  } catch (const core::NumericalError& e) {
+  } catch (const core::NumericalError& err) {
     progress.done();
-    std::fprintf(stderr, "qtzflow: run stopped: %s\nqtzflow: the last good snapshot (iteration %ld) is in %s\n", e.what(), step,
+    std::fprintf(stderr, "qtzflow: run stopped: %s\nqtzflow: the last good snapshot (iteration %ld) is in %s\n", err.what(), step,
                  writer->path().c_str());
     writer->finish();
     return 1;
@@ -217,14 +301,20 @@ int run_d(const io::RunConfig& c, const RunOptions& opt) {
   std::signal(SIGTERM, SIG_DFL);
   writer->finish();
   if (rc != 0) {
-    std::fprintf(stderr, "qtzflow: stopped by signal %d after a final snapshot at iteration %ld (t = %g) in %s\n", rc - 128, step, s.time(),
+    std::fprintf(stderr, "qtzflow: stopped by signal %d after a final snapshot at iteration %ld (t = %g) in %s\n", rc - 128, step, e.time(),
                  writer->path().c_str());
   } else if (!opt.quiet) {
     std::fprintf(stderr, "qtzflow: %zu snapshots (t = 0 .. %g) written to %s\n"
                          "         ParaView: open %s    Python: h5py.File('%s')['data'].keys()\n",
-                 writer->count(), s.time(), writer->path().c_str(), writer->xdmf_path().c_str(), writer->path().c_str());
+                 writer->count(), e.time(), writer->path().c_str(), writer->xdmf_path().c_str(), writer->path().c_str());
   }
   return rc;
+}
+
+template <int D>
+int run_d(const io::RunConfig& c, const RunOptions& opt) {
+  if (c.fokker_planck.enabled) return run_engine<D, FokkerPlanckEngine<D>>(c, opt, c.fokker_planck.t_end);
+  return run_engine<D, SchrodingerEngine<D>>(c, opt, c.schrodinger.t_end);
 }
 
 }  // namespace

@@ -136,10 +136,10 @@ void apply_override(Table& root, const std::string& spec) {
 }
 
 RunConfig from_table(const Table& root) {
-  static const std::vector<std::string> sections{"grid", "objective", "schedule", "initial", "schrodinger", "output"};
+  static const std::vector<std::string> sections{"grid", "objective", "schedule", "initial", "schrodinger", "fokker_planck", "output"};
   for (const auto& [name, v] : root) {
-    if (name == "fokker_planck" || name == "particles")
-      throw core::InvalidArgument(name, "[" + name + "]: this engine is not available yet in this version; available: [schrodinger]");
+    if (name == "particles")
+      throw core::InvalidArgument(name, "[" + name + "]: this engine is not available yet in this version; available: [schrodinger], [fokker_planck]");
     if (std::find(sections.begin(), sections.end(), name) == sections.end())
       throw core::InvalidArgument(name, name + ": unknown section; known sections: " + join(sections));
   }
@@ -241,8 +241,25 @@ RunConfig from_table(const Table& root) {
       throw_invalid("grid.boundary", "\"" + c.grid.boundary + "\"", "\"periodic\" for the [schrodinger] engine");
     s.finish();
   }
-  if (!c.schrodinger.enabled)
-    throw core::InvalidArgument("schrodinger", "no engine section: add [schrodinger] (the only engine of this version)");
+  {
+    const Table* t = section_table(root, "fokker_planck");
+    Section s(t, "fokker_planck");
+    c.fokker_planck.enabled = t != nullptr;
+    c.fokker_planck.scheme = s.word("scheme", "backward_euler", {"backward_euler"});
+    c.fokker_planck.dt = s.number("dt", 1e-3);
+    c.fokker_planck.t_end = s.number("t_end", 1.0);
+    core::require_positive("fokker_planck.dt", c.fokker_planck.dt);
+    core::require_positive("fokker_planck.t_end", c.fokker_planck.t_end);
+    if (c.fokker_planck.t_end < c.fokker_planck.dt)
+      throw_invalid("fokker_planck.t_end", format_value(c.fokker_planck.t_end), ">= fokker_planck.dt = " + format_value(c.fokker_planck.dt));
+    if (c.fokker_planck.enabled && c.initial.relax_time != 0)
+      throw_invalid("initial.relax_time", format_value(c.initial.relax_time), "0 with [fokker_planck] (relaxation is a Schrodinger device)");
+    s.finish();
+  }
+  if (c.schrodinger.enabled == c.fokker_planck.enabled)
+    throw core::InvalidArgument(c.schrodinger.enabled ? "fokker_planck" : "schrodinger",
+                                c.schrodinger.enabled ? "[schrodinger] and [fokker_planck]: one engine section per run"
+                                                      : "no engine section: add [schrodinger] or [fokker_planck]");
 
   {
     Section o(section_table(root, "output"), "output");
@@ -286,7 +303,11 @@ std::string to_toml(const RunConfig& c) {
   o << "[initial]\nkind = " << quoted(c.initial.kind) << "\ncenter = " << array(c.initial.center) << "\nwidth = " << array(c.initial.width)
     << "\nrelax_time = " << format_value(c.initial.relax_time) << "\n\n";
   const auto& s = c.schrodinger;
-  o << "[schrodinger]\nmode = " << quoted(s.mode) << "\npotential = " << quoted(s.potential) << "\nscheme = " << quoted(s.scheme)
+  if (c.fokker_planck.enabled)
+    o << "[fokker_planck]\nscheme = " << quoted(c.fokker_planck.scheme) << "\ndt = " << format_value(c.fokker_planck.dt)
+      << "\nt_end = " << format_value(c.fokker_planck.t_end) << "\n\n";
+  else
+    o << "[schrodinger]\nmode = " << quoted(s.mode) << "\npotential = " << quoted(s.potential) << "\nscheme = " << quoted(s.scheme)
     << "\ndt = " << format_value(s.dt) << "\nt_end = " << format_value(s.t_end) << "\nabsorber_width = " << format_value(s.absorber_width)
     << "\nabsorber_strength = " << format_value(s.absorber_strength) << "\nfft_planning = " << quoted(s.fft_planning) << "\n\n";
   o << "[output]\npath = " << quoted(c.output.path) << "\nevery = " << c.output.every << "\n";

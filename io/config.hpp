@@ -1,8 +1,8 @@
 // qtzflow/io/config.hpp — a run described by one TOML file, parsed into typed structs.
 //
-// Sections and keys (every key optional, defaults in docs/config.md, which this file's
-// `config_reference()` generates the table of): [grid] [objective] [schedule] [initial]
-// [schrodinger] [output].  Parsing is strict: unknown sections and keys, wrong types, arrays of
+// Sections and keys (every key optional, defaults in docs/config.md): [grid] [objective]
+// [schedule] [initial] [output] and exactly one engine section, [schrodinger] or
+// [fokker_planck].  Parsing is strict: unknown sections and keys, wrong types, arrays of
 // the wrong length and out-of-range values throw core::InvalidArgument whose key() is the key
 // path ("grid.n", "schrodinger.dt") and whose message gives the accepted range.
 // `--set section.key=value` overrides use TOML value syntax (a bare word is taken as a string).
@@ -57,6 +57,13 @@ struct SchrodingerConfig {
   std::string fft_planning = "estimate";
 };
 
+struct FokkerPlanckConfig {
+  bool enabled = false;                ///< whether the file has a [fokker_planck] section
+  std::string scheme = "backward_euler";
+  double dt = 1e-3;
+  double t_end = 1.0;
+};
+
 struct OutputConfig {
   std::string path = "qtzflow.h5";
   long every = 100;  ///< a snapshot every N steps, plus the first and the last
@@ -68,6 +75,7 @@ struct RunConfig {
   ScheduleConfig schedule;
   InitialConfig initial;
   SchrodingerConfig schrodinger;
+  FokkerPlanckConfig fokker_planck;
   OutputConfig output;
   /// The effective configuration (file + overrides, every default filled in) as TOML text;
   /// stored in every output, and parse_config(text) gives this configuration back.

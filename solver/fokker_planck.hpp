@@ -45,6 +45,7 @@ class FokkerPlanckSolver {
   const RField& rho() const { return rho_; }
   double time() const { return t_; }
   long steps() const { return steps_; }
+  const FokkerPlanckOptions& options() const { return opts_; }
   double temperature() const { return schedule_.T(t_); }
   /// Mass that left through absorbing boundaries since set_state.
   double outflow() const { return outflow_; }

@@ -125,7 +125,9 @@ TEST_CASE("bad configurations exit 2 naming the key, and never touch an existing
       {"", "--set initial.width=[0.1]", "initial.width"},
       {"", "--set initial.center=[9,0]", "initial.center"},
       {"", "--set initial.kind=file", "initial.kind"},
-      {base + "[fokker_planck]\ndt = 1\n", "", "fokker_planck"},
+      {base + "[fokker_planck]\n", "", "fokker_planck"},  // two engine sections
+      {base + "[fokker_planck]\ndt = -1\n", "", "fokker_planck"},
+      {base + "[particles]\ncount = 1\n", "", "particles"},
       {"[grid\nn = 3\n", "", "config"},
       {"", "--set nodot=1", "--set"},
       {"", "missing.toml", "CONFIG"},
@@ -197,6 +199,32 @@ TEST_CASE("a restart from a snapshot gives bit-identical fields") {
     CHECK(a.fields == b.fields);  // every value, bit for bit
     CHECK(io::snapshot_iterations((d / "b.h5").string()) == io::snapshot_iterations((d / "a.h5").string()));
   }
+  fs::remove_all(d);
+}
+
+TEST_CASE("Fokker-Planck runs: mass kept, restart bit-identical") {
+  const auto d = scratch("fp");
+  const std::string cfg =
+      "[grid]\nn = [48, 48]\nlower = [-2, -2]\nupper = [2, 2]\nboundary = \"reflecting\"\n[objective]\nname = \"double_well\"\nc = 0.3\n"
+      "[schedule]\nkind = \"logarithmic\"\nc = 1.0\n[initial]\ncenter = [0.96, 0.96]\nwidth = [0.2, 0.2]\n"
+      "[fokker_planck]\ndt = 0.01\nt_end = 0.6\n[output]\npath = \"out.h5\"\nevery = 10\n";
+  write_file(d / "fp.toml", cfg);
+  REQUIRE(run_cli("run fp.toml -q -o a.h5", d).code == 0);
+  REQUIRE(run_cli("run fp.toml -q -o b.h5 --set fokker_planck.t_end=0.3", d).code == 0);
+  REQUIRE(run_cli("run fp.toml -q --restart b.h5", d).code == 0);
+  const auto a = io::read_snapshot((d / "a.h5").string(), 60), b = io::read_snapshot((d / "b.h5").string(), 60);
+  CHECK(a.fields == b.fields);
+  double mass = 0;
+  for (double v : a.fields.at("rho")) mass += v;
+  CHECK(mass * (4.0 / 48) * (4.0 / 48) == doctest::Approx(1.0).epsilon(1e-13));
+  // a Schrödinger output cannot restart a Fokker-Planck run
+  write_file(d / "s.toml", small_config(48, 20, 10));
+  REQUIRE(run_cli("run s.toml -q -o s.h5", d).code == 0);
+  const auto r = run_cli("run fp.toml -q --restart s.h5", d);
+  CHECK(r.code == 2);
+  CHECK(r.err.find("rho") != std::string::npos);
+  const int rc = h5py_check(d / "a.h5", "--xdmf --expect-snapshots 7");
+  if (rc >= 0) CHECK(rc == 0);
   fs::remove_all(d);
 }
 
