@@ -54,6 +54,7 @@ class Progress {
 potentials::Schedule make_schedule(const io::ScheduleConfig& s) {
   if (s.kind == "logarithmic") return potentials::Schedule::logarithmic(s.c);
   if (s.kind == "geometric") return potentials::Schedule::geometric(s.T, s.gamma);
+  if (s.kind == "paper") return potentials::Schedule::paper(s.C_q, s.eta, s.tau);
   return potentials::Schedule::constant(s.T);
 }
 

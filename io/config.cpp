@@ -186,10 +186,16 @@ RunConfig from_table(const Table& root) {
 
   {
     Section s(section_table(root, "schedule"), "schedule");
-    c.schedule.kind = s.word("kind", "constant", {"constant", "logarithmic", "geometric"});
+    c.schedule.kind = s.word("kind", "constant", {"constant", "logarithmic", "geometric", "paper"});
     c.schedule.T = s.number("T", 0.5);
     c.schedule.c = s.number("c", 1.0);
     c.schedule.gamma = s.number("gamma", 0.99);
+    c.schedule.C_q = s.number("C_q", 2.0);
+    c.schedule.eta = s.number("eta", 1.0);
+    c.schedule.tau = s.number("tau", 1.0);
+    core::require_positive("schedule.C_q", c.schedule.C_q);
+    core::require_positive("schedule.eta", c.schedule.eta);
+    core::require_positive("schedule.tau", c.schedule.tau);
     core::require_positive("schedule.T", c.schedule.T);
     core::require_positive("schedule.c", c.schedule.c);
     if (!(c.schedule.gamma > 0 && c.schedule.gamma < 1)) throw_invalid("schedule.gamma", format_value(c.schedule.gamma), "in (0, 1)");
@@ -299,7 +305,8 @@ std::string to_toml(const RunConfig& c) {
   o << "[objective]\nname = " << quoted(c.objective.name) << "\n";
   for (const auto& [k, v] : c.objective.params) o << k << " = " << (v.size() == 1 ? format_value(v[0]) : array(v)) << "\n";
   o << "\n[schedule]\nkind = " << quoted(c.schedule.kind) << "\nT = " << format_value(c.schedule.T) << "\nc = " << format_value(c.schedule.c)
-    << "\ngamma = " << format_value(c.schedule.gamma) << "\n\n";
+    << "\ngamma = " << format_value(c.schedule.gamma) << "\nC_q = " << format_value(c.schedule.C_q) << "\neta = " << format_value(c.schedule.eta)
+    << "\ntau = " << format_value(c.schedule.tau) << "\n\n";
   o << "[initial]\nkind = " << quoted(c.initial.kind) << "\ncenter = " << array(c.initial.center) << "\nwidth = " << array(c.initial.width)
     << "\nrelax_time = " << format_value(c.initial.relax_time) << "\n\n";
   const auto& s = c.schrodinger;

@@ -30,10 +30,13 @@ struct ObjectiveConfig {
 };
 
 struct ScheduleConfig {
-  std::string kind = "constant";  ///< constant | logarithmic | geometric
+  std::string kind = "constant";  ///< constant | logarithmic | geometric | paper
   double T = 0.5;                 ///< constant T, and T0 of the geometric law
   double c = 1.0;                 ///< logarithmic: T = c / ln(t + 2)
   double gamma = 0.99;            ///< geometric: T = T · gamma^t
+  double C_q = 2.0;               ///< paper: T = C_q / (2 eta 2^(t/tau))
+  double eta = 1.0;
+  double tau = 1.0;
 };
 
 struct InitialConfig {

@@ -156,6 +156,13 @@ TEST_CASE("schedules: values and derivatives") {
   const auto gm = potentials::Schedule::geometric(1.0, 0.9);
   CHECK(gm.T(2) == doctest::Approx(0.81));
   CHECK(gm.Tdot(1.0) == doctest::Approx((gm.T(1 + h) - gm.T(1 - h)) / (2 * h)).epsilon(1e-7));
+  // the paper's law: Q_p = η 2^{t/τ} doubles every τ, T = C_q/(2 Q_p)
+  const auto p = potentials::Schedule::paper(2.0, 0.25, 3.0);
+  CHECK(p.T(0) == doctest::Approx(4.0));
+  CHECK(p.T(3) == doctest::Approx(2.0));
+  CHECK(p.T(6) == doctest::Approx(1.0));
+  CHECK(p.Tdot(1.0) == doctest::Approx((p.T(1 + h) - p.T(1 - h)) / (2 * h)).epsilon(1e-7));
+  CHECK_THROWS_WITH_AS(potentials::Schedule::paper(2.0, 0.0, 1.0), doctest::Contains("schedule.eta"), core::InvalidArgument);
   CHECK_THROWS_WITH_AS(potentials::Schedule::constant(-1), doctest::Contains("schedule.T"), core::InvalidArgument);
   CHECK_THROWS_WITH_AS(potentials::Schedule::geometric(1, 1.5), doctest::Contains("schedule.gamma"), core::InvalidArgument);
 }
