@@ -1,5 +1,8 @@
 // The spectrum of the Fokker–Planck generator (dense, Eigen).  A file of its own because GCC 12
 // warns falsely (-Wmaybe-uninitialized) inside its AVX-512 intrinsics when inlining Eigen.
+// Dense eigenproblems of <= 4096 points gain little from threads, and Eigen's OpenMP products
+// degrade badly when the cores are shared: keep them serial.
+#define EIGEN_DONT_PARALLELIZE
 #include <Eigen/Dense>
 
 #include "core/error.hpp"
