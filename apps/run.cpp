@@ -199,7 +199,10 @@ class FokkerPlanckEngine {
  public:
   FokkerPlanckEngine(const io::RunConfig& c, const grids::Grid<D>& grid, const potentials::Landscape<D>& land,
                      const potentials::Schedule& schedule, const io::SnapshotWriter*)
-      : grid_(grid), s_(land, schedule, solver::FokkerPlanckOptions{c.fokker_planck.dt}) {}
+      : grid_(grid),
+        s_(land, schedule,
+           solver::FokkerPlanckOptions{c.fokker_planck.dt, c.fokker_planck.scheme == "crank_nicolson" ? solver::FpScheme::crank_nicolson
+                                                                                                      : solver::FpScheme::backward_euler}) {}
 
   void start(const io::RunConfig& c, const potentials::Landscape<D>& land, const potentials::Schedule& schedule) {
     auto rho0 = initial_density(c, grid_, land, schedule);

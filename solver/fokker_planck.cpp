@@ -17,22 +17,31 @@ FokkerPlanckSolver<D>::FokkerPlanckSolver(const potentials::Landscape<D>& landsc
                                           FokkerPlanckOptions opts)
     : grid_(landscape.grid()), f_(landscape.f()), schedule_(schedule), opts_(opts), rho_(landscape.grid().shape()) {
   core::require_positive("fokker_planck.dt", opts.dt);
+  if (opts.scheme == FpScheme::crank_nicolson)
+    for (int a = 0; a < D; ++a) axes_[a].theta = (a == D - 1) ? opts.dt / 2 : opts.dt / 4;
+  else
+    for (int a = 0; a < D; ++a) axes_[a].theta = opts.dt;
   if (grid_.boundary() == grids::Boundary::periodic)
     for (int a = 0; a < D; ++a) core::require_at_least("grid.n (periodic Fokker-Planck)", static_cast<long long>(grid_.n(a)), 3);
-  rebuild(schedule_.T(opts_.dt));
+  rebuild(schedule_.T(coefficient_time(0)));
 }
 
 template <int D>
 void FokkerPlanckSolver<D>::rebuild(double T) {
   core::require_positive("T", T);
-  const double dt = opts_.dt;
+  const bool cn = opts_.scheme == FpScheme::crank_nicolson;
   const bool periodic = grid_.boundary() == grids::Boundary::periodic;
   const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
   for (int a = 0; a < D; ++a) {
     const Lines L = lines_of(grid_, a);
     const double c = T / (grid_.spacing(a) * grid_.spacing(a));
     AxisFactors& A = axes_[a];
+    const double dt = A.theta;  // the factor is (I − θ L_a); θ = dt for backward Euler
     A.lower.assign(grid_.size(), 0.0);
+    if (cn) {
+      A.rate_fwd.assign(grid_.size(), 0.0);
+      A.rate_bwd.assign(grid_.size(), 0.0);
+    }
     A.diag_inv.assign(grid_.size(), 0.0);
     A.upper.assign(grid_.size(), 0.0);
     A.absorb_rate.assign(absorbing ? 2 * L.count : 0, 0.0);
@@ -51,6 +60,10 @@ void FokkerPlanckSolver<D>::rebuild(double T) {
       for (std::size_t k = 0; k < n; ++k) { sub[k] = 0; diag[k] = 1; sup[k] = 0; }
       for (std::size_t k = 0; k + 1 < n; ++k) {
         const double rf = fwd(k), rb = bwd(k);
+        if (cn) {
+          A.rate_fwd[at(k)] = rf;
+          A.rate_bwd[at(k)] = rb;
+        }
         diag[k] += dt * rf;
         diag[k + 1] += dt * rb;
         sup[k] = -dt * rb;
@@ -59,6 +72,10 @@ void FokkerPlanckSolver<D>::rebuild(double T) {
       double alpha = 0, beta = 0;  // A[n−1][0], A[0][n−1]
       if (periodic) {
         const double rf = fwd(n - 1), rb = bwd(n - 1);  // face (n−1, 0)
+        if (cn) {
+          A.rate_fwd[at(n - 1)] = rf;
+          A.rate_bwd[at(n - 1)] = rb;
+        }
         diag[n - 1] += dt * rf;
         diag[0] += dt * rb;
         alpha = -dt * rb;  // row n−1 gains from cell 0
@@ -103,6 +120,28 @@ void FokkerPlanckSolver<D>::rebuild(double T) {
       }
     };
     for_lines(static_cast<std::ptrdiff_t>(L.count), build_line);
+    if (cn) {
+      // the explicit half (I + θ L_a) is non-negative iff θ·out_k ≤ 1 in every cell
+      double max_out = 0;
+      for (std::size_t line = 0; line < L.count; ++line) {
+        const std::size_t b0 = L.base(line);
+        for (std::size_t k = 0; k < L.n; ++k) {
+          const std::size_t i = b0 + k * L.stride, im = b0 + ((k + L.n - 1) % L.n) * L.stride;
+          double out = (k + 1 < L.n || periodic) ? A.rate_fwd[i] : 0.0;
+          if (k > 0 || periodic) out += A.rate_bwd[im];
+          if (absorbing && k == 0) out += A.absorb_rate[2 * line];
+          if (absorbing && k + 1 == L.n) out += A.absorb_rate[2 * line + 1];
+          max_out = std::max(max_out, out);
+        }
+      }
+      positivity_violation_ = A.theta * max_out;
+    }
+    if (cn && positivity_violation_ > 1) {
+      const double dt_max = opts_.dt / positivity_violation_;
+      core::throw_invalid("fokker_planck.dt", core::format_value(opts_.dt),
+                          "<= " + core::format_value(dt_max) + " for crank_nicolson at T = " + core::format_value(T) +
+                              " (its positivity limit; backward_euler is positive for every dt)");
+    }
   }
   coeff_T_ = T;
 }
@@ -115,12 +154,38 @@ void FokkerPlanckSolver<D>::solve_axis(int a) {
   const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
   std::vector<double>& out_per_line = line_outflow_;
   const std::ptrdiff_t count = static_cast<std::ptrdiff_t>(L.count);
+  const bool cn = opts_.scheme == FpScheme::crank_nicolson;
   auto solve_line = [&](std::ptrdiff_t line, double* y) {
     const std::size_t b0 = L.base(static_cast<std::size_t>(line)), n = L.n, s = L.stride;
     double* r = rho_.data();
+    double* rhs = y + n;  // the right-hand side: ρ (backward Euler) or (I + θ L_a) ρ (CN)
+    double absorbed_old = 0;
+    if (cn) {
+      const double th = A.theta;
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t i = b0 + k * s;
+        const bool has_next = k + 1 < n || periodic, has_prev = k > 0 || periodic;
+        const std::size_t ip = b0 + ((k + 1) % n) * s, im = b0 + ((k + n - 1) % n) * s;
+        double out = has_next ? A.rate_fwd[i] : 0.0;
+        double in = 0;
+        if (has_next) in += A.rate_bwd[i] * r[ip];
+        if (has_prev) {
+          out += A.rate_bwd[im];
+          in += A.rate_fwd[im] * r[im];
+        }
+        if (absorbing && (k == 0 || k + 1 == n)) {
+          const double ra = A.absorb_rate[2 * static_cast<std::size_t>(line) + (k == 0 ? 0 : 1)];
+          out += ra;
+          absorbed_old += th * ra * r[i];
+        }
+        rhs[k] = r[i] + th * (in - out * r[i]);
+      }
+    } else {
+      for (std::size_t k = 0; k < n; ++k) rhs[k] = r[b0 + k * s];
+    }
     for (std::size_t k = 0; k < n; ++k) {
       const std::size_t i = b0 + k * s;
-      y[k] = (r[i] - (k > 0 ? A.lower[i] * y[k - 1] : 0.0)) * A.diag_inv[i];
+      y[k] = (rhs[k] - (k > 0 ? A.lower[i] * y[k - 1] : 0.0)) * A.diag_inv[i];
     }
     for (std::size_t k = n - 1; k-- > 0;) y[k] -= A.upper[b0 + k * s] * y[k + 1];
     if (periodic) {
@@ -137,9 +202,9 @@ void FokkerPlanckSolver<D>::solve_axis(int a) {
       before += r[b0 + k * s];
       after += y[k];
     }
-    double out = 0;
+    double out = absorbed_old;
     if (absorbing)
-      out = opts_.dt * (A.absorb_rate[2 * static_cast<std::size_t>(line)] * y[0] + A.absorb_rate[2 * static_cast<std::size_t>(line) + 1] * y[n - 1]);
+      out += A.theta * (A.absorb_rate[2 * static_cast<std::size_t>(line)] * y[0] + A.absorb_rate[2 * static_cast<std::size_t>(line) + 1] * y[n - 1]);
     const double scale = after + out > 0 ? before / (after + out) : 1.0;
     for (std::size_t k = 0; k < n; ++k) r[b0 + k * s] = y[k] * scale;
     if (absorbing) out_per_line[static_cast<std::size_t>(line)] += out * scale;
@@ -176,8 +241,8 @@ void FokkerPlanckSolver<D>::advance(long n) {
   const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
   if (absorbing && line_outflow_.size() < maxlines) line_outflow_.resize(maxlines);
   for (long s = 0; s < n; ++s) {
-    if (!schedule_.is_constant()) rebuild(schedule_.T(t_ + opts_.dt));
-    for (int a = 0; a < D; ++a) {
+    if (!schedule_.is_constant()) rebuild(schedule_.T(coefficient_time(t_)));
+    auto sweep = [&](int a) {
       if (absorbing) std::fill(line_outflow_.begin(), line_outflow_.end(), 0.0);
       solve_axis(a);
       if (absorbing) {
@@ -185,6 +250,14 @@ void FokkerPlanckSolver<D>::advance(long n) {
         for (double v : line_outflow_) o += v;
         outflow_ += core::global_sum(o * grid_.cell_volume());
       }
+    };
+    if (opts_.scheme == FpScheme::crank_nicolson) {
+      // Strang over the axes: half steps on the outer axes around a full step on the last
+      for (int a = 0; a + 1 < D; ++a) sweep(a);
+      sweep(D - 1);
+      for (int a = D - 2; a >= 0; --a) sweep(a);
+    } else {
+      for (int a = 0; a < D; ++a) sweep(a);
     }
     t_ += opts_.dt;
     ++steps_;

@@ -9,12 +9,19 @@
 // the discrete Gibbs vector π_i ∝ e^{−f_i/T} on every axis a (detailed balance, face by face).
 // Boundaries: reflecting (no flux), periodic, absorbing (ρ = 0 in a ghost cell beyond the edge,
 // f extrapolated linearly; the mass that leaves is accumulated in `outflow()`).
-// Time: backward Euler split by axes (Lie): ρ ← Π_a (I − dt L_a)⁻¹ ρ, each factor a batch of
-// tridiagonal (cyclic for periodic) solves along lines.  Every factor is the inverse of an
-// M-matrix with unit column sums that fixes π, hence for every dt: ρ ≥ 0, mass exact to
-// round-off (reflecting/periodic), π exactly stationary, and the free energy F[ρ] = Σρf h^D +
-// T Σρ ln ρ h^D non-increasing.  Order 1 in dt (splitting and Euler), 2 in h.
-// With T = T(t) the coefficients are rebuilt every step at T(t + dt).
+// Time, two schemes, each a product of per-axis factors solved as batches of tridiagonal (cyclic
+// for periodic) systems along lines:
+//  - backward_euler: ρ ← Π_a (I − dt L_a)⁻¹ ρ (Lie splitting).  Every factor is the inverse of an
+//    M-matrix with unit column sums that fixes π, hence for every dt: ρ ≥ 0, mass exact to
+//    round-off (reflecting/periodic), π exactly stationary, F[ρ] = Σρf h^D + T Σρ ln ρ h^D
+//    non-increasing.  Order 1 in dt.
+//  - crank_nicolson: Strang splitting over the axes of CN factors (I − τ/2 L_a)⁻¹(I + τ/2 L_a)
+//    (τ = dt/2 for the outer axes, dt for the last): order 2 in dt, same conservation and
+//    stationarity, and positive (hence F non-increasing) as long as the explicit half is a
+//    non-negative matrix, i.e. dt ≤ the positivity limit 2/max_k(out-rate_k) (D = 1) resp.
+//    4/max (outer axes); a larger dt is rejected with the limit in the message.
+// Both order 2 in h.  With T = T(t) the coefficients are rebuilt every step, at T(t + dt) for
+// backward Euler and at T(t + dt/2) for Crank–Nicolson (keeping each scheme's order).
 // Limits: the cell Péclet number |∇f| h / T is not limited (exponential fitting keeps the
 // scheme stable and positive), but accuracy needs |∇f| h / T ≲ a few.
 #pragma once
@@ -29,8 +36,11 @@
 
 namespace qtzflow::solver {
 
+enum class FpScheme { backward_euler, crank_nicolson };
+
 struct FokkerPlanckOptions {
   double dt = 1e-3;
+  FpScheme scheme = FpScheme::backward_euler;
 };
 
 template <int D>
@@ -67,6 +77,10 @@ class FokkerPlanckSolver {
 
  private:
   void rebuild(double T);
+  /// Where a step from t freezes T(t): at its end for backward Euler, at its midpoint for CN.
+  double coefficient_time(double t) const {
+    return t + (opts_.scheme == FpScheme::crank_nicolson ? 0.5 : 1.0) * opts_.dt;
+  }
   void solve_axis(int axis);
   template <class F>
   void for_lines(std::ptrdiff_t count, const F& per_line);
@@ -84,9 +98,12 @@ class FokkerPlanckSolver {
     std::vector<double> sm_factor;               // periodic: v·(·) / (1 + v·z) per line
     std::vector<double> corner_last;             // periodic: β/γ per line
     std::vector<double> absorb_rate;             // absorbing: outflow rate of each boundary cell
+    std::vector<double> rate_fwd, rate_bwd;      // crank_nicolson: rates k → k+1 and k+1 → k per cell
+    double theta = 0;                            // implicit coefficient: factor (I − θ L_a)
   };
   std::array<AxisFactors, D> axes_;
   double coeff_T_ = -1;
+  double positivity_violation_ = 0;  // rebuild (CN): θ·max out-rate of the last axis built
   double t_ = 0;
   long steps_ = 0;
   double outflow_ = 0;

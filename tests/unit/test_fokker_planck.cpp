@@ -275,3 +275,42 @@ TEST_CASE("cross-check: FP density equals e^(-f/2T) phi of imaginary time along 
     CHECK(p == doctest::Approx(2.0).epsilon(0.1));
   }
 }
+
+TEST_CASE("Fokker-Planck Crank-Nicolson: order 2 in dt, conservation, Gibbs, the positivity limit enforced") {
+  // Temporal order by self-convergence on one grid (CN's dt limit ~ h²/T keeps its time error
+  // far below the spatial one, so comparing with the exact OU solution would measure h²).
+  auto f1 = potentials::make_objective("harmonic", 1);
+  grids::Grid<1> g1({200}, {-6.0}, {6.0}, grids::Boundary::reflecting);
+  potentials::Landscape<1> land1(*f1, g1);
+  auto run_cn = [&](double dt) {
+    FokkerPlanckSolver<1> s(land1, Schedule::logarithmic(1.0), {dt, solver::FpScheme::crank_nicolson});
+    s.set_state(gaussian_density(g1, 1.0, 0.2));
+    s.advance(std::lround(1.0 / dt));
+    return s.rho();
+  };
+  const auto ref = run_cn(1e-3 / 16);
+  std::vector<double> e;
+  for (double dt : {2e-3, 1e-3, 5e-4}) e.push_back(l1(g1, run_cn(dt), ref));
+  for (std::size_t k = 0; k + 1 < e.size(); ++k) {
+    MESSAGE("CN (with T(t)) L1 error " << e[k] << " -> " << e[k + 1] << ", order " << std::log2(e[k] / e[k + 1]));
+    CHECK(std::log2(e[k] / e[k + 1]) == doctest::Approx(2.0).epsilon(0.1));
+  }
+
+  auto f = potentials::make_objective("rastrigin", 2);
+  grids::Grid<2> g({48, 48}, {-2.5, -2.5}, {2.5, 2.5}, grids::Boundary::periodic);
+  potentials::Landscape<2> land(*f, g);
+  FokkerPlanckSolver<2> s(land, Schedule::constant(2.0), {1e-4, solver::FpScheme::crank_nicolson});
+  const auto pi = s.gibbs(2.0);
+  s.set_state(pi);
+  s.advance(50);
+  double worst = 0;
+  for (std::size_t i = 0; i < pi.size(); ++i) worst = std::max(worst, std::abs(s.rho()[i] - pi[i]) / pi[i]);
+  CHECK(worst < 1e-12);
+  s.set_state(gaussian_density(g, 0.5, 0.3));
+  const double m0 = s.mass();
+  s.advance(200);
+  CHECK(std::abs(s.mass() - m0) / m0 < 1e-13);
+  for (double v : s.rho()) CHECK(v >= 0);
+  CHECK_THROWS_WITH_AS(FokkerPlanckSolver<2>(land, Schedule::constant(2.0), {0.1, solver::FpScheme::crank_nicolson}),
+                       doctest::Contains("positivity limit"), core::InvalidArgument);
+}
