@@ -202,7 +202,13 @@ class FokkerPlanckEngine {
       : grid_(grid),
         s_(land, schedule,
            solver::FokkerPlanckOptions{c.fokker_planck.dt, c.fokker_planck.scheme == "crank_nicolson" ? solver::FpScheme::crank_nicolson
-                                                                                                      : solver::FpScheme::backward_euler}) {}
+                                                                                                      : solver::FpScheme::backward_euler}) {
+    if (s_.max_cell_peclet() > 2)
+      std::fprintf(stderr,
+                   "qtzflow: warning: cell Peclet number %.3g > 2 (the drift crosses a cell faster than diffusion smooths it, at "
+                   "T = %g): the density is not resolved; refine grid.n or raise T\n",
+                   s_.max_cell_peclet(), schedule.T(0));
+  }
 
   void start(const io::RunConfig& c, const potentials::Landscape<D>& land, const potentials::Schedule& schedule) {
     auto rho0 = initial_density(c, grid_, land, schedule);

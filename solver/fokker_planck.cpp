@@ -143,6 +143,15 @@ void FokkerPlanckSolver<D>::rebuild(double T) {
                               " (its positivity limit; backward_euler is positive for every dt)");
     }
   }
+  double pe = 0;
+  for (int a = 0; a < D; ++a) {
+    const Lines L = lines_of(grid_, a);
+    for (std::size_t line = 0; line < L.count; ++line) {
+      const std::size_t b0 = L.base(line);
+      for (std::size_t k = 0; k + 1 < L.n; ++k) pe = std::max(pe, std::abs(f_[b0 + (k + 1) * L.stride] - f_[b0 + k * L.stride]) / T);
+    }
+  }
+  max_peclet_ = pe;
   coeff_T_ = T;
 }
 

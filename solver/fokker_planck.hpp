@@ -59,6 +59,10 @@ class FokkerPlanckSolver {
   double temperature() const { return schedule_.T(t_); }
   /// Mass that left through absorbing boundaries since set_state.
   double outflow() const { return outflow_; }
+  /// Largest cell Péclet number |f_j − f_i|/T over all faces at the current coefficients: the
+  /// drift across one cell in units of the diffusion.  Above ~2 the grid no longer resolves the
+  /// boundary layers of ρ (the scheme stays positive and conservative, but inaccurate).
+  double max_cell_peclet() const { return max_peclet_; }
 
   /// Advances n backward-Euler steps.
   void advance(long n = 1);
@@ -103,6 +107,7 @@ class FokkerPlanckSolver {
   };
   std::array<AxisFactors, D> axes_;
   double coeff_T_ = -1;
+  double max_peclet_ = 0;
   double positivity_violation_ = 0;  // rebuild (CN): θ·max out-rate of the last axis built
   double t_ = 0;
   long steps_ = 0;

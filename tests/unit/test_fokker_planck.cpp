@@ -172,6 +172,9 @@ TEST_CASE("Fokker-Planck: bad input is rejected with the key") {
   CHECK_THROWS_WITH_AS(s.set_state(grids::Field<double, 1>(g.shape(), 0.0)), doctest::Contains("normalisable"), core::InvalidArgument);
   bad[3] = std::nan("");
   CHECK_THROWS_AS(s.set_state(bad), core::InvalidArgument);
+  // f = x²/2 on [−3, 3], 32 cells, T = 1: the outermost faces carry |Δf| = (x_31² − x_30²)/2
+  const double x31 = g.x(0, 31), x30 = g.x(0, 30);
+  CHECK(s.max_cell_peclet() == doctest::Approx((x31 * x31 - x30 * x30) / 2));
 }
 
 TEST_CASE("Fokker-Planck spectrum: lambda1 equals E1 of H_T, the difference falling at order 2 in h") {
