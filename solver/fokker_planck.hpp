@@ -112,7 +112,7 @@ class FokkerPlanckSolver {
   double t_ = 0;
   long steps_ = 0;
   double outflow_ = 0;
-  std::vector<double> scratch_;       // per thread: four lines of work space
+  std::vector<double> scratch_;       // per thread: work space of 2 kBatch lines
   std::vector<double> line_outflow_;  // absorbing: outflow of each line in one axis sweep
 };
 

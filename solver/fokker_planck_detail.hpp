@@ -15,12 +15,26 @@ inline double bernoulli(double x) {
   return x / std::expm1(x);
 }
 
+/// Lines are solved in batches of this many side by side (one AVX-512 vector of doubles; 32
+/// lanes measured no faster: the sweeps are bound by memory traffic, not by their latency).
+inline constexpr std::size_t kBatch = 8;
+
 /// Geometry of the lines along one axis: `count` lines of `n` cells `stride` apart.
 struct Lines {
   std::size_t n, stride, count;
+  /// Flat index of cell 0 of a line in the field.
   std::size_t base(std::size_t line) const {
     const std::size_t outer = line / stride, inner = line % stride;
     return outer * n * stride + inner;
+  }
+  std::size_t batches() const { return count / kBatch; }
+  /// Index of (line, k) in the solver's coefficient arrays, which are stored batch by batch as
+  /// [k][lane] (then the remaining lines one after another), so that the batched sweeps read
+  /// them contiguously whatever the axis.
+  std::size_t coef(std::size_t line, std::size_t k) const {
+    const std::size_t full = batches() * kBatch;
+    if (line < full) return (line / kBatch) * kBatch * n + k * kBatch + line % kBatch;
+    return full * n + (line - full) * n + k;
   }
 };
 
