@@ -96,7 +96,7 @@ grids::Field<double, D> initial_density(const io::RunConfig& c, const grids::Gri
   return rho;
 }
 
-/// Mean per axis and mass per basin of a density w(u) (|ψ|² or ρ).
+/// Mean, variance and covariances per axis and mass per basin of a density w(u) (|ψ|² or ρ).
 template <int D, class T, class W>
 void add_moments(std::vector<std::pair<std::string, double>>& diag, const grids::Grid<D>& grid, const grids::Basins<D>& basins,
                  const grids::Field<T, D>& field, W w) {
@@ -105,6 +105,7 @@ void add_moments(std::vector<std::pair<std::string, double>>& diag, const grids:
   for (int a = 0; a < D; ++a) {
     diag.emplace_back(std::string("mean_") + axes[a], m.mean[a]);
     diag.emplace_back(std::string("var_") + axes[a], m.variance(a));
+    for (int b = a + 1; b < D; ++b) diag.emplace_back(std::string("cov_") + axes[a] + axes[b], m.covariance(a, b));
   }
   const auto mass = grids::mass_per_basin(grid, basins, field, w);
   for (std::size_t b = 0; b < mass.size(); ++b) diag.emplace_back("mass_basin_" + std::to_string(b), mass[b]);

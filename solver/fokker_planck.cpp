@@ -339,6 +339,28 @@ double FokkerPlanckSolver<D>::free_energy() const {
 }
 
 template <int D>
+std::array<typename FokkerPlanckSolver<D>::RField, D> FokkerPlanckSolver<D>::current() const {
+  const double T = schedule_.T(t_);
+  const bool periodic = grid_.boundary() == grids::Boundary::periodic;
+  std::array<RField, D> J;
+  for (int a = 0; a < D; ++a) {
+    J[a] = RField(grid_.shape(), 0.0);
+    const Lines L = lines_of(grid_, a);
+    const double c = T / grid_.spacing(a);
+    for (std::size_t line = 0; line < L.count; ++line) {
+      const std::size_t b0 = L.base(line);
+      for (std::size_t k = 0; k < L.n; ++k) {
+        if (k + 1 == L.n && !periodic) break;
+        const std::size_t i = b0 + k * L.stride, j = b0 + ((k + 1) % L.n) * L.stride;
+        const double d = (f_[j] - f_[i]) / T;
+        J[a][i] = c * (bernoulli(d) * rho_[i] - bernoulli(-d) * rho_[j]);
+      }
+    }
+  }
+  return J;
+}
+
+template <int D>
 typename FokkerPlanckSolver<D>::RField FokkerPlanckSolver<D>::gibbs(double T) const {
   core::require_positive("T", T);
   RField p(grid_.shape());

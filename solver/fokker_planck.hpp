@@ -71,6 +71,10 @@ class FokkerPlanckSolver {
   double mass() const;
   /// F[ρ] = Σ ρ f h^D + T Σ ρ ln ρ h^D at the current T (0 ln 0 = 0).
   double free_energy() const;
+  /// The discrete probability current along each axis at the current T: J_a[i] is the flux from
+  /// cell i to its neighbour i + e_a, (T/h_a)[B(Δ)ρ_i − B(−Δ)ρ_{i+e_a}] (0 on the last face of a
+  /// non-periodic line), so that −Σ_a (J_a[i] − J_a[i − e_a])/h_a = (Lρ)_i.
+  std::array<RField, D> current() const;
   /// The discrete Gibbs state e^{−f/T}/Z (Σ π h^D = 1) at temperature T.
   RField gibbs(double T) const;
   /// The `count` smallest eigenvalues λ0 = 0 < λ1 ≤ … of −L (the full, unsplit generator) at

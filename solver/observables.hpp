@@ -2,7 +2,7 @@
 //
 // A density is w(u) of the field's values u: |ψ|² for wavefunctions (`abs2`), ρ itself for
 // Fokker–Planck densities (`identity`).  Integrals are midpoint sums Σ w h^D over cell centres
-// (spectrally accurate for smooth periodic fields).  Sums are deterministic for any thread
+// (spectrally accurate for smooth periodic fields); moments include the full covariance.  Sums are deterministic for any thread
 // count and go through core::global_sum.  Mass per basin: grids::mass_per_basin.
 #pragma once
 
@@ -25,12 +25,14 @@ struct Identity {
 inline constexpr Abs2 abs2{};
 inline constexpr Identity identity{};
 
-/// Mass ∫w, mean ⟨x_a⟩ and second moment ⟨x_a²⟩ per axis (normalised by the mass).
+/// Mass ∫w, mean ⟨x_a⟩, second moments ⟨x_a x_b⟩ (normalised by the mass) and the covariance.
 template <int D>
 struct Moments {
   double mass = 0;
-  std::array<double, D> mean{}, second{};
+  std::array<double, D> mean{}, second{};     ///< ⟨x_a⟩, ⟨x_a²⟩
+  std::array<std::array<double, D>, D> cross{};  ///< ⟨x_a x_b⟩
   double variance(int a) const { return second[a] - mean[a] * mean[a]; }
+  double covariance(int a, int b) const { return cross[a][b] - mean[a] * mean[b]; }
 };
 
 template <int D, class T, class Density>
@@ -38,8 +40,10 @@ Moments<D> moments(const grids::Grid<D>& grid, const grids::Field<T, D>& field, 
   grids::require_shape("field", field, grid.shape());
   const std::size_t nlast = grid.n(D - 1);
   const std::ptrdiff_t rows = static_cast<std::ptrdiff_t>(field.size() / nlast);
-  // acc: [mass, mean_0..mean_{D-1}, second_0..second_{D-1}], one row (last axis) per index.
-  const auto acc = core::parallel_sums<1 + 2 * D>(rows, [&](std::ptrdiff_t r, auto& s) {
+  // Per row (the last axis): m = Σw, m1 = Σw·x_last, m2 = Σw·x_last²; the slower coordinates are
+  // constant along a row.  acc = [m, Σ m·x_a (a < D−1), m1, Σ of the D×D products ⟨x_a x_b⟩·m].
+  constexpr std::size_t K = 1 + D + D * D;
+  const auto acc = core::parallel_sums<K>(rows, [&](std::ptrdiff_t r, auto& s) {
     std::array<double, D> x{};
     std::size_t rem = static_cast<std::size_t>(r);
     for (int a = D - 2; a >= 0; --a) { x[a] = grid.x(a, rem % grid.n(a)); rem /= grid.n(a); }
@@ -50,16 +54,20 @@ Moments<D> moments(const grids::Grid<D>& grid, const grids::Field<T, D>& field, 
       m += wj; m1 += wj * xj; m2 += wj * xj * xj;
     }
     s[0] += m;
-    for (int a = 0; a + 1 < D; ++a) { s[1 + a] += m * x[a]; s[1 + D + a] += m * x[a] * x[a]; }
+    for (int a = 0; a + 1 < D; ++a) s[1 + a] += m * x[a];
     s[D] += m1;
-    s[2 * D] += m2;
+    for (int a = 0; a < D; ++a)
+      for (int b = 0; b < D; ++b) {
+        const bool la = a == D - 1, lb = b == D - 1;
+        s[1 + D + a * D + b] += la && lb ? m2 : la ? m1 * x[b] : lb ? m1 * x[a] : m * x[a] * x[b];
+      }
   });
   Moments<D> out;
-  const double dv = grid.cell_volume();
-  out.mass = acc[0] * dv;
+  out.mass = acc[0] * grid.cell_volume();
   for (int a = 0; a < D; ++a) {
     out.mean[a] = acc[1 + a] / acc[0];
-    out.second[a] = acc[1 + D + a] / acc[0];
+    for (int b = 0; b < D; ++b) out.cross[a][b] = acc[1 + D + a * D + b] / acc[0];
+    out.second[a] = out.cross[a][a];
   }
   return out;
 }
