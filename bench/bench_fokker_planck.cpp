@@ -59,10 +59,7 @@ void run_case(const grids::Grid<D>& g, const char* label, int threads, int sampl
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const int samples = quick ? 3 : 9;
-  char date[64];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
-  std::printf("bench_fokker_planck — %s — %s\n\n", date, bench::cpu_model().c_str());
+  std::printf("bench_fokker_planck — %s — %s\n\n", bench::utc_now().c_str(), bench::cpu_model().c_str());
   std::printf("Times in ms, medians of %d samples; ratios per sample (step / streaming pass), then the median.\n\n", samples);
   std::printf("| grid | threads | streaming pass | backward Euler step | ratio | Crank–Nicolson step | ratio |\n|---|---|---|---|---|---|---|\n");
   for (int threads : {1, 2}) {

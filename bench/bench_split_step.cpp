@@ -119,10 +119,7 @@ void fft_norm_bias() {
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const int samples = quick ? 3 : 11;
-  char date[64];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
-  std::printf("bench_split_step — %s — %s, %d hardware threads\n\n", date, bench::cpu_model().c_str(), core::thread_count());
+  std::printf("bench_split_step — %s — %s, %d hardware threads\n\n", bench::utc_now().c_str(), bench::cpu_model().c_str(), core::thread_count());
   std::printf("Times in ms, medians of %d samples; ratio = median over samples of (our step / FFTW's own transform pair),\n"
               "both timed back to back in every sample.\n\n", samples);
   std::printf("| grid | threads | FFTW c2c fwd+bwd | Strang step (real) | ratio | FFTW r2c+c2r | Strang step (imag.) | ratio |\n");
