@@ -254,6 +254,9 @@ int run_engine(const io::RunConfig& c, const RunOptions& opt, double t_end) {
   const auto schedule = make_schedule(c.schedule);
 
   std::optional<io::SnapshotWriter> writer;
+  if (!opt.restart.empty() && !opt.output.empty() &&
+      std::filesystem::weakly_canonical(opt.output) != std::filesystem::weakly_canonical(opt.restart))
+    core::throw_invalid("-o", opt.output, "the --restart file " + opt.restart + " (a restart continues its own output), or absent");
   if (!opt.restart.empty()) writer.emplace(io::SnapshotWriter::resume(opt.restart));
   Engine e(c, grid, land, schedule, writer ? &*writer : nullptr);
   const long total = std::max(1L, std::lround(t_end / e.dt()));

@@ -192,6 +192,7 @@ TEST_CASE("a restart from a snapshot gives bit-identical fields") {
     // the same run stopped at step 30, then continued with the full config
     REQUIRE(run_cli("run full.toml -q -o b.h5 --set schrodinger.t_end=0.3", d).code == 0);
     REQUIRE(io::snapshot_iterations((d / "b.h5").string()).back() == 30);
+    CHECK(run_cli("run full.toml -q --restart b.h5 -o other.h5", d).code == 2);  // a restart continues its own file
     const auto r = run_cli("run full.toml -q --restart b.h5", d);
     CHECK(r.code == 0);
     const auto a = io::read_snapshot((d / "a.h5").string(), 60), b = io::read_snapshot((d / "b.h5").string(), 60);
