@@ -194,6 +194,13 @@ class SchrodingerEngine {
   solver::SplitStepSolver<D> s_;
 };
 
+solver::FpScheme fp_scheme(const std::string& name) {
+  // the names were validated by io::parse_config
+  if (name == "crank_nicolson") return solver::FpScheme::crank_nicolson;
+  if (name == "extrapolated_euler") return solver::FpScheme::extrapolated_euler;
+  return solver::FpScheme::backward_euler;
+}
+
 /// The Fokker–Planck engine as the run loop sees it.
 template <int D>
 class FokkerPlanckEngine {
@@ -202,8 +209,7 @@ class FokkerPlanckEngine {
                      const potentials::Schedule& schedule, const io::SnapshotWriter*)
       : grid_(grid),
         s_(land, schedule,
-           solver::FokkerPlanckOptions{c.fokker_planck.dt, c.fokker_planck.scheme == "crank_nicolson" ? solver::FpScheme::crank_nicolson
-                                                                                                      : solver::FpScheme::backward_euler}) {
+           solver::FokkerPlanckOptions{c.fokker_planck.dt, fp_scheme(c.fokker_planck.scheme)}) {
     if (s_.max_cell_peclet() > 2)
       std::fprintf(stderr,
                    "qtzflow: warning: cell Peclet number %.3g > 2 (the drift crosses a cell faster than diffusion smooths it, at "
@@ -221,7 +227,8 @@ class FokkerPlanckEngine {
     grids::Field<double, D> rho(grid_.shape());
     const auto& r = snap.fields.at("rho");
     std::copy(r.begin(), r.end(), rho.begin());
-    s_.set_state(rho, snap.time);
+    const auto out = snap.diagnostics.find("outflow");
+    s_.set_state(rho, snap.time, out == snap.diagnostics.end() ? 0.0 : out->second);
   }
   static const char* restart_field() { return "rho"; }
 

@@ -251,7 +251,7 @@ RunConfig from_table(const Table& root) {
     const Table* t = section_table(root, "fokker_planck");
     Section s(t, "fokker_planck");
     c.fokker_planck.enabled = t != nullptr;
-    c.fokker_planck.scheme = s.word("scheme", "backward_euler", {"backward_euler", "crank_nicolson"});
+    c.fokker_planck.scheme = s.word("scheme", "backward_euler", {"backward_euler", "crank_nicolson", "extrapolated_euler"});
     c.fokker_planck.dt = s.number("dt", 1e-3);
     c.fokker_planck.t_end = s.number("t_end", 1.0);
     core::require_positive("fokker_planck.dt", c.fokker_planck.dt);

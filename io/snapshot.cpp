@@ -272,6 +272,14 @@ Snapshot read_snapshot(const std::string& path, std::int64_t iteration) {
   s.dt = snap.read_double_attribute("dt");
   const Group meshes = snap.open_group("meshes");
   for (const auto& n : mesh_names(meshes)) s.fields[n] = meshes.open_dataset(n).read_doubles();
+  if (f.root().exists("diagnostics")) {
+    const Group diag = f.root().open_group("diagnostics");
+    const auto its = diag.open_dataset("iteration").read_int64();
+    const auto row = std::find(its.begin(), its.end(), iteration);
+    if (row != its.end())
+      for (const auto& c : diag.children())
+        if (c != "iteration") s.diagnostics[c] = diag.open_dataset(c).read_doubles().at(static_cast<std::size_t>(row - its.begin()));
+  }
   return s;
 }
 

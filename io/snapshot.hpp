@@ -74,6 +74,8 @@ struct Snapshot {
   std::int64_t iteration = 0;
   double time = 0, dt = 0;
   std::map<std::string, std::vector<double>> fields;
+  /// The /diagnostics row recorded with this snapshot (empty if there is none).
+  std::map<std::string, double> diagnostics;
 };
 
 class SnapshotWriter {

@@ -17,17 +17,22 @@ FokkerPlanckSolver<D>::FokkerPlanckSolver(const potentials::Landscape<D>& landsc
                                           FokkerPlanckOptions opts)
     : grid_(landscape.grid()), f_(landscape.f()), schedule_(schedule), opts_(opts), rho_(landscape.grid().shape()) {
   core::require_positive("fokker_planck.dt", opts.dt);
-  if (opts.scheme == FpScheme::crank_nicolson)
-    for (int a = 0; a < D; ++a) axes_[a].theta = (a == D - 1) ? opts.dt / 2 : opts.dt / 4;
-  else
-    for (int a = 0; a < D; ++a) axes_[a].theta = opts.dt;
+  for (int a = 0; a < D; ++a) {
+    if (opts.scheme == FpScheme::crank_nicolson) axes_[a].theta = (a == D - 1) ? opts.dt / 2 : opts.dt / 4;
+    else axes_[a].theta = opts.dt;
+    half_[a].theta = opts.dt / 2;
+  }
   if (grid_.boundary() == grids::Boundary::periodic)
     for (int a = 0; a < D; ++a) core::require_at_least("grid.n (periodic Fokker-Planck)", static_cast<long long>(grid_.n(a)), 3);
-  rebuild(schedule_.T(coefficient_time(0)));
+  build(axes_, schedule_.T(coefficient_time(0)));
+  if (extrapolated()) {
+    build(half_, schedule_.T(0.5 * opts.dt));
+    full_ = RField(grid_.shape());
+  }
 }
 
 template <int D>
-void FokkerPlanckSolver<D>::rebuild(double T) {
+void FokkerPlanckSolver<D>::build(FactorSet& set, double T) {
   core::require_positive("T", T);
   const bool cn = opts_.scheme == FpScheme::crank_nicolson;
   const bool periodic = grid_.boundary() == grids::Boundary::periodic;
@@ -35,7 +40,7 @@ void FokkerPlanckSolver<D>::rebuild(double T) {
   for (int a = 0; a < D; ++a) {
     const Lines L = lines_of(grid_, a);
     const double c = T / (grid_.spacing(a) * grid_.spacing(a));
-    AxisFactors& A = axes_[a];
+    AxisFactors& A = set[a];
     const double dt = A.theta;  // the factor is (I − θ L_a); θ = dt for backward Euler
     A.lower.assign(grid_.size(), 0.0);
     if (cn) {
@@ -152,13 +157,11 @@ void FokkerPlanckSolver<D>::rebuild(double T) {
     }
   }
   max_peclet_ = pe;
-  coeff_T_ = T;
 }
 
 template <int D>
-void FokkerPlanckSolver<D>::solve_axis(int a) {
+void FokkerPlanckSolver<D>::solve_axis(const AxisFactors& A, int a, double* r) {
   const Lines L = lines_of(grid_, a);
-  const AxisFactors& A = axes_[a];
   const bool periodic = grid_.boundary() == grids::Boundary::periodic;
   const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
   std::vector<double>& out_per_line = line_outflow_;
@@ -170,7 +173,6 @@ void FokkerPlanckSolver<D>::solve_axis(int a) {
   // so results do not depend on how lines are batched or threaded.
   auto solve_lines = [&]<std::size_t B>(std::size_t first, double* work) {
     const std::size_t n = L.n, s = L.stride;
-    double* r = rho_.data();
     double* y = work;           // y[k·B + b]
     double* rhs = work + n * B;  // right-hand side: ρ (backward Euler) or (I + θ L_a) ρ (CN)
     std::size_t base[B], line[B];
@@ -276,30 +278,46 @@ void FokkerPlanckSolver<D>::for_lines(std::ptrdiff_t count, const F& per_line) {
 }
 
 template <int D>
+double FokkerPlanckSolver<D>::sweep(const FactorSet& set, int a, double* r) {
+  const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
+  if (absorbing) std::fill(line_outflow_.begin(), line_outflow_.end(), 0.0);
+  solve_axis(set[a], a, r);
+  if (!absorbing) return 0;
+  double o = 0;
+  for (double v : line_outflow_) o += v;
+  return core::global_sum(o * grid_.cell_volume());
+}
+
+template <int D>
 void FokkerPlanckSolver<D>::advance(long n) {
   core::require_at_least("steps", n, 0);
   std::size_t maxlines = 0;
   for (int a = 0; a < D; ++a) maxlines = std::max(maxlines, grid_.size() / grid_.n(a));
-  const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
-  if (absorbing && line_outflow_.size() < maxlines) line_outflow_.resize(maxlines);
+  if (grid_.boundary() == grids::Boundary::absorbing && line_outflow_.size() < maxlines) line_outflow_.resize(maxlines);
+  const bool varying = !schedule_.is_constant();
   for (long s = 0; s < n; ++s) {
-    if (!schedule_.is_constant()) rebuild(schedule_.T(coefficient_time(t_)));
-    auto sweep = [&](int a) {
-      if (absorbing) std::fill(line_outflow_.begin(), line_outflow_.end(), 0.0);
-      solve_axis(a);
-      if (absorbing) {
-        double o = 0;
-        for (double v : line_outflow_) o += v;
-        outflow_ += core::global_sum(o * grid_.cell_volume());
-      }
-    };
+    if (varying) build(axes_, schedule_.T(coefficient_time(t_)));
+    double* r = rho_.data();
     if (opts_.scheme == FpScheme::crank_nicolson) {
       // Strang over the axes: half steps on the outer axes around a full step on the last
-      for (int a = 0; a + 1 < D; ++a) sweep(a);
-      sweep(D - 1);
-      for (int a = D - 2; a >= 0; --a) sweep(a);
+      for (int a = 0; a + 1 < D; ++a) outflow_ += sweep(axes_, a, r);
+      outflow_ += sweep(axes_, D - 1, r);
+      for (int a = D - 2; a >= 0; --a) outflow_ += sweep(axes_, a, r);
+    } else if (opts_.scheme == FpScheme::backward_euler) {
+      for (int a = 0; a < D; ++a) outflow_ += sweep(axes_, a, r);
     } else {
-      for (int a = 0; a < D; ++a) sweep(a);
+      // Richardson: 2·S(dt/2)²ρ − S(dt)ρ cancels the O(dt) error of the Lie-split BE step S;
+      // each S conserves mass and fixes π, so the combination does too.
+      double* full = full_.data();
+      std::copy(r, r + rho_.size(), full);
+      double out_full = 0, out_half = 0;
+      for (int a = 0; a < D; ++a) out_full += sweep(axes_, a, full);
+      if (varying) build(half_, schedule_.T(t_ + 0.5 * opts_.dt));
+      for (int a = 0; a < D; ++a) out_half += sweep(half_, a, r);
+      if (varying) build(half_, schedule_.T(t_ + opts_.dt));
+      for (int a = 0; a < D; ++a) out_half += sweep(half_, a, r);
+      core::parallel_for(static_cast<std::ptrdiff_t>(rho_.size()), [=](std::ptrdiff_t i) { r[i] = 2 * r[i] - full[i]; });
+      outflow_ += 2 * out_half - out_full;
     }
     t_ += opts_.dt;
     ++steps_;
@@ -310,7 +328,7 @@ void FokkerPlanckSolver<D>::advance(long n) {
 }
 
 template <int D>
-void FokkerPlanckSolver<D>::set_state(const RField& rho, double t) {
+void FokkerPlanckSolver<D>::set_state(const RField& rho, double t, double outflow) {
   grids::require_shape("initial density", rho, grid_.shape());
   for (std::size_t i = 0; i < rho.size(); ++i)
     if (!std::isfinite(rho[i]) || rho[i] < 0)
@@ -318,8 +336,9 @@ void FokkerPlanckSolver<D>::set_state(const RField& rho, double t) {
   rho_ = rho;
   const double m = mass();
   if (!(m > 0)) core::throw_invalid("initial density", "mass " + core::format_value(m), "> 0 (normalisable)");
+  core::require_non_negative("outflow", outflow);
   t_ = t;
-  outflow_ = 0;
+  outflow_ = outflow;
 }
 
 template <int D>

@@ -218,6 +218,16 @@ TEST_CASE("Fokker-Planck runs: mass kept, restart bit-identical") {
   double mass = 0;
   for (double v : a.fields.at("rho")) mass += v;
   CHECK(mass * (4.0 / 48) * (4.0 / 48) == doctest::Approx(1.0).epsilon(1e-13));
+  // absorbing walls, second-order scheme: the restarted run continues the outflow count
+  const std::string absorbing = " --set grid.boundary=\"absorbing\" --set fokker_planck.scheme=\"extrapolated_euler\" --set schedule.c=3";
+  REQUIRE(run_cli("run fp.toml -q -o c.h5" + absorbing, d).code == 0);
+  REQUIRE(run_cli("run fp.toml -q -o e.h5 --set fokker_planck.t_end=0.3" + absorbing, d).code == 0);
+  REQUIRE(run_cli("run fp.toml -q --restart e.h5" + absorbing, d).code == 0);
+  const auto c = io::read_snapshot((d / "c.h5").string(), 60), e = io::read_snapshot((d / "e.h5").string(), 60);
+  CHECK(c.fields == e.fields);
+  CHECK(c.diagnostics.at("outflow") > 1e-3);
+  CHECK(c.diagnostics.at("outflow") == doctest::Approx(e.diagnostics.at("outflow")).epsilon(1e-14));
+  CHECK(e.diagnostics.at("mass") + e.diagnostics.at("outflow") == doctest::Approx(1.0).epsilon(1e-13));
   // a Schrödinger output cannot restart a Fokker-Planck run
   write_file(d / "s.toml", small_config(48, 20, 10));
   REQUIRE(run_cli("run s.toml -q -o s.h5", d).code == 0);

@@ -318,6 +318,55 @@ TEST_CASE("Fokker-Planck Crank-Nicolson: order 2 in dt, conservation, Gibbs, the
                        doctest::Contains("positivity limit"), core::InvalidArgument);
 }
 
+TEST_CASE("Fokker-Planck extrapolated Euler: order 2 in dt with no dt limit, mass, Gibbs, outflow") {
+  // 2D, split over the axes and with T(t), by self-convergence (as for CN): the extrapolation
+  // must cancel both BE's O(dt) and the Lie splitting's O(dt) error.
+  auto f = potentials::make_objective("double_well", 2, {{"c", {0.3}}});
+  grids::Grid<2> g({64, 64}, {-2.0, -2.0}, {2.0, 2.0}, grids::Boundary::reflecting);
+  potentials::Landscape<2> land(*f, g);
+  auto run = [&](double dt, solver::FpScheme scheme) {
+    FokkerPlanckSolver<2> s(land, Schedule::logarithmic(0.6), {dt, scheme});
+    s.set_state(gaussian_density(g, 0.9, 0.05));
+    s.advance(std::lround(1.0 / dt));
+    return s.rho();
+  };
+  const auto ref = run(0.04 / 64, solver::FpScheme::extrapolated_euler);
+  std::vector<double> e, e_be;
+  for (double dt : {0.04, 0.02, 0.01}) {
+    e.push_back(l1(g, run(dt, solver::FpScheme::extrapolated_euler), ref));
+    e_be.push_back(l1(g, run(dt, solver::FpScheme::backward_euler), ref));
+  }
+  for (std::size_t k = 0; k + 1 < e.size(); ++k) {
+    MESSAGE("extrapolated Euler L1 error " << e[k] << " -> " << e[k + 1] << ", order " << std::log2(e[k] / e[k + 1])
+                                           << " (backward Euler at the same dt: " << e_be[k] << ")");
+    CHECK(std::log2(e[k] / e[k + 1]) == doctest::Approx(2.0).epsilon(0.1));
+  }
+  CHECK(e.back() < 0.05 * e_be.back());
+
+  // dt far beyond CN's positivity limit: mass and π exact, the relaxation still reaches π
+  FokkerPlanckSolver<2> s(land, Schedule::constant(0.5), {1.0, solver::FpScheme::extrapolated_euler});
+  const auto pi = s.gibbs(0.5);
+  s.set_state(pi);
+  s.advance(20);
+  double worst = 0;
+  for (std::size_t i = 0; i < pi.size(); ++i) worst = std::max(worst, std::abs(s.rho()[i] - pi[i]) / pi[i]);
+  CHECK(worst < 1e-12);
+  s.set_state(gaussian_density(g, 0.9, 0.05));
+  const double m0 = s.mass();
+  s.advance(200);
+  CHECK(std::abs(s.mass() - m0) / m0 < 1e-13);
+  CHECK(l1(g, s.rho(), pi) < 1e-6);
+
+  auto h = potentials::make_objective("harmonic", 1, {{"a", {0.1}}});
+  grids::Grid<1> ga({200}, {-2.0}, {2.0}, grids::Boundary::absorbing);
+  potentials::Landscape<1> la(*h, ga);
+  FokkerPlanckSolver<1> sa(la, Schedule::constant(1.0), {0.01, solver::FpScheme::extrapolated_euler});
+  sa.set_state(gaussian_density(ga, 0.9, 0.05));
+  sa.advance(2000);
+  CHECK(sa.outflow() > 0.5);
+  CHECK(std::abs(sa.mass() + sa.outflow() - 1.0) < 1e-13);
+}
+
 TEST_CASE("Fokker-Planck observables: current vanishes at Gibbs, its divergence is the 1D BE update, covariance") {
   auto f = potentials::make_objective("double_well", 1, {{"c", {0.3}}});
   grids::Grid<1> g({120}, {-2.0}, {2.0}, grids::Boundary::reflecting);
