@@ -1,4 +1,4 @@
-// qtzflow — the command line.  `qtzflow run [CONFIG]`, `qtzflow info`; `--help` everywhere.
+// qtzflow — the command line.  `qtzflow run [CONFIG]`, `qtzflow optimize …`, `qtzflow info`; `--help` everywhere.
 // Exit codes: 0 success, 1 run-time failure, 2 bad input (the message names the key or the
 // argument and the accepted range), 128 + signal after a clean stop on SIGINT/SIGTERM.
 #include <CLI/CLI.hpp>
@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/optimize.hpp"
 #include "apps/run.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -30,7 +31,7 @@ void print_info() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"qtzflow: the density picture of quantization-based optimization (Schrödinger engine)"};
+  CLI::App app{"qtzflow: the density picture of quantization-based optimization (Schrodinger, Fokker-Planck and particle engines)"};
   app.require_subcommand(1);
   int threads = 0;
   app.add_option("--threads", threads, "threads for OpenMP loops and FFTW (default: OMP_NUM_THREADS or all cores)")->check(CLI::PositiveNumber);
@@ -49,6 +50,37 @@ int main(int argc, char** argv) {
 
   auto* info = app.add_subcommand("info", "version, compiler, FFTW/HDF5/OpenMP versions and threads");
 
+  auto* opt = app.add_subcommand("optimize", "ensembles of optimizer runs (QTZ, its variants, SA, QIA, Langevin, PIMC, pagmo SA) on an "
+                                             "objective or a TSP instance: a summary table or JSON, per-run results in HDF5");
+  apps::OptimizeArgs oa;
+  std::string algorithm = "qtz";
+  auto* obj_opt = opt->add_option("--objective", oa.objective, "built-in objective (see docs/config.md)");
+  opt->add_option("--tsp", oa.tsp, "TSPLIB file (EUC_2D, CEIL_2D, ATT, GEO, EXPLICIT)")->excludes(obj_opt);
+  opt->add_option("--dim", oa.dim, "dimension of the objective")->default_val(1);
+  opt->add_option("--param", oa.params, "objective parameter name=value[,value...] (repeatable)")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  opt->add_option("--lower", oa.lower, "search box lower bounds (1 value or one per axis; default: the objective's domain)")->delimiter(',');
+  opt->add_option("--upper", oa.upper, "search box upper bounds")->delimiter(',');
+  opt->add_flag("--unrounded", oa.unrounded, "read EUC_2D distances unrounded (the QTZ authors' convention for their instances)");
+  opt->add_option("--optimum", oa.optimum, "known optimal tour length (default: built in for dantzig42, gr120, ulysses16/22)");
+  opt->add_option("--algorithm", algorithm, "qtz, qtz-local, qtz-dither, langevin, sa, qia, pimc, pagmo-sa")->default_val("qtz");
+  opt->add_option("--runs", oa.runs, "independent runs")->default_val(30);
+  opt->add_option("--budget", oa.opt.budget, "candidate evaluations per run (langevin: steps)")->default_val(10000);
+  opt->add_option("--seed", oa.opt.seed, "seed: fixes every result, for any thread count")->default_val(1);
+  opt->add_option("--tolerance", oa.opt.tolerance, "success: best <= f* + tolerance (TSP: <= optimum * (1 + tolerance))")->default_val(1e-3);
+  opt->add_option("--h-schedule", oa.h_schedule, "qtz: Q_p doubles per acceptance (acceptances, the authors'), grows as eta*log2(t+2) "
+                                                 "(logarithmic), or stays at --qp (fixed)")->default_val("acceptances");
+  opt->add_option("--qp", oa.opt.qp, "fixed resolution Q_p (with --h-schedule fixed)");
+  opt->add_option("--delta", oa.opt.delta, "local proposal size (qtz-local, --local)")->default_val(0.1);
+  opt->add_flag("--local", oa.opt.local, "local proposals x + delta*N(0,1) for qtz, qtz-dither, sa, qia");
+  opt->add_option("--dt", oa.opt.dt, "langevin time step")->default_val(1e-3);
+  opt->add_option("--T", oa.T, "langevin temperature (constant) or c (logarithmic)")->default_val(0.1);
+  opt->add_option("--schedule", oa.schedule, "langevin: constant or logarithmic")->default_val("constant");
+  opt->add_option("--replicas", oa.opt.replicas, "pimc: Trotter replicas P")->default_val(30);
+  opt->add_option("--pimc-T", oa.opt.pimc_T, "pimc temperature (0: Martonak's 10/3 scaled by the mean edge length)")->default_val(0);
+  opt->add_option("--pimc-gamma0", oa.opt.gamma0, "pimc initial transverse field (0: 300, scaled likewise)")->default_val(0);
+  opt->add_flag("--json", oa.json, "print JSON instead of the table");
+  opt->add_option("-o,--output", oa.output, "write per-run results to this HDF5 file");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -60,6 +92,10 @@ int main(int argc, char** argv) {
     if (*info) {
       print_info();
       return 0;
+    }
+    if (*opt) {
+      oa.opt.algorithm = solver::algorithm_from_string(algorithm);
+      return apps::optimize(oa);
     }
     const bool builtin = config_path.empty();
     const io::RunConfig config = builtin ? io::parse_config(io::default_config_text(), sets, "built-in default scenario")

@@ -17,6 +17,7 @@
 #include "potentials/sampling.hpp"
 #include "solver/fokker_planck.hpp"
 #include "solver/observables.hpp"
+#include "solver/particle_ensemble.hpp"
 #include "solver/split_step.hpp"
 
 namespace qtzflow::apps {
@@ -165,6 +166,7 @@ class SchrodingerEngine {
     }
   }
   static const char* restart_field() { return "psi/re"; }
+  std::vector<io::FieldView> particle_output() { return {}; }
 
   void advance(long n) { s_.advance(n); }
   double time() const { return s_.time(); }
@@ -231,6 +233,7 @@ class FokkerPlanckEngine {
     s_.set_state(rho, snap.time, out == snap.diagnostics.end() ? 0.0 : out->second);
   }
   static const char* restart_field() { return "rho"; }
+  std::vector<io::FieldView> particle_output() { return {}; }
 
   void advance(long n) { s_.advance(n); }
   double time() const { return s_.time(); }
@@ -250,6 +253,74 @@ class FokkerPlanckEngine {
  private:
   const grids::Grid<D>& grid_;
   solver::FokkerPlanckSolver<D> s_;
+};
+
+/// The particle engine (an ensemble whose histogram is the density) as the run loop sees it.
+template <int D>
+class ParticleEngine {
+ public:
+  ParticleEngine(const io::RunConfig& c, const grids::Grid<D>& grid, const potentials::Landscape<D>&, const potentials::Schedule& schedule,
+                 const io::SnapshotWriter*)
+      : grid_(grid),
+        count_(static_cast<std::size_t>(c.particles.count)),
+        objective_(potentials::make_objective(c.objective.name, D, c.objective.params)),
+        e_(*objective_, grid, schedule, options(c)) {}
+
+  void start(const io::RunConfig& c, const potentials::Landscape<D>&, const potentials::Schedule&) {
+    if (c.initial.kind == "uniform") e_.sample_initial(count_, {}, {});
+    else e_.sample_initial(count_, c.initial.center, c.initial.width);
+  }
+  void restore(const io::Snapshot& snap) {
+    std::vector<double> xs(count_ * D);
+    for (int a = 0; a < D; ++a) {
+      const auto it = snap.particles.find(std::string("ensemble/position/") + kAxes[a]);
+      if (it == snap.particles.end() || it->second.size() != count_)
+        core::throw_invalid("--restart", "a snapshot without the positions of " + std::to_string(count_) + " particles",
+                            "an output of a [particles] run with particles.count = " + std::to_string(count_));
+      for (std::size_t p = 0; p < count_; ++p) xs[p * D + static_cast<std::size_t>(a)] = it->second[p];
+    }
+    e_.set_positions(std::move(xs), snap.time, std::lround(snap.time / e_.options().dt));
+  }
+  static const char* restart_field() { return "particles_hist"; }
+
+  void advance(long n) { e_.advance(n); }
+  double time() const { return e_.time(); }
+  double dt() const { return e_.options().dt; }
+
+  std::vector<io::FieldView> output(const grids::Basins<D>& basins, std::vector<std::pair<std::string, double>>& diag) {
+    hist_ = e_.histogram();
+    diag.emplace_back("acceptance", e_.acceptance_rate());
+    add_moments(diag, grid_, basins, hist_, solver::identity);
+    return {{"particles_hist", hist_.values()}};
+  }
+  std::vector<io::FieldView> particle_output() {
+    // positions per axis (openPMD particle records), what a restart reads back
+    const auto& x = e_.positions();
+    std::vector<io::FieldView> out;
+    for (int a = 0; a < D; ++a) {
+      auto& comp = columns_[static_cast<std::size_t>(a)];
+      comp.resize(count_);
+      for (std::size_t p = 0; p < count_; ++p) comp[p] = x[p * D + static_cast<std::size_t>(a)];
+      out.push_back({std::string("ensemble/position/") + kAxes[a], comp});
+    }
+    return out;
+  }
+
+ private:
+  static constexpr const char* kAxes[] = {"x", "y", "z"};
+  static solver::ParticleOptions options(const io::RunConfig& c) {
+    const auto& p = c.particles;
+    const auto dyn = p.algorithm == "qtz-local"    ? solver::ParticleDynamics::qtz_local
+                     : p.algorithm == "qtz-dither" ? solver::ParticleDynamics::qtz_dither
+                                                   : solver::ParticleDynamics::langevin;
+    return {dyn, p.dt, p.delta, c.schedule.C_q, static_cast<std::uint64_t>(p.seed)};
+  }
+  const grids::Grid<D>& grid_;
+  std::size_t count_;
+  std::unique_ptr<potentials::Objective> objective_;  // the particles evaluate f off the grid
+  solver::ParticleEnsemble<D> e_;
+  grids::Field<double, D> hist_;
+  std::array<std::vector<double>, D> columns_;
 };
 
 template <int D, class Engine>
@@ -287,7 +358,7 @@ int run_engine(const io::RunConfig& c, const RunOptions& opt, double t_end) {
   auto snapshot = [&] {
     std::vector<std::pair<std::string, double>> diag{{"T", schedule.T(e.time())}};
     const auto fields = e.output(basins, diag);
-    writer->write(step, e.time(), e.dt(), fields, diag);
+    writer->write(step, e.time(), e.dt(), fields, diag, e.particle_output());
   };
 
   g_stop_signal = 0;
@@ -335,6 +406,7 @@ int run_engine(const io::RunConfig& c, const RunOptions& opt, double t_end) {
 template <int D>
 int run_d(const io::RunConfig& c, const RunOptions& opt) {
   if (c.fokker_planck.enabled) return run_engine<D, FokkerPlanckEngine<D>>(c, opt, c.fokker_planck.t_end);
+  if (c.particles.enabled) return run_engine<D, ParticleEngine<D>>(c, opt, c.particles.t_end);
   return run_engine<D, SchrodingerEngine<D>>(c, opt, c.schrodinger.t_end);
 }
 

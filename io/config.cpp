@@ -136,10 +136,8 @@ void apply_override(Table& root, const std::string& spec) {
 }
 
 RunConfig from_table(const Table& root) {
-  static const std::vector<std::string> sections{"grid", "objective", "schedule", "initial", "schrodinger", "fokker_planck", "output"};
+  static const std::vector<std::string> sections{"grid", "objective", "schedule", "initial", "schrodinger", "fokker_planck", "particles", "output"};
   for (const auto& [name, v] : root) {
-    if (name == "particles")
-      throw core::InvalidArgument(name, "[" + name + "]: this engine is not available yet in this version; available: [schrodinger], [fokker_planck]");
     if (std::find(sections.begin(), sections.end(), name) == sections.end())
       throw core::InvalidArgument(name, name + ": unknown section; known sections: " + join(sections));
   }
@@ -262,10 +260,36 @@ RunConfig from_table(const Table& root) {
       throw_invalid("initial.relax_time", format_value(c.initial.relax_time), "0 with [fokker_planck] (relaxation is a Schrodinger device)");
     s.finish();
   }
-  if (c.schrodinger.enabled == c.fokker_planck.enabled)
-    throw core::InvalidArgument(c.schrodinger.enabled ? "fokker_planck" : "schrodinger",
-                                c.schrodinger.enabled ? "[schrodinger] and [fokker_planck]: one engine section per run"
-                                                      : "no engine section: add [schrodinger] or [fokker_planck]");
+  {
+    const Table* t = section_table(root, "particles");
+    Section s(t, "particles");
+    auto& p = c.particles;
+    p.enabled = t != nullptr;
+    p.algorithm = s.word("algorithm", "langevin", {"langevin", "qtz-local", "qtz-dither"});
+    p.count = s.integer("count", 100000);
+    p.seed = s.integer("seed", 1);
+    p.dt = s.number("dt", 1e-3);
+    p.t_end = s.number("t_end", 1.0);
+    p.delta = s.number("delta", 0.1);
+    core::require_at_least("particles.count", p.count, 1);
+    core::require_at_least("particles.seed", p.seed, 0);
+    core::require_positive("particles.dt", p.dt);
+    core::require_positive("particles.t_end", p.t_end);
+    core::require_positive("particles.delta", p.delta);
+    if (p.t_end < p.dt) throw_invalid("particles.t_end", format_value(p.t_end), ">= particles.dt = " + format_value(p.dt));
+    if (p.enabled && c.initial.relax_time != 0)
+      throw_invalid("initial.relax_time", format_value(c.initial.relax_time), "0 with [particles] (relaxation is a Schrodinger device)");
+    if (p.enabled && c.initial.kind == "gibbs")
+      throw_invalid("initial.kind", "\"gibbs\"", "\"gaussian\" or \"uniform\" with [particles]");
+    if (p.enabled && c.grid.boundary == "absorbing")
+      throw_invalid("grid.boundary", "\"absorbing\"", "\"reflecting\" or \"periodic\" with [particles]");
+    s.finish();
+  }
+  const int engines = int(c.schrodinger.enabled) + int(c.fokker_planck.enabled) + int(c.particles.enabled);
+  if (engines != 1)
+    throw core::InvalidArgument(c.schrodinger.enabled ? (c.fokker_planck.enabled ? "fokker_planck" : "particles") : engines ? "particles" : "schrodinger",
+                                engines > 1 ? "one engine section per run ([schrodinger], [fokker_planck] or [particles])"
+                                            : "no engine section: add [schrodinger], [fokker_planck] or [particles]");
 
   {
     Section o(section_table(root, "output"), "output");
@@ -310,9 +334,13 @@ std::string to_toml(const RunConfig& c) {
   o << "[initial]\nkind = " << quoted(c.initial.kind) << "\ncenter = " << array(c.initial.center) << "\nwidth = " << array(c.initial.width)
     << "\nrelax_time = " << format_value(c.initial.relax_time) << "\n\n";
   const auto& s = c.schrodinger;
+  const auto& p = c.particles;
   if (c.fokker_planck.enabled)
     o << "[fokker_planck]\nscheme = " << quoted(c.fokker_planck.scheme) << "\ndt = " << format_value(c.fokker_planck.dt)
       << "\nt_end = " << format_value(c.fokker_planck.t_end) << "\n\n";
+  else if (p.enabled)
+    o << "[particles]\nalgorithm = " << quoted(p.algorithm) << "\ncount = " << p.count << "\nseed = " << p.seed << "\ndt = " << format_value(p.dt)
+      << "\nt_end = " << format_value(p.t_end) << "\ndelta = " << format_value(p.delta) << "\n\n";
   else
     o << "[schrodinger]\nmode = " << quoted(s.mode) << "\npotential = " << quoted(s.potential) << "\nscheme = " << quoted(s.scheme)
     << "\ndt = " << format_value(s.dt) << "\nt_end = " << format_value(s.t_end) << "\nabsorber_width = " << format_value(s.absorber_width)

@@ -1,8 +1,8 @@
 // qtzflow/io/config.hpp — a run described by one TOML file, parsed into typed structs.
 //
 // Sections and keys (every key optional, defaults in docs/config.md): [grid] [objective]
-// [schedule] [initial] [output] and exactly one engine section, [schrodinger] or
-// [fokker_planck].  Parsing is strict: unknown sections and keys, wrong types, arrays of
+// [schedule] [initial] [output] and exactly one engine section, [schrodinger],
+// [fokker_planck] or [particles].  Parsing is strict: unknown sections and keys, wrong types, arrays of
 // the wrong length and out-of-range values throw core::InvalidArgument whose key() is the key
 // path ("grid.n", "schrodinger.dt") and whose message gives the accepted range.
 // `--set section.key=value` overrides use TOML value syntax (a bare word is taken as a string).
@@ -67,6 +67,16 @@ struct FokkerPlanckConfig {
   double t_end = 1.0;
 };
 
+struct ParticlesConfig {
+  bool enabled = false;               ///< whether the file has a [particles] section
+  std::string algorithm = "langevin";  ///< langevin | qtz-local | qtz-dither
+  long count = 100000;                ///< ensemble size M
+  long seed = 1;
+  double dt = 1e-3;                   ///< Langevin step; for qtz the time per move (schedule clock)
+  double t_end = 1.0;
+  double delta = 0.1;                 ///< qtz: local proposal size
+};
+
 struct OutputConfig {
   std::string path = "qtzflow.h5";
   long every = 100;  ///< a snapshot every N steps, plus the first and the last
@@ -79,6 +89,7 @@ struct RunConfig {
   InitialConfig initial;
   SchrodingerConfig schrodinger;
   FokkerPlanckConfig fokker_planck;
+  ParticlesConfig particles;
   OutputConfig output;
   /// The effective configuration (file + overrides, every default filled in) as TOML text;
   /// stored in every output, and parse_config(text) gives this configuration back.

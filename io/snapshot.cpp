@@ -83,7 +83,7 @@ std::string SnapshotWriter::xdmf_path() const {
 }
 
 void SnapshotWriter::write(std::int64_t iteration, double time, double dt, std::span<const FieldView> fields,
-                           const std::vector<std::pair<std::string, double>>& diagnostics) {
+                           const std::vector<std::pair<std::string, double>>& diagnostics, std::span<const FieldView> particles) {
   if (!snapshots_.empty() && iteration <= snapshots_.back().iteration)
     core::throw_invalid("iteration", std::to_string(iteration), "> the last snapshot's " + std::to_string(snapshots_.back().iteration));
   std::set<std::string> names;
@@ -114,6 +114,19 @@ void SnapshotWriter::write(std::int64_t iteration, double time, double dt, std::
       const auto slash = f.name.find('/');
       if (slash != std::string::npos && records.insert(f.name.substr(0, slash)).second)
         write_mesh_attributes(meshes.open_group(f.name.substr(0, slash)), mesh_);
+    }
+    if (!particles.empty()) {
+      const Group parts = snap.create_group("particles");
+      for (const auto& r : particles) {
+        // create the intermediate groups species/record of "species/record/component"
+        std::string path;
+        for (std::size_t pos = r.name.find('/'); pos != std::string::npos; pos = r.name.find('/', pos + 1)) {
+          path = r.name.substr(0, pos);
+          if (!parts.exists(path)) parts.create_group(path);
+        }
+        const Dataset d = parts.write_dataset(r.name, r.values, {r.values.size()});
+        d.write_attribute("unitSI", 1.0);
+      }
     }
     pf.close();
   }
@@ -272,6 +285,15 @@ Snapshot read_snapshot(const std::string& path, std::int64_t iteration) {
   s.dt = snap.read_double_attribute("dt");
   const Group meshes = snap.open_group("meshes");
   for (const auto& n : mesh_names(meshes)) s.fields[n] = meshes.open_dataset(n).read_doubles();
+  if (snap.exists("particles")) {
+    const Group parts = snap.open_group("particles");
+    for (const auto& species : parts.children())
+      for (const auto& record : parts.open_group(species).children())
+        for (const auto& comp : parts.open_group(species + "/" + record).children()) {
+          const std::string name = species + "/" + record + "/" + comp;
+          s.particles[name] = parts.open_dataset(name).read_doubles();
+        }
+  }
   if (f.root().exists("diagnostics")) {
     const Group diag = f.root().open_group("diagnostics");
     const auto its = diag.open_dataset("iteration").read_int64();

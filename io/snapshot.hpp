@@ -6,7 +6,8 @@
 //   /data/<iteration>/     attributes time, dt, timeUnitSI
 //       meshes/rho                    Fokker–Planck density
 //       meshes/psi/re, meshes/psi/im  Schrödinger wavefunction (φ for imaginary time: re only)
-//       meshes/particles_hist         particle histogram
+//       meshes/particles_hist         particle histogram (density: counts / (M · cell volume))
+//       particles/ensemble/position/x…  particle positions (particle runs; what a restart reads)
 //     every mesh carries gridSpacing, gridGlobalOffset (first point), axisLabels, geometry,
 //     dataOrder = "C" (last index fastest), unitSI, position
 //   /diagnostics/<name>    extendible 1D series, one value per snapshot, with iteration and time
@@ -74,6 +75,8 @@ struct Snapshot {
   std::int64_t iteration = 0;
   double time = 0, dt = 0;
   std::map<std::string, std::vector<double>> fields;
+  /// Particle records by "species/record/component" (empty if there are none).
+  std::map<std::string, std::vector<double>> particles;
   /// The /diagnostics row recorded with this snapshot (empty if there is none).
   std::map<std::string, double> diagnostics;
 };
@@ -86,9 +89,11 @@ class SnapshotWriter {
   /// Continues the output at `path`, keeping its snapshots and diagnostics.
   static SnapshotWriter resume(const std::string& path);
 
-  /// Writes one snapshot and one row of diagnostics (the same names every time).
+  /// Writes one snapshot and one row of diagnostics (the same names every time).  `particles`
+  /// are 1D per-particle records named "species/record/component" (openPMD particle layout),
+  /// e.g. "ensemble/position/x", written under /data/<iteration>/particles/.
   void write(std::int64_t iteration, double time, double dt, std::span<const FieldView> fields,
-             const std::vector<std::pair<std::string, double>>& diagnostics);
+             const std::vector<std::pair<std::string, double>>& diagnostics, std::span<const FieldView> particles = {});
   /// Makes the output one self-contained file.  Call once at the end of a run.
   void finish();
 

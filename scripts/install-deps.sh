@@ -10,8 +10,9 @@ packages=(
   g++ cmake pkg-config make
   # libraries
   libfftw3-dev libeigen3-dev libhdf5-dev doctest-dev libtoml11-dev libcli11-dev
-  # command-line tools used by tests and users
-  hdf5-tools
+  librandom123-dev libpagmo-dev
+  # command-line tools used by tests and users; TSPLIB instances with proven optima
+  hdf5-tools glpk-utils
   # analysis and notebooks (/usr/bin/python3)
   python3-numpy python3-scipy python3-h5py python3-matplotlib
 )

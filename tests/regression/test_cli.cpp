@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "../test_support.hpp"
+#include "io/hdf5.hpp"
 #include "io/snapshot.hpp"
 
 using namespace qtzflow;
@@ -38,15 +39,15 @@ void write_file(const fs::path& p, const std::string& text) { std::ofstream(p) <
 
 struct Result {
   int code;
-  std::string err;
+  std::string err, out;
 };
 
-/// Runs `qtzflow ARGS` (in `dir`), capturing stderr.
+/// Runs `qtzflow ARGS` (in `dir`), capturing stderr and stdout.
 Result run_cli(const std::string& args, const fs::path& dir) {
-  const fs::path err = dir / "stderr.txt";
-  const std::string cmd = "cd " + dir.string() + " && " QTZFLOW_CLI " " + args + " 2> " + err.string() + " > /dev/null";
+  const fs::path err = dir / "stderr.txt", out = dir / "stdout.txt";
+  const std::string cmd = "cd " + dir.string() + " && " QTZFLOW_CLI " " + args + " 2> " + err.string() + " > " + out.string();
   const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(err)};
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(err), read_file(out)};
 }
 
 /// Starts qtzflow in the background; returns its pid.
@@ -273,5 +274,95 @@ TEST_CASE("SIGKILL at any moment leaves a readable file with every finished snap
     const int rc = h5py_check(d / "out.h5");
     if (rc >= 0) CHECK(rc == 0);
   }
+  fs::remove_all(d);
+}
+
+TEST_CASE("particle runs: histogram snapshots, positions, restart bit-identical, agreement with Fokker-Planck") {
+  const auto d = scratch("particles");
+  const std::string cfg =
+      "[grid]\nn = [32, 32]\nlower = [-2, -2]\nupper = [2, 2]\nboundary = \"reflecting\"\n[objective]\nname = \"double_well\"\nc = 0.3\n"
+      "[schedule]\nT = 0.6\n[initial]\ncenter = [0.96, 0.96]\nwidth = [0.2, 0.2]\n"
+      "[particles]\ncount = 40000\ndt = 0.002\nt_end = 0.4\n[output]\npath = \"out.h5\"\nevery = 50\n";
+  write_file(d / "p.toml", cfg);
+  REQUIRE(run_cli("run p.toml -q -o a.h5", d).code == 0);
+  REQUIRE(run_cli("run p.toml -q -o b.h5 --set particles.t_end=0.2", d).code == 0);
+  REQUIRE(run_cli("run p.toml -q --restart b.h5", d).code == 0);
+  const auto a = io::read_snapshot((d / "a.h5").string(), 200), b = io::read_snapshot((d / "b.h5").string(), 200);
+  CHECK(a.fields == b.fields);
+  CHECK(a.particles == b.particles);
+  REQUIRE(a.particles.at("ensemble/position/y").size() == 40000);
+  double mass = 0;
+  for (double v : a.fields.at("particles_hist")) mass += v;
+  CHECK(mass * (4.0 / 32) * (4.0 / 32) == doctest::Approx(1.0).epsilon(1e-12));
+  // the same scenario with the FP engine: mass per basin agrees within the sampling
+  // error (binomial, sqrt(p(1-p)/M) = 2e-3 for M = 4e4) plus the time-step biases (~1e-3)
+  const std::string engine = "[particles]\ncount = 40000\n";
+  write_file(d / "f.toml", std::string(cfg).replace(cfg.find(engine), engine.size(), "[fokker_planck]\nscheme = \"extrapolated_euler\"\n"));
+  REQUIRE(run_cli("run f.toml -q -o f.h5", d).code == 0);
+  const auto f = io::read_snapshot((d / "f.h5").string(), 200);
+  const double pa = a.diagnostics.at("mass_basin_3"), pf = f.diagnostics.at("mass_basin_3");
+  MESSAGE("mass left in the starting (shallowest) basin at t = 0.4: particles " << pa << ", Fokker-Planck " << pf);
+  CHECK(pf < 0.9);  // the escape has begun
+  CHECK(std::abs(pa - pf) < 0.012);
+  CHECK(std::abs(a.diagnostics.at("mean_x") - f.diagnostics.at("mean_x")) < 0.02);
+  // dithered QTZ moves run too, and report their acceptance rate
+  REQUIRE(run_cli("run p.toml -q -o q.h5 --set particles.algorithm=qtz-dither --set particles.count=2000 --set particles.delta=0.2", d).code == 0);
+  const auto q = io::read_snapshot((d / "q.h5").string(), 200);
+  CHECK(q.diagnostics.at("acceptance") > 0.05);
+  // bad input: named keys, exit 2
+  for (const auto& [set, key] : {std::pair{"particles.count=0", "particles.count"}, std::pair{"particles.algorithm=sa", "particles.algorithm"},
+                                 std::pair{"grid.boundary=absorbing", "grid.boundary"}, std::pair{"particles.delta=-1", "particles.delta"}}) {
+    const auto r = run_cli(std::string("run p.toml -q -o bad.h5 --set ") + set, d);
+    CAPTURE(r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.find(key) != std::string::npos);
+  }
+  const int rc = h5py_check(d / "a.h5", "--xdmf --expect-snapshots 5");
+  if (rc >= 0) CHECK(rc == 0);
+  fs::remove_all(d);
+}
+
+TEST_CASE("qtzflow optimize: table, JSON, HDF5 results, same seed same numbers, bad input exit 2") {
+  const auto d = scratch("optimize");
+  const std::string tsp = QTZFLOW_SOURCE_DIR "/data/tsp/random100.tsp";
+  auto r = run_cli("optimize --tsp " + tsp + " --unrounded --algorithm qtz --runs 8 --budget 20000 -o res.h5", d);
+  CAPTURE(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("| qtz |") != std::string::npos);
+  CHECK(r.out.find("2159.28") != std::string::npos);  // the nearest-neighbour start of the file's COMMENT
+  {
+    io::File f = io::File::open_read((d / "res.h5").string());
+    CHECK(f.root().open_group("optimize").open_dataset("best").read_doubles().size() == 8);
+    CHECK(f.root().read_string_attribute("algorithm") == "qtz");
+  }
+  const auto j1 = run_cli("--threads 1 optimize --objective salomon --lower -6 --upper 6 --algorithm sa --runs 6 --budget 3000 --json", d);
+  const auto j2 = run_cli("--threads 2 optimize --objective salomon --lower -6 --upper 6 --algorithm sa --runs 6 --budget 3000 --json", d);
+  REQUIRE(j1.code == 0);
+  CHECK(j1.out.find("\"success_rate\"") != std::string::npos);
+  auto results = [](const std::string& s) { return s.substr(s.find("\"results\"")); };
+  CHECK(results(j1.out) == results(j2.out));
+  const int py = std::system(("cd " + d.string() + " && " QTZFLOW_CLI " optimize --objective rastrigin --dim 2 --runs 3 --json | /usr/bin/python3 -c "
+                              "'import json,sys; j=json.load(sys.stdin); sys.exit(0 if len(j[\"results\"])==3 else 1)' 2>/dev/null").c_str());
+  if (WIFEXITED(py) && WEXITSTATUS(py) != 127) CHECK(WEXITSTATUS(py) == 0);  // valid JSON (when python3 is there)
+  write_file(d / "bad.tsp", "NAME: bad\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 1 zz\n3 0 1\nEOF\n");
+  const std::string before = read_file(d / "res.h5");
+  for (const auto& [args, key] : std::vector<std::pair<std::string, std::string>>{
+           {"--tsp bad.tsp -o res.h5", "bad.tsp:7"},
+           {"--tsp missing.tsp", "--tsp"},
+           {"--objective rastrign", "objective.name"},
+           {"--objective salomon --algorithm annealing", "--algorithm"},
+           {"--objective salomon --algorithm pimc", "--algorithm"},
+           {"--tsp " + tsp + " --algorithm langevin", "--algorithm"},
+           {"--objective salomon --budget 0", "--budget"},
+           {"--objective salomon --dim 2 --lower 1,2,3", "--lower"},
+           {"--objective salomon --h-schedule fixed", "--qp"},
+           {"", "--objective/--tsp"}}) {
+    const auto b = run_cli("optimize " + args, d);
+    CAPTURE(args);
+    CAPTURE(b.err);
+    CHECK(b.code == 2);
+    CHECK(b.err.find(key) != std::string::npos);
+  }
+  CHECK(read_file(d / "res.h5") == before);  // a failed run leaves earlier results alone
   fs::remove_all(d);
 }

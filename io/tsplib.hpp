@@ -1,0 +1,21 @@
+// qtzflow/io/tsplib.hpp — reader for TSPLIB 95 symmetric TSP files.
+//
+// Accepts TYPE TSP with EDGE_WEIGHT_TYPE EUC_2D, CEIL_2D, ATT, GEO (NODE_COORD_SECTION) or
+// EXPLICIT with EDGE_WEIGHT_FORMAT FULL_MATRIX, UPPER_ROW, LOWER_ROW, UPPER_DIAG_ROW,
+// LOWER_DIAG_ROW (and their _COL twins, which list the same numbers); DISPLAY_DATA_SECTION is
+// skipped.  `unrounded` reads EUC_2D as the unrounded Euclidean metric (the QTZ authors'
+// convention for their random instances).  Any malformed content throws InvalidArgument whose
+// key is "FILE:LINE", with what was found and what is accepted.
+#pragma once
+
+#include <string>
+
+#include "potentials/tsp.hpp"
+
+namespace qtzflow::io {
+
+potentials::TspInstance read_tsplib(const std::string& path, bool unrounded = false);
+/// The same from text already in memory (`origin` names it in messages).
+potentials::TspInstance parse_tsplib(const std::string& text, const std::string& origin, bool unrounded = false);
+
+}  // namespace qtzflow::io

@@ -1,0 +1,370 @@
+#include "solver/optimizers.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
+#include "solver/quantizer.hpp"
+#include "solver/reflect.hpp"
+
+namespace qtzflow::solver {
+
+namespace {
+
+constexpr std::pair<Algorithm, std::string_view> kNames[] = {
+    {Algorithm::qtz, "qtz"}, {Algorithm::qtz_local, "qtz-local"}, {Algorithm::qtz_dither, "qtz-dither"}, {Algorithm::langevin, "langevin"},
+    {Algorithm::sa, "sa"},   {Algorithm::qia, "qia"},             {Algorithm::pimc, "pimc"},             {Algorithm::pagmo_sa, "pagmo-sa"}};
+
+using detail::reflect;
+
+/// The continuous search space: current point x and candidate c.
+class BoxSpace {
+ public:
+  BoxSpace(const ContinuousProblem& p, const OptimizerOptions& o)
+      : p_(p), d_(p.lower.size()), local_(o.local), delta_(o.delta), x_(d_), c_(d_) {}
+  double start(core::RandomStream& rng) {
+    for (std::size_t i = 0; i < d_; ++i) x_[i] = rng.uniform(p_.lower[i], p_.upper[i]);
+    return p_.f->value(x_);
+  }
+  double propose(core::RandomStream& rng) {
+    if (local_)
+      for (std::size_t i = 0; i < d_; ++i) c_[i] = reflect(x_[i] + delta_ * rng.normal(), p_.lower[i], p_.upper[i]);
+    else
+      for (std::size_t i = 0; i < d_; ++i) c_[i] = rng.uniform(p_.lower[i], p_.upper[i]);
+    return p_.f->value(c_);
+  }
+  void accept() { std::swap(x_, c_); }
+  /// QIA's driver term 0.125‖·‖² at the current point and at the candidate.
+  double driver_current() const { return 0.125 * std::inner_product(x_.begin(), x_.end(), x_.begin(), 0.0); }
+  double driver_candidate() const { return 0.125 * std::inner_product(c_.begin(), c_.end(), c_.begin(), 0.0); }
+  static constexpr bool has_driver = true;
+  void best_state(std::vector<double>& out) const { out.assign(x_.begin(), x_.end()); }
+  void best_candidate(std::vector<double>& out) const { out.assign(c_.begin(), c_.end()); }
+
+ private:
+  const ContinuousProblem& p_;
+  std::size_t d_;
+  bool local_;
+  double delta_;
+  std::vector<double> x_, c_;
+};
+
+/// The TSP search space: the current tour and a pending segment reversal.
+class TourSpace {
+ public:
+  TourSpace(const potentials::TspInstance& p, const std::vector<int>& start) : p_(p), tour_(start) {}
+  double start(core::RandomStream&) { return length_ = p_.tour_length(tour_); }
+  double propose(core::RandomStream& rng) {
+    const std::size_t n = p_.size();
+    l_ = 2 + rng.below(n - 2);   // U{2..n−1}
+    i_ = rng.below(n - l_ + 1);  // U{0..n−l}
+    return length_ + p_.reversal_delta(tour_, i_, l_);
+  }
+  void accept() {
+    length_ += p_.reversal_delta(tour_, i_, l_);
+    std::reverse(tour_.begin() + static_cast<std::ptrdiff_t>(i_), tour_.begin() + static_cast<std::ptrdiff_t>(i_ + l_));
+  }
+  double driver_current() const { return 0; }
+  double driver_candidate() const { return 0; }
+  static constexpr bool has_driver = false;  // the authors' TSP QIA ignores the interpolation
+  void best_state(std::vector<double>& out) const { out.assign(tour_.begin(), tour_.end()); }
+  void best_candidate(std::vector<double>& out) const {
+    out.assign(tour_.begin(), tour_.end());
+    std::reverse(out.begin() + static_cast<std::ptrdiff_t>(i_), out.begin() + static_cast<std::ptrdiff_t>(i_ + l_));
+  }
+
+ private:
+  const potentials::TspInstance& p_;
+  std::vector<int> tour_;
+  double length_ = 0;
+  std::size_t i_ = 0, l_ = 2;
+};
+
+template <class Space>
+RunResult run_qtz(Space& sp, const OptimizerOptions& o, core::RandomStream& rng, double target) {
+  const bool dither = o.algorithm == Algorithm::qtz_dither;
+  RunResult r;
+  double fx = sp.start(rng);
+  r.improve(fx, 0, target);
+  sp.best_state(r.best_x);
+  const double eta = quantizer_eta(fx);
+  int h = 0;
+  double qp = o.qp_rule == QpRule::fixed ? o.qp : eta;
+  auto Q = [&](double f) { return dither ? quantize_dithered(f, qp, rng.uniform() - 0.5) : quantize(f, qp); };
+  double fq = Q(fx);
+  long it = 0;
+  while (it < o.budget && h < 1023) {
+    ++it;
+    if (o.qp_rule == QpRule::logarithmic) {
+      qp = eta * std::log2(static_cast<double>(it) + 1);  // η·log2(t + 2), t = it − 1
+      fq = Q(fx);
+    }
+    const double fc = sp.propose(rng);
+    if (Q(fc) <= fq) {  // ties accepted
+      if (fc < r.best) {
+        r.improve(fc, it, target);
+        sp.best_candidate(r.best_x);
+      }
+      sp.accept();
+      fx = fc;
+      if (o.qp_rule == QpRule::per_acceptance) qp = std::ldexp(eta, ++h);
+      fq = Q(fx);
+    }
+  }
+  r.iterations = it;
+  r.final_h = h;
+  return r;
+}
+
+/// Iterations of the authors' SA: T0 = 1000, ×0.9995 per iteration while T ≥ 0.1/budget.
+long sa_length(long budget) {
+  long n = 0;
+  for (double T = 1000; n < budget && T >= 0.1 / static_cast<double>(budget); T *= 0.9995) ++n;
+  return n;
+}
+
+template <class Space>
+RunResult run_sa(Space& sp, const OptimizerOptions& o, core::RandomStream& rng, bool qia, double target) {
+  RunResult r;
+  r.final_h = -1;
+  double fx = sp.start(rng);
+  r.improve(fx, 0, target);
+  sp.best_state(r.best_x);
+  const long n = sa_length(o.budget);
+  double T = 1000;
+  for (long it = 1; it <= n; ++it) {
+    const double fc = sp.propose(rng);
+    double delta = fc - fx;
+    if (qia && Space::has_driver) {
+      const double s = std::sqrt(static_cast<double>(it) / static_cast<double>(n));
+      delta = (1 - s) * (sp.driver_candidate() - sp.driver_current()) + s * delta;
+    }
+    if (delta <= 0 || rng.uniform() < std::exp(-delta / T)) {
+      if (fc < r.best) {
+        r.improve(fc, it, target);
+        sp.best_candidate(r.best_x);
+      }
+      sp.accept();
+      fx = fc;
+    }
+    T *= 0.9995;
+  }
+  r.iterations = n;
+  return r;
+}
+
+RunResult run_langevin(const ContinuousProblem& p, const OptimizerOptions& o, core::RandomStream& rng, double target) {
+  const std::size_t d = p.lower.size();
+  std::vector<double> x(d), g(d);
+  for (std::size_t i = 0; i < d; ++i) x[i] = rng.uniform(p.lower[i], p.upper[i]);
+  RunResult r;
+  r.final_h = -1;
+  r.improve(p.f->value(x), 0, target);
+  r.best_x = x;
+  for (long it = 1; it <= o.budget; ++it) {
+    const double t = static_cast<double>(it - 1) * o.dt;
+    const double amp = std::sqrt(2 * o.schedule.T(t) * o.dt);
+    p.f->gradient(x, g);
+    for (std::size_t i = 0; i < d; ++i) x[i] = reflect(x[i] - g[i] * o.dt + amp * rng.normal(), p.lower[i], p.upper[i]);
+    const double fx = p.f->value(x);
+    if (fx < r.best) {
+      r.improve(fx, it, target);
+      r.best_x = x;
+    }
+  }
+  r.iterations = o.budget;
+  return r;
+}
+
+/// Path-integral Monte Carlo annealing on P coupled replicas of the tour.
+RunResult run_pimc(const potentials::TspInstance& p, const OptimizerOptions& o, core::RandomStream& rng, const std::vector<int>& start,
+                   double target) {
+  const std::size_t n = p.size(), P = static_cast<std::size_t>(o.replicas);
+  const double start_length = p.tour_length(start);
+  // Martoňák et al. tuned T = 10/3 and Γ0 = 300 for pr1002, whose optimal tour has a mean edge
+  // of 259045/1002 = 258.5; by default both scale with this instance's mean edge (start tour),
+  // so that P·T stays the same fraction of a typical length change.
+  const double scale = start_length / static_cast<double>(n) / 258.5;
+  const double T = o.pimc_T > 0 ? o.pimc_T : 10.0 / 3.0 * scale, gamma0 = o.gamma0 > 0 ? o.gamma0 : 300 * scale;
+  std::vector<std::vector<int>> tour(P, start), pos(P, std::vector<int>(n));
+  std::vector<double> len(P, start_length);
+  for (std::size_t k = 0; k < P; ++k)
+    for (std::size_t j = 0; j < n; ++j) pos[k][static_cast<std::size_t>(tour[k][j])] = static_cast<int>(j);
+  // is the edge (u, v) in replica k?
+  auto has = [&](std::size_t k, int u, int v) {
+    const std::size_t j = static_cast<std::size_t>(pos[k][static_cast<std::size_t>(u)]);
+    return tour[k][(j + 1) % n] == v || tour[k][(j + n - 1) % n] == v;
+  };
+  RunResult r;
+  r.final_h = -1;
+  r.improve(len[0], 0, target);
+  r.best_x.assign(start.begin(), start.end());
+  const long sweeps = std::max<long>(1, o.budget / static_cast<long>(P));
+  long moves = 0;
+  for (long s = 0; s < sweeps; ++s) {
+    const double gamma = gamma0 * (1 - static_cast<double>(s) / static_cast<double>(sweeps));
+    // coupling per Ising bond; an edge shared by neighbouring replicas changes Σσσ by 4
+    const double J = -0.5 * T * std::log(std::tanh(gamma / (static_cast<double>(P) * T)));
+    for (std::size_t k = 0; k < P; ++k) {
+      ++moves;
+      const std::size_t l = 2 + rng.below(n - 2), i = rng.below(n - l + 1);
+      const double dL = p.reversal_delta(tour[k], i, l);
+      const int a = tour[k][(i + n - 1) % n], b = tour[k][i], c = tour[k][i + l - 1], e = tour[k][(i + l) % n];
+      int dshared = 0;
+      for (std::size_t nb : {(k + P - 1) % P, (k + 1) % P}) {
+        if (nb == k) continue;
+        dshared += int(has(nb, a, c)) + int(has(nb, b, e)) - int(has(nb, a, b)) - int(has(nb, c, e));
+      }
+      const double dH = dL / static_cast<double>(P) - 4 * J * dshared;
+      if (dH <= 0 || rng.uniform() < std::exp(-dH / T)) {
+        std::reverse(tour[k].begin() + static_cast<std::ptrdiff_t>(i), tour[k].begin() + static_cast<std::ptrdiff_t>(i + l));
+        for (std::size_t j = i; j < i + l; ++j) pos[k][static_cast<std::size_t>(tour[k][j])] = static_cast<int>(j);
+        len[k] += dL;
+        if (len[k] < r.best - 1e-9 * std::abs(r.best)) {
+          r.improve(len[k], moves, target);
+          r.best_x.assign(tour[k].begin(), tour[k].end());
+        }
+      }
+    }
+  }
+  r.iterations = moves;
+  // the accumulated Δs carry round-off: report the best tour's exact length
+  std::vector<int> best(r.best_x.begin(), r.best_x.end());
+  r.best = p.tour_length(best);
+  return r;
+}
+
+}  // namespace
+
+std::string_view to_string(Algorithm a) {
+  for (const auto& [k, n] : kNames)
+    if (k == a) return n;
+  return "?";
+}
+
+Algorithm algorithm_from_string(std::string_view name, std::string_view key) {
+  for (const auto& [k, n] : kNames)
+    if (n == name) return k;
+  std::string known;
+  for (const auto& [k, n] : kNames) known += (known.empty() ? "" : ", ") + std::string(n);
+  throw core::UnknownName(std::string(key), "unknown algorithm '" + std::string(name) + "' (known: " + known + ")");
+}
+
+ContinuousProblem::ContinuousProblem(const potentials::Objective& obj) : ContinuousProblem(obj, obj.lower(), obj.upper()) {}
+
+ContinuousProblem::ContinuousProblem(const potentials::Objective& obj, std::vector<double> lo, std::vector<double> hi)
+    : f(&obj), lower(std::move(lo)), upper(std::move(hi)), f_star(obj.minima().empty() ? -INFINITY : obj.minima().front().f) {
+  const std::size_t d = static_cast<std::size_t>(obj.dim());
+  if (lower.size() != d || upper.size() != d)
+    core::throw_invalid("box", std::to_string(lower.size()) + " / " + std::to_string(upper.size()) + " bounds", std::to_string(d) + " per side");
+  for (std::size_t i = 0; i < d; ++i)
+    if (!(upper[i] > lower[i])) core::throw_invalid("box", "axis " + std::to_string(i) + ": upper <= lower", "upper > lower");
+}
+
+void validate(const OptimizerOptions& o, bool tsp) {
+  core::require_at_least("--budget", o.budget, 1);
+  core::require_non_negative("--tolerance", o.tolerance);
+  if (tsp && (o.algorithm == Algorithm::langevin || o.algorithm == Algorithm::pagmo_sa || o.algorithm == Algorithm::qtz_local))
+    core::throw_invalid("--algorithm", std::string(to_string(o.algorithm)), "qtz, qtz-dither, sa, qia or pimc for a TSP instance");
+  if (!tsp && o.algorithm == Algorithm::pimc) core::throw_invalid("--algorithm", "pimc", "a TSP instance (--tsp FILE)");
+  if (o.qp_rule == QpRule::fixed) core::require_positive("--qp", o.qp);
+  if (o.local || o.algorithm == Algorithm::qtz_local) core::require_positive("--delta", o.delta);
+  if (o.algorithm == Algorithm::langevin) core::require_positive("--dt", o.dt);
+  if (o.algorithm == Algorithm::pimc) {
+    core::require_at_least("--replicas", o.replicas, 2);
+    core::require_non_negative("--pimc-T", o.pimc_T);
+    core::require_non_negative("--pimc-gamma0", o.gamma0);
+  }
+}
+
+RunResult run_once(const ContinuousProblem& p, const OptimizerOptions& o, std::uint64_t run) {
+  core::RandomStream rng(o.seed, run);
+  RunResult r;
+  OptimizerOptions oo = o;
+  if (o.algorithm == Algorithm::qtz_local) oo.local = true;
+  switch (o.algorithm) {
+    case Algorithm::qtz:
+    case Algorithm::qtz_local:
+    case Algorithm::qtz_dither: {
+      BoxSpace sp(p, oo);
+      r = run_qtz(sp, oo, rng, p.f_star + o.tolerance);
+      break;
+    }
+    case Algorithm::sa:
+    case Algorithm::qia: {
+      BoxSpace sp(p, oo);
+      r = run_sa(sp, oo, rng, o.algorithm == Algorithm::qia, p.f_star + o.tolerance);
+      break;
+    }
+    case Algorithm::langevin: r = run_langevin(p, oo, rng, p.f_star + o.tolerance); break;
+    case Algorithm::pagmo_sa: r = run_pagmo_sa(p, oo, run); break;
+    case Algorithm::pimc: validate(o, false); break;
+  }
+  r.success = r.hit_iteration >= 0;
+  return r;
+}
+
+RunResult run_once(const potentials::TspInstance& p, const OptimizerOptions& o, std::uint64_t run, const std::vector<int>& start) {
+  core::RandomStream rng(o.seed, run);
+  const double target = p.optimum ? *p.optimum * (1 + o.tolerance) : -INFINITY;
+  RunResult r;
+  switch (o.algorithm) {
+    case Algorithm::qtz:
+    case Algorithm::qtz_dither: {
+      TourSpace sp(p, start);
+      r = run_qtz(sp, o, rng, target);
+      break;
+    }
+    case Algorithm::sa:
+    case Algorithm::qia: {
+      TourSpace sp(p, start);
+      r = run_sa(sp, o, rng, o.algorithm == Algorithm::qia, target);
+      break;
+    }
+    case Algorithm::pimc: r = run_pimc(p, o, rng, start, target); break;
+    default: validate(o, true);
+  }
+  if (o.algorithm != Algorithm::pimc) {
+    std::vector<int> best(r.best_x.begin(), r.best_x.end());
+    r.best = p.tour_length(best);  // exact, free of the accumulated Δ round-off
+  }
+  r.success = r.best <= target;
+  if (r.success && r.hit_iteration < 0) r.hit_iteration = r.last_improvement;
+  return r;
+}
+
+namespace {
+template <class Run>
+std::vector<RunResult> ensemble(long runs, const Run& one) {
+  core::require_at_least("--runs", runs, 1);
+  std::vector<RunResult> out(static_cast<std::size_t>(runs));
+  std::exception_ptr error;
+#pragma omp parallel for schedule(dynamic) num_threads(core::thread_count())
+  for (long r = 0; r < runs; ++r) {
+    try {
+      out[static_cast<std::size_t>(r)] = one(static_cast<std::uint64_t>(r));
+    } catch (...) {
+#pragma omp critical
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  return out;
+}
+}  // namespace
+
+std::vector<RunResult> run_ensemble(const ContinuousProblem& p, const OptimizerOptions& o, long runs) {
+  validate(o, false);
+  return ensemble(runs, [&](std::uint64_t r) { return run_once(p, o, r); });
+}
+
+std::vector<RunResult> run_ensemble(const potentials::TspInstance& p, const OptimizerOptions& o, long runs, const std::vector<int>& start) {
+  validate(o, true);
+  p.tour_length(start);  // a permutation of the cities, or InvalidArgument
+  return ensemble(runs, [&](std::uint64_t r) { return run_once(p, o, r, start); });
+}
+
+}  // namespace qtzflow::solver

@@ -1,0 +1,113 @@
+// qtzflow/solver/optimizers.hpp — the particle engine's optimizers, run as ensembles of
+// independent runs: QTZ as the authors coded it and its variants, and the baselines.
+//
+// Problems: a continuous objective on a box Ω = ∏[lower_i, upper_i] (any dimension), or a TSP
+// instance (closed tour length).  Moves: continuous "blind" candidates uniform in Ω (the
+// authors'), or "local" ones x + δ·ξ (ξ standard normal, reflected at the walls, so the proposal
+// is symmetric); TSP: a random segment reversal, l ~ U{2..n−1}, i ~ U{0..n−l}.
+// Algorithms (DESIGN.md §1.1, REFERENCE.md §2):
+//  - qtz: accept iff f^Q(c) ≤ f^Q_current (ties accepted); each acceptance h ← h+1 and the
+//    current value is re-quantized at the finer Q_p = η·2^h; stop at h = 1023 or the budget.
+//    Variants: dithered quantizer; Q_p prescribed in time instead of counting acceptances
+//    (logarithmic: Q_p(t) = η·log2(t + 2), i.e. T = C_q/(2Q_p) ∝ 1/ln(t+2)); Q_p fixed.
+//  - sa (the authors'): T0 = 1000, T ← 0.9995·T per iteration, Metropolis exp(−Δ/T), stop when
+//    T < 0.1/budget or at the budget.
+//  - qia (the authors'): sa on (1 − s)·0.125‖x‖² + s·f, s = √(t/t_f), t_f = the run's length.
+//    On TSP their code ignores the interpolation, so qia is sa there (reported as such).
+//  - langevin: Euler–Maruyama x ← x − ∇f dt + √(2T(t) dt) ξ, reflected at the walls.
+//  - pimc (TSP): path-integral quantum annealing (Martoňák, Santoro, Tosatti, PRE 70 057701,
+//    2004): P replicas at temperature T coupled by J⊥ = −(T/2) ln tanh(Γ/(P T)) per shared
+//    edge (Ising edge spins: a shared edge changes Σσσ by 4), Γ lowered linearly from Γ0 to 0,
+//    segment-reversal moves; T and Γ0 default to the paper's values scaled by the instance's
+//    mean edge length relative to pr1002's.
+//  - pagmo_sa (continuous): pagmo2's simulated_annealing (Corana's adaptive-range SA) through
+//    its C++ API, with its evaluation budget set to ours.
+// Randomness: run r of a seed draws from the counter-based stream (seed, r), so results are the
+// same for any thread count and any order in which runs execute.
+// Every run records its best objective value (unquantized), the iteration (candidate count) of
+// its last improvement, the final h (qtz), success (best ≤ f* + tolerance), and its best point.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "potentials/objective.hpp"
+#include "potentials/schedule.hpp"
+#include "potentials/tsp.hpp"
+
+namespace qtzflow::solver {
+
+enum class Algorithm { qtz, qtz_local, qtz_dither, langevin, sa, qia, pimc, pagmo_sa };
+/// Names as the CLI spells them: qtz, qtz-local, qtz-dither, langevin, sa, qia, pimc, pagmo-sa.
+std::string_view to_string(Algorithm a);
+/// Throws UnknownName (key `key`) listing the names.
+Algorithm algorithm_from_string(std::string_view name, std::string_view key = "--algorithm");
+
+enum class QpRule { per_acceptance, logarithmic, fixed };
+
+struct OptimizerOptions {
+  Algorithm algorithm = Algorithm::qtz;
+  long budget = 10000;        ///< candidate evaluations per run (langevin: steps; pimc: over all replicas)
+  std::uint64_t seed = 1;
+  double tolerance = 1e-3;    ///< success: best ≤ f* + tolerance (TSP: relative to the optimum)
+  // qtz family
+  QpRule qp_rule = QpRule::per_acceptance;
+  double qp = 0;              ///< QpRule::fixed: the resolution Q_p (> 0)
+  double delta = 0.1;         ///< local proposals (qtz-local, langevin's box): step size δ
+  bool local = false;         ///< local proposals for qtz / sa / qia (qtz-local sets it)
+  // langevin
+  double dt = 1e-3;
+  potentials::Schedule schedule = potentials::Schedule::constant(0.1);
+  // pimc
+  int replicas = 30;
+  double pimc_T = 0;          ///< 0: Martoňák's 10/3 scaled by the mean edge (see run_pimc)
+  double gamma0 = 0;          ///< 0: Martoňák's 300, scaled likewise
+};
+
+struct RunResult {
+  double best = 0;              ///< best objective value seen
+  long last_improvement = 0;    ///< candidate count at which `best` was last lowered (0 = start)
+  long iterations = 0;          ///< candidates evaluated
+  int final_h = 0;              ///< qtz: h at the end (−1 for other algorithms)
+  bool success = false;         ///< best ≤ target (f* + tolerance; TSP: optimum·(1 + tolerance))
+  long hit_iteration = -1;      ///< first candidate count at which best ≤ target (−1: never)
+  std::vector<double> best_x;   ///< continuous: the best point; TSP: the best tour (as doubles)
+
+  /// Records a new best value f found at candidate count `it`.
+  void improve(double f, long it, double target) {
+    best = f;
+    last_improvement = it;
+    if (hit_iteration < 0 && f <= target) hit_iteration = it;
+  }
+};
+
+/// A continuous problem: f on the box [lower, upper] (the objective's domain by default).
+struct ContinuousProblem {
+  const potentials::Objective* f;
+  std::vector<double> lower, upper;
+  double f_star;  ///< the known global minimum value (success threshold)
+  explicit ContinuousProblem(const potentials::Objective& obj);
+  ContinuousProblem(const potentials::Objective& obj, std::vector<double> lo, std::vector<double> hi);
+};
+
+/// One run (index r) of the chosen algorithm.  Throws InvalidArgument for options that make no
+/// sense for the problem (e.g. pimc on a continuous objective), naming the option.
+RunResult run_once(const ContinuousProblem& p, const OptimizerOptions& o, std::uint64_t r);
+RunResult run_once(const potentials::TspInstance& p, const OptimizerOptions& o, std::uint64_t r,
+                   const std::vector<int>& start_tour);
+
+/// R independent runs, parallel over runs (OpenMP), results in run order.
+std::vector<RunResult> run_ensemble(const ContinuousProblem& p, const OptimizerOptions& o, long runs);
+std::vector<RunResult> run_ensemble(const potentials::TspInstance& p, const OptimizerOptions& o, long runs,
+                                    const std::vector<int>& start_tour);
+
+/// Checks the options for the problem kind; throws InvalidArgument naming the option.
+void validate(const OptimizerOptions& o, bool tsp);
+
+/// pagmo2's simulated annealing, one run (solver/pagmo_baseline.cpp).
+RunResult run_pagmo_sa(const ContinuousProblem& p, const OptimizerOptions& o, std::uint64_t r);
+
+}  // namespace qtzflow::solver

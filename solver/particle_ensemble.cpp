@@ -1,0 +1,186 @@
+#include "solver/particle_ensemble.hpp"
+
+#include <Random123/boxmuller.hpp>
+#include <Random123/philox.h>
+
+#include <cmath>
+#include <numeric>
+
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
+#include "solver/quantizer.hpp"
+#include "solver/reflect.hpp"
+
+namespace qtzflow::solver {
+
+namespace {
+constexpr std::uint64_t kNoiseKey = 0x4C414E47'4556494EULL;  // "LANGEVIN": noise, apart from the initial draws
+}
+
+template <int D>
+ParticleEnsemble<D>::ParticleEnsemble(const potentials::Objective& f, const grids::Grid<D>& grid, potentials::Schedule schedule,
+                                      ParticleOptions opts)
+    : f_(f), grid_(grid), schedule_(schedule), opts_(opts) {
+  core::require_positive("particles.dt", opts.dt);
+  if (opts.dynamics != ParticleDynamics::langevin) {
+    core::require_positive("particles.delta", opts.delta);
+    core::require_positive("schedule.C_q", opts.C_q);
+  }
+  if (f.dim() != D) core::throw_invalid("objective dimension", std::to_string(f.dim()), std::to_string(D) + " (the grid's)");
+  if (grid.boundary() == grids::Boundary::absorbing)
+    core::throw_invalid("grid.boundary", "\"absorbing\"", "\"reflecting\" or \"periodic\" for particles");
+}
+
+template <int D>
+void ParticleEnsemble<D>::sample_initial(std::size_t count, const std::vector<double>& center, const std::vector<double>& width, double t) {
+  core::require_at_least("particles.count", static_cast<long long>(count), 1);
+  if (!width.empty() && (width.size() != D || center.size() != D))
+    core::throw_invalid("initial.width", std::to_string(width.size()) + " values", std::to_string(D));
+  x_.assign(count * D, 0.0);
+  double* x = x_.data();
+  const auto& lo = grid_.lower();
+  const auto& hi = grid_.upper();
+  const std::uint64_t seed = opts_.seed;
+  const std::ptrdiff_t m = static_cast<std::ptrdiff_t>(count);
+#pragma omp parallel for schedule(static) num_threads(core::thread_count())
+  for (std::ptrdiff_t p = 0; p < m; ++p) {
+    core::RandomStream rng(seed, static_cast<std::uint64_t>(p));
+    for (int attempt = 0;; ++attempt) {
+      bool inside = true;
+      for (int a = 0; a < D; ++a) {
+        const double v = width.empty() ? rng.uniform(lo[a], hi[a]) : center[a] + width[a] * rng.normal();
+        inside = inside && v >= lo[a] && v <= hi[a];
+        x[p * D + a] = v;
+      }
+      if (inside) break;
+      if (attempt > 100000) {
+        // unreachable unless the Gaussian has (numerically) no mass in the box
+        for (int a = 0; a < D; ++a) x[p * D + a] = detail::reflect(x[p * D + a], lo[a], hi[a]);
+        break;
+      }
+    }
+  }
+  t_ = t;
+  steps_ = 0;
+  accepted_.assign(count, 0);
+  counted_steps_ = 0;
+}
+
+template <int D>
+void ParticleEnsemble<D>::set_positions(std::vector<double> xs, double t, long steps) {
+  if (xs.size() % D != 0 || xs.empty()) core::throw_invalid("particle positions", std::to_string(xs.size()) + " values", "a positive multiple of " + std::to_string(D));
+  for (std::size_t i = 0; i < xs.size(); ++i)
+    if (!(xs[i] >= grid_.lower()[i % D] && xs[i] <= grid_.upper()[i % D]))
+      core::throw_invalid("particle positions", core::format_value(xs[i]), "inside the box");
+  x_ = std::move(xs);
+  t_ = t;
+  steps_ = steps;
+  accepted_.assign(size(), 0);
+  counted_steps_ = 0;
+}
+
+template <int D>
+void ParticleEnsemble<D>::advance(long n) {
+  core::require_at_least("steps", n, 0);
+  if (n == 0) return;
+  const bool langevin = opts_.dynamics == ParticleDynamics::langevin, dither = opts_.dynamics == ParticleDynamics::qtz_dither;
+  const double dt = opts_.dt, delta = opts_.delta;
+  // per step, computed once for every particle: Langevin's noise amplitude √(2T dt), or Q_p
+  std::vector<double> per_step(static_cast<std::size_t>(n));
+  for (long k = 0; k < n; ++k) {
+    const double T = schedule_.T(t_ + static_cast<double>(k) * dt);
+    per_step[static_cast<std::size_t>(k)] = langevin ? std::sqrt(2 * T * dt) : opts_.C_q / (2 * T);
+  }
+  double* x = x_.data();
+  long* acc = accepted_.data();
+  const auto lo = grid_.lower(), hi = grid_.upper();
+  const std::uint64_t seed = opts_.seed, step0 = static_cast<std::uint64_t>(steps_);
+  const potentials::Objective& f = f_;
+  const std::ptrdiff_t m = static_cast<std::ptrdiff_t>(size());
+  const bool periodic = grid_.boundary() == grids::Boundary::periodic;
+  auto fold = [&](double v, int a) { return periodic ? detail::wrap(v, lo[a], hi[a]) : detail::reflect(v, lo[a], hi[a]); };
+  std::exception_ptr error;
+#pragma omp parallel for schedule(static) num_threads(core::thread_count())
+  for (std::ptrdiff_t p = 0; p < m; ++p) {
+    // one particle through all n steps: its state stays in registers
+    std::array<double, D> y, g;
+    for (int a = 0; a < D; ++a) y[a] = x[p * D + a];
+    double fy = langevin ? 0.0 : f.value(y);
+    long accepted = 0;
+    const r123::Philox4x64::key_type key{{seed, kNoiseKey}};
+    r123::Philox4x64 philox;
+    for (long k = 0; k < n; ++k) {
+      const std::uint64_t step = step0 + static_cast<std::uint64_t>(k);
+      const auto u = philox(r123::Philox4x64::ctr_type{{step, static_cast<std::uint64_t>(p), 0, 0}}, key);
+      const r123::double2 z01 = r123::boxmuller(u.v[0], u.v[1]);
+      const double z[3] = {z01.x, z01.y, D > 2 ? r123::boxmuller(u.v[2], u.v[3]).x : 0.0};
+      const double s = per_step[static_cast<std::size_t>(k)];
+      if (langevin) {
+        f.gradient(y, g);
+        for (int a = 0; a < D; ++a) y[a] = fold(y[a] - g[a] * dt + s * z[a], a);
+      } else {
+        for (int a = 0; a < D; ++a) g[a] = fold(y[a] + delta * z[a], a);  // g holds the candidate
+        const double fc = f.value(g);
+        bool take;
+        if (dither) {
+          const auto w = philox(r123::Philox4x64::ctr_type{{step, static_cast<std::uint64_t>(p), 1, 0}}, key);
+          take = quantize_dithered(fc, s, ::u01fixedpt_closed_open_64_double(w.v[0]) - 0.5) <=
+                 quantize_dithered(fy, s, ::u01fixedpt_closed_open_64_double(w.v[1]) - 0.5);
+        } else {
+          take = quantize(fc, s) <= quantize(fy, s);
+        }
+        if (take) {
+          y = g;
+          fy = fc;
+          ++accepted;
+        }
+      }
+    }
+    bool finite = true;
+    for (int a = 0; a < D; ++a) {
+      finite = finite && std::isfinite(y[a]);
+      x[p * D + a] = y[a];
+    }
+    acc[p] += accepted;
+    if (!finite) {
+#pragma omp critical
+      if (!error) error = std::make_exception_ptr(core::NumericalError("particles: particle " + std::to_string(p) + " became non-finite"));
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  steps_ += n;
+  counted_steps_ += n;
+  t_ += static_cast<double>(n) * dt;
+}
+
+template <int D>
+double ParticleEnsemble<D>::acceptance_rate() const {
+  if (opts_.dynamics == ParticleDynamics::langevin || counted_steps_ == 0) return 0;
+  const long total = std::accumulate(accepted_.begin(), accepted_.end(), 0L);
+  return static_cast<double>(total) / (static_cast<double>(size()) * static_cast<double>(counted_steps_));
+}
+
+template <int D>
+typename ParticleEnsemble<D>::RField ParticleEnsemble<D>::histogram() const {
+  RField h(grid_.shape(), 0.0);
+  const std::size_t m = size();
+  for (std::size_t p = 0; p < m; ++p) {
+    std::size_t idx = 0;
+    for (int a = 0; a < D; ++a) {
+      const double u = (x_[p * D + static_cast<std::size_t>(a)] - grid_.lower()[a]) / grid_.spacing(a);
+      const std::size_t i = std::min(grid_.n(a) - 1, static_cast<std::size_t>(std::max(0.0, u)));  // the upper wall belongs to the last cell
+      idx = idx * grid_.n(a) + i;
+    }
+    h[idx] += 1;
+  }
+  const double w = 1 / (static_cast<double>(m) * grid_.cell_volume());
+  for (double& v : h) v *= w;
+  return h;
+}
+
+template class ParticleEnsemble<1>;
+template class ParticleEnsemble<2>;
+template class ParticleEnsemble<3>;
+
+}  // namespace qtzflow::solver

@@ -1,0 +1,385 @@
+// The particle engine: quantizer and η rule, the acceptance rule, TSP moves and the TSPLIB
+// reader, random streams, reproducibility across thread counts.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <numeric>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
+#include "io/tsplib.hpp"
+#include "potentials/objective.hpp"
+#include "solver/particle_ensemble.hpp"
+#include "solver/optimizers.hpp"
+#include "solver/quantizer.hpp"
+
+using namespace qtzflow;
+
+namespace {
+const std::string kData = QTZFLOW_DATA_DIR "/tsp/";
+const std::string kGlpk = "/usr/share/doc/glpk-utils/examples/tsp/";
+bool readable(const std::string& p) { return std::ifstream(p).good(); }
+}  // namespace
+
+TEST_CASE("quantizer and eta rule on hand-computed cases") {
+  // η = 2^(−floor(log2 f0 + 1)): the first step 1/η is the smallest power of 2 above f0
+  CHECK(solver::quantizer_eta(5.0) == 0.125);      // log2 5 = 2.32 → 2^−3
+  CHECK(solver::quantizer_eta(8.0) == 0.0625);     // exactly a power: 2^−4 (step 16 > 8)
+  CHECK(solver::quantizer_eta(0.3) == 2.0);        // log2 0.3 = −1.74 → 2^1
+  CHECK(solver::quantizer_eta(-5.0) == 0.125);     // |f0| for f0 ≤ 0
+  CHECK(solver::quantizer_eta(0.0) == 1.0);
+  CHECK(solver::quantizer_eta(2159.28) == std::ldexp(1.0, -12));
+  // f^Q = floor(Q_p f + 1/2)/Q_p
+  CHECK(solver::quantize(5.0, 0.125) == 8.0);      // floor(0.625 + 0.5) = 1 → 8
+  CHECK(solver::quantize(3.9, 0.125) == 0.0);      // floor(0.4875 + 0.5) = 0
+  CHECK(solver::quantize(4.0, 0.125) == 8.0);      // the half-way point rounds up
+  CHECK(solver::quantize(1.26, 4.0) == 1.25);
+  CHECK(solver::quantize(-1.3, 2.0) == -1.5);      // floor(−2.6 + 0.5) = −3
+  // beyond 2^52 every double is on the grid; no overflow at h = 1023
+  CHECK(solver::quantize(0.1, std::ldexp(1.0, 1023)) == 0.1);
+  CHECK(solver::quantize(0.1, std::ldexp(2.0, 1023)) == 0.1);  // Q_p = inf
+  // dithered with u = 0 is the plain quantizer; with u it shifts the grid by −u·q
+  CHECK(solver::quantize_dithered(1.26, 4.0, 0.0) == 1.25);
+  CHECK(solver::quantize_dithered(1.26, 4.0, 0.25) == doctest::Approx(1.1875));  // (floor(5.04 + .75) − .25)/4
+}
+
+TEST_CASE("dithered quantizer: the error is uniform on -q/2..q/2 with variance q^2/12") {
+  core::RandomStream rng(7, 0);
+  const double qp = 8.0, q = 1 / qp;
+  const int n = 200000, bins = 10;
+  std::vector<int> hist(bins, 0);
+  double s1 = 0, s2 = 0, corr = 0;
+  for (int k = 0; k < n; ++k) {
+    const double f = rng.uniform(-3, 3);
+    const double e = solver::quantize_dithered(f, qp, rng.uniform() - 0.5) - f;
+    REQUIRE(std::abs(e) <= q / 2 + 1e-15);
+    s1 += e;
+    s2 += e * e;
+    corr += e * f;
+    ++hist[std::min(bins - 1, static_cast<int>((e / q + 0.5) * bins))];
+  }
+  const double mean = s1 / n, var = s2 / n - mean * mean;
+  // standard errors: mean q/√(12n) = 8e-5; variance q²/(√180·√n) ≈ 3.5e-6·… (4th moment of U)
+  CHECK(std::abs(mean) < 5 * q / std::sqrt(12.0 * n));
+  CHECK(var == doctest::Approx(q * q / 12).epsilon(5 * std::sqrt(0.8 / n)));
+  CHECK(std::abs(corr / n) < 5 * q / std::sqrt(12.0 * n) * std::sqrt(3.0));  // independent of f (E[e f] = 0)
+  // chi-square with 9 degrees of freedom: the 99.9 % quantile is 27.9
+  double chi2 = 0;
+  for (int h : hist) chi2 += (h - n / bins) * (h - n / bins) / static_cast<double>(n / bins);
+  CHECK(chi2 < 27.9);
+  // the plain quantizer's error is deterministic in f: for f on the grid it is 0
+  CHECK(solver::quantize(0.375, qp) - 0.375 == 0.0);
+}
+
+TEST_CASE("random streams: reproducible, distinct per stream, uniform and normal moments") {
+  core::RandomStream a(1, 0), b(1, 0), c(1, 1), d(2, 0);
+  std::vector<std::uint64_t> va, vb, vc, vd;
+  for (int k = 0; k < 10; ++k) {
+    va.push_back(a.bits());
+    vb.push_back(b.bits());
+    vc.push_back(c.bits());
+    vd.push_back(d.bits());
+  }
+  CHECK(va == vb);
+  CHECK(va != vc);
+  CHECK(va != vd);
+  core::RandomStream r(3, 5);
+  const int n = 100000;
+  double m = 0, m2 = 0, mu = 0;
+  std::uint64_t below_max = 0;
+  for (int k = 0; k < n; ++k) {
+    const double z = r.normal();
+    m += z;
+    m2 += z * z;
+    const double u = r.uniform();
+    REQUIRE(u >= 0);
+    REQUIRE(u < 1);
+    mu += u;
+    below_max = std::max(below_max, r.below(7));
+  }
+  CHECK(std::abs(m / n) < 5 / std::sqrt(n));
+  CHECK(m2 / n == doctest::Approx(1.0).epsilon(5 * std::sqrt(2.0 / n)));
+  CHECK(mu / n == doctest::Approx(0.5).epsilon(5 * std::sqrt(1 / 12.0 / n) / 0.5));
+  CHECK(below_max == 6);
+}
+
+TEST_CASE("TSP: reversal length change equals recomputation, nearest-neighbour start as published") {
+  REQUIRE(readable(kData + "random100.tsp"));
+  const auto inst = io::read_tsplib(kData + "random100.tsp", true);
+  CHECK(inst.size() == 100);
+  CHECK(inst.metric() == potentials::TspMetric::euclidean);
+  auto tour = inst.nearest_neighbour_tour(0);
+  // the file's COMMENT: "nearest-neighbour tour from city 1 has length 2159.28"
+  CHECK(inst.tour_length(tour) == doctest::Approx(2159.28).epsilon(0.005 / 2159.28));
+  core::RandomStream rng(11, 0);
+  double len = inst.tour_length(tour), worst = 0;
+  const std::size_t n = inst.size();
+  for (int k = 0; k < 20000; ++k) {
+    const std::size_t l = 2 + rng.below(n - 2), i = rng.below(n - l + 1);
+    const double d = inst.reversal_delta(tour, i, l);
+    std::reverse(tour.begin() + static_cast<long>(i), tour.begin() + static_cast<long>(i + l));
+    len += d;
+    worst = std::max(worst, std::abs(len - inst.tour_length(tour)));
+    len = inst.tour_length(tour);
+  }
+  CHECK(worst < 1e-9);
+  // every segment length, including l = n − 1 (the segment's two outer neighbours coincide)
+  for (std::size_t l = 2; l < n; ++l)
+    for (std::size_t i : {std::size_t{0}, n - l}) {
+      auto t2 = tour;
+      const double d = inst.reversal_delta(t2, i, l);
+      std::reverse(t2.begin() + static_cast<long>(i), t2.begin() + static_cast<long>(i + l));
+      CHECK(std::abs(inst.tour_length(t2) - inst.tour_length(tour) - d) < 1e-9);
+    }
+  // rounded EUC_2D: integer distances
+  const auto rounded = io::read_tsplib(kData + "random100.tsp", false);
+  CHECK(rounded.metric() == potentials::TspMetric::euc_2d);
+  CHECK(rounded.distance(0, 1) == std::floor(inst.distance(0, 1) + 0.5));
+}
+
+TEST_CASE("TSPLIB: EXPLICIT and GEO instances, their proven optima bound every tour") {
+  if (!readable(kGlpk + "dantzig42.tsp")) {
+    MESSAGE("glpk-utils examples not installed: skipped");
+    return;
+  }
+  for (auto [file, opt] : {std::pair{"dantzig42.tsp", 699.0}, std::pair{"gr120.tsp", 6942.0}, std::pair{"ulysses16.tsp", 6859.0},
+                           std::pair{"ulysses22.tsp", 7013.0}}) {
+    CAPTURE(file);
+    const auto inst = io::read_tsplib(kGlpk + file);
+    const auto nn = inst.nearest_neighbour_tour(0);
+    const double l = inst.tour_length(nn);
+    CHECK(l >= opt);
+    CHECK(l < 1.6 * opt);
+    for (std::size_t i = 0; i < inst.size(); ++i)
+      for (std::size_t j = 0; j < inst.size(); ++j) REQUIRE(inst.distance(i, j) == inst.distance(j, i));
+  }
+  // GEO distances by the TSPLIB formula: ulysses16 cities 1 and 2 (38.24 20.42; 39.57 26.15)
+  const auto u = io::read_tsplib(kGlpk + "ulysses16.tsp");
+  CHECK(u.metric() == potentials::TspMetric::geo);
+  CHECK(u.distance(0, 1) == 509);
+  // the identity tour of ulysses16 (TSPLIB's optimal tour is 1 14 13 12 7 6 15 5 11 9 10 16 3 2 4 8)
+  std::vector<int> opt_tour{1, 14, 13, 12, 7, 6, 15, 5, 11, 9, 10, 16, 3, 2, 4, 8};
+  for (int& c : opt_tour) --c;
+  CHECK(u.tour_length(opt_tour) == 6859);
+}
+
+TEST_CASE("TSPLIB: malformed files name the line") {
+  auto err = [](const std::string& text) {
+    try {
+      io::parse_tsplib(text, "bad.tsp");
+    } catch (const core::InvalidArgument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string head = "NAME: t\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n";
+  CHECK(err(head + "1 0 0\n2 1 0\n3 0 1\nEOF\n") == "no error");
+  CHECK(err(head + "1 0 0\n2 1 x\n3 0 1\nEOF\n").find("bad.tsp:7") != std::string::npos);
+  CHECK(err(head + "1 0 0\n1 1 0\n3 0 1\nEOF\n").find("bad.tsp:7") != std::string::npos);  // node 1 twice
+  CHECK(err(head + "1 0 0\n2 1 0\n").find("end of file") != std::string::npos);
+  CHECK(err("NAME: t\nTYPE: ATSP\n").find("bad.tsp:2") != std::string::npos);
+  CHECK(err("NAME: t\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: XRAY1\nNODE_COORD_SECTION\n1 0 0\n2 1 0\n3 0 1\n").find("bad.tsp:4") != std::string::npos);
+  CHECK(err("NAME: t\nDIMENSION: 2\n").find("bad.tsp:2") != std::string::npos);
+  CHECK(err("NAME: t\nFOO: 1\n").find("bad.tsp:2") != std::string::npos);
+  CHECK(err("NAME: t\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_FORMAT: FULL_MATRIX\nEDGE_WEIGHT_SECTION\n0 1 2\n1 0 3\n2 4 0\n")
+            .find("symmetric") != std::string::npos);
+  // the formats agree: upper-row and lower-diagonal-row listings of one matrix
+  const auto a = io::parse_tsplib("DIMENSION: 3\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_FORMAT: UPPER_ROW\nEDGE_WEIGHT_SECTION\n1 2\n3\nEOF\n", "a");
+  const auto b = io::parse_tsplib("DIMENSION: 3\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_FORMAT: LOWER_DIAG_ROW\nEDGE_WEIGHT_SECTION\n0 1 0 2 3 0\nEOF\n", "b");
+  for (std::size_t i = 0; i < 3; ++i)
+    for (std::size_t j = 0; j < 3; ++j) CHECK(a.distance(i, j) == b.distance(i, j));
+  CHECK(a.distance(1, 2) == 3);
+}
+
+TEST_CASE("QTZ acceptance rule: ties accepted, h counts acceptances, the stop at h = 1023") {
+  // all distances equal: every reversal ties, so every one is accepted and h = iterations
+  const std::size_t n = 12;
+  std::vector<double> ones(n * n, 1.0);
+  const auto flat = potentials::TspInstance::from_matrix("flat", n, ones);
+  std::vector<int> start(n);
+  std::iota(start.begin(), start.end(), 0);
+  solver::OptimizerOptions o;
+  o.budget = 500;
+  auto r = solver::run_once(flat, o, 0, start);
+  CHECK(r.final_h == 500);
+  CHECK(r.iterations == 500);
+  o.budget = 5000;  // stops at h = 1023 before the budget
+  r = solver::run_once(flat, o, 0, start);
+  CHECK(r.final_h == 1023);
+  CHECK(r.iterations == 1023);
+  // the rule itself, replayed: acceptances are exactly the candidates with f^Q(c) ≤ f^Q_current
+  auto f = potentials::make_objective("washboard", 1);
+  solver::ContinuousProblem w(*f);
+  o.budget = 3000;
+  r = solver::run_once(w, o, 4);
+  core::RandomStream rng(o.seed, 4);
+  double x = rng.uniform(w.lower[0], w.upper[0]);
+  double fx = f->value(std::span<const double>(&x, 1));
+  const double eta = solver::quantizer_eta(fx);
+  int h = 0;
+  double best = fx, fq = solver::quantize(fx, eta);
+  for (long it = 1; it <= o.budget && h < 1023; ++it) {
+    double c = rng.uniform(w.lower[0], w.upper[0]);
+    const double fc = f->value(std::span<const double>(&c, 1));
+    if (solver::quantize(fc, std::ldexp(eta, h)) <= fq) {
+      ++h;
+      fq = solver::quantize(fc, std::ldexp(eta, h));
+      best = std::min(best, fc);
+    }
+  }
+  CHECK(r.final_h == h);
+  CHECK(r.best == best);
+  CHECK(r.final_h > 10);
+}
+
+TEST_CASE("optimizers: same seed gives identical results with 1 and 2 threads") {
+  auto f = potentials::make_objective("rastrigin", 2);
+  solver::ContinuousProblem p(*f);
+  REQUIRE(readable(kData + "random100.tsp"));
+  const auto inst = io::read_tsplib(kData + "random100.tsp", true);
+  const auto start = inst.nearest_neighbour_tour(0);
+  const int saved = core::thread_count();
+  using solver::Algorithm;
+  for (Algorithm a : {Algorithm::qtz, Algorithm::qtz_local, Algorithm::qtz_dither, Algorithm::sa, Algorithm::qia, Algorithm::langevin,
+                      Algorithm::pimc, Algorithm::pagmo_sa}) {
+    CAPTURE(solver::to_string(a));
+    solver::OptimizerOptions o;
+    o.algorithm = a;
+    o.budget = 3000;
+    o.seed = 99;
+    std::vector<std::vector<double>> best;
+    for (int t : {1, 2}) {
+      core::set_thread_count(t);
+      const auto rs = a == Algorithm::pimc ? solver::run_ensemble(inst, o, 6, start) : solver::run_ensemble(p, o, 6);
+      std::vector<double> v;
+      for (const auto& r : rs) {
+        v.push_back(r.best);
+        v.push_back(static_cast<double>(r.last_improvement));
+        v.insert(v.end(), r.best_x.begin(), r.best_x.end());
+      }
+      best.push_back(v);
+    }
+    CHECK(best[0] == best[1]);
+    CHECK(best[0][0] != best[0][2 + (a == Algorithm::pimc ? 100 : 2)]);  // runs 0 and 1 differ
+    core::set_thread_count(saved);
+  }
+  core::set_thread_count(saved);
+}
+
+TEST_CASE("optimizers: the baselines reach the known optimum of easy problems; bad options are named") {
+  auto f = potentials::make_objective("washboard", 1);
+  solver::ContinuousProblem p(*f);
+  solver::OptimizerOptions o;
+  o.budget = 10000;
+  o.tolerance = 1e-3;
+  for (auto a : {solver::Algorithm::qtz, solver::Algorithm::sa, solver::Algorithm::qia, solver::Algorithm::pagmo_sa}) {
+    CAPTURE(solver::to_string(a));
+    o.algorithm = a;
+    const auto rs = solver::run_ensemble(p, o, 20);
+    long ok = 0;
+    for (const auto& r : rs) ok += r.success;
+    CHECK(ok >= 18);  // the washboard's global basin is found by blind search in 1-D
+  }
+  // TSP: SA from the nearest-neighbour tour improves it; its best tour is a permutation
+  const auto inst = io::read_tsplib(kData + "random100.tsp", true);
+  const auto start = inst.nearest_neighbour_tour(0);
+  o.algorithm = solver::Algorithm::sa;
+  o.budget = 50000;
+  const auto r = solver::run_once(inst, o, 0, start);
+  std::vector<int> tour(r.best_x.begin(), r.best_x.end());
+  CHECK(inst.tour_length(tour) == r.best);
+  CHECK(r.best < inst.tour_length(start) * 0.97);
+  o.algorithm = solver::Algorithm::pimc;
+  CHECK_THROWS_WITH_AS(solver::run_ensemble(p, o, 2), doctest::Contains("--algorithm"), core::InvalidArgument);
+  o.algorithm = solver::Algorithm::langevin;
+  CHECK_THROWS_WITH_AS(solver::run_ensemble(inst, o, 2, start), doctest::Contains("--algorithm"), core::InvalidArgument);
+  o.algorithm = solver::Algorithm::qtz;
+  o.budget = 0;
+  CHECK_THROWS_WITH_AS(solver::run_ensemble(p, o, 2), doctest::Contains("--budget"), core::InvalidArgument);
+  o.budget = 10;
+  o.qp_rule = solver::QpRule::fixed;
+  CHECK_THROWS_WITH_AS(solver::run_ensemble(p, o, 2), doctest::Contains("--qp"), core::InvalidArgument);
+  CHECK_THROWS_AS(solver::algorithm_from_string("annealing"), core::UnknownName);
+}
+
+TEST_CASE("Langevin ensemble: histogram L1 distance to the exact law falls like M^(-1/2); thread-independent") {
+  // OU, f = x²/2, T = 1/2, from N(1, 0.2²), 100 Euler–Maruyama steps of dt = 5e-3.  The EM chain
+  // of OU is Gaussian with m ← (1 − dt) m, v ← (1 − dt)² v + 2T dt, so the reference below is the
+  // exact law of the simulated process (no time-step bias): the L1 distance of the histogram is
+  // pure sampling error, E L1 ∝ M^(−1/2).  Walls at ±5 are > 6σ away.
+  auto f = potentials::make_objective("harmonic", 1);
+  grids::Grid<1> g({100}, {-5.0}, {5.0}, grids::Boundary::reflecting);
+  const double T = 0.5, dt = 5e-3;
+  const long steps = 100;
+  double m = 1, v = 0.04;
+  for (long k = 0; k < steps; ++k) {
+    m *= 1 - dt;
+    v = (1 - dt) * (1 - dt) * v + 2 * T * dt;
+  }
+  std::vector<double> exact(g.size());
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    const double a = g.lower()[0] + static_cast<double>(i) * g.spacing(0), b = a + g.spacing(0);
+    exact[i] = 0.5 * (std::erf((b - m) / std::sqrt(2 * v)) - std::erf((a - m) / std::sqrt(2 * v))) / g.spacing(0);
+  }
+  std::vector<double> logM, logL1;
+  for (std::size_t M : {1000UL, 4000UL, 16000UL, 64000UL}) {
+    double mean_l1 = 0;
+    const int seeds = 4;
+    for (int s = 0; s < seeds; ++s) {
+      solver::ParticleEnsemble<1> e(*f, g, potentials::Schedule::constant(T), {solver::ParticleDynamics::langevin, dt, 0.1, 2.0, 100 + static_cast<std::uint64_t>(s)});
+      e.sample_initial(M, {1.0}, {0.2});
+      e.advance(steps);
+      const auto h = e.histogram();
+      double l1 = 0;
+      for (std::size_t i = 0; i < g.size(); ++i) l1 += std::abs(h[i] - exact[i]) * g.spacing(0);
+      mean_l1 += l1 / seeds;
+    }
+    MESSAGE("M = " << M << ": mean L1 = " << mean_l1);
+    logM.push_back(std::log(static_cast<double>(M)));
+    logL1.push_back(std::log(mean_l1));
+  }
+  // least-squares slope of log L1 against log M
+  const double n = static_cast<double>(logM.size());
+  const double mx = std::accumulate(logM.begin(), logM.end(), 0.0) / n, my = std::accumulate(logL1.begin(), logL1.end(), 0.0) / n;
+  double sxy = 0, sxx = 0;
+  for (std::size_t i = 0; i < logM.size(); ++i) {
+    sxy += (logM[i] - mx) * (logL1[i] - my);
+    sxx += (logM[i] - mx) * (logM[i] - mx);
+  }
+  MESSAGE("fitted slope " << sxy / sxx);
+  CHECK(sxy / sxx == doctest::Approx(-0.5).epsilon(0.2));  // −0.5 ± 0.1
+
+  // 2D, time-dependent T: identical positions with 1 and 2 threads and across split calls
+  auto r = potentials::make_objective("rastrigin", 2);
+  grids::Grid<2> g2({32, 32}, {-2.0, -2.0}, {2.0, 2.0}, grids::Boundary::reflecting);
+  const int saved = core::thread_count();
+  std::vector<std::vector<double>> out;
+  for (int t : {1, 2}) {
+    core::set_thread_count(t);
+    solver::ParticleEnsemble<2> e(*r, g2, potentials::Schedule::logarithmic(2.0), {solver::ParticleDynamics::langevin, 1e-3, 0.1, 2.0, 5});
+    e.sample_initial(20000, {}, {});
+    e.advance(t == 1 ? 30 : 10);
+    if (t == 2) e.advance(20);
+    out.push_back(e.positions());
+  }
+  // the quantized local dynamics, dithered (uses a second Philox block per step)
+  for (int t : {1, 2}) {
+    core::set_thread_count(t);
+    solver::ParticleEnsemble<2> e(*r, g2, potentials::Schedule::constant(0.5), {solver::ParticleDynamics::qtz_dither, 1.0, 0.05, 2.0, 5});
+    e.sample_initial(5000, {0.5, 0.5}, {0.3, 0.3});
+    e.advance(40);
+    out.push_back(e.positions());
+    CHECK(e.acceptance_rate() > 0.05);
+    CHECK(e.acceptance_rate() < 0.95);
+  }
+  core::set_thread_count(saved);
+  CHECK(out[0] == out[1]);
+  CHECK(out[2] == out[3]);
+  grids::Grid<2> bad({8, 8}, {-2.0, -2.0}, {2.0, 2.0}, grids::Boundary::absorbing);
+  CHECK_THROWS_WITH_AS(solver::ParticleEnsemble<2>(*r, bad, potentials::Schedule::constant(1.0), {}), doctest::Contains("grid.boundary"),
+                       core::InvalidArgument);
+}
