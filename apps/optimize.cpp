@@ -97,15 +97,6 @@ std::string json_number(double v) {
   return buf;
 }
 
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\';
-    o += c;
-  }
-  return o;
-}
-
 /// Writes the per-run results to path through a temporary file and an atomic rename, so an
 /// existing file is replaced whole or not at all.
 void write_results(const std::string& path, const std::map<std::string, std::string>& attrs, const std::vector<solver::RunResult>& rs) {
@@ -191,7 +182,7 @@ int optimize(const OptimizeArgs& a) {
   const std::string algo(solver::to_string(o.algorithm));
   if (a.json) {
     std::printf("{\"algorithm\": \"%s\", \"problem\": \"%s\", \"runs\": %ld, \"budget\": %ld, \"seed\": %llu, \"threads\": %d,\n",
-                algo.c_str(), json_escape(problem).c_str(), a.runs, o.budget, static_cast<unsigned long long>(o.seed), core::thread_count());
+                algo.c_str(), core::json_escape(problem).c_str(), a.runs, o.budget, static_cast<unsigned long long>(o.seed), core::thread_count());
     std::printf(" \"reference\": %s, \"mean\": %s, \"std\": %s, \"best\": %s, \"success_rate\": %s, \"mean_last_improvement\": %s,"
                 " \"mean_hit_iteration\": %s, \"mean_final_h\": %s, \"wall_seconds\": %s,\n \"results\": [",
                 json_number(reference).c_str(), json_number(s.mean).c_str(), json_number(s.std).c_str(), json_number(s.best).c_str(),

@@ -9,6 +9,7 @@
 
 #include "apps/optimize.hpp"
 #include "apps/run.hpp"
+#include "apps/verify.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "grids/fft.hpp"
@@ -49,6 +50,14 @@ int main(int argc, char** argv) {
   run->add_flag("--print-config", print_config, "print the effective configuration (defaults filled in) and exit");
 
   auto* info = app.add_subcommand("info", "version, compiler, FFTW/HDF5/OpenMP versions and threads");
+
+  auto* ver = app.add_subcommand("verify", "check the QTZ theory numerically with all three engines (V1-V8): HDF5 data, a summary "
+                                           "table (Markdown and JSON); exit 1 if any check fails");
+  apps::VerifyOptions vo;
+  ver->add_flag("--quick", vo.quick, "smaller problems: under 2 minutes on 2 cores");
+  ver->add_option("--only", vo.only, "run one experiment (v1 ... v8 or its full name)");
+  ver->add_option("-o,--output", vo.dir, "directory for the data and the summary")->default_val("qtzflow_verify");
+  ver->add_flag("-q,--quiet", vo.quiet, "no progress on stderr");
 
   auto* opt = app.add_subcommand("optimize", "ensembles of optimizer runs (QTZ, its variants, SA, QIA, Langevin, PIMC, pagmo SA) on an "
                                              "objective or a TSP instance: a summary table or JSON, per-run results in HDF5");
@@ -93,6 +102,7 @@ int main(int argc, char** argv) {
       print_info();
       return 0;
     }
+    if (*ver) return apps::verify(vo);
     if (*opt) {
       oa.opt.algorithm = solver::algorithm_from_string(algorithm);
       return apps::optimize(oa);

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 
 #include "core/error.hpp"
 #include "grids/basins.hpp"
@@ -118,7 +119,22 @@ class SchrodingerEngine {
  public:
   SchrodingerEngine(const io::RunConfig& c, const grids::Grid<D>& grid, const potentials::Landscape<D>& land,
                     const potentials::Schedule& schedule, const io::SnapshotWriter* resumed)
-      : grid_(grid), real_(c.schrodinger.mode == "real"), re_(grid.size()), im_(grid.size()), s_(make(c, land, schedule, resumed)) {}
+      : grid_(grid), real_(c.schrodinger.mode == "real"), re_(grid.size()), im_(grid.size()), s_(make(c, land, schedule, resumed)) {
+    // ρ = e^{−f/2T}·φ: the basins' weights in φ differ by ~e^{Δf/2T} (Δf = spread of the basin minima);
+    // past 1e-4/ε_machine the weaker basin drowns in the FFTs' round-off (qtzflow verify v7 shows it)
+    if (!real_ && c.schrodinger.potential == "witten") {
+      const auto basins = grids::find_basins(grid, land.f());
+      const double df = basins.minimum_value.back() - basins.minimum_value.front();
+      const double T_floor = df / (2 * std::log(1e-4 / std::numeric_limits<double>::epsilon()));
+      const double T_end = schedule.T(c.schrodinger.t_end);
+      if (T_end < T_floor)
+        std::fprintf(stderr,
+                     "qtzflow: warning: T(t_end) = %.3g < %.3g = (spread of the basin minima %.3g)/(2 ln(1e-4/eps)): if the density "
+                     "keeps mass in several basins, rho = e^(-f/2T) phi loses the lower ones to round-off below it; "
+                     "end the run earlier or use [fokker_planck]\n",
+                     T_end, T_floor, df);
+    }
+  }
 
   static solver::SplitStepSolver<D> make(const io::RunConfig& c, const potentials::Landscape<D>& land, const potentials::Schedule& schedule,
                                          const io::SnapshotWriter* resumed) {

@@ -2,8 +2,26 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 
 namespace qtzflow::core {
+
+std::string json_escape(std::string_view s) {
+  std::string o;
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", static_cast<unsigned>(c));
+      o += b;
+    } else {
+      o += c;
+    }
+  }
+  return o;
+}
 
 std::string format_value(double v) {
   char buf[64];

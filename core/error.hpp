@@ -45,6 +45,9 @@ class NumericalError : public Error {
 /// Formats a double the way messages show it (shortest round-trip form).
 std::string format_value(double v);
 
+/// s as the inside of a JSON string literal (quotes, backslashes and control characters escaped).
+std::string json_escape(std::string_view s);
+
 /// Throws InvalidArgument(key, "<key> = <v>: must be <accepted>").
 [[noreturn]] void throw_invalid(std::string_view key, std::string_view value,
                                 std::string_view accepted);

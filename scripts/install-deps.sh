@@ -13,8 +13,8 @@ packages=(
   librandom123-dev libpagmo-dev
   # command-line tools used by tests and users; TSPLIB instances with proven optima
   hdf5-tools glpk-utils
-  # analysis and notebooks (/usr/bin/python3)
-  python3-numpy python3-scipy python3-h5py python3-matplotlib
+  # analysis and notebooks (/usr/bin/python3; scripts/make_notebooks.py executes notebooks_out/)
+  python3-numpy python3-scipy python3-h5py python3-matplotlib jupyter-nbconvert python3-ipykernel
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(xmds2)

@@ -81,4 +81,14 @@ double integral(const grids::Grid<D>& grid, const grids::Field<T, D>& field, Den
          grid.cell_volume();
 }
 
+/// ∫ |a − b| h^D: the L1 distance of two densities on the grid.
+template <int D>
+double l1_distance(const grids::Grid<D>& grid, const grids::Field<double, D>& a, const grids::Field<double, D>& b) {
+  grids::require_shape("a", a, grid.shape());
+  grids::require_shape("b", b, grid.shape());
+  return core::parallel_sum(static_cast<std::ptrdiff_t>(a.size()),
+                            [&](std::ptrdiff_t i) { return std::abs(a[static_cast<std::size_t>(i)] - b[static_cast<std::size_t>(i)]); }) *
+         grid.cell_volume();
+}
+
 }  // namespace qtzflow::solver

@@ -366,3 +366,31 @@ TEST_CASE("qtzflow optimize: table, JSON, HDF5 results, same seed same numbers, 
   CHECK(read_file(d / "res.h5") == before);  // a failed run leaves earlier results alone
   fs::remove_all(d);
 }
+
+TEST_CASE("qtzflow verify: one experiment, its HDF5 and a JSON summary, bad options exit 2") {
+  const auto d = scratch("verify");
+  const auto r = run_cli("verify --quick --only v3 -q -o vout", d);
+  CAPTURE(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("| v3_spectral_gap |") != std::string::npos);
+  CHECK(fs::exists(d / "vout" / "v3_spectral_gap.h5"));
+  CHECK_FALSE(fs::exists(d / "vout" / "v1_witten.h5"));
+  {
+    io::File f = io::File::open_read((d / "vout" / "v3_spectral_gap.h5").string());
+    CHECK(f.root().open_dataset("phi0").read_doubles().size() == 256);
+  }
+  // the JSON parses and every check carries measured, expected, tolerance, pass and why
+  const int py = std::system(("cd " + d.string() + " && /usr/bin/python3 -c 'import json; j=json.load(open(\"vout/summary.json\")); "
+                              "c=j[\"checks\"]; import sys; sys.exit(0 if len(c)==3 and all(x[\"pass\"] and x[\"why\"] for x in c) else 1)' 2>/dev/null")
+                                 .c_str());
+  CHECK(WIFEXITED(py));
+  CHECK(WEXITSTATUS(py) == 0);
+  const auto bad = run_cli("verify --only v9", d);
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("--only") != std::string::npos);
+  write_file(d / "afile", "keep me");
+  const auto clash = run_cli("verify --quick --only v3 -o afile", d);
+  CHECK(clash.code == 2);
+  CHECK(read_file(d / "afile") == "keep me");
+  fs::remove_all(d);
+}

@@ -24,6 +24,12 @@ TEST_CASE("argument checks name the key, the value and the accepted range") {
   CHECK_NOTHROW(core::require_non_negative("w", 0.0));
 }
 
+TEST_CASE("json_escape leaves a valid JSON string literal") {
+  CHECK(core::json_escape("plain") == "plain");
+  CHECK(core::json_escape("a \"b\" c\\d") == "a \\\"b\\\" c\\\\d");
+  CHECK(core::json_escape("x\ny\t") == "x\\u000ay\\u0009");
+}
+
 TEST_CASE("parallel_sum is bit-identical for 1 and 2 threads") {
   const std::ptrdiff_t n = 1 << 18;
   auto f = [](std::ptrdiff_t i) { return std::sin(0.001 * static_cast<double>(i)) / (1.0 + static_cast<double>(i)); };

@@ -30,13 +30,6 @@ grids::Field<double, D> gaussian_density(const grids::Grid<D>& g, double centre,
   return r;
 }
 
-template <int D>
-double l1(const grids::Grid<D>& g, const grids::Field<double, D>& a, const grids::Field<double, D>& b) {
-  double s = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) s += std::abs(a[i] - b[i]);
-  return s * g.cell_volume();
-}
-
 }  // namespace
 
 TEST_CASE("Fokker-Planck: mass exact, positive for every dt, free energy non-increasing") {
@@ -90,7 +83,7 @@ TEST_CASE("Fokker-Planck: the discrete Gibbs state is stationary to 1e-12 and th
   start[180] = 1 / g.cell_volume();
   s.set_state(start);
   s.advance(1200);
-  CHECK(l1(g, s.rho(), s.gibbs(1.0)) < 1e-10);
+  CHECK(solver::l1_distance(g, s.rho(), s.gibbs(1.0)) < 1e-10);
 }
 
 namespace {
@@ -293,7 +286,7 @@ TEST_CASE("Fokker-Planck Crank-Nicolson: order 2 in dt, conservation, Gibbs, the
   };
   const auto ref = run_cn(1e-3 / 16);
   std::vector<double> e;
-  for (double dt : {2e-3, 1e-3, 5e-4}) e.push_back(l1(g1, run_cn(dt), ref));
+  for (double dt : {2e-3, 1e-3, 5e-4}) e.push_back(solver::l1_distance(g1, run_cn(dt), ref));
   for (std::size_t k = 0; k + 1 < e.size(); ++k) {
     MESSAGE("CN (with T(t)) L1 error " << e[k] << " -> " << e[k + 1] << ", order " << std::log2(e[k] / e[k + 1]));
     CHECK(std::log2(e[k] / e[k + 1]) == doctest::Approx(2.0).epsilon(0.1));
@@ -333,8 +326,8 @@ TEST_CASE("Fokker-Planck extrapolated Euler: order 2 in dt with no dt limit, mas
   const auto ref = run(0.04 / 64, solver::FpScheme::extrapolated_euler);
   std::vector<double> e, e_be;
   for (double dt : {0.04, 0.02, 0.01}) {
-    e.push_back(l1(g, run(dt, solver::FpScheme::extrapolated_euler), ref));
-    e_be.push_back(l1(g, run(dt, solver::FpScheme::backward_euler), ref));
+    e.push_back(solver::l1_distance(g, run(dt, solver::FpScheme::extrapolated_euler), ref));
+    e_be.push_back(solver::l1_distance(g, run(dt, solver::FpScheme::backward_euler), ref));
   }
   for (std::size_t k = 0; k + 1 < e.size(); ++k) {
     MESSAGE("extrapolated Euler L1 error " << e[k] << " -> " << e[k + 1] << ", order " << std::log2(e[k] / e[k + 1])
@@ -355,7 +348,7 @@ TEST_CASE("Fokker-Planck extrapolated Euler: order 2 in dt with no dt limit, mas
   const double m0 = s.mass();
   s.advance(200);
   CHECK(std::abs(s.mass() - m0) / m0 < 1e-13);
-  CHECK(l1(g, s.rho(), pi) < 1e-6);
+  CHECK(solver::l1_distance(g, s.rho(), pi) < 1e-6);
 
   auto h = potentials::make_objective("harmonic", 1, {{"a", {0.1}}});
   grids::Grid<1> ga({200}, {-2.0}, {2.0}, grids::Boundary::absorbing);

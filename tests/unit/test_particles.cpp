@@ -270,7 +270,7 @@ TEST_CASE("optimizers: same seed gives identical results with 1 and 2 threads") 
   core::set_thread_count(saved);
 }
 
-TEST_CASE("optimizers: the baselines reach the known optimum of easy problems; bad options are named") {
+TEST_CASE("optimizers: the baselines reach the known optimum of easy problems, bad options are named") {
   auto f = potentials::make_objective("washboard", 1);
   solver::ContinuousProblem p(*f);
   solver::OptimizerOptions o;
@@ -306,7 +306,7 @@ TEST_CASE("optimizers: the baselines reach the known optimum of easy problems; b
   CHECK_THROWS_AS(solver::algorithm_from_string("annealing"), core::UnknownName);
 }
 
-TEST_CASE("Langevin ensemble: histogram L1 distance to the exact law falls like M^(-1/2); thread-independent") {
+TEST_CASE("Langevin ensemble: histogram L1 distance to the exact law falls like M^(-1/2), thread-independent") {
   // OU, f = x²/2, T = 1/2, from N(1, 0.2²), 100 Euler–Maruyama steps of dt = 5e-3.  The EM chain
   // of OU is Gaussian with m ← (1 − dt) m, v ← (1 − dt)² v + 2T dt, so the reference below is the
   // exact law of the simulated process (no time-step bias): the L1 distance of the histogram is

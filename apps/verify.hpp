@@ -1,0 +1,24 @@
+// qtzflow/apps/verify.hpp — `qtzflow verify`: the QTZ theory (DESIGN.md §1.4) checked
+// numerically with all three engines.
+//
+// Experiments V1…V8 (names v1_witten … v8_tunneling), each writing its data to DIR/<name>.h5
+// and adding checks (measured, expected, tolerance, pass) with the reason for the tolerance.
+// The summary goes to DIR/summary.md and DIR/summary.json and to stdout.  `quick` shrinks the
+// problems (< 2 minutes on 2 cores); the full run reports its own duration.
+// Returns 0 when every check passes, 1 otherwise; bad options throw core::InvalidArgument.
+#pragma once
+
+#include <string>
+
+namespace qtzflow::apps {
+
+struct VerifyOptions {
+  bool quick = false;
+  std::string only;                  ///< run only this experiment (a name or its V-number, e.g. "v3")
+  std::string dir = "qtzflow_verify";
+  bool quiet = false;
+};
+
+int verify(const VerifyOptions& options);
+
+}  // namespace qtzflow::apps
