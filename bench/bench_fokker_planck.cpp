@@ -6,6 +6,7 @@
 // once, threaded like our loops), timed back to back in every sample.  A step touches each
 // axis once (BE) or 2D − 1 times (CN) with a forward and a backward sweep of the tridiagonal
 // factors, so a few passes' worth is the floor.
+// Then the generator's spectrum: the dense eigensolver against shift-invert Lanczos (Spectra).
 // Usage: bench_fokker_planck [--quick]
 #include <cmath>
 #include <cstdio>
@@ -54,6 +55,25 @@ void run_case(const grids::Grid<D>& g, const char* label, int threads, int sampl
   std::fflush(stdout);
 }
 
+/// The four smallest eigenvalues of the generator (2D tilted double well, T = 0.3): dense
+/// eigensolver against shift-invert Lanczos, where both run; the relative difference of λ1.
+template <int D>
+void run_spectrum(const grids::Grid<D>& g, const char* label, int samples) {
+  auto f = potentials::make_objective("double_well", D, {{"c", {0.3}}});
+  potentials::Landscape<D> land(*f, g);
+  solver::FokkerPlanckSolver<D> s(land, potentials::Schedule::constant(0.3), {1e-2});
+  std::vector<double> sparse, dense;
+  const double t_sparse = bench::median_seconds(samples, 1, [&] { sparse = s.spectrum(4, solver::SpectrumMethod::sparse); });
+  if (g.size() <= solver::kDenseSpectrumLimit) {
+    const double t_dense = bench::median_seconds(samples, 1, [&] { dense = s.spectrum(4, solver::SpectrumMethod::dense); });
+    std::printf("| %s | %zu | %.3g | %.3g | **%.1f** | %.1e |\n", label, g.size(), t_dense, t_sparse, t_dense / t_sparse,
+                std::abs(sparse[1] - dense[1]) / dense[1]);
+  } else {
+    std::printf("| %s | %zu | - | %.3g | - | - |\n", label, g.size(), t_sparse);
+  }
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,6 +88,18 @@ int main(int argc, char** argv) {
       run_case(grids::Grid<2>({1024, 1024}, {-2.0, -2.0}, {2.0, 2.0}, grids::Boundary::reflecting), "1024²", threads, samples);
       run_case(grids::Grid<3>({128, 128, 128}, {-2.0, -2.0, -2.0}, {2.0, 2.0, 2.0}, grids::Boundary::reflecting), "128³", threads, samples);
     }
+  }
+  core::set_thread_count(1);
+  std::printf("\nSpectrum (4 smallest eigenvalues, T = 0.3, one thread), seconds, medians of %d samples:\n\n", quick ? 1 : 3);
+  std::printf("| grid | points | dense | shift-invert Lanczos | dense / Lanczos | relative difference of lambda1 |\n|---|---|---|---|---|---|\n");
+  for (std::size_t n : {32, 45, 64, 90}) {
+    const std::string label = std::to_string(n) + "²";
+    run_spectrum(grids::Grid<2>({n, n}, {-2.0, -2.0}, {2.0, 2.0}, grids::Boundary::reflecting), label.c_str(), quick ? 1 : 3);
+  }
+  run_spectrum(grids::Grid<2>({256, 256}, {-2.0, -2.0}, {2.0, 2.0}, grids::Boundary::reflecting), "256²", quick ? 1 : 3);
+  if (!quick) {
+    run_spectrum(grids::Grid<2>({512, 512}, {-2.0, -2.0}, {2.0, 2.0}, grids::Boundary::reflecting), "512²", 3);
+    run_spectrum(grids::Grid<3>({32, 32, 32}, {-2.0, -2.0, -2.0}, {2.0, 2.0, 2.0}, grids::Boundary::reflecting), "32³", 3);
   }
   return 0;
 }

@@ -44,6 +44,14 @@ namespace qtzflow::solver {
 
 enum class FpScheme { backward_euler, crank_nicolson, extrapolated_euler };
 
+/// How FokkerPlanckSolver::spectrum solves its eigenproblem (automatic: by the grid size).
+enum class SpectrumMethod { automatic, dense, sparse };
+/// The largest grid the automatic choice solves densely: Lanczos is already 36× faster at 1024
+/// points (BENCHMARKS.md); the dense solver stays for tiny grids and many eigenvalues.
+inline constexpr std::size_t kDenseSpectrumMax = 256;
+/// The largest grid the dense solver accepts at all (O(N³): ~12 s at 4096 points, 2 min at 8100).
+inline constexpr std::size_t kDenseSpectrumLimit = 8192;
+
 struct FokkerPlanckOptions {
   double dt = 1e-3;
   FpScheme scheme = FpScheme::backward_euler;
@@ -85,10 +93,12 @@ class FokkerPlanckSolver {
   /// The discrete Gibbs state e^{−f/T}/Z (Σ π h^D = 1) at temperature T.
   RField gibbs(double T) const;
   /// The `count` smallest eigenvalues λ0 = 0 < λ1 ≤ … of −L (the full, unsplit generator) at
-  /// the current T, from its symmetric form Π^{−1/2} L Π^{1/2} (entries c·Δ/(2 sinh(Δ/2))), by
-  /// a dense symmetric eigensolver: grids of at most 4096 points.  λ1 is the slowest relaxation
-  /// rate, equal to E1 of H_T (DESIGN.md §1.3).
-  std::vector<double> spectrum(int count) const;
+  /// the current T, from its symmetric form Π^{−1/2} L Π^{1/2} (entries c·Δ/(2 sinh(Δ/2))).
+  /// automatic: a dense symmetric eigensolver up to kDenseSpectrumMax points (or when count is
+  /// more than a quarter of them), shift-invert Lanczos with a sparse LU beyond (any size whose
+  /// factorisation fits in memory: 256² in 0.5 s).
+  /// λ1 is the slowest relaxation rate, equal to E1 of H_T (DESIGN.md §1.3).
+  std::vector<double> spectrum(int count, SpectrumMethod method = SpectrumMethod::automatic) const;
 
  private:
   struct AxisFactors;

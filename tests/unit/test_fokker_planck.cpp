@@ -221,6 +221,58 @@ TEST_CASE("Kramers: lambda1 of a symmetric double well approaches 2k as T falls"
   CHECK(std::abs(ratio.back() - 1) < 0.1);
 }
 
+TEST_CASE("spectrum: shift-invert Lanczos equals the dense eigensolver for every boundary") {
+  // Lanczos stops at a residual of 1e-12 relative to the Ritz values of (A - sigma I)^-1; the
+  // eigenvalues then agree with the dense solver to that order (1e-9 leaves room for round-off
+  // in the LU of a matrix whose condition grows like 1/|sigma|).
+  auto f = potentials::make_objective("double_well", 2, {{"c", {0.3}}});
+  for (auto b : {grids::Boundary::reflecting, grids::Boundary::periodic, grids::Boundary::absorbing}) {
+    grids::Grid<2> g({40, 36}, {-2.0, -2.0}, {2.0, 2.0}, b);
+    potentials::Landscape<2> land(*f, g);
+    FokkerPlanckSolver<2> s(land, Schedule::constant(0.3), {0.01});
+    const auto dense = s.spectrum(4, solver::SpectrumMethod::dense), sparse = s.spectrum(4, solver::SpectrumMethod::sparse);
+    for (int k = 0; k < 4; ++k) {
+      CAPTURE(k);
+      if (k == 0) {
+        // lambda0 = 0 (mass conserved) or, absorbing, ~1e-12 (the Gibbs state leaks over barriers
+        // of ~12 T): both solvers leave round-off of ~eps·|A|·sqrt(N) ~ 1e-12 there
+        CHECK(std::abs(sparse[0] - dense[0]) < 1e-11);
+        if (b != grids::Boundary::absorbing) CHECK(std::abs(sparse[0]) < 1e-11);
+      } else {
+        CHECK(sparse[k] == doctest::Approx(dense[k]).epsilon(1e-9).scale(0));
+      }
+    }
+  }
+  grids::Grid<2> g({40, 36}, {-2.0, -2.0}, {2.0, 2.0}, grids::Boundary::reflecting);
+  potentials::Landscape<2> land(*f, g);
+  FokkerPlanckSolver<2> s(land, Schedule::constant(0.3), {0.01});
+  CHECK_THROWS_AS(s.spectrum(720, solver::SpectrumMethod::sparse), core::InvalidArgument);  // Lanczos needs 2 count + 1 <= N
+  CHECK_THROWS_AS(s.spectrum(1440), core::InvalidArgument);                                 // count < N
+  CHECK(s.spectrum(400).size() == 400);                                                    // many eigenvalues: dense
+}
+
+TEST_CASE("spectrum: lambda1 on grids beyond the dense limit converges at order 2 in h") {
+  // 2D symmetric double well, T = 0.15: lambda1 ~ 2e-3 (Kramers), 128^2 and 256^2 points are
+  // far beyond the dense solver; second-order finite volumes give an observed order of 2.
+  auto f = potentials::make_objective("double_well", 2);
+  std::vector<double> lam;
+  for (std::size_t n : {64, 128, 256}) {
+    grids::Grid<2> g({n, n}, {-2.0, -2.0}, {2.0, 2.0}, grids::Boundary::reflecting);
+    potentials::Landscape<2> land(*f, g);
+    lam.push_back(FokkerPlanckSolver<2>(land, Schedule::constant(0.15), {0.01}).spectrum(2)[1]);
+    MESSAGE("n = " << n << ": lambda1 = " << lam.back());
+  }
+  const double order = std::log2((lam[0] - lam[1]) / (lam[1] - lam[2]));
+  MESSAGE("observed order " << order);
+  CHECK(order == doctest::Approx(2.0).epsilon(0.1));
+  // f = (x² − 1)² + (y² − 1)² is separable: the 2D generator is the Kronecker sum of two 1D ones,
+  // so on the same 1D grid λ1(2D) = λ1(1D) exactly (to the eigensolvers' 1e-9)
+  grids::Grid<1> g1({256}, {-2.0}, {2.0}, grids::Boundary::reflecting);
+  auto f1 = potentials::make_objective("double_well", 1);
+  potentials::Landscape<1> land1(*f1, g1);
+  CHECK(lam[2] == doctest::Approx(FokkerPlanckSolver<1>(land1, Schedule::constant(0.15), {0.01}).spectrum(2)[1]).epsilon(1e-9).scale(0));
+}
+
 TEST_CASE("cross-check: FP density equals e^(-f/2T) phi of imaginary time along the trajectory") {
   // Same ρ(0) for both engines; the split-step (spectral in space, Strang dt = 2.5e-4: error
   // ~1e-6) is the reference.  FP error: O(dt) + O(h²); refining h by 3 and dt by 9 together
