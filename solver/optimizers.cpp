@@ -85,37 +85,25 @@ class TourSpace {
 
 template <class Space>
 RunResult run_qtz(Space& sp, const OptimizerOptions& o, core::RandomStream& rng, double target) {
-  const bool dither = o.algorithm == Algorithm::qtz_dither;
   RunResult r;
-  double fx = sp.start(rng);
-  r.improve(fx, 0, target);
+  const double f0 = sp.start(rng);
+  r.improve(f0, 0, target);
   sp.best_state(r.best_x);
-  const double eta = quantizer_eta(fx);
-  int h = 0;
-  double qp = o.qp_rule == QpRule::fixed ? o.qp : eta;
-  auto Q = [&](double f) { return dither ? quantize_dithered(f, qp, rng.uniform() - 0.5) : quantize(f, qp); };
-  double fq = Q(fx);
+  QuantizedOptimizer q(f0, o.qp_rule, o.qp, o.algorithm == Algorithm::qtz_dither, rng);
   long it = 0;
-  while (it < o.budget && h < 1023) {
-    ++it;
-    if (o.qp_rule == QpRule::logarithmic) {
-      qp = eta * std::log2(static_cast<double>(it) + 1);  // η·log2(t + 2), t = it − 1
-      fq = Q(fx);
-    }
+  while (it < o.budget && !q.finished()) {
+    q.begin_iteration(++it, rng);
     const double fc = sp.propose(rng);
-    if (Q(fc) <= fq) {  // ties accepted
+    if (q.offer(fc, rng)) {
       if (fc < r.best) {
         r.improve(fc, it, target);
         sp.best_candidate(r.best_x);
       }
       sp.accept();
-      fx = fc;
-      if (o.qp_rule == QpRule::per_acceptance) qp = std::ldexp(eta, ++h);
-      fq = Q(fx);
     }
   }
   r.iterations = it;
-  r.final_h = h;
+  r.final_h = q.h();
   return r;
 }
 

@@ -8,6 +8,7 @@
 // Algorithms (DESIGN.md §1.1, REFERENCE.md §2):
 //  - qtz: accept iff f^Q(c) ≤ f^Q_current (ties accepted); each acceptance h ← h+1 and the
 //    current value is re-quantized at the finer Q_p = η·2^h; stop at h = 1023 or the budget.
+//    The rule itself is QuantizedOptimizer (solver/quantizer.hpp), usable in one's own loop.
 //    Variants: dithered quantizer; Q_p prescribed in time instead of counting acceptances
 //    (logarithmic: Q_p(t) = η·log2(t + 2), i.e. T = C_q/(2Q_p) ∝ 1/ln(t+2)); Q_p fixed.
 //  - sa (the authors'): T0 = 1000, T ← 0.9995·T per iteration, Metropolis exp(−Δ/T), stop when
@@ -37,6 +38,7 @@
 #include "potentials/objective.hpp"
 #include "potentials/schedule.hpp"
 #include "potentials/tsp.hpp"
+#include "solver/quantizer.hpp"
 
 namespace qtzflow::solver {
 
@@ -45,8 +47,6 @@ enum class Algorithm { qtz, qtz_local, qtz_dither, langevin, sa, qia, pimc, pagm
 std::string_view to_string(Algorithm a);
 /// Throws UnknownName (key `key`) listing the names.
 Algorithm algorithm_from_string(std::string_view name, std::string_view key = "--algorithm");
-
-enum class QpRule { per_acceptance, logarithmic, fixed };
 
 struct OptimizerOptions {
   Algorithm algorithm = Algorithm::qtz;

@@ -8,9 +8,15 @@
 // grid and f^Q = f (this also keeps h up to 1023 free of overflow: Q_p = η·2^h may be inf).
 // η needs f(x0) > 0; for f(x0) ≤ 0 the rule is applied to |f(x0)| (and η = 1 for f(x0) = 0),
 // the choice callers report.
+// QuantizedOptimizer is the acceptance state of one QTZ search, the loop body of the authors'
+// code: a candidate is accepted iff f^Q(c) ≤ f^Q(current) (ties accepted); each acceptance
+// refines Q_p = η·2^h, h ← h+1, and re-quantizes the current value; the search is over at
+// h = 1023.  The caller owns the search space and the proposals (blind, local, TSP reversal).
 #pragma once
 
 #include <cmath>
+
+#include "core/random.hpp"
 
 namespace qtzflow::solver {
 
@@ -34,5 +40,60 @@ inline double quantize_dithered(double f, double qp, double u) {
   if (!(std::abs(s) < 0x1p52)) return f;
   return (std::floor(s + u + 0.5) - u) / qp;
 }
+
+/// How Q_p evolves: the authors' η·2^h with h counting acceptances; prescribed in time,
+/// Q_p(t) = η·log2(t + 2) (T ∝ 1/ln(t+2), the logarithmic schedule); or held fixed.
+enum class QpRule { per_acceptance, logarithmic, fixed };
+
+/// One QTZ search's acceptance state.  Usage, for candidates numbered it = 1, 2, …:
+///   QuantizedOptimizer q(f(x0), rule, qp, dither, rng);
+///   while (it < budget && !q.finished()) { q.begin_iteration(++it, rng);
+///     if (q.offer(f(c), rng)) x = c; }
+/// With the dithered quantizer every quantization draws a fresh u from `rng` (in the order:
+/// construction, begin_iteration under the logarithmic rule, offer, re-quantization after an
+/// acceptance), so a seed fixes the search.
+class QuantizedOptimizer {
+ public:
+  /// fixed_qp: the resolution under QpRule::fixed (> 0, ignored otherwise).
+  QuantizedOptimizer(double f0, QpRule rule, double fixed_qp, bool dither, core::RandomStream& rng)
+      : rule_(rule), dither_(dither), eta_(quantizer_eta(f0)), qp_(rule == QpRule::fixed ? fixed_qp : eta_), f_(f0) {
+    fq_ = quantized(f_, rng);
+  }
+
+  /// Before candidate number it (1-based): under the logarithmic rule Q_p ← η·log2(it + 1)
+  /// (t = it − 1) and the current value is re-quantized; otherwise nothing.
+  void begin_iteration(long it, core::RandomStream& rng) {
+    if (rule_ != QpRule::logarithmic) return;
+    qp_ = eta_ * std::log2(static_cast<double>(it) + 1);
+    fq_ = quantized(f_, rng);
+  }
+
+  /// The candidate's value fc: true (and the state moves to it) iff f^Q(fc) ≤ f^Q(current).
+  bool offer(double fc, core::RandomStream& rng) {
+    if (!(quantized(fc, rng) <= fq_)) return false;
+    f_ = fc;
+    if (rule_ == QpRule::per_acceptance) qp_ = std::ldexp(eta_, ++h_);
+    fq_ = quantized(f_, rng);
+    return true;
+  }
+
+  bool finished() const { return h_ >= 1023; }
+  /// Acceptances under QpRule::per_acceptance (the refinement level); 0 under the other rules.
+  int h() const { return h_; }
+  double eta() const { return eta_; }
+  double qp() const { return qp_; }
+  double current() const { return f_; }
+  double quantized_current() const { return fq_; }
+
+ private:
+  double quantized(double f, core::RandomStream& rng) const {
+    return dither_ ? quantize_dithered(f, qp_, rng.uniform() - 0.5) : quantize(f, qp_);
+  }
+
+  QpRule rule_;
+  bool dither_;
+  double eta_, qp_, f_, fq_ = 0;
+  int h_ = 0;
+};
 
 }  // namespace qtzflow::solver

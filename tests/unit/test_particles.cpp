@@ -195,6 +195,45 @@ TEST_CASE("TSPLIB: malformed files name the line") {
   CHECK(a.distance(1, 2) == 3);
 }
 
+TEST_CASE("QuantizedOptimizer: a hand-computed search, coarse steps accept uphill ties") {
+  core::RandomStream rng(1, 0);  // unused by the plain quantizer
+  solver::QuantizedOptimizer q(5.0, solver::QpRule::per_acceptance, 0, false, rng);
+  CHECK(q.eta() == 0.125);
+  CHECK(q.quantized_current() == 8.0);  // floor(0.625 + 0.5)/0.125
+  CHECK(q.offer(4.5, rng));             // f^Q = 8: a tie, accepted; h = 1, Q_p = 1/4
+  CHECK(q.h() == 1);
+  CHECK(q.qp() == 0.25);
+  CHECK(q.quantized_current() == 4.0);  // floor(1.125 + 0.5)/0.25
+  CHECK(q.offer(5.5, rng));             // uphill, but f^Q = floor(1.375 + 0.5)/0.25 = 4: a tie
+  CHECK(q.h() == 2);
+  CHECK(q.quantized_current() == 6.0);  // Q_p = 1/2: floor(2.75 + 0.5)/0.5
+  CHECK(q.offer(6.6, rng));             // floor(3.3 + 0.5)/0.5 = 6: a tie again; h = 3, Q_p = 1
+  CHECK(q.quantized_current() == 7.0);
+  CHECK_FALSE(q.offer(7.6, rng));       // floor(8.1) = 8 > 7: rejected, nothing changes
+  CHECK(q.h() == 3);
+  CHECK(q.current() == 6.6);
+  CHECK(q.offer(7.4, rng));             // floor(7.9) = 7: accepted; Q_p = 2
+  CHECK(q.quantized_current() == 7.5);  // floor(14.8 + 0.5)/2
+  CHECK_FALSE(q.finished());
+  for (int k = 4; k < 1023; ++k) REQUIRE(q.offer(q.current(), rng));  // an equal value always ties
+  CHECK(q.finished());
+  CHECK(q.quantized_current() == 7.4);  // Q_p = 2^1020 puts every double on the grid
+
+  // fixed Q_p: acceptances do not refine, h stays 0 and the search never finishes by h
+  solver::QuantizedOptimizer fixed(5.0, solver::QpRule::fixed, 4.0, false, rng);
+  CHECK(fixed.quantized_current() == 5.0);
+  CHECK(fixed.offer(5.1, rng));  // floor(20.4 + 0.5)/4 = 5
+  CHECK(fixed.h() == 0);
+  CHECK(fixed.qp() == 4.0);
+  // logarithmic: Q_p(t) = η·log2(t + 2) before candidate it = t + 1
+  solver::QuantizedOptimizer lg(5.0, solver::QpRule::logarithmic, 0, false, rng);
+  lg.begin_iteration(1, rng);
+  CHECK(lg.qp() == 0.125);
+  lg.begin_iteration(3, rng);
+  CHECK(lg.qp() == 0.25);
+  CHECK(lg.quantized_current() == 4.0);  // floor(1.25 + 0.5)/0.25
+}
+
 TEST_CASE("QTZ acceptance rule: ties accepted, h counts acceptances, the stop at h = 1023") {
   // all distances equal: every reversal ties, so every one is accepted and h = iterations
   const std::size_t n = 12;
