@@ -214,8 +214,10 @@ void witten_case(Experiment& e, const std::string& label, const potentials::Obje
     last = s.phi();
   }
   const double order = std::log2(err[0] / err[1]);
-  e.put(label + "/phi", values(last));
-  e.put(label + "/exact", values(exact));
+  const std::vector<std::size_t> shape(g.shape().begin(), g.shape().end());
+  e.put(label + "/x", centres(g));  // cell centres of axis 0 (every axis is the same here)
+  e.put(label + "/phi", values(last), shape);
+  e.put(label + "/exact", values(exact), shape);
   e.put(label + "/errors", err);
   e.put(label + "/dts", {dts[0], dts[1]});
   e.attr(label + "_dt_fine", dts[1]);
@@ -275,6 +277,7 @@ void v2_fokker_planck(Experiment& e) {
       dist.push_back(solver::l1_distance(g, r.rho(), pi));
     }
     e.put("gibbs/l1_to_gibbs", dist);
+    e.put("gibbs/x", centres(g));
     e.put("gibbs/rho_final", values(r.rho()), {n, n});
     e.put("gibbs/gibbs", values(pi), {n, n});
     e.at_most("L1(rho(t = 200), Gibbs) from a Gaussian in a corner (2D tilted double well, T = 0.7)", dist.back(), 1e-8,
@@ -372,6 +375,7 @@ void v3_spectral_gap(Experiment& e) {
   const double omega = (16 * w2 - w1) / 15;
   e.put("mean_x_real_time", trace);
   e.attr("dt_real_time", dt_rt / 2);
+  e.put("x", centres(g));
   e.put("phi0", values(states[0].phi));
   e.put("phi1", values(states[1].phi));
   e.put("gaps_E1_minus_E0", gaps);
@@ -680,6 +684,7 @@ void v8_tunneling(Experiment& e) {
   e.put("t", t);
   e.put("P_global_real_time", p_num);
   e.put("P_global_two_level", p_two);
+  e.put("x", centres(g));
   e.put("phi0", values(st[0].phi));
   e.put("phi1", values(st[1].phi));
   e.attr("E1_minus_E0", dE);

@@ -52,15 +52,15 @@ with h5py.File(f"{DATA}/v1_witten.h5") as f:
     cases = [k for k in f.keys()]
     fig, axes = plt.subplots(1, len(cases), figsize=(4 * len(cases), 3.4))
     for ax, k in zip(np.atleast_1d(axes), cases):
-        phi, exact = f[k]["phi"][...], f[k]["exact"][...]
-        if k.startswith("rastrigin2d"):  # 2D, stored flat in C order
-            n = int(round(np.sqrt(phi.size)))
-            d = (phi - exact).reshape(n, n); m = np.abs(d).max()
-            im = ax.imshow(d, cmap="RdBu", vmin=-m, vmax=m); ax.set_title(f"{k}: phi - exact"); ax.grid(False)
+        phi, exact, x = f[k]["phi"][...], f[k]["exact"][...], f[k]["x"][...]
+        if phi.ndim == 2:  # (x, y) in C order: axis 0 is x, drawn horizontally
+            d = phi - exact; m = np.abs(d).max(); h = x[1] - x[0]
+            im = ax.imshow(d.T, origin="lower", extent=(x[0] - h / 2, x[-1] + h / 2) * 2, cmap="RdBu", vmin=-m, vmax=m)
+            ax.set_title(f"{k}: phi - exact"); ax.set_xlabel("x"); ax.set_ylabel("y"); ax.grid(False)
             plt.colorbar(im, ax=ax)
         else:
-            ax.plot(exact, "k", lw=3, alpha=.4, label="e^(-f/2T)"); ax.plot(phi, "r--", label="imaginary time")
-            ax.set_title(k); ax.legend()
+            ax.plot(x, exact, "k", lw=3, alpha=.4, label="e^(-f/2T)"); ax.plot(x, phi, "r--", label="imaginary time")
+            ax.set_title(k); ax.set_xlabel("x"); ax.legend()
         print(k, "relative L2 error at dt =", f[k]["dts"][...], ":", f[k]["errors"][...])
 plt.tight_layout(); plt.savefig("figures/v1_witten.png", dpi=72); plt.show()
 show_checks("v1")"""),
@@ -70,7 +70,8 @@ with h5py.File(f"{DATA}/v3_spectral_gap.h5") as f:
     E1, lam, om = f.attrs["E1"], f.attrs["lambda1"], f.attrs["omega"]
     t = dt * np.arange(1, x.size + 1)
     fig, (a, b) = plt.subplots(1, 2)
-    a.plot(f["phi0"][...], label="phi0"); a.plot(f["phi1"][...], label="phi1"); a.legend(); a.set_title("two lowest eigenstates of H_T")
+    xg = f["x"][...]
+    a.plot(xg, f["phi0"][...], label="phi0"); a.plot(xg, f["phi1"][...], label="phi1"); a.legend(); a.set_xlabel("x"); a.set_title("two lowest eigenstates of H_T")
     b.plot(t, x, label="<x>(t), real time"); b.plot(t, x[0] * np.cos(E1 * t), "k:", label="cos((E1-E0) t)"); b.legend()
     b.set_xlabel("t"); b.set_title(f"E1 = {E1:.8f}, lambda1 = {lam:.8f}, omega = {om:.8f}")
 plt.tight_layout(); plt.savefig("figures/v3_spectral_gap.png", dpi=72); plt.show()
@@ -87,7 +88,9 @@ with h5py.File(f"{DATA}/v2_fokker_planck.h5") as f:
     g = f["gibbs"]
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(13, 3.6))
     a.semilogy(5 * 0.5 * np.arange(1, g["l1_to_gibbs"].size + 1), g["l1_to_gibbs"][...]); a.set_xlabel("t"); a.set_title("L1(rho(t), Gibbs), 2D tilted double well")
-    b.imshow(g["rho_final"][...], cmap="viridis"); b.set_title("rho(t = 200)"); b.grid(False)
+    xg = g["x"][...]; h = xg[1] - xg[0]
+    b.imshow(g["rho_final"][...].T, origin="lower", extent=(xg[0] - h / 2, xg[-1] + h / 2) * 2, cmap="viridis")
+    b.set_title("rho(t = 200)"); b.set_xlabel("x"); b.set_ylabel("y"); b.grid(False)
     tr = f["trajectory"]; times = tr["times"][...]
     for n in (45, 135, 405):
         c.loglog(times, tr[f"n{n}/l1"][...], "o-", label=f"n = {n}")
@@ -183,7 +186,8 @@ with h5py.File(f"{DATA}/v8_tunneling.h5") as f:
     a.plot(t, f["P_global_two_level"][...], "k:", label="two-level estimate")
     a.set_xlabel("t"); a.set_ylabel("P(global basin)"); a.legend()
     a.set_title(f"E1 - E0 = {f.attrs['E1_minus_E0']:.6f}, weight outside: {f.attrs['weight_outside_two_levels']:.2e}")
-    b.plot(f["phi0"][...], label="phi0"); b.plot(f["phi1"][...], label="phi1"); b.legend(); b.set_title("eigenstates")
+    xg = f["x"][...]
+    b.plot(xg, f["phi0"][...], label="phi0"); b.plot(xg, f["phi1"][...], label="phi1"); b.legend(); b.set_xlabel("x"); b.set_title("eigenstates")
 plt.tight_layout(); plt.savefig("figures/v8_tunneling.png", dpi=72); plt.show()
 show_checks("v8")"""),
     ],
