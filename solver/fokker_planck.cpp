@@ -184,6 +184,13 @@ void FokkerPlanckSolver<D>::solve_axis(const AxisFactors& A, int a, double* r) {
     }
     // coefficients of (line b, cell k) sit at c0 + k·B + b (see Lines::coef)
     const std::size_t c0 = L.coef(first, 0);
+    // How the batch lies in ρ decides the loop order of the gather and the write-back: lanes
+    // adjacent in memory (an outer axis, stride a multiple of B): vector loads/stores along b;
+    // lines contiguous (the last axis): each lane streams its own line; otherwise element-wise.
+    // Every lane still sums and scales in the order k = 0..n−1, so results are bit-identical.
+    const bool lanes_adjacent = B > 1 && s > 1 && base[B - 1] == base[0] + (B - 1);  // no block edge inside the batch
+    const bool lines_contiguous = B > 1 && s == 1;
+    const std::size_t b0 = base[0];
     if (cn) {
       const double th = A.theta;
       for (std::size_t k = 0; k < n; ++k) {
@@ -206,12 +213,33 @@ void FokkerPlanckSolver<D>::solve_axis(const AxisFactors& A, int a, double* r) {
             absorbed_old[b] += th * ra * r[i];
           }
           rhs[k * B + b] = r[i] + th * (in - out * r[i]);
+          before[b] += r[i];
         }
+      }
+    } else if (lanes_adjacent) {
+      for (std::size_t k = 0; k < n; ++k)
+#pragma omp simd
+        for (std::size_t b = 0; b < B; ++b) {
+          rhs[k * B + b] = r[b0 + k * s + b];
+          before[b] += rhs[k * B + b];
+        }
+    } else if (lines_contiguous) {
+      for (std::size_t b = 0; b < B; ++b) {
+        const double* line_b = r + base[b];
+        double sum = 0;
+        for (std::size_t k = 0; k < n; ++k) {
+          rhs[k * B + b] = line_b[k];
+          sum += line_b[k];
+        }
+        before[b] = sum;
       }
     } else {
       for (std::size_t k = 0; k < n; ++k)
 #pragma omp simd
-        for (std::size_t b = 0; b < B; ++b) rhs[k * B + b] = r[base[b] + k * s];
+        for (std::size_t b = 0; b < B; ++b) {
+          rhs[k * B + b] = r[base[b] + k * s];
+          before[b] += rhs[k * B + b];
+        }
     }
     const double *lo = A.lower.data() + c0, *di = A.diag_inv.data() + c0, *up = A.upper.data() + c0;
 #pragma omp simd
@@ -236,16 +264,27 @@ void FokkerPlanckSolver<D>::solve_axis(const AxisFactors& A, int a, double* r) {
     // every dt, and positivity and π are unaffected.
     for (std::size_t k = 0; k < n; ++k)
 #pragma omp simd
-      for (std::size_t b = 0; b < B; ++b) {
-        before[b] += r[base[b] + k * s];
-        after[b] += y[k * B + b];
-      }
+      for (std::size_t b = 0; b < B; ++b) after[b] += y[k * B + b];
+    double scale[B];
     for (std::size_t b = 0; b < B; ++b) {
       double out = absorbed_old[b];
       if (absorbing) out += A.theta * (A.absorb_rate[2 * line[b]] * y[b] + A.absorb_rate[2 * line[b] + 1] * y[(n - 1) * B + b]);
-      const double scale = after[b] + out > 0 ? before[b] / (after[b] + out) : 1.0;
-      for (std::size_t k = 0; k < n; ++k) r[base[b] + k * s] = y[k * B + b] * scale;
-      if (absorbing) out_per_line[line[b]] += out * scale;
+      scale[b] = after[b] + out > 0 ? before[b] / (after[b] + out) : 1.0;
+      if (absorbing) out_per_line[line[b]] += out * scale[b];
+    }
+    if (lanes_adjacent) {
+      for (std::size_t k = 0; k < n; ++k)
+#pragma omp simd
+        for (std::size_t b = 0; b < B; ++b) r[b0 + k * s + b] = y[k * B + b] * scale[b];
+    } else if (lines_contiguous) {
+      for (std::size_t b = 0; b < B; ++b) {
+        double* line_b = r + base[b];
+        for (std::size_t k = 0; k < n; ++k) line_b[k] = y[k * B + b] * scale[b];
+      }
+    } else {
+      for (std::size_t k = 0; k < n; ++k)
+#pragma omp simd
+        for (std::size_t b = 0; b < B; ++b) r[base[b] + k * s] = y[k * B + b] * scale[b];
     }
   };
   const std::ptrdiff_t batches = count / static_cast<std::ptrdiff_t>(kBatch);
