@@ -190,7 +190,20 @@ void FokkerPlanckSolver<D>::solve_axis(const AxisFactors& A, int a, double* r) {
     // Every lane still sums and scales in the order k = 0..n−1, so results are bit-identical.
     const bool lanes_adjacent = B > 1 && s > 1 && base[B - 1] == base[0] + (B - 1);  // no block edge inside the batch
     const bool lines_contiguous = B > 1 && s == 1;
-    const std::size_t b0 = base[0];
+    auto in_memory_order = [&](auto&& visit) {  // visit(k, b, i): cell k of lane b is ρ[i]
+      if (lanes_adjacent) {
+        for (std::size_t k = 0; k < n; ++k)
+#pragma omp simd
+          for (std::size_t b = 0; b < B; ++b) visit(k, b, base[0] + k * s + b);
+      } else if (lines_contiguous) {
+        for (std::size_t b = 0; b < B; ++b)
+          for (std::size_t k = 0; k < n; ++k) visit(k, b, base[b] + k);
+      } else {
+        for (std::size_t k = 0; k < n; ++k)
+#pragma omp simd
+          for (std::size_t b = 0; b < B; ++b) visit(k, b, base[b] + k * s);
+      }
+    };
     if (cn) {
       const double th = A.theta;
       for (std::size_t k = 0; k < n; ++k) {
@@ -216,30 +229,11 @@ void FokkerPlanckSolver<D>::solve_axis(const AxisFactors& A, int a, double* r) {
           before[b] += r[i];
         }
       }
-    } else if (lanes_adjacent) {
-      for (std::size_t k = 0; k < n; ++k)
-#pragma omp simd
-        for (std::size_t b = 0; b < B; ++b) {
-          rhs[k * B + b] = r[b0 + k * s + b];
-          before[b] += rhs[k * B + b];
-        }
-    } else if (lines_contiguous) {
-      for (std::size_t b = 0; b < B; ++b) {
-        const double* line_b = r + base[b];
-        double sum = 0;
-        for (std::size_t k = 0; k < n; ++k) {
-          rhs[k * B + b] = line_b[k];
-          sum += line_b[k];
-        }
-        before[b] = sum;
-      }
     } else {
-      for (std::size_t k = 0; k < n; ++k)
-#pragma omp simd
-        for (std::size_t b = 0; b < B; ++b) {
-          rhs[k * B + b] = r[base[b] + k * s];
-          before[b] += rhs[k * B + b];
-        }
+      in_memory_order([&](std::size_t k, std::size_t b, std::size_t i) {
+        rhs[k * B + b] = r[i];
+        before[b] += r[i];
+      });
     }
     const double *lo = A.lower.data() + c0, *di = A.diag_inv.data() + c0, *up = A.upper.data() + c0;
 #pragma omp simd
@@ -272,20 +266,7 @@ void FokkerPlanckSolver<D>::solve_axis(const AxisFactors& A, int a, double* r) {
       scale[b] = after[b] + out > 0 ? before[b] / (after[b] + out) : 1.0;
       if (absorbing) out_per_line[line[b]] += out * scale[b];
     }
-    if (lanes_adjacent) {
-      for (std::size_t k = 0; k < n; ++k)
-#pragma omp simd
-        for (std::size_t b = 0; b < B; ++b) r[b0 + k * s + b] = y[k * B + b] * scale[b];
-    } else if (lines_contiguous) {
-      for (std::size_t b = 0; b < B; ++b) {
-        double* line_b = r + base[b];
-        for (std::size_t k = 0; k < n; ++k) line_b[k] = y[k * B + b] * scale[b];
-      }
-    } else {
-      for (std::size_t k = 0; k < n; ++k)
-#pragma omp simd
-        for (std::size_t b = 0; b < B; ++b) r[base[b] + k * s] = y[k * B + b] * scale[b];
-    }
+    in_memory_order([&](std::size_t k, std::size_t b, std::size_t i) { r[i] = y[k * B + b] * scale[b]; });
   };
   const std::ptrdiff_t batches = count / static_cast<std::ptrdiff_t>(kBatch);
   const std::ptrdiff_t rest = count - batches * static_cast<std::ptrdiff_t>(kBatch);
