@@ -7,22 +7,25 @@
 #include <string>
 #include <vector>
 
-#include "apps/optimize.hpp"
-#include "apps/run.hpp"
-#include "apps/verify.hpp"
+#include "apps/commands.hpp"
+#include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "core/version.hpp"
 #include "grids/fft.hpp"
-#include "io/config.hpp"
 #include "io/hdf5.hpp"
+#include "particles/optimizers.hpp"
+#include "scenario/config.hpp"
+#include "verify/verify.hpp"
 
 using namespace qtzflow;
 
 namespace {
 
 void print_info() {
-  std::printf("qtzflow %s (git %s)\n", QTZFLOW_VERSION, QTZFLOW_GIT_REVISION);
-  std::printf("  compiler   GCC %s, C++%ld, build %s, flags: %s\n", __VERSION__, __cplusplus / 100 % 100, QTZFLOW_BUILD_TYPE, QTZFLOW_BUILD_OPTIONS);
+  std::printf("qtzflow %s (git %s)\n", core::version, std::string(core::git_revision()).c_str());
+  std::printf("  compiler   GCC %s, C++%ld, build %s, flags: %s\n", __VERSION__, __cplusplus / 100 % 100, std::string(core::build_type()).c_str(),
+              std::string(core::build_options()).c_str());
   std::printf("  FFTW       %s (OpenMP threads)\n", grids::fftw_version().c_str());
   std::printf("  HDF5       %s\n", io::hdf5_version().c_str());
   std::printf("  OpenMP     %d\n", _OPENMP);
@@ -40,7 +43,7 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "run a scenario described by a TOML file (no file: the built-in default scenario)");
   std::string config_path;
   std::vector<std::string> sets;
-  apps::RunOptions options;
+  apps::RunArgs options;
   run->add_option("CONFIG", config_path, "TOML configuration (keys: docs/config.md)");
   run->add_option("--set", sets, "override a key: --set section.key=value (repeatable)")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run->add_option("-o,--output", options.output, "HDF5 output file (overrides output.path)");
@@ -53,7 +56,7 @@ int main(int argc, char** argv) {
 
   auto* ver = app.add_subcommand("verify", "check the QTZ theory numerically with all three engines (V1-V8): HDF5 data, a summary "
                                            "table (Markdown and JSON); exit 1 if any check fails");
-  apps::VerifyOptions vo;
+  verify::VerifyOptions vo;
   ver->add_flag("--quick", vo.quick, "smaller problems: under 2 minutes on 2 cores");
   ver->add_option("--only", vo.only, "run one experiment (v1 ... v8 or its full name)");
   ver->add_option("-o,--output", vo.dir, "directory for the data and the summary")->default_val("qtzflow_verify");
@@ -62,31 +65,31 @@ int main(int argc, char** argv) {
   auto* opt = app.add_subcommand("optimize", "ensembles of optimizer runs (QTZ, its variants, SA, QIA, Langevin, PIMC, pagmo SA) on an "
                                              "objective or a TSP instance: a summary table or JSON, per-run results in HDF5");
   apps::OptimizeArgs oa;
-  std::string algorithm = "qtz";
-  auto* obj_opt = opt->add_option("--objective", oa.objective, "built-in objective (see docs/config.md)");
-  opt->add_option("--tsp", oa.tsp, "TSPLIB file (EUC_2D, CEIL_2D, ATT, GEO, EXPLICIT)")->excludes(obj_opt);
-  opt->add_option("--dim", oa.dim, "dimension of the objective")->default_val(1);
+  auto& rq = oa.request;
+  auto* obj_opt = opt->add_option("--objective", rq.objective, "built-in objective (see docs/objectives.md)");
+  opt->add_option("--tsp", rq.tsp, "TSPLIB file (EUC_2D, CEIL_2D, ATT, GEO, EXPLICIT)")->excludes(obj_opt);
+  opt->add_option("--dim", rq.dim, "dimension of the objective")->default_val(1);
   opt->add_option("--param", oa.params, "objective parameter name=value[,value...] (repeatable)")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  opt->add_option("--lower", oa.lower, "search box lower bounds (1 value or one per axis; default: the objective's domain)")->delimiter(',');
-  opt->add_option("--upper", oa.upper, "search box upper bounds")->delimiter(',');
-  opt->add_flag("--unrounded", oa.unrounded, "read EUC_2D distances unrounded (the QTZ authors' convention for their instances)");
-  opt->add_option("--optimum", oa.optimum, "known optimal tour length (default: built in for dantzig42, gr120, ulysses16/22)");
-  opt->add_option("--algorithm", algorithm, "qtz, qtz-local, qtz-dither, langevin, sa, qia, pimc, pagmo-sa")->default_val("qtz");
-  opt->add_option("--runs", oa.runs, "independent runs")->default_val(30);
-  opt->add_option("--budget", oa.opt.budget, "candidate evaluations per run (langevin: steps)")->default_val(10000);
-  opt->add_option("--seed", oa.opt.seed, "seed: fixes every result, for any thread count")->default_val(1);
-  opt->add_option("--tolerance", oa.opt.tolerance, "success: best <= f* + tolerance (TSP: <= optimum * (1 + tolerance))")->default_val(1e-3);
+  opt->add_option("--lower", rq.lower, "search box lower bounds (1 value or one per axis; default: the objective's domain)")->delimiter(',');
+  opt->add_option("--upper", rq.upper, "search box upper bounds")->delimiter(',');
+  opt->add_flag("--unrounded", rq.unrounded, "read EUC_2D distances unrounded (the QTZ authors' convention for their instances)");
+  opt->add_option("--optimum", rq.optimum, "known optimal tour length (default: built in for dantzig42, gr120, ulysses16/22)");
+  opt->add_option("--algorithm", oa.algorithm, "qtz, qtz-local, qtz-dither, langevin, sa, qia, pimc, pagmo-sa")->default_val("qtz");
+  opt->add_option("--runs", rq.runs, "independent runs")->default_val(30);
+  opt->add_option("--budget", rq.options.budget, "candidate evaluations per run (langevin: steps)")->default_val(10000);
+  opt->add_option("--seed", rq.options.seed, "seed: fixes every result, for any thread count")->default_val(1);
+  opt->add_option("--tolerance", rq.options.tolerance, "success: best <= f* + tolerance (TSP: <= optimum * (1 + tolerance))")->default_val(1e-3);
   opt->add_option("--h-schedule", oa.h_schedule, "qtz: Q_p doubles per acceptance (acceptances, the authors'), grows as eta*log2(t+2) "
                                                  "(logarithmic), or stays at --qp (fixed)")->default_val("acceptances");
-  opt->add_option("--qp", oa.opt.qp, "fixed resolution Q_p (with --h-schedule fixed)");
-  opt->add_option("--delta", oa.opt.delta, "local proposal size (qtz-local, --local)")->default_val(0.1);
-  opt->add_flag("--local", oa.opt.local, "local proposals x + delta*N(0,1) for qtz, qtz-dither, sa, qia");
-  opt->add_option("--dt", oa.opt.dt, "langevin time step")->default_val(1e-3);
+  opt->add_option("--qp", oa.qp, "fixed resolution Q_p (with --h-schedule fixed)");
+  opt->add_option("--delta", oa.delta, "local proposal size (qtz-local, --local)")->default_val(0.1);
+  opt->add_flag("--local", oa.local, "local proposals x + delta*N(0,1) for qtz, qtz-dither, sa, qia");
+  opt->add_option("--dt", oa.dt, "langevin time step")->default_val(1e-3);
   opt->add_option("--T", oa.T, "langevin temperature (constant) or c (logarithmic)")->default_val(0.1);
   opt->add_option("--schedule", oa.schedule, "langevin: constant or logarithmic")->default_val("constant");
-  opt->add_option("--replicas", oa.opt.replicas, "pimc: Trotter replicas P")->default_val(30);
-  opt->add_option("--pimc-T", oa.opt.pimc_T, "pimc temperature (0: Martonak's 10/3 scaled by the mean edge length)")->default_val(0);
-  opt->add_option("--pimc-gamma0", oa.opt.gamma0, "pimc initial transverse field (0: 300, scaled likewise)")->default_val(0);
+  opt->add_option("--replicas", oa.replicas, "pimc: Trotter replicas P")->default_val(30);
+  opt->add_option("--pimc-T", oa.pimc_T, "pimc temperature (0: Martonak's 10/3 scaled by the mean edge length)")->default_val(0);
+  opt->add_option("--pimc-gamma0", oa.pimc_gamma0, "pimc initial transverse field (0: 300, scaled likewise)")->default_val(0);
   opt->add_flag("--json", oa.json, "print JSON instead of the table");
   opt->add_option("-o,--output", oa.output, "write per-run results to this HDF5 file");
 
@@ -102,14 +105,11 @@ int main(int argc, char** argv) {
       print_info();
       return 0;
     }
-    if (*ver) return apps::verify(vo);
-    if (*opt) {
-      oa.opt.algorithm = solver::algorithm_from_string(algorithm);
-      return apps::optimize(oa);
-    }
+    if (*ver) return verify::run_verify(vo);
+    if (*opt) return apps::optimize_command(oa);
     const bool builtin = config_path.empty();
-    const io::RunConfig config = builtin ? io::parse_config(io::default_config_text(), sets, "built-in default scenario")
-                                         : io::load_config(config_path, sets);
+    const scenario::RunConfig config = builtin ? scenario::parse_config(scenario::default_config_text(), sets, "built-in default scenario")
+                                               : scenario::load_config(config_path, sets);
     if (print_config) {
       std::printf("%s", config.text.c_str());
       return 0;
@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
     if (builtin && !options.quiet)
       std::fprintf(stderr, "qtzflow: no CONFIG given: running the built-in default scenario (2D tilted double well: "
                            "relaxation in the shallow well, then real-time tunneling)\n");
-    return apps::run(config, options);
+    return apps::run_command(config, options);
   } catch (const core::InvalidArgument& e) {
     std::fprintf(stderr, "qtzflow: error: %s\n", e.what());
     return 2;

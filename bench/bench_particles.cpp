@@ -13,8 +13,8 @@
 #include "core/parallel.hpp"
 #include "io/tsplib.hpp"
 #include "potentials/objective.hpp"
-#include "solver/particle_ensemble.hpp"
-#include "solver/optimizers.hpp"
+#include "particles/ensemble.hpp"
+#include "particles/optimizers.hpp"
 
 using namespace qtzflow;
 
@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   const auto start = inst.nearest_neighbour_tour(0);
   for (int threads : {1, 2}) {
     core::set_thread_count(threads);
-    solver::ParticleEnsemble<2> e(*f, g, potentials::Schedule::constant(1.0), {solver::ParticleDynamics::langevin, 1e-3, 0.1, 2.0, 1});
+    particles::ParticleEnsemble<2> e(*f, g, potentials::Schedule::constant(1.0), {particles::ParticleDynamics::langevin, 1e-3, 0.1, 2.0, 1});
     const std::size_t M = 100000;
     const long steps = 100;
     e.sample_initial(M, {}, {});
@@ -36,22 +36,22 @@ int main(int argc, char** argv) {
     const double rate = static_cast<double>(M) * static_cast<double>(steps) / t;
     std::printf("| Langevin particle-steps, 2D Rastrigin, 1e5 particles | %d | %.3g | %.3g |\n", threads, rate, rate / threads);
 
-    solver::OptimizerOptions o;
-    o.algorithm = solver::Algorithm::qtz;
+    particles::OptimizerOptions o;
+    o.algorithm = particles::QtzOptions{};
     o.budget = 1000000;
     long proposals = 0;
     const long runs = 16;
     const double tq = bench::median_seconds(7, 1, [&] {
-      const auto rs = solver::run_ensemble(inst, o, runs, start);
+      const auto rs = particles::run_ensemble(inst, o, runs, start);
       proposals = 0;
       for (const auto& r : rs) proposals += r.iterations;
     });
     const double qrate = static_cast<double>(proposals) / tq;
     std::printf("| QTZ proposals, random150 TSP, %ld runs (%ld proposals) | %d | %.3g | %.3g |\n", runs, proposals, threads, qrate, qrate / threads);
-    o.algorithm = solver::Algorithm::sa;
+    o.algorithm = particles::SaOptions{};
     o.budget = 100000;
     const double ts = bench::median_seconds(7, 1, [&] {
-      const auto rs = solver::run_ensemble(inst, o, runs, start);
+      const auto rs = particles::run_ensemble(inst, o, runs, start);
       proposals = 0;
       for (const auto& r : rs) proposals += r.iterations;
     });

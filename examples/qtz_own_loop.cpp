@@ -1,4 +1,4 @@
-// QTZ inside one's own search loop: solver::QuantizedOptimizer holds the authors' acceptance
+// QTZ inside one's own search loop: particles::QuantizedOptimizer holds the authors' acceptance
 // rule (quantize, accept ties, refine Q_p = η·2^h per acceptance, stop at h = 1023); the
 // objective and the proposals are the caller's.  Here: Himmelblau's function on [−5, 5]²,
 //   f(x, y) = (x² + y − 11)² + (x + y² − 7)²,   four global minima with f = 0,
@@ -11,7 +11,7 @@
 #include <cstdlib>
 
 #include "core/random.hpp"
-#include "solver/quantizer.hpp"
+#include "particles/quantizer.hpp"
 
 namespace {
 double himmelblau(const std::array<double, 2>& p) {
@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   core::RandomStream rng(seed, 0);
   std::array<double, 2> x{rng.uniform(-5, 5), rng.uniform(-5, 5)};
   double best = himmelblau(x);
-  solver::QuantizedOptimizer q(best, solver::QpRule::per_acceptance, 0, false, rng);
+  particles::QuantizedOptimizer q(best, particles::QpRule::per_acceptance, 0, false, rng);
   long it = 0;
   const long budget = 200000;
   while (it < budget && !q.finished()) {

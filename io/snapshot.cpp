@@ -8,7 +8,9 @@
 #include <set>
 #include <sstream>
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/version.hpp"
 #include "io/hdf5.hpp"
 
 namespace qtzflow::io {
@@ -52,17 +54,6 @@ std::vector<std::string> mesh_names(const Group& meshes) {
   return out;
 }
 
-/// Writes `text` to `path` through a temporary file and an atomic rename.
-void write_text_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out) throw core::Error("cannot write " + tmp);
-  }
-  fs::rename(tmp, path);
-}
-
 }  // namespace
 
 SnapshotWriter::SnapshotWriter(std::string path, MeshGeometry mesh, RunInfo info)
@@ -100,8 +91,8 @@ void SnapshotWriter::write(std::int64_t iteration, double time, double dt, std::
   // 1. the snapshot, whole, in its own part file
   const std::string part = part_path(iteration);
   fs::create_directories(fs::path(part).parent_path());
-  {
-    File pf = File::create(part + ".tmp");
+  core::replace_file_atomically(part, [&](const std::string& tmp) {
+    File pf = File::create(tmp);
     const Group snap = pf.root().create_group(data_path(iteration));
     snap.write_attribute("time", time);
     snap.write_attribute("dt", dt);
@@ -129,8 +120,7 @@ void SnapshotWriter::write(std::int64_t iteration, double time, double dt, std::
       }
     }
     pf.close();
-  }
-  fs::rename(part + ".tmp", part);
+  });
 
   // 2. the bookkeeping, then the main file and the sidecar, each replaced atomically
   Entry e{iteration, time, {}};
@@ -144,12 +134,11 @@ void SnapshotWriter::write(std::int64_t iteration, double time, double dt, std::
 }
 
 void SnapshotWriter::write_main(bool consolidate) const {
-  const std::string tmp = path_ + ".tmp";
-  {
+  core::replace_file_atomically(path_, [&](const std::string& tmp) {
     File f = File::create(tmp);
     const Group root = f.root();
     root.write_attribute("software", std::string("qtzflow"));
-    root.write_attribute("softwareVersion", std::string(QTZFLOW_VERSION));
+    root.write_attribute("softwareVersion", std::string(core::version));
     root.write_attribute("date", date_);
     root.write_attribute("gitRevision", info_.git_revision);
     root.write_attribute("config", info_.config_text);
@@ -171,8 +160,7 @@ void SnapshotWriter::write_main(bool consolidate) const {
     root.create_series("diagnostics/time").append(std::span<const double>(diag_times_));
     for (const auto& [name, values] : diagnostics_) root.create_series("diagnostics/" + name).append(std::span<const double>(values));
     f.close();
-  }
-  fs::rename(tmp, path_);
+  });
 }
 
 void SnapshotWriter::write_xdmf() const {
@@ -214,7 +202,7 @@ void SnapshotWriter::write_xdmf() const {
     x << "   </Grid>\n";
   }
   x << "  </Grid>\n </Domain>\n</Xdmf>\n";
-  write_text_atomically(xdmf_path(), x.str());
+  core::write_text_atomically(xdmf_path(), x.str());
 }
 
 void SnapshotWriter::finish() {
@@ -248,12 +236,11 @@ SnapshotWriter SnapshotWriter::resume(const std::string& path) {
       // a consolidated file: move the snapshot back into its own part file
       const std::string part = w.part_path(it);
       fs::create_directories(fs::path(part).parent_path());
-      {
-        File pf = File::create(part + ".tmp");
+      core::replace_file_atomically(part, [&](const std::string& tmp) {
+        File pf = File::create(tmp);
         pf.root().copy_from(root, data_path(it), data_path(it));
         pf.close();
-      }
-      fs::rename(part + ".tmp", part);
+      });
     }
     const Group snap = root.open_group(data_path(it));
     w.snapshots_.push_back({it, snap.read_double_attribute("time"), mesh_names(snap.open_group("meshes"))});

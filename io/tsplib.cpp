@@ -173,10 +173,16 @@ potentials::TspInstance parse_tsplib(const std::string& text, const std::string&
 
 potentials::TspInstance read_tsplib(const std::string& path, bool unrounded) {
   std::ifstream in(path);
-  if (!in) core::throw_invalid("--tsp", path, "a readable TSPLIB file");
+  if (!in) core::throw_invalid("tsp", path, "a readable TSPLIB file");
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_tsplib(ss.str(), path, unrounded);
+}
+
+double tsplib_known_optimum(const std::string& name) {
+  static const std::map<std::string, double> table{{"dantzig42", 699}, {"gr120", 6942}, {"ulysses16", 6859}, {"ulysses22", 7013}};
+  const auto it = table.find(name.substr(0, name.find('.')));
+  return it == table.end() ? -1 : it->second;
 }
 
 }  // namespace qtzflow::io

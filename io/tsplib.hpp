@@ -17,5 +17,9 @@ namespace qtzflow::io {
 potentials::TspInstance read_tsplib(const std::string& path, bool unrounded = false);
 /// The same from text already in memory (`origin` names it in messages).
 potentials::TspInstance parse_tsplib(const std::string& text, const std::string& origin, bool unrounded = false);
+/// The proven optimal tour length of the TSPLIB instances Debian ships (glpk-utils' examples:
+/// dantzig42 699, gr120 6942, ulysses16 6859, ulysses22 7013) by NAME (a ".tsp" suffix is
+/// ignored); −1 for any other name.
+double tsplib_known_optimum(const std::string& name);
 
 }  // namespace qtzflow::io

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "potentials/gibbs.hpp"
 
 namespace qtzflow::potentials {
 
@@ -87,11 +88,7 @@ grids::Field<double, D> Landscape<D>::potential(PotentialKind kind, double T, do
 template <int D>
 grids::Field<double, D> witten_ground_state(const Objective& f, const grids::Grid<D>& grid, double T) {
   core::require_positive("T", T);
-  auto phi = sample_objective(f, grid);
-  // Shift by min f before exponentiating so that low T does not underflow everything.
-  double fmin = phi[0];
-  for (double v : phi) fmin = std::min(fmin, v);
-  for (double& v : phi) v = std::exp(-(v - fmin) / (2 * T));
+  auto phi = boltzmann_factor(sample_objective(f, grid), 2 * T);  // shifted by min f: no underflow at low T
   const double norm2 = core::parallel_sum(static_cast<std::ptrdiff_t>(phi.size()), [&](std::ptrdiff_t i) {
     return phi[static_cast<std::size_t>(i)] * phi[static_cast<std::size_t>(i)];
   }) * grid.cell_volume();

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "potentials/gibbs.hpp"
 #include "solver/fokker_planck_detail.hpp"
 
 namespace qtzflow::solver {
@@ -402,10 +403,7 @@ std::array<typename FokkerPlanckSolver<D>::RField, D> FokkerPlanckSolver<D>::cur
 template <int D>
 typename FokkerPlanckSolver<D>::RField FokkerPlanckSolver<D>::gibbs(double T) const {
   core::require_positive("T", T);
-  RField p(grid_.shape());
-  double fmin = f_[0];
-  for (double v : f_) fmin = std::min(fmin, v);
-  for (std::size_t i = 0; i < p.size(); ++i) p[i] = std::exp(-(f_[i] - fmin) / T);
+  RField p = potentials::boltzmann_factor(f_, T);
   const double z = core::parallel_sum(static_cast<std::ptrdiff_t>(p.size()), [&](std::ptrdiff_t i) { return p[static_cast<std::size_t>(i)]; }) *
                    grid_.cell_volume();
   for (double& v : p) v /= z;

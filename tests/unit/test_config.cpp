@@ -1,31 +1,43 @@
 #include <doctest/doctest.h>
 
 #include "core/error.hpp"
-#include "io/config.hpp"
+#include "scenario/config.hpp"
 
 using namespace qtzflow;
 
 TEST_CASE("config: defaults, overrides and the effective text round trip") {
-  const auto c = io::parse_config("[schrodinger]\n");
+  const auto c = scenario::parse_config("[schrodinger]\n");
   CHECK(c.grid.n == std::vector<std::size_t>{128, 128});
   CHECK(c.grid.lower == std::vector<double>{-2.5, -2.5});
-  CHECK(c.schedule.kind == "constant");
-  CHECK(c.schrodinger.scheme == "strang");
+  CHECK(c.schedule.kind == potentials::Schedule::Kind::constant);
+  REQUIRE(std::holds_alternative<scenario::SchrodingerConfig>(c.engine));
+  CHECK(std::get<scenario::SchrodingerConfig>(c.engine).scheme == solver::SplitScheme::strang);
   CHECK(c.initial.center == std::vector<double>{0.0, 0.0});
   CHECK(c.initial.width == std::vector<double>{0.5, 0.5});
   CHECK(c.output.every == 100);
 
-  const auto o = io::parse_config("[schrodinger]\n[objective]\nname = \"harmonic\"\na = [1, 4]\n",
+  const auto o = scenario::parse_config("[schrodinger]\n[objective]\nname = \"harmonic\"\na = [1, 4]\n",
                                   {"grid.n=[32,16]", "schedule.T=0.25", "objective.name=harmonic", "schrodinger.scheme=yoshida4"});
   CHECK(o.grid.n == std::vector<std::size_t>{32, 16});
   CHECK(o.schedule.T == 0.25);
   CHECK(o.objective.params.at("a") == std::vector<double>{1, 4});
-  CHECK(o.schrodinger.scheme == "yoshida4");
-  const auto again = io::parse_config(o.text);
+  CHECK(std::get<scenario::SchrodingerConfig>(o.engine).scheme == solver::SplitScheme::yoshida4);
+  const auto again = scenario::parse_config(o.text);
   CHECK(again.text == o.text);
   CHECK(again.grid.n == o.grid.n);
 
-  const auto d = io::parse_config(io::default_config_text());
+  const auto fp = scenario::parse_config("[fokker_planck]\nscheme = \"crank_nicolson\"\n[grid]\nboundary = \"reflecting\"\n");
+  REQUIRE(std::holds_alternative<scenario::FokkerPlanckConfig>(fp.engine));
+  CHECK(std::get<scenario::FokkerPlanckConfig>(fp.engine).scheme == solver::FpScheme::crank_nicolson);
+  CHECK(fp.grid.boundary == grids::Boundary::reflecting);
+  CHECK(scenario::parse_config(fp.text).text == fp.text);
+  const auto pa = scenario::parse_config("[particles]\nalgorithm = \"qtz-dither\"\n[initial]\nkind = \"uniform\"\n");
+  REQUIRE(std::holds_alternative<scenario::ParticlesConfig>(pa.engine));
+  CHECK(std::get<scenario::ParticlesConfig>(pa.engine).algorithm == particles::ParticleDynamics::qtz_dither);
+  CHECK(pa.initial.kind == scenario::InitialKind::uniform);
+  CHECK(pa.text.find("algorithm = \"qtz-dither\"") != std::string::npos);
+
+  const auto d = scenario::parse_config(scenario::default_config_text());
   CHECK(d.output.path == "qtzflow_default.h5");
   CHECK(d.initial.relax_time == 2.0);
 }
@@ -33,7 +45,7 @@ TEST_CASE("config: defaults, overrides and the effective text round trip") {
 TEST_CASE("config: errors name the key path and the accepted range") {
   auto key_of = [](const std::string& text, std::vector<std::string> sets = {}) {
     try {
-      io::parse_config(text, sets);
+      scenario::parse_config(text, sets);
     } catch (const core::InvalidArgument& e) {
       return e.key();
     }

@@ -13,9 +13,9 @@
 #include "core/random.hpp"
 #include "io/tsplib.hpp"
 #include "potentials/objective.hpp"
-#include "solver/particle_ensemble.hpp"
-#include "solver/optimizers.hpp"
-#include "solver/quantizer.hpp"
+#include "particles/ensemble.hpp"
+#include "particles/optimizers.hpp"
+#include "particles/quantizer.hpp"
 
 using namespace qtzflow;
 
@@ -27,24 +27,24 @@ bool readable(const std::string& p) { return std::ifstream(p).good(); }
 
 TEST_CASE("quantizer and eta rule on hand-computed cases") {
   // η = 2^(−floor(log2 f0 + 1)): the first step 1/η is the smallest power of 2 above f0
-  CHECK(solver::quantizer_eta(5.0) == 0.125);      // log2 5 = 2.32 → 2^−3
-  CHECK(solver::quantizer_eta(8.0) == 0.0625);     // exactly a power: 2^−4 (step 16 > 8)
-  CHECK(solver::quantizer_eta(0.3) == 2.0);        // log2 0.3 = −1.74 → 2^1
-  CHECK(solver::quantizer_eta(-5.0) == 0.125);     // |f0| for f0 ≤ 0
-  CHECK(solver::quantizer_eta(0.0) == 1.0);
-  CHECK(solver::quantizer_eta(2159.28) == std::ldexp(1.0, -12));
+  CHECK(particles::quantizer_eta(5.0) == 0.125);      // log2 5 = 2.32 → 2^−3
+  CHECK(particles::quantizer_eta(8.0) == 0.0625);     // exactly a power: 2^−4 (step 16 > 8)
+  CHECK(particles::quantizer_eta(0.3) == 2.0);        // log2 0.3 = −1.74 → 2^1
+  CHECK(particles::quantizer_eta(-5.0) == 0.125);     // |f0| for f0 ≤ 0
+  CHECK(particles::quantizer_eta(0.0) == 1.0);
+  CHECK(particles::quantizer_eta(2159.28) == std::ldexp(1.0, -12));
   // f^Q = floor(Q_p f + 1/2)/Q_p
-  CHECK(solver::quantize(5.0, 0.125) == 8.0);      // floor(0.625 + 0.5) = 1 → 8
-  CHECK(solver::quantize(3.9, 0.125) == 0.0);      // floor(0.4875 + 0.5) = 0
-  CHECK(solver::quantize(4.0, 0.125) == 8.0);      // the half-way point rounds up
-  CHECK(solver::quantize(1.26, 4.0) == 1.25);
-  CHECK(solver::quantize(-1.3, 2.0) == -1.5);      // floor(−2.6 + 0.5) = −3
+  CHECK(particles::quantize(5.0, 0.125) == 8.0);      // floor(0.625 + 0.5) = 1 → 8
+  CHECK(particles::quantize(3.9, 0.125) == 0.0);      // floor(0.4875 + 0.5) = 0
+  CHECK(particles::quantize(4.0, 0.125) == 8.0);      // the half-way point rounds up
+  CHECK(particles::quantize(1.26, 4.0) == 1.25);
+  CHECK(particles::quantize(-1.3, 2.0) == -1.5);      // floor(−2.6 + 0.5) = −3
   // beyond 2^52 every double is on the grid; no overflow at h = 1023
-  CHECK(solver::quantize(0.1, std::ldexp(1.0, 1023)) == 0.1);
-  CHECK(solver::quantize(0.1, std::ldexp(2.0, 1023)) == 0.1);  // Q_p = inf
+  CHECK(particles::quantize(0.1, std::ldexp(1.0, 1023)) == 0.1);
+  CHECK(particles::quantize(0.1, std::ldexp(2.0, 1023)) == 0.1);  // Q_p = inf
   // dithered with u = 0 is the plain quantizer; with u it shifts the grid by −u·q
-  CHECK(solver::quantize_dithered(1.26, 4.0, 0.0) == 1.25);
-  CHECK(solver::quantize_dithered(1.26, 4.0, 0.25) == doctest::Approx(1.1875));  // (floor(5.04 + .75) − .25)/4
+  CHECK(particles::quantize_dithered(1.26, 4.0, 0.0) == 1.25);
+  CHECK(particles::quantize_dithered(1.26, 4.0, 0.25) == doctest::Approx(1.1875));  // (floor(5.04 + .75) − .25)/4
 }
 
 TEST_CASE("dithered quantizer: the error is uniform on -q/2..q/2 with variance q^2/12") {
@@ -55,7 +55,7 @@ TEST_CASE("dithered quantizer: the error is uniform on -q/2..q/2 with variance q
   double s1 = 0, s2 = 0, corr = 0;
   for (int k = 0; k < n; ++k) {
     const double f = rng.uniform(-3, 3);
-    const double e = solver::quantize_dithered(f, qp, rng.uniform() - 0.5) - f;
+    const double e = particles::quantize_dithered(f, qp, rng.uniform() - 0.5) - f;
     REQUIRE(std::abs(e) <= q / 2 + 1e-15);
     s1 += e;
     s2 += e * e;
@@ -72,7 +72,7 @@ TEST_CASE("dithered quantizer: the error is uniform on -q/2..q/2 with variance q
   for (int h : hist) chi2 += (h - n / bins) * (h - n / bins) / static_cast<double>(n / bins);
   CHECK(chi2 < 27.9);
   // the plain quantizer's error is deterministic in f: for f on the grid it is 0
-  CHECK(solver::quantize(0.375, qp) - 0.375 == 0.0);
+  CHECK(particles::quantize(0.375, qp) - 0.375 == 0.0);
 }
 
 TEST_CASE("random streams: reproducible, distinct per stream, uniform and normal moments") {
@@ -197,7 +197,7 @@ TEST_CASE("TSPLIB: malformed files name the line") {
 
 TEST_CASE("QuantizedOptimizer: a hand-computed search, coarse steps accept uphill ties") {
   core::RandomStream rng(1, 0);  // unused by the plain quantizer
-  solver::QuantizedOptimizer q(5.0, solver::QpRule::per_acceptance, 0, false, rng);
+  particles::QuantizedOptimizer q(5.0, particles::QpRule::per_acceptance, 0, false, rng);
   CHECK(q.eta() == 0.125);
   CHECK(q.quantized_current() == 8.0);  // floor(0.625 + 0.5)/0.125
   CHECK(q.offer(4.5, rng));             // f^Q = 8: a tie, accepted; h = 1, Q_p = 1/4
@@ -220,13 +220,13 @@ TEST_CASE("QuantizedOptimizer: a hand-computed search, coarse steps accept uphil
   CHECK(q.quantized_current() == 7.4);  // Q_p = 2^1020 puts every double on the grid
 
   // fixed Q_p: acceptances do not refine, h stays 0 and the search never finishes by h
-  solver::QuantizedOptimizer fixed(5.0, solver::QpRule::fixed, 4.0, false, rng);
+  particles::QuantizedOptimizer fixed(5.0, particles::QpRule::fixed, 4.0, false, rng);
   CHECK(fixed.quantized_current() == 5.0);
   CHECK(fixed.offer(5.1, rng));  // floor(20.4 + 0.5)/4 = 5
   CHECK(fixed.h() == 0);
   CHECK(fixed.qp() == 4.0);
   // logarithmic: Q_p(t) = η·log2(t + 2) before candidate it = t + 1
-  solver::QuantizedOptimizer lg(5.0, solver::QpRule::logarithmic, 0, false, rng);
+  particles::QuantizedOptimizer lg(5.0, particles::QpRule::logarithmic, 0, false, rng);
   lg.begin_iteration(1, rng);
   CHECK(lg.qp() == 0.125);
   lg.begin_iteration(3, rng);
@@ -241,32 +241,32 @@ TEST_CASE("QTZ acceptance rule: ties accepted, h counts acceptances, the stop at
   const auto flat = potentials::TspInstance::from_matrix("flat", n, ones);
   std::vector<int> start(n);
   std::iota(start.begin(), start.end(), 0);
-  solver::OptimizerOptions o;
+  particles::OptimizerOptions o;
   o.budget = 500;
-  auto r = solver::run_once(flat, o, 0, start);
+  auto r = particles::run_once(flat, o, 0, start);
   CHECK(r.final_h == 500);
   CHECK(r.iterations == 500);
   o.budget = 5000;  // stops at h = 1023 before the budget
-  r = solver::run_once(flat, o, 0, start);
+  r = particles::run_once(flat, o, 0, start);
   CHECK(r.final_h == 1023);
   CHECK(r.iterations == 1023);
   // the rule itself, replayed: acceptances are exactly the candidates with f^Q(c) ≤ f^Q_current
   auto f = potentials::make_objective("washboard", 1);
-  solver::ContinuousProblem w(*f);
+  particles::ContinuousProblem w(*f);
   o.budget = 3000;
-  r = solver::run_once(w, o, 4);
+  r = particles::run_once(w, o, 4);
   core::RandomStream rng(o.seed, 4);
   double x = rng.uniform(w.lower[0], w.upper[0]);
   double fx = f->value(std::span<const double>(&x, 1));
-  const double eta = solver::quantizer_eta(fx);
+  const double eta = particles::quantizer_eta(fx);
   int h = 0;
-  double best = fx, fq = solver::quantize(fx, eta);
+  double best = fx, fq = particles::quantize(fx, eta);
   for (long it = 1; it <= o.budget && h < 1023; ++it) {
     double c = rng.uniform(w.lower[0], w.upper[0]);
     const double fc = f->value(std::span<const double>(&c, 1));
-    if (solver::quantize(fc, std::ldexp(eta, h)) <= fq) {
+    if (particles::quantize(fc, std::ldexp(eta, h)) <= fq) {
       ++h;
-      fq = solver::quantize(fc, std::ldexp(eta, h));
+      fq = particles::quantize(fc, std::ldexp(eta, h));
       best = std::min(best, fc);
     }
   }
@@ -277,23 +277,27 @@ TEST_CASE("QTZ acceptance rule: ties accepted, h counts acceptances, the stop at
 
 TEST_CASE("optimizers: same seed gives identical results with 1 and 2 threads") {
   auto f = potentials::make_objective("rastrigin", 2);
-  solver::ContinuousProblem p(*f);
+  particles::ContinuousProblem p(*f);
   REQUIRE(readable(kData + "random100.tsp"));
   const auto inst = io::read_tsplib(kData + "random100.tsp", true);
   const auto start = inst.nearest_neighbour_tour(0);
   const int saved = core::thread_count();
-  using solver::Algorithm;
+  using particles::Algorithm;
   for (Algorithm a : {Algorithm::qtz, Algorithm::qtz_local, Algorithm::qtz_dither, Algorithm::sa, Algorithm::qia, Algorithm::langevin,
                       Algorithm::pimc, Algorithm::pagmo_sa}) {
-    CAPTURE(solver::to_string(a));
-    solver::OptimizerOptions o;
-    o.algorithm = a;
+    CAPTURE(particles::to_string(a));
+    if (a == Algorithm::pagmo_sa && !particles::have_pagmo()) {
+      MESSAGE("SKIPPED: pagmo-sa (this build has no pagmo2)");
+      continue;
+    }
+    particles::OptimizerOptions o;
+    o.algorithm = particles::default_options(a);
     o.budget = 3000;
     o.seed = 99;
     std::vector<std::vector<double>> best;
     for (int t : {1, 2}) {
       core::set_thread_count(t);
-      const auto rs = a == Algorithm::pimc ? solver::run_ensemble(inst, o, 6, start) : solver::run_ensemble(p, o, 6);
+      const auto rs = a == Algorithm::pimc ? particles::run_ensemble(inst, o, 6, start) : particles::run_ensemble(p, o, 6);
       std::vector<double> v;
       for (const auto& r : rs) {
         v.push_back(r.best);
@@ -311,14 +315,18 @@ TEST_CASE("optimizers: same seed gives identical results with 1 and 2 threads") 
 
 TEST_CASE("optimizers: the baselines reach the known optimum of easy problems, bad options are named") {
   auto f = potentials::make_objective("washboard", 1);
-  solver::ContinuousProblem p(*f);
-  solver::OptimizerOptions o;
+  particles::ContinuousProblem p(*f);
+  particles::OptimizerOptions o;
   o.budget = 10000;
   o.tolerance = 1e-3;
-  for (auto a : {solver::Algorithm::qtz, solver::Algorithm::sa, solver::Algorithm::qia, solver::Algorithm::pagmo_sa}) {
-    CAPTURE(solver::to_string(a));
-    o.algorithm = a;
-    const auto rs = solver::run_ensemble(p, o, 20);
+  for (auto a : {particles::Algorithm::qtz, particles::Algorithm::sa, particles::Algorithm::qia, particles::Algorithm::pagmo_sa}) {
+    CAPTURE(particles::to_string(a));
+    if (a == particles::Algorithm::pagmo_sa && !particles::have_pagmo()) {
+      MESSAGE("SKIPPED: pagmo-sa (this build has no pagmo2)");
+      continue;
+    }
+    o.algorithm = particles::default_options(a);
+    const auto rs = particles::run_ensemble(p, o, 20);
     long ok = 0;
     for (const auto& r : rs) ok += r.success;
     CHECK(ok >= 18);  // the washboard's global basin is found by blind search in 1-D
@@ -326,23 +334,24 @@ TEST_CASE("optimizers: the baselines reach the known optimum of easy problems, b
   // TSP: SA from the nearest-neighbour tour improves it; its best tour is a permutation
   const auto inst = io::read_tsplib(kData + "random100.tsp", true);
   const auto start = inst.nearest_neighbour_tour(0);
-  o.algorithm = solver::Algorithm::sa;
+  o.algorithm = particles::SaOptions{};
   o.budget = 50000;
-  const auto r = solver::run_once(inst, o, 0, start);
+  const auto r = particles::run_once(inst, o, 0, start);
   std::vector<int> tour(r.best_x.begin(), r.best_x.end());
   CHECK(inst.tour_length(tour) == r.best);
   CHECK(r.best < inst.tour_length(start) * 0.97);
-  o.algorithm = solver::Algorithm::pimc;
-  CHECK_THROWS_WITH_AS(solver::run_ensemble(p, o, 2), doctest::Contains("--algorithm"), core::InvalidArgument);
-  o.algorithm = solver::Algorithm::langevin;
-  CHECK_THROWS_WITH_AS(solver::run_ensemble(inst, o, 2, start), doctest::Contains("--algorithm"), core::InvalidArgument);
-  o.algorithm = solver::Algorithm::qtz;
+  // the library names the option's field; the CLI maps it to its flag (--algorithm, --budget, --qp)
+  o.algorithm = particles::PimcOptions{};
+  CHECK_THROWS_WITH_AS(particles::run_ensemble(p, o, 2), doctest::Contains("algorithm = pimc"), core::InvalidArgument);
+  o.algorithm = particles::LangevinOptions{};
+  CHECK_THROWS_WITH_AS(particles::run_ensemble(inst, o, 2, start), doctest::Contains("algorithm = langevin"), core::InvalidArgument);
+  o.algorithm = particles::QtzOptions{};
   o.budget = 0;
-  CHECK_THROWS_WITH_AS(solver::run_ensemble(p, o, 2), doctest::Contains("--budget"), core::InvalidArgument);
+  CHECK_THROWS_WITH_AS(particles::run_ensemble(p, o, 2), doctest::Contains("budget = 0"), core::InvalidArgument);
   o.budget = 10;
-  o.qp_rule = solver::QpRule::fixed;
-  CHECK_THROWS_WITH_AS(solver::run_ensemble(p, o, 2), doctest::Contains("--qp"), core::InvalidArgument);
-  CHECK_THROWS_AS(solver::algorithm_from_string("annealing"), core::UnknownName);
+  o.algorithm = particles::QtzOptions{.qp_rule = particles::QpRule::fixed};
+  CHECK_THROWS_WITH_AS(particles::run_ensemble(p, o, 2), doctest::Contains("qp = 0"), core::InvalidArgument);
+  CHECK_THROWS_AS(particles::algorithm_from_string("annealing"), core::UnknownName);
 }
 
 TEST_CASE("Langevin ensemble: histogram L1 distance to the exact law falls like M^(-1/2), thread-independent") {
@@ -369,7 +378,7 @@ TEST_CASE("Langevin ensemble: histogram L1 distance to the exact law falls like 
     double mean_l1 = 0;
     const int seeds = 4;
     for (int s = 0; s < seeds; ++s) {
-      solver::ParticleEnsemble<1> e(*f, g, potentials::Schedule::constant(T), {solver::ParticleDynamics::langevin, dt, 0.1, 2.0, 100 + static_cast<std::uint64_t>(s)});
+      particles::ParticleEnsemble<1> e(*f, g, potentials::Schedule::constant(T), {particles::ParticleDynamics::langevin, dt, 0.1, 2.0, 100 + static_cast<std::uint64_t>(s)});
       e.sample_initial(M, {1.0}, {0.2});
       e.advance(steps);
       const auto h = e.histogram();
@@ -399,7 +408,7 @@ TEST_CASE("Langevin ensemble: histogram L1 distance to the exact law falls like 
   std::vector<std::vector<double>> out;
   for (int t : {1, 2}) {
     core::set_thread_count(t);
-    solver::ParticleEnsemble<2> e(*r, g2, potentials::Schedule::logarithmic(2.0), {solver::ParticleDynamics::langevin, 1e-3, 0.1, 2.0, 5});
+    particles::ParticleEnsemble<2> e(*r, g2, potentials::Schedule::logarithmic(2.0), {particles::ParticleDynamics::langevin, 1e-3, 0.1, 2.0, 5});
     e.sample_initial(20000, {}, {});
     e.advance(t == 1 ? 30 : 10);
     if (t == 2) e.advance(20);
@@ -408,7 +417,7 @@ TEST_CASE("Langevin ensemble: histogram L1 distance to the exact law falls like 
   // the quantized local dynamics, dithered (uses a second Philox block per step)
   for (int t : {1, 2}) {
     core::set_thread_count(t);
-    solver::ParticleEnsemble<2> e(*r, g2, potentials::Schedule::constant(0.5), {solver::ParticleDynamics::qtz_dither, 1.0, 0.05, 2.0, 5});
+    particles::ParticleEnsemble<2> e(*r, g2, potentials::Schedule::constant(0.5), {particles::ParticleDynamics::qtz_dither, 1.0, 0.05, 2.0, 5});
     e.sample_initial(5000, {0.5, 0.5}, {0.3, 0.3});
     e.advance(40);
     out.push_back(e.positions());
@@ -419,6 +428,6 @@ TEST_CASE("Langevin ensemble: histogram L1 distance to the exact law falls like 
   CHECK(out[0] == out[1]);
   CHECK(out[2] == out[3]);
   grids::Grid<2> bad({8, 8}, {-2.0, -2.0}, {2.0, 2.0}, grids::Boundary::absorbing);
-  CHECK_THROWS_WITH_AS(solver::ParticleEnsemble<2>(*r, bad, potentials::Schedule::constant(1.0), {}), doctest::Contains("grid.boundary"),
+  CHECK_THROWS_WITH_AS(particles::ParticleEnsemble<2>(*r, bad, potentials::Schedule::constant(1.0), {}), doctest::Contains("grid.boundary"),
                        core::InvalidArgument);
 }

@@ -1,4 +1,4 @@
-// qtzflow/solver/optimizers.hpp — the particle engine's optimizers, run as ensembles of
+// qtzflow/particles/optimizers.hpp — the particle engine's optimizers, run as ensembles of
 // independent runs: QTZ as the authors coded it and its variants, and the baselines.
 //
 // Problems: a continuous objective on a box Ω = ∏[lower_i, upper_i] (any dimension), or a TSP
@@ -8,7 +8,7 @@
 // Algorithms (DESIGN.md §1.1, REFERENCE.md §2):
 //  - qtz: accept iff f^Q(c) ≤ f^Q_current (ties accepted); each acceptance h ← h+1 and the
 //    current value is re-quantized at the finer Q_p = η·2^h; stop at h = 1023 or the budget.
-//    The rule itself is QuantizedOptimizer (solver/quantizer.hpp), usable in one's own loop.
+//    The rule itself is QuantizedOptimizer (particles/quantizer.hpp), usable in one's own loop.
 //    Variants: dithered quantizer; Q_p prescribed in time instead of counting acceptances
 //    (logarithmic: Q_p(t) = η·log2(t + 2), i.e. T = C_q/(2Q_p) ∝ 1/ln(t+2)); Q_p fixed.
 //  - sa (the authors'): T0 = 1000, T ← 0.9995·T per iteration, Metropolis exp(−Δ/T), stop when
@@ -33,39 +33,69 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "potentials/objective.hpp"
 #include "potentials/schedule.hpp"
 #include "potentials/tsp.hpp"
-#include "solver/quantizer.hpp"
+#include "particles/quantizer.hpp"
 
-namespace qtzflow::solver {
+namespace qtzflow::particles {
 
 enum class Algorithm { qtz, qtz_local, qtz_dither, langevin, sa, qia, pimc, pagmo_sa };
-/// Names as the CLI spells them: qtz, qtz-local, qtz-dither, langevin, sa, qia, pimc, pagmo-sa.
+/// The algorithms' names: qtz, qtz-local, qtz-dither, langevin, sa, qia, pimc, pagmo-sa.
 std::string_view to_string(Algorithm a);
-/// Throws UnknownName (key `key`) listing the names.
-Algorithm algorithm_from_string(std::string_view name, std::string_view key = "--algorithm");
+/// Throws UnknownName (key "algorithm") listing the names.
+Algorithm algorithm_from_string(std::string_view name);
+
+/// Continuous candidates: uniform in the box (the authors' "blind" search) or x + δ·ξ.
+enum class Proposal { blind, local };
+
+/// qtz, qtz-local, qtz-dither: the quantized optimizer.
+struct QtzOptions {
+  QpRule qp_rule = QpRule::per_acceptance;
+  double qp = 0;              ///< QpRule::fixed: the resolution Q_p (> 0)
+  bool dither = false;        ///< the dithered quantizer instead of the authors' plain one
+  Proposal proposal = Proposal::blind;
+  double delta = 0.1;         ///< local proposals: step size δ (> 0)
+};
+/// sa, qia: the authors' simulated annealing, and QIA (interpolated cost; TSP: sa).
+struct SaOptions {
+  bool qia = false;
+  Proposal proposal = Proposal::blind;
+  double delta = 0.1;
+};
+/// langevin: Euler–Maruyama steps at the schedule's temperature.
+struct LangevinOptions {
+  double dt = 1e-3;
+  potentials::Schedule schedule = potentials::Schedule::constant(0.1);
+};
+/// pimc (TSP): path-integral Monte Carlo annealing.
+struct PimcOptions {
+  int replicas = 30;
+  double T = 0;       ///< 0: Martoňák's 10/3 scaled by the mean edge (see run_pimc)
+  double gamma0 = 0;  ///< 0: Martoňák's 300, scaled likewise
+};
+/// pagmo-sa: pagmo2's simulated annealing (available when qtzflow was built with pagmo).
+struct PagmoSaOptions {};
+
+using AlgorithmOptions = std::variant<QtzOptions, SaOptions, LangevinOptions, PimcOptions, PagmoSaOptions>;
+
+/// The options of algorithm a, at their defaults.
+AlgorithmOptions default_options(Algorithm a);
+/// Which algorithm a set of options runs (qtz with local proposals is qtz-local).
+Algorithm algorithm_of(const AlgorithmOptions& o);
 
 struct OptimizerOptions {
-  Algorithm algorithm = Algorithm::qtz;
+  AlgorithmOptions algorithm = QtzOptions{};
   long budget = 10000;        ///< candidate evaluations per run (langevin: steps; pimc: over all replicas)
   std::uint64_t seed = 1;
   double tolerance = 1e-3;    ///< success: best ≤ f* + tolerance (TSP: relative to the optimum)
-  // qtz family
-  QpRule qp_rule = QpRule::per_acceptance;
-  double qp = 0;              ///< QpRule::fixed: the resolution Q_p (> 0)
-  double delta = 0.1;         ///< local proposals (qtz-local, langevin's box): step size δ
-  bool local = false;         ///< local proposals for qtz / sa / qia (qtz-local sets it)
-  // langevin
-  double dt = 1e-3;
-  potentials::Schedule schedule = potentials::Schedule::constant(0.1);
-  // pimc
-  int replicas = 30;
-  double pimc_T = 0;          ///< 0: Martoňák's 10/3 scaled by the mean edge (see run_pimc)
-  double gamma0 = 0;          ///< 0: Martoňák's 300, scaled likewise
 };
+
+/// Whether this build has pagmo2 (pagmo-sa).
+bool have_pagmo();
 
 struct RunResult {
   double best = 0;              ///< best objective value seen
@@ -104,10 +134,11 @@ std::vector<RunResult> run_ensemble(const ContinuousProblem& p, const OptimizerO
 std::vector<RunResult> run_ensemble(const potentials::TspInstance& p, const OptimizerOptions& o, long runs,
                                     const std::vector<int>& start_tour);
 
-/// Checks the options for the problem kind; throws InvalidArgument naming the option.
+/// Checks the options for the problem kind; throws InvalidArgument naming the option (its field
+/// name: "budget", "qp", "delta", "algorithm", …).
 void validate(const OptimizerOptions& o, bool tsp);
 
-/// pagmo2's simulated annealing, one run (solver/pagmo_baseline.cpp).
+/// pagmo2's simulated annealing, one run (particles/pagmo_baseline.cpp; InvalidArgument without pagmo).
 RunResult run_pagmo_sa(const ContinuousProblem& p, const OptimizerOptions& o, std::uint64_t r);
 
-}  // namespace qtzflow::solver
+}  // namespace qtzflow::particles

@@ -1,4 +1,4 @@
-// qtzflow/solver/particle_ensemble.hpp — an ensemble of M overdamped Langevin particles, the particle
+// qtzflow/particles/ensemble.hpp — an ensemble of M overdamped Langevin particles, the particle
 // picture of the Fokker–Planck equation (DESIGN.md §1.2):
 //     dX = −∇f(X) dt + √(2T(t)) dW       ⇔      ∂ρ/∂t = ∇·(ρ∇f + T∇ρ)
 // stepped by Euler–Maruyama, X ← X − ∇f(X) dt + √(2T(t_n) dt) ξ, in the grid's box with
@@ -19,7 +19,7 @@
 #include "potentials/objective.hpp"
 #include "potentials/schedule.hpp"
 
-namespace qtzflow::solver {
+namespace qtzflow::particles {
 
 enum class ParticleDynamics { langevin, qtz_local, qtz_dither };
 
@@ -72,4 +72,4 @@ extern template class ParticleEnsemble<1>;
 extern template class ParticleEnsemble<2>;
 extern template class ParticleEnsemble<3>;
 
-}  // namespace qtzflow::solver
+}  // namespace qtzflow::particles

@@ -1,4 +1,4 @@
-// qtzflow/solver/quantizer.hpp — the value quantizer of QTZ (DESIGN.md §1.1).
+// qtzflow/particles/quantizer.hpp — the value quantizer of QTZ (DESIGN.md §1.1).
 //
 //   f^Q(x) = floor(Q_p·f(x) + 1/2) / Q_p                       (plain, as the authors coded it)
 //   f^Q(x) = q·floor(f/q + u + 1/2) − u·q,  u ~ U(−1/2, 1/2)   (dithered, q = 1/Q_p, fresh u)
@@ -18,7 +18,7 @@
 
 #include "core/random.hpp"
 
-namespace qtzflow::solver {
+namespace qtzflow::particles {
 
 /// η = 2^(−floor(log2 |f0| + 1)); 1 when f0 = 0.
 inline double quantizer_eta(double f0) {
@@ -39,6 +39,19 @@ inline double quantize_dithered(double f, double qp, double u) {
   const double s = qp * f;
   if (!(std::abs(s) < 0x1p52)) return f;
   return (std::floor(s + u + 0.5) - u) / qp;
+}
+
+/// QTZ's acceptance test, the one place it is written: a candidate whose quantized value is
+/// not worse than the current one's is taken (ties accepted; NaN never).
+inline bool qtz_accepts(double candidate_quantized, double current_quantized) { return candidate_quantized <= current_quantized; }
+
+/// The test with both values quantized afresh at Q_p (the particle ensemble's moves): plain...
+inline bool quantized_not_worse(double f_candidate, double f_current, double qp) {
+  return qtz_accepts(quantize(f_candidate, qp), quantize(f_current, qp));
+}
+/// ...or dithered, with the dithers u_candidate, u_current ∈ [−1/2, 1/2) drawn independently.
+inline bool quantized_not_worse_dithered(double f_candidate, double f_current, double qp, double u_candidate, double u_current) {
+  return qtz_accepts(quantize_dithered(f_candidate, qp, u_candidate), quantize_dithered(f_current, qp, u_current));
 }
 
 /// How Q_p evolves: the authors' η·2^h with h counting acceptances; prescribed in time,
@@ -70,7 +83,7 @@ class QuantizedOptimizer {
 
   /// The candidate's value fc: true (and the state moves to it) iff f^Q(fc) ≤ f^Q(current).
   bool offer(double fc, core::RandomStream& rng) {
-    if (!(quantized(fc, rng) <= fq_)) return false;
+    if (!qtz_accepts(quantized(fc, rng), fq_)) return false;
     f_ = fc;
     if (rule_ == QpRule::per_acceptance) qp_ = std::ldexp(eta_, ++h_);
     fq_ = quantized(f_, rng);
@@ -96,4 +109,4 @@ class QuantizedOptimizer {
   int h_ = 0;
 };
 
-}  // namespace qtzflow::solver
+}  // namespace qtzflow::particles

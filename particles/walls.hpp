@@ -1,11 +1,11 @@
-// Internal to the particle engine: mirror reflection into an interval, the walls of every
-// particle move (a symmetric proposal stays symmetric; the no-flux wall of the FP engine), and
-// the periodic wrap.
+// qtzflow/particles/walls.hpp — the walls of every particle move: mirror reflection into an
+// interval (a symmetric proposal stays symmetric; the no-flux wall of the Fokker–Planck engine)
+// and the periodic wrap.  Internal to the particle engine (namespace detail).
 #pragma once
 
 #include <cmath>
 
-namespace qtzflow::solver::detail {
+namespace qtzflow::particles::detail {
 
 /// Folds v into [lo, hi] by reflecting at both walls (any distance beyond them).
 inline double reflect(double v, double lo, double hi) {
@@ -26,4 +26,4 @@ inline double wrap(double v, double lo, double hi) {
   return lo + y;
 }
 
-}  // namespace qtzflow::solver::detail
+}  // namespace qtzflow::particles::detail

@@ -1,16 +1,18 @@
-#include "solver/optimizers.hpp"
+#include "particles/optimizers.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
 #include "core/error.hpp"
+#include "core/version.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
-#include "solver/quantizer.hpp"
-#include "solver/reflect.hpp"
+#include "particles/langevin.hpp"
+#include "particles/quantizer.hpp"
+#include "particles/walls.hpp"
 
-namespace qtzflow::solver {
+namespace qtzflow::particles {
 
 namespace {
 
@@ -20,11 +22,13 @@ constexpr std::pair<Algorithm, std::string_view> kNames[] = {
 
 using detail::reflect;
 
+constexpr const char* kTspAlgorithms = "qtz, qtz-dither, sa, qia or pimc for a TSP instance";
+
 /// The continuous search space: current point x and candidate c.
 class BoxSpace {
  public:
-  BoxSpace(const ContinuousProblem& p, const OptimizerOptions& o)
-      : p_(p), d_(p.lower.size()), local_(o.local), delta_(o.delta), x_(d_), c_(d_) {}
+  BoxSpace(const ContinuousProblem& p, Proposal proposal, double delta)
+      : p_(p), d_(p.lower.size()), local_(proposal == Proposal::local), delta_(delta), x_(d_), c_(d_) {}
   double start(core::RandomStream& rng) {
     for (std::size_t i = 0; i < d_; ++i) x_[i] = rng.uniform(p_.lower[i], p_.upper[i]);
     return p_.f->value(x_);
@@ -84,14 +88,14 @@ class TourSpace {
 };
 
 template <class Space>
-RunResult run_qtz(Space& sp, const OptimizerOptions& o, core::RandomStream& rng, double target) {
+RunResult run_qtz(Space& sp, const QtzOptions& o, long budget, core::RandomStream& rng, double target) {
   RunResult r;
   const double f0 = sp.start(rng);
   r.improve(f0, 0, target);
   sp.best_state(r.best_x);
-  QuantizedOptimizer q(f0, o.qp_rule, o.qp, o.algorithm == Algorithm::qtz_dither, rng);
+  QuantizedOptimizer q(f0, o.qp_rule, o.qp, o.dither, rng);
   long it = 0;
-  while (it < o.budget && !q.finished()) {
+  while (it < budget && !q.finished()) {
     q.begin_iteration(++it, rng);
     const double fc = sp.propose(rng);
     if (q.offer(fc, rng)) {
@@ -115,13 +119,13 @@ long sa_length(long budget) {
 }
 
 template <class Space>
-RunResult run_sa(Space& sp, const OptimizerOptions& o, core::RandomStream& rng, bool qia, double target) {
+RunResult run_sa(Space& sp, long budget, core::RandomStream& rng, bool qia, double target) {
   RunResult r;
   r.final_h = -1;
   double fx = sp.start(rng);
   r.improve(fx, 0, target);
   sp.best_state(r.best_x);
-  const long n = sa_length(o.budget);
+  const long n = sa_length(budget);
   double T = 1000;
   for (long it = 1; it <= n; ++it) {
     const double fc = sp.propose(rng);
@@ -144,7 +148,7 @@ RunResult run_sa(Space& sp, const OptimizerOptions& o, core::RandomStream& rng, 
   return r;
 }
 
-RunResult run_langevin(const ContinuousProblem& p, const OptimizerOptions& o, core::RandomStream& rng, double target) {
+RunResult run_langevin(const ContinuousProblem& p, const LangevinOptions& o, long budget, core::RandomStream& rng, double target) {
   const std::size_t d = p.lower.size();
   std::vector<double> x(d), g(d);
   for (std::size_t i = 0; i < d; ++i) x[i] = rng.uniform(p.lower[i], p.upper[i]);
@@ -152,23 +156,23 @@ RunResult run_langevin(const ContinuousProblem& p, const OptimizerOptions& o, co
   r.final_h = -1;
   r.improve(p.f->value(x), 0, target);
   r.best_x = x;
-  for (long it = 1; it <= o.budget; ++it) {
+  for (long it = 1; it <= budget; ++it) {
     const double t = static_cast<double>(it - 1) * o.dt;
     const double amp = std::sqrt(2 * o.schedule.T(t) * o.dt);
-    p.f->gradient(x, g);
-    for (std::size_t i = 0; i < d; ++i) x[i] = reflect(x[i] - g[i] * o.dt + amp * rng.normal(), p.lower[i], p.upper[i]);
+    langevin_step(*p.f, x, g, d, o.dt, amp, [&](std::size_t) { return rng.normal(); },
+                  [&](double v, std::size_t i) { return reflect(v, p.lower[i], p.upper[i]); });
     const double fx = p.f->value(x);
     if (fx < r.best) {
       r.improve(fx, it, target);
       r.best_x = x;
     }
   }
-  r.iterations = o.budget;
+  r.iterations = budget;
   return r;
 }
 
 /// Path-integral Monte Carlo annealing on P coupled replicas of the tour.
-RunResult run_pimc(const potentials::TspInstance& p, const OptimizerOptions& o, core::RandomStream& rng, const std::vector<int>& start,
+RunResult run_pimc(const potentials::TspInstance& p, const PimcOptions& o, long budget, core::RandomStream& rng, const std::vector<int>& start,
                    double target) {
   const std::size_t n = p.size(), P = static_cast<std::size_t>(o.replicas);
   const double start_length = p.tour_length(start);
@@ -176,7 +180,7 @@ RunResult run_pimc(const potentials::TspInstance& p, const OptimizerOptions& o, 
   // of 259045/1002 = 258.5; by default both scale with this instance's mean edge (start tour),
   // so that P·T stays the same fraction of a typical length change.
   const double scale = start_length / static_cast<double>(n) / 258.5;
-  const double T = o.pimc_T > 0 ? o.pimc_T : 10.0 / 3.0 * scale, gamma0 = o.gamma0 > 0 ? o.gamma0 : 300 * scale;
+  const double T = o.T > 0 ? o.T : 10.0 / 3.0 * scale, gamma0 = o.gamma0 > 0 ? o.gamma0 : 300 * scale;
   std::vector<std::vector<int>> tour(P, start), pos(P, std::vector<int>(n));
   std::vector<double> len(P, start_length);
   for (std::size_t k = 0; k < P; ++k)
@@ -190,7 +194,7 @@ RunResult run_pimc(const potentials::TspInstance& p, const OptimizerOptions& o, 
   r.final_h = -1;
   r.improve(len[0], 0, target);
   r.best_x.assign(start.begin(), start.end());
-  const long sweeps = std::max<long>(1, o.budget / static_cast<long>(P));
+  const long sweeps = std::max<long>(1, budget / static_cast<long>(P));
   long moves = 0;
   for (long s = 0; s < sweeps; ++s) {
     const double gamma = gamma0 * (1 - static_cast<double>(s) / static_cast<double>(sweeps));
@@ -233,12 +237,39 @@ std::string_view to_string(Algorithm a) {
   return "?";
 }
 
-Algorithm algorithm_from_string(std::string_view name, std::string_view key) {
+Algorithm algorithm_from_string(std::string_view name) {
   for (const auto& [k, n] : kNames)
     if (n == name) return k;
   std::string known;
   for (const auto& [k, n] : kNames) known += (known.empty() ? "" : ", ") + std::string(n);
-  throw core::UnknownName(std::string(key), "unknown algorithm '" + std::string(name) + "' (known: " + known + ")");
+  throw core::UnknownName("algorithm", "unknown algorithm '" + std::string(name) + "' (known: " + known + ")");
+}
+
+AlgorithmOptions default_options(Algorithm a) {
+  switch (a) {
+    case Algorithm::qtz: return QtzOptions{};
+    case Algorithm::qtz_local: return QtzOptions{.proposal = Proposal::local};
+    case Algorithm::qtz_dither: return QtzOptions{.dither = true};
+    case Algorithm::langevin: return LangevinOptions{};
+    case Algorithm::sa: return SaOptions{};
+    case Algorithm::qia: return SaOptions{.qia = true};
+    case Algorithm::pimc: return PimcOptions{};
+    case Algorithm::pagmo_sa: return PagmoSaOptions{};
+  }
+  throw core::Error("particles: unknown algorithm");
+}
+
+Algorithm algorithm_of(const AlgorithmOptions& o) {
+  struct Name {
+    Algorithm operator()(const QtzOptions& q) const {
+      return q.dither ? Algorithm::qtz_dither : q.proposal == Proposal::local ? Algorithm::qtz_local : Algorithm::qtz;
+    }
+    Algorithm operator()(const SaOptions& s) const { return s.qia ? Algorithm::qia : Algorithm::sa; }
+    Algorithm operator()(const LangevinOptions&) const { return Algorithm::langevin; }
+    Algorithm operator()(const PimcOptions&) const { return Algorithm::pimc; }
+    Algorithm operator()(const PagmoSaOptions&) const { return Algorithm::pagmo_sa; }
+  };
+  return std::visit(Name{}, o);
 }
 
 ContinuousProblem::ContinuousProblem(const potentials::Objective& obj) : ContinuousProblem(obj, obj.lower(), obj.upper()) {}
@@ -253,43 +284,43 @@ ContinuousProblem::ContinuousProblem(const potentials::Objective& obj, std::vect
 }
 
 void validate(const OptimizerOptions& o, bool tsp) {
-  core::require_at_least("--budget", o.budget, 1);
-  core::require_non_negative("--tolerance", o.tolerance);
-  if (tsp && (o.algorithm == Algorithm::langevin || o.algorithm == Algorithm::pagmo_sa || o.algorithm == Algorithm::qtz_local))
-    core::throw_invalid("--algorithm", std::string(to_string(o.algorithm)), "qtz, qtz-dither, sa, qia or pimc for a TSP instance");
-  if (!tsp && o.algorithm == Algorithm::pimc) core::throw_invalid("--algorithm", "pimc", "a TSP instance (--tsp FILE)");
-  if (o.qp_rule == QpRule::fixed) core::require_positive("--qp", o.qp);
-  if (o.local || o.algorithm == Algorithm::qtz_local) core::require_positive("--delta", o.delta);
-  if (o.algorithm == Algorithm::langevin) core::require_positive("--dt", o.dt);
-  if (o.algorithm == Algorithm::pimc) {
-    core::require_at_least("--replicas", o.replicas, 2);
-    core::require_non_negative("--pimc-T", o.pimc_T);
-    core::require_non_negative("--pimc-gamma0", o.gamma0);
+  core::require_at_least("budget", o.budget, 1);
+  core::require_non_negative("tolerance", o.tolerance);
+  const Algorithm a = algorithm_of(o.algorithm);
+  if (tsp && (a == Algorithm::langevin || a == Algorithm::pagmo_sa || a == Algorithm::qtz_local))
+    core::throw_invalid("algorithm", std::string(to_string(a)), kTspAlgorithms);
+  if (!tsp && a == Algorithm::pimc) core::throw_invalid("algorithm", "pimc", "a TSP instance");
+  if (a == Algorithm::pagmo_sa && !have_pagmo()) core::throw_invalid("algorithm", "pagmo-sa", "an algorithm of this build (qtzflow was built without pagmo2)");
+  if (const auto* q = std::get_if<QtzOptions>(&o.algorithm)) {
+    if (q->qp_rule == QpRule::fixed) core::require_positive("qp", q->qp);
+    if (q->proposal == Proposal::local) core::require_positive("delta", q->delta);
+  }
+  if (const auto* s = std::get_if<SaOptions>(&o.algorithm); s && s->proposal == Proposal::local) core::require_positive("delta", s->delta);
+  if (const auto* l = std::get_if<LangevinOptions>(&o.algorithm)) core::require_positive("dt", l->dt);
+  if (const auto* p = std::get_if<PimcOptions>(&o.algorithm)) {
+    core::require_at_least("replicas", p->replicas, 2);
+    core::require_non_negative("pimc.T", p->T);
+    core::require_non_negative("pimc.gamma0", p->gamma0);
   }
 }
 
 RunResult run_once(const ContinuousProblem& p, const OptimizerOptions& o, std::uint64_t run) {
   core::RandomStream rng(o.seed, run);
+  const double target = p.f_star + o.tolerance;
   RunResult r;
-  OptimizerOptions oo = o;
-  if (o.algorithm == Algorithm::qtz_local) oo.local = true;
-  switch (o.algorithm) {
-    case Algorithm::qtz:
-    case Algorithm::qtz_local:
-    case Algorithm::qtz_dither: {
-      BoxSpace sp(p, oo);
-      r = run_qtz(sp, oo, rng, p.f_star + o.tolerance);
-      break;
-    }
-    case Algorithm::sa:
-    case Algorithm::qia: {
-      BoxSpace sp(p, oo);
-      r = run_sa(sp, oo, rng, o.algorithm == Algorithm::qia, p.f_star + o.tolerance);
-      break;
-    }
-    case Algorithm::langevin: r = run_langevin(p, oo, rng, p.f_star + o.tolerance); break;
-    case Algorithm::pagmo_sa: r = run_pagmo_sa(p, oo, run); break;
-    case Algorithm::pimc: validate(o, false); break;
+  if (const auto* q = std::get_if<QtzOptions>(&o.algorithm)) {
+    BoxSpace sp(p, q->proposal, q->delta);
+    r = run_qtz(sp, *q, o.budget, rng, target);
+  } else if (const auto* s = std::get_if<SaOptions>(&o.algorithm)) {
+    BoxSpace sp(p, s->proposal, s->delta);
+    r = run_sa(sp, o.budget, rng, s->qia, target);
+  } else if (const auto* l = std::get_if<LangevinOptions>(&o.algorithm)) {
+    r = run_langevin(p, *l, o.budget, rng, target);
+  } else if (std::holds_alternative<PagmoSaOptions>(o.algorithm)) {
+    validate(o, false);
+    r = run_pagmo_sa(p, o, run);
+  } else {
+    validate(o, false);  // pimc: throws
   }
   r.success = r.hit_iteration >= 0;
   return r;
@@ -298,24 +329,20 @@ RunResult run_once(const ContinuousProblem& p, const OptimizerOptions& o, std::u
 RunResult run_once(const potentials::TspInstance& p, const OptimizerOptions& o, std::uint64_t run, const std::vector<int>& start) {
   core::RandomStream rng(o.seed, run);
   const double target = p.optimum ? *p.optimum * (1 + o.tolerance) : -INFINITY;
+  const Algorithm a = algorithm_of(o.algorithm);
   RunResult r;
-  switch (o.algorithm) {
-    case Algorithm::qtz:
-    case Algorithm::qtz_dither: {
-      TourSpace sp(p, start);
-      r = run_qtz(sp, o, rng, target);
-      break;
-    }
-    case Algorithm::sa:
-    case Algorithm::qia: {
-      TourSpace sp(p, start);
-      r = run_sa(sp, o, rng, o.algorithm == Algorithm::qia, target);
-      break;
-    }
-    case Algorithm::pimc: r = run_pimc(p, o, rng, start, target); break;
-    default: validate(o, true);
+  if (const auto* q = std::get_if<QtzOptions>(&o.algorithm); q && a != Algorithm::qtz_local) {
+    TourSpace sp(p, start);
+    r = run_qtz(sp, *q, o.budget, rng, target);
+  } else if (const auto* s = std::get_if<SaOptions>(&o.algorithm)) {
+    TourSpace sp(p, start);
+    r = run_sa(sp, o.budget, rng, s->qia, target);
+  } else if (const auto* pi = std::get_if<PimcOptions>(&o.algorithm)) {
+    r = run_pimc(p, *pi, o.budget, rng, start, target);
+  } else {
+    validate(o, true);  // throws: no such algorithm for a tour
   }
-  if (o.algorithm != Algorithm::pimc) {
+  if (a != Algorithm::pimc) {
     std::vector<int> best(r.best_x.begin(), r.best_x.end());
     r.best = p.tour_length(best);  // exact, free of the accumulated Δ round-off
   }
@@ -327,7 +354,7 @@ RunResult run_once(const potentials::TspInstance& p, const OptimizerOptions& o, 
 namespace {
 template <class Run>
 std::vector<RunResult> ensemble(long runs, const Run& one) {
-  core::require_at_least("--runs", runs, 1);
+  core::require_at_least("runs", runs, 1);
   std::vector<RunResult> out(static_cast<std::size_t>(runs));
   std::exception_ptr error;
 #pragma omp parallel for schedule(dynamic) num_threads(core::thread_count())
@@ -355,4 +382,12 @@ std::vector<RunResult> run_ensemble(const potentials::TspInstance& p, const Opti
   return ensemble(runs, [&](std::uint64_t r) { return run_once(p, o, r, start); });
 }
 
-}  // namespace qtzflow::solver
+#if !QTZFLOW_HAVE_PAGMO
+RunResult run_pagmo_sa(const ContinuousProblem&, const OptimizerOptions&, std::uint64_t) {
+  core::throw_invalid("algorithm", "pagmo-sa", "an algorithm of this build (qtzflow was built without pagmo2)");
+}
+#endif
+
+bool have_pagmo() { return QTZFLOW_HAVE_PAGMO != 0; }
+
+}  // namespace qtzflow::particles

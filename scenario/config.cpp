@@ -1,4 +1,4 @@
-#include "io/config.hpp"
+#include "scenario/config.hpp"
 
 #include <toml.hpp>
 
@@ -11,7 +11,7 @@
 
 #include "core/error.hpp"
 
-namespace qtzflow::io {
+namespace qtzflow::scenario {
 
 namespace {
 
@@ -38,6 +38,37 @@ std::string show(const Value& v) {
   std::string s = o.str();
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
+}
+
+template <class E>
+using NameTable = std::pair<std::string_view, E>;
+
+// The configuration's spelling of every enum, in the order docs/config.md lists them.
+constexpr NameTable<grids::Boundary> kBoundaries[] = {
+    {"periodic", grids::Boundary::periodic}, {"reflecting", grids::Boundary::reflecting}, {"absorbing", grids::Boundary::absorbing}};
+constexpr NameTable<potentials::Schedule::Kind> kScheduleKinds[] = {{"constant", potentials::Schedule::Kind::constant},
+                                                                    {"logarithmic", potentials::Schedule::Kind::logarithmic},
+                                                                    {"geometric", potentials::Schedule::Kind::geometric},
+                                                                    {"paper", potentials::Schedule::Kind::paper}};
+constexpr NameTable<InitialKind> kInitialKinds[] = {
+    {"gaussian", InitialKind::gaussian}, {"uniform", InitialKind::uniform}, {"gibbs", InitialKind::gibbs}};
+constexpr NameTable<solver::TimeMode> kModes[] = {{"real", solver::TimeMode::real}, {"imaginary", solver::TimeMode::imaginary}};
+constexpr NameTable<potentials::PotentialKind> kPotentials[] = {{"witten", potentials::PotentialKind::witten},
+                                                                {"objective", potentials::PotentialKind::objective}};
+constexpr NameTable<solver::SplitScheme> kSplitSchemes[] = {{"strang", solver::SplitScheme::strang}, {"yoshida4", solver::SplitScheme::yoshida4}};
+constexpr NameTable<grids::PlanRigor> kPlanning[] = {{"estimate", grids::PlanRigor::estimate}, {"measure", grids::PlanRigor::measure}};
+constexpr NameTable<solver::FpScheme> kFpSchemes[] = {{"backward_euler", solver::FpScheme::backward_euler},
+                                                      {"crank_nicolson", solver::FpScheme::crank_nicolson},
+                                                      {"extrapolated_euler", solver::FpScheme::extrapolated_euler}};
+constexpr NameTable<particles::ParticleDynamics> kDynamics[] = {{"langevin", particles::ParticleDynamics::langevin},
+                                                                {"qtz-local", particles::ParticleDynamics::qtz_local},
+                                                                {"qtz-dither", particles::ParticleDynamics::qtz_dither}};
+
+template <class E, std::size_t N>
+std::string_view name_of(const NameTable<E> (&table)[N], E value) {
+  for (const auto& [name, v] : table)
+    if (v == value) return name;
+  throw core::Error("scenario: an enum value without a configuration name");  // a table is incomplete: a bug
 }
 
 /// Reads the keys of one section, remembering which were used so that the rest can be
@@ -77,6 +108,16 @@ class Section {
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), s) == allowed.end())
       throw_invalid(key(k), "\"" + s + "\"", "one of " + join(allowed));
     return s;
+  }
+  /// A word from `table`, returned as its enum value.
+  template <class E, std::size_t N>
+  E choice(const std::string& k, E def, const NameTable<E> (&table)[N]) {
+    std::vector<std::string> allowed;
+    for (const auto& [name, v] : table) allowed.emplace_back(name);
+    const std::string w = word(k, std::string(name_of(table, def)), allowed);
+    for (const auto& [name, v] : table)
+      if (name == w) return v;
+    return def;  // unreachable: word() accepts only the table's names
   }
   std::vector<double> numbers(const std::string& k, std::vector<double> def) {
     const Value* v = find(k);
@@ -164,7 +205,7 @@ RunConfig from_table(const Table& root) {
     for (std::size_t a = 0; a < d; ++a)
       if (!(c.grid.lower[a] < c.grid.upper[a]))
         throw_invalid("grid.upper", format_value(c.grid.upper[a]) + " on axis " + std::to_string(a), "> grid.lower = " + format_value(c.grid.lower[a]));
-    c.grid.boundary = g.word("boundary", "periodic", {"periodic", "reflecting", "absorbing"});
+    c.grid.boundary = g.choice("boundary", grids::Boundary::periodic, kBoundaries);
     g.finish();
   }
   const std::size_t d = c.grid.n.size();
@@ -184,7 +225,7 @@ RunConfig from_table(const Table& root) {
 
   {
     Section s(section_table(root, "schedule"), "schedule");
-    c.schedule.kind = s.word("kind", "constant", {"constant", "logarithmic", "geometric", "paper"});
+    c.schedule.kind = s.choice("kind", potentials::Schedule::Kind::constant, kScheduleKinds);
     c.schedule.T = s.number("T", 0.5);
     c.schedule.c = s.number("c", 1.0);
     c.schedule.gamma = s.number("gamma", 0.99);
@@ -202,7 +243,7 @@ RunConfig from_table(const Table& root) {
 
   {
     Section i(section_table(root, "initial"), "initial");
-    c.initial.kind = i.word("kind", "gaussian", {"gaussian", "uniform", "gibbs"});
+    c.initial.kind = i.choice("kind", InitialKind::gaussian, kInitialKinds);
     std::vector<double> centre(d), width(d);
     for (std::size_t a = 0; a < d; ++a) {
       centre[a] = 0.5 * (c.grid.lower[a] + c.grid.upper[a]);
@@ -221,51 +262,52 @@ RunConfig from_table(const Table& root) {
     i.finish();
   }
 
+  // The engine sections: each is read (so that its keys are checked) even when absent; exactly one
+  // must be present.
+  const Table* ts = section_table(root, "schrodinger");
+  const Table* tf = section_table(root, "fokker_planck");
+  const Table* tp = section_table(root, "particles");
+  const int engines = int(ts != nullptr) + int(tf != nullptr) + int(tp != nullptr);
+  SchrodingerConfig sc;
   {
-    const Table* t = section_table(root, "schrodinger");
-    Section s(t, "schrodinger");
-    c.schrodinger.enabled = t != nullptr;
-    c.schrodinger.mode = s.word("mode", "real", {"real", "imaginary"});
-    c.schrodinger.potential = s.word("potential", "witten", {"witten", "objective"});
-    c.schrodinger.scheme = s.word("scheme", "strang", {"strang", "yoshida4"});
-    c.schrodinger.dt = s.number("dt", 1e-3);
-    c.schrodinger.t_end = s.number("t_end", 1.0);
-    c.schrodinger.absorber_width = s.number("absorber_width", 0.0);
-    c.schrodinger.absorber_strength = s.number("absorber_strength", 0.0);
-    c.schrodinger.fft_planning = s.word("fft_planning", "estimate", {"estimate", "measure"});
-    core::require_positive("schrodinger.dt", c.schrodinger.dt);
-    core::require_positive("schrodinger.t_end", c.schrodinger.t_end);
-    if (c.schrodinger.t_end < c.schrodinger.dt)
-      throw_invalid("schrodinger.t_end", format_value(c.schrodinger.t_end), ">= schrodinger.dt = " + format_value(c.schrodinger.dt));
-    core::require_non_negative("schrodinger.absorber_width", c.schrodinger.absorber_width);
-    core::require_non_negative("schrodinger.absorber_strength", c.schrodinger.absorber_strength);
-    if (c.schrodinger.mode == "imaginary" && c.schrodinger.scheme == "yoshida4")
+    Section s(ts, "schrodinger");
+    sc.mode = s.choice("mode", solver::TimeMode::real, kModes);
+    sc.potential = s.choice("potential", potentials::PotentialKind::witten, kPotentials);
+    sc.scheme = s.choice("scheme", solver::SplitScheme::strang, kSplitSchemes);
+    sc.dt = s.number("dt", 1e-3);
+    sc.t_end = s.number("t_end", 1.0);
+    sc.absorber_width = s.number("absorber_width", 0.0);
+    sc.absorber_strength = s.number("absorber_strength", 0.0);
+    sc.fft_planning = s.choice("fft_planning", grids::PlanRigor::estimate, kPlanning);
+    core::require_positive("schrodinger.dt", sc.dt);
+    core::require_positive("schrodinger.t_end", sc.t_end);
+    if (sc.t_end < sc.dt) throw_invalid("schrodinger.t_end", format_value(sc.t_end), ">= schrodinger.dt = " + format_value(sc.dt));
+    core::require_non_negative("schrodinger.absorber_width", sc.absorber_width);
+    core::require_non_negative("schrodinger.absorber_strength", sc.absorber_strength);
+    if (sc.mode == solver::TimeMode::imaginary && sc.scheme == solver::SplitScheme::yoshida4)
       throw_invalid("schrodinger.scheme", "\"yoshida4\"", "\"strang\" in imaginary time (a 4th-order splitting needs negative sub-steps)");
-    if (c.schrodinger.enabled && c.grid.boundary != "periodic")
-      throw_invalid("grid.boundary", "\"" + c.grid.boundary + "\"", "\"periodic\" for the [schrodinger] engine");
+    if (ts != nullptr && c.grid.boundary != grids::Boundary::periodic)
+      throw_invalid("grid.boundary", "\"" + std::string(config_name(c.grid.boundary)) + "\"", "\"periodic\" for the [schrodinger] engine");
     s.finish();
   }
+  FokkerPlanckConfig fc;
   {
-    const Table* t = section_table(root, "fokker_planck");
-    Section s(t, "fokker_planck");
-    c.fokker_planck.enabled = t != nullptr;
-    c.fokker_planck.scheme = s.word("scheme", "backward_euler", {"backward_euler", "crank_nicolson", "extrapolated_euler"});
-    c.fokker_planck.dt = s.number("dt", 1e-3);
-    c.fokker_planck.t_end = s.number("t_end", 1.0);
-    core::require_positive("fokker_planck.dt", c.fokker_planck.dt);
-    core::require_positive("fokker_planck.t_end", c.fokker_planck.t_end);
-    if (c.fokker_planck.t_end < c.fokker_planck.dt)
-      throw_invalid("fokker_planck.t_end", format_value(c.fokker_planck.t_end), ">= fokker_planck.dt = " + format_value(c.fokker_planck.dt));
-    if (c.fokker_planck.enabled && c.initial.relax_time != 0)
+    Section s(tf, "fokker_planck");
+    fc.scheme = s.choice("scheme", solver::FpScheme::backward_euler, kFpSchemes);
+    fc.dt = s.number("dt", 1e-3);
+    fc.t_end = s.number("t_end", 1.0);
+    core::require_positive("fokker_planck.dt", fc.dt);
+    core::require_positive("fokker_planck.t_end", fc.t_end);
+    if (fc.t_end < fc.dt) throw_invalid("fokker_planck.t_end", format_value(fc.t_end), ">= fokker_planck.dt = " + format_value(fc.dt));
+    if (tf != nullptr && c.initial.relax_time != 0)
       throw_invalid("initial.relax_time", format_value(c.initial.relax_time), "0 with [fokker_planck] (relaxation is a Schrodinger device)");
     s.finish();
   }
+  ParticlesConfig pc;
   {
-    const Table* t = section_table(root, "particles");
-    Section s(t, "particles");
-    auto& p = c.particles;
-    p.enabled = t != nullptr;
-    p.algorithm = s.word("algorithm", "langevin", {"langevin", "qtz-local", "qtz-dither"});
+    Section s(tp, "particles");
+    auto& p = pc;
+    p.algorithm = s.choice("algorithm", particles::ParticleDynamics::langevin, kDynamics);
     p.count = s.integer("count", 100000);
     p.seed = s.integer("seed", 1);
     p.dt = s.number("dt", 1e-3);
@@ -277,19 +319,21 @@ RunConfig from_table(const Table& root) {
     core::require_positive("particles.t_end", p.t_end);
     core::require_positive("particles.delta", p.delta);
     if (p.t_end < p.dt) throw_invalid("particles.t_end", format_value(p.t_end), ">= particles.dt = " + format_value(p.dt));
-    if (p.enabled && c.initial.relax_time != 0)
+    if (tp != nullptr && c.initial.relax_time != 0)
       throw_invalid("initial.relax_time", format_value(c.initial.relax_time), "0 with [particles] (relaxation is a Schrodinger device)");
-    if (p.enabled && c.initial.kind == "gibbs")
+    if (tp != nullptr && c.initial.kind == InitialKind::gibbs)
       throw_invalid("initial.kind", "\"gibbs\"", "\"gaussian\" or \"uniform\" with [particles]");
-    if (p.enabled && c.grid.boundary == "absorbing")
+    if (tp != nullptr && c.grid.boundary == grids::Boundary::absorbing)
       throw_invalid("grid.boundary", "\"absorbing\"", "\"reflecting\" or \"periodic\" with [particles]");
     s.finish();
   }
-  const int engines = int(c.schrodinger.enabled) + int(c.fokker_planck.enabled) + int(c.particles.enabled);
   if (engines != 1)
-    throw core::InvalidArgument(c.schrodinger.enabled ? (c.fokker_planck.enabled ? "fokker_planck" : "particles") : engines ? "particles" : "schrodinger",
+    throw core::InvalidArgument(ts != nullptr ? (tf != nullptr ? "fokker_planck" : "particles") : engines ? "particles" : "schrodinger",
                                 engines > 1 ? "one engine section per run ([schrodinger], [fokker_planck] or [particles])"
                                             : "no engine section: add [schrodinger], [fokker_planck] or [particles]");
+  if (tf != nullptr) c.engine = fc;
+  else if (tp != nullptr) c.engine = pc;
+  else c.engine = sc;
 
   {
     Section o(section_table(root, "output"), "output");
@@ -302,7 +346,7 @@ RunConfig from_table(const Table& root) {
   return c;
 }
 
-std::string quoted(const std::string& s) {
+std::string quoted(std::string_view s) {
   std::string q = "\"";
   for (char ch : s) {
     if (ch == '"' || ch == '\\') q += '\\';
@@ -325,26 +369,27 @@ std::string array(const std::vector<T>& v) {
 std::string to_toml(const RunConfig& c) {
   std::ostringstream o;
   o << "[grid]\nn = " << array(c.grid.n) << "\nlower = " << array(c.grid.lower) << "\nupper = " << array(c.grid.upper)
-    << "\nboundary = " << quoted(c.grid.boundary) << "\n\n";
+    << "\nboundary = " << quoted(name_of(kBoundaries, c.grid.boundary)) << "\n\n";
   o << "[objective]\nname = " << quoted(c.objective.name) << "\n";
   for (const auto& [k, v] : c.objective.params) o << k << " = " << (v.size() == 1 ? format_value(v[0]) : array(v)) << "\n";
-  o << "\n[schedule]\nkind = " << quoted(c.schedule.kind) << "\nT = " << format_value(c.schedule.T) << "\nc = " << format_value(c.schedule.c)
-    << "\ngamma = " << format_value(c.schedule.gamma) << "\nC_q = " << format_value(c.schedule.C_q) << "\neta = " << format_value(c.schedule.eta)
-    << "\ntau = " << format_value(c.schedule.tau) << "\n\n";
-  o << "[initial]\nkind = " << quoted(c.initial.kind) << "\ncenter = " << array(c.initial.center) << "\nwidth = " << array(c.initial.width)
-    << "\nrelax_time = " << format_value(c.initial.relax_time) << "\n\n";
-  const auto& s = c.schrodinger;
-  const auto& p = c.particles;
-  if (c.fokker_planck.enabled)
-    o << "[fokker_planck]\nscheme = " << quoted(c.fokker_planck.scheme) << "\ndt = " << format_value(c.fokker_planck.dt)
-      << "\nt_end = " << format_value(c.fokker_planck.t_end) << "\n\n";
-  else if (p.enabled)
-    o << "[particles]\nalgorithm = " << quoted(p.algorithm) << "\ncount = " << p.count << "\nseed = " << p.seed << "\ndt = " << format_value(p.dt)
-      << "\nt_end = " << format_value(p.t_end) << "\ndelta = " << format_value(p.delta) << "\n\n";
-  else
-    o << "[schrodinger]\nmode = " << quoted(s.mode) << "\npotential = " << quoted(s.potential) << "\nscheme = " << quoted(s.scheme)
-    << "\ndt = " << format_value(s.dt) << "\nt_end = " << format_value(s.t_end) << "\nabsorber_width = " << format_value(s.absorber_width)
-    << "\nabsorber_strength = " << format_value(s.absorber_strength) << "\nfft_planning = " << quoted(s.fft_planning) << "\n\n";
+  o << "\n[schedule]\nkind = " << quoted(name_of(kScheduleKinds, c.schedule.kind)) << "\nT = " << format_value(c.schedule.T)
+    << "\nc = " << format_value(c.schedule.c) << "\ngamma = " << format_value(c.schedule.gamma) << "\nC_q = " << format_value(c.schedule.C_q)
+    << "\neta = " << format_value(c.schedule.eta) << "\ntau = " << format_value(c.schedule.tau) << "\n\n";
+  o << "[initial]\nkind = " << quoted(name_of(kInitialKinds, c.initial.kind)) << "\ncenter = " << array(c.initial.center)
+    << "\nwidth = " << array(c.initial.width) << "\nrelax_time = " << format_value(c.initial.relax_time) << "\n\n";
+  if (const auto* f = std::get_if<FokkerPlanckConfig>(&c.engine)) {
+    o << "[fokker_planck]\nscheme = " << quoted(name_of(kFpSchemes, f->scheme)) << "\ndt = " << format_value(f->dt)
+      << "\nt_end = " << format_value(f->t_end) << "\n\n";
+  } else if (const auto* p = std::get_if<ParticlesConfig>(&c.engine)) {
+    o << "[particles]\nalgorithm = " << quoted(name_of(kDynamics, p->algorithm)) << "\ncount = " << p->count << "\nseed = " << p->seed
+      << "\ndt = " << format_value(p->dt) << "\nt_end = " << format_value(p->t_end) << "\ndelta = " << format_value(p->delta) << "\n\n";
+  } else {
+    const auto& s = std::get<SchrodingerConfig>(c.engine);
+    o << "[schrodinger]\nmode = " << quoted(name_of(kModes, s.mode)) << "\npotential = " << quoted(name_of(kPotentials, s.potential))
+      << "\nscheme = " << quoted(name_of(kSplitSchemes, s.scheme)) << "\ndt = " << format_value(s.dt) << "\nt_end = " << format_value(s.t_end)
+      << "\nabsorber_width = " << format_value(s.absorber_width) << "\nabsorber_strength = " << format_value(s.absorber_strength)
+      << "\nfft_planning = " << quoted(name_of(kPlanning, s.fft_planning)) << "\n\n";
+  }
   o << "[output]\npath = " << quoted(c.output.path) << "\nevery = " << c.output.every << "\n";
   return o.str();
 }
@@ -415,4 +460,25 @@ every = 100
   return text;
 }
 
-}  // namespace qtzflow::io
+potentials::Schedule ScheduleConfig::make() const {
+  switch (kind) {
+    case potentials::Schedule::Kind::constant: return potentials::Schedule::constant(T);
+    case potentials::Schedule::Kind::logarithmic: return potentials::Schedule::logarithmic(c);
+    case potentials::Schedule::Kind::geometric: return potentials::Schedule::geometric(T, gamma);
+    case potentials::Schedule::Kind::paper: return potentials::Schedule::paper(C_q, eta, tau);
+  }
+  throw core::Error("scenario: unknown schedule kind");
+}
+
+double RunConfig::dt() const {
+  return std::visit([](const auto& e) { return e.dt; }, engine);
+}
+
+double RunConfig::t_end() const {
+  return std::visit([](const auto& e) { return e.t_end; }, engine);
+}
+
+std::string_view config_name(grids::Boundary v) { return name_of(kBoundaries, v); }
+std::string_view config_name(particles::ParticleDynamics v) { return name_of(kDynamics, v); }
+
+}  // namespace qtzflow::scenario

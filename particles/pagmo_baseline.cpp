@@ -7,9 +7,9 @@
 #include <memory>
 
 #include "core/random.hpp"
-#include "solver/optimizers.hpp"
+#include "particles/optimizers.hpp"
 
-namespace qtzflow::solver {
+namespace qtzflow::particles {
 
 namespace {
 
@@ -65,4 +65,4 @@ RunResult run_pagmo_sa(const ContinuousProblem& p, const OptimizerOptions& o, st
   return r;
 }
 
-}  // namespace qtzflow::solver
+}  // namespace qtzflow::particles

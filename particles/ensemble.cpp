@@ -1,4 +1,4 @@
-#include "solver/particle_ensemble.hpp"
+#include "particles/ensemble.hpp"
 
 #include <Random123/boxmuller.hpp>
 #include <Random123/philox.h>
@@ -9,10 +9,11 @@
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
-#include "solver/quantizer.hpp"
-#include "solver/reflect.hpp"
+#include "particles/langevin.hpp"
+#include "particles/quantizer.hpp"
+#include "particles/walls.hpp"
 
-namespace qtzflow::solver {
+namespace qtzflow::particles {
 
 namespace {
 constexpr std::uint64_t kNoiseKey = 0x4C414E47'4556494EULL;  // "LANGEVIN": noise, apart from the initial draws
@@ -117,18 +118,17 @@ void ParticleEnsemble<D>::advance(long n) {
       const double z[3] = {z01.x, z01.y, D > 2 ? r123::boxmuller(u.v[2], u.v[3]).x : 0.0};
       const double s = per_step[static_cast<std::size_t>(k)];
       if (langevin) {
-        f.gradient(y, g);
-        for (int a = 0; a < D; ++a) y[a] = fold(y[a] - g[a] * dt + s * z[a], a);
+        langevin_step(f, y, g, D, dt, s, [&](std::size_t a) { return z[a]; }, [&](double v, std::size_t a) { return fold(v, static_cast<int>(a)); });
       } else {
         for (int a = 0; a < D; ++a) g[a] = fold(y[a] + delta * z[a], a);  // g holds the candidate
         const double fc = f.value(g);
         bool take;
         if (dither) {
           const auto w = philox(r123::Philox4x64::ctr_type{{step, static_cast<std::uint64_t>(p), 1, 0}}, key);
-          take = quantize_dithered(fc, s, ::u01fixedpt_closed_open_64_double(w.v[0]) - 0.5) <=
-                 quantize_dithered(fy, s, ::u01fixedpt_closed_open_64_double(w.v[1]) - 0.5);
+          take = quantized_not_worse_dithered(fc, fy, s, ::u01fixedpt_closed_open_64_double(w.v[0]) - 0.5,
+                                              ::u01fixedpt_closed_open_64_double(w.v[1]) - 0.5);
         } else {
-          take = quantize(fc, s) <= quantize(fy, s);
+          take = quantized_not_worse(fc, fy, s);
         }
         if (take) {
           y = g;
@@ -183,4 +183,4 @@ template class ParticleEnsemble<1>;
 template class ParticleEnsemble<2>;
 template class ParticleEnsemble<3>;
 
-}  // namespace qtzflow::solver
+}  // namespace qtzflow::particles

@@ -1,0 +1,85 @@
+#include <cstdio>
+#include <sstream>
+
+#include "apps/commands.hpp"
+#include "core/parallel.hpp"
+
+namespace qtzflow::apps {
+
+namespace {
+
+potentials::Params parse_params(const std::vector<std::string>& items) {
+  potentials::Params p;
+  for (const auto& s : items) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) core::throw_invalid("--param", s, "name=value or name=v1,v2,...");
+    std::vector<double> v;
+    std::stringstream in(s.substr(eq + 1));
+    std::string tok;
+    while (std::getline(in, tok, ',')) {
+      std::size_t used = 0;
+      double x = 0;
+      try {
+        x = std::stod(tok, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != tok.size()) core::throw_invalid("--param " + s.substr(0, eq), tok, "a number");
+      v.push_back(x);
+    }
+    p[s.substr(0, eq)] = v;
+  }
+  return p;
+}
+
+/// The options of the chosen algorithm from the flags that concern it.
+particles::AlgorithmOptions algorithm_options(const OptimizeArgs& a) {
+  auto o = particles::default_options(particles::algorithm_from_string(a.algorithm));
+  const auto proposal = [&](particles::Proposal p) { return a.local ? particles::Proposal::local : p; };
+  if (auto* q = std::get_if<particles::QtzOptions>(&o)) {
+    if (a.h_schedule == "acceptances") q->qp_rule = particles::QpRule::per_acceptance;
+    else if (a.h_schedule == "logarithmic") q->qp_rule = particles::QpRule::logarithmic;
+    else if (a.h_schedule == "fixed") q->qp_rule = particles::QpRule::fixed;
+    else core::throw_invalid("--h-schedule", a.h_schedule, "acceptances, logarithmic or fixed");
+    q->qp = a.qp;
+    q->proposal = proposal(q->proposal);
+    q->delta = a.delta;
+  } else if (auto* s = std::get_if<particles::SaOptions>(&o)) {
+    s->proposal = proposal(s->proposal);
+    s->delta = a.delta;
+  } else if (auto* l = std::get_if<particles::LangevinOptions>(&o)) {
+    core::require_positive("--T", a.T);
+    if (a.schedule == "constant") l->schedule = potentials::Schedule::constant(a.T);
+    else if (a.schedule == "logarithmic") l->schedule = potentials::Schedule::logarithmic(a.T);
+    else core::throw_invalid("--schedule", a.schedule, "constant or logarithmic");
+    l->dt = a.dt;
+  } else if (auto* p = std::get_if<particles::PimcOptions>(&o)) {
+    p->replicas = a.replicas;
+    p->T = a.pimc_T;
+    p->gamma0 = a.pimc_gamma0;
+  }
+  return o;
+}
+
+}  // namespace
+
+int optimize_command(OptimizeArgs a) {
+  static const std::map<std::string, std::string> flags{
+      {"algorithm", "--algorithm"}, {"budget", "--budget"},   {"runs", "--runs"},         {"tolerance", "--tolerance"},
+      {"qp", "--qp"},               {"delta", "--delta"},     {"dt", "--dt"},             {"replicas", "--replicas"},
+      {"pimc.T", "--pimc-T"},       {"pimc.gamma0", "--pimc-gamma0"}, {"lower", "--lower"}, {"upper", "--upper"},
+      {"tsp", "--tsp"},             {"objective/tsp", "--objective/--tsp"}};
+  try {
+    a.request.params = parse_params(a.params);
+    a.request.options.algorithm = algorithm_options(a);
+    const auto report = scenario::optimize(a.request);
+    if (!a.output.empty()) scenario::write_optimize_results(a.output, report);
+    const std::string text = a.json ? scenario::optimize_json(report, core::thread_count()) : scenario::optimize_table(report, core::thread_count());
+    std::fputs(text.c_str(), stdout);
+    return 0;
+  } catch (const core::InvalidArgument& e) {
+    rethrow_as_flag(e, flags);
+  }
+}
+
+}  // namespace qtzflow::apps

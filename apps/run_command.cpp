@@ -1,0 +1,97 @@
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include "apps/commands.hpp"
+#include "scenario/run.hpp"
+
+namespace qtzflow::apps {
+
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+/// Messages on stderr and a one-line progress bar with ETA (only when stderr is a terminal).
+class TerminalObserver : public scenario::RunObserver {
+ public:
+  explicit TerminalObserver(bool quiet) : quiet_(quiet), bar_(!quiet && isatty(STDERR_FILENO)), start_(clock::now()) {}
+  void on_warning(const std::string& m) override { std::fprintf(stderr, "qtzflow: warning: %s\n", m.c_str()); }
+  void on_restart(const scenario::RunProgress& p) override {
+    if (!quiet_) std::fprintf(stderr, "qtzflow: restarting from %s, iteration %ld, t = %g\n", p.output_path.c_str(), p.step, p.time);
+  }
+  void on_snapshot(const scenario::RunProgress& p) override {
+    if (!bar_) return;
+    const double frac = p.total_steps > 0 ? static_cast<double>(p.step) / static_cast<double>(p.total_steps) : 1.0;
+    const double elapsed = std::chrono::duration<double>(clock::now() - start_).count();
+    const double eta = frac > 0 ? elapsed * (1 - frac) / frac : 0;
+    const int width = 30, filled = static_cast<int>(frac * width);
+    std::fprintf(stderr, "\r[%-*s] %3.0f%%  t = %-10.4g ETA %5.0f s ", width, std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                 100 * frac, p.time, eta);
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+  void end_line() {
+    if (drawn_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  bool quiet_, bar_, drawn_ = false;
+  clock::time_point start_;
+};
+
+}  // namespace
+
+int run_command(const scenario::RunConfig& config, const RunArgs& args) {
+  TerminalObserver terminal(args.quiet);
+  scenario::RunOptions opt;
+  opt.output = args.output;
+  opt.restart = args.restart;
+  opt.observers = {&terminal};
+  opt.stop_flag = &g_stop_signal;
+  g_stop_signal = 0;
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  scenario::RunOutcome out;
+  try {
+    out = scenario::run(config, opt);
+  } catch (const core::InvalidArgument& e) {
+    rethrow_as_flag(e, {{"restart", "--restart"}, {"output", "-o"}});
+  }
+  terminal.end_line();
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  switch (out.status) {
+    case scenario::RunOutcome::Status::failed:
+      std::fprintf(stderr, "qtzflow: run stopped: %s\nqtzflow: the last good snapshot (iteration %ld) is in %s\n", out.error.c_str(), out.step,
+                   out.output_path.c_str());
+      return 1;
+    case scenario::RunOutcome::Status::stopped:
+      std::fprintf(stderr, "qtzflow: stopped by signal %d after a final snapshot at iteration %ld (t = %g) in %s\n", out.stop_value, out.step,
+                   out.time, out.output_path.c_str());
+      return 128 + out.stop_value;
+    case scenario::RunOutcome::Status::completed:
+      if (!args.quiet)
+        std::fprintf(stderr,
+                     "qtzflow: %zu snapshots (t = 0 .. %g) written to %s\n"
+                     "         ParaView: open %s    Python: h5py.File('%s')['data'].keys()\n",
+                     out.snapshots, out.time, out.output_path.c_str(), out.xdmf_path.c_str(), out.output_path.c_str());
+      return 0;
+  }
+  return 1;
+}
+
+void rethrow_as_flag(const core::InvalidArgument& e, const std::map<std::string, std::string>& flags) {
+  const auto it = flags.find(e.key());
+  if (it == flags.end()) throw e;
+  std::string msg = e.what();
+  msg = msg.substr(e.key().size() + 2);  // drop "key: "
+  if (msg.rfind(e.key() + " = ", 0) == 0) msg = it->second + msg.substr(e.key().size());
+  throw core::InvalidArgument(it->second, msg);
+}
+
+}  // namespace qtzflow::apps

@@ -1,0 +1,35 @@
+#include "core/atomic_file.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+#include "core/error.hpp"
+
+namespace qtzflow::core {
+
+AtomicReplacement::AtomicReplacement(std::string path) : path_(std::move(path)), temporary_(path_ + ".tmp") {}
+
+AtomicReplacement::~AtomicReplacement() {
+  if (committed_) return;
+  std::error_code ec;  // best effort: a destructor must not throw
+  std::filesystem::remove(temporary_, ec);
+}
+
+void AtomicReplacement::commit() {
+  std::error_code ec;
+  std::filesystem::rename(temporary_, path_, ec);
+  if (ec) throw Error("cannot rename " + temporary_ + " to " + path_ + ": " + ec.message());
+  committed_ = true;
+}
+
+void write_text_atomically(const std::string& path, std::string_view text) {
+  replace_file_atomically(path, [&](const std::string& tmp) {
+    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    out.close();
+    if (!out) throw Error("cannot write " + tmp);
+  });
+}
+
+}  // namespace qtzflow::core

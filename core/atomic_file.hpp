@@ -1,0 +1,48 @@
+// qtzflow/core/atomic_file.hpp — files replaced whole or not at all.
+//
+// Every file qtzflow writes (snapshots, summaries, optimizer results, verify data) is written
+// under a temporary sibling name, `path + ".tmp"`, and renamed over `path` once complete:
+// rename(2) is atomic within one file system, so a reader (or a crash) sees either the old
+// file or the new one, never half of one.  If the writing fails, the temporary is removed and
+// `path` is untouched.
+// Limits: the temporary lives beside `path` (same directory, hence same file system); two
+// processes writing the same path race on the temporary name.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace qtzflow::core {
+
+/// A pending replacement of `path`: write to temporary(), then commit().  Destroyed without
+/// commit() (an exception, an early return), it removes the temporary.
+class AtomicReplacement {
+ public:
+  explicit AtomicReplacement(std::string path);
+  ~AtomicReplacement();
+  AtomicReplacement(const AtomicReplacement&) = delete;
+  AtomicReplacement& operator=(const AtomicReplacement&) = delete;
+
+  const std::string& path() const { return path_; }
+  const std::string& temporary() const { return temporary_; }
+  /// Renames the temporary over path (throws core::Error naming both if that fails).
+  void commit();
+
+ private:
+  std::string path_, temporary_;
+  bool committed_ = false;
+};
+
+/// Calls write(temporary_path), then renames the temporary over `path`.
+template <class Write>
+void replace_file_atomically(const std::string& path, Write&& write) {
+  AtomicReplacement r(path);
+  std::forward<Write>(write)(r.temporary());
+  r.commit();
+}
+
+/// Replaces `path` by `text`.
+void write_text_atomically(const std::string& path, std::string_view text);
+
+}  // namespace qtzflow::core

@@ -1,0 +1,136 @@
+// qtzflow/scenario/config.hpp — a run described by one TOML file, parsed once into typed structs.
+//
+// Sections (every key optional, defaults and accepted ranges in docs/config.md): [grid]
+// [objective] [schedule] [initial] [output] and exactly one engine section, [schrodinger],
+// [fokker_planck] or [particles], held as one std::variant.  Every word-valued key becomes the
+// engine's own enum here, once (grids::Boundary, solver::TimeMode, solver::FpScheme, …): nothing
+// downstream compares strings.  Parsing is strict: unknown sections and keys, wrong types, arrays
+// of the wrong length and out-of-range values throw core::InvalidArgument whose key() is the key
+// path ("grid.n", "schrodinger.dt") and whose message gives the accepted range.
+// `--set section.key=value` overrides use TOML value syntax (a bare word is taken as a string).
+// Objective parameters ([objective] keys other than `name`) are checked against the objective
+// registry when the objective is made (scenario::Problem).
+// Why here and not in io/: the configuration is made of the engines' option types, and io/
+// knows no engine.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "grids/fft.hpp"
+#include "grids/grid.hpp"
+#include "particles/ensemble.hpp"
+#include "potentials/objective.hpp"
+#include "potentials/sampling.hpp"
+#include "potentials/schedule.hpp"
+#include "solver/fokker_planck.hpp"
+#include "solver/split_step.hpp"
+
+namespace qtzflow::scenario {
+
+struct GridConfig {
+  std::vector<std::size_t> n{128, 128};
+  std::vector<double> lower{-2.5, -2.5}, upper{2.5, 2.5};
+  grids::Boundary boundary = grids::Boundary::periodic;
+  int dim() const { return static_cast<int>(n.size()); }
+};
+
+struct ObjectiveConfig {
+  std::string name = "double_well";
+  potentials::Params params;  ///< every other key of [objective]
+};
+
+struct ScheduleConfig {
+  potentials::Schedule::Kind kind = potentials::Schedule::Kind::constant;
+  double T = 0.5;      ///< constant T, and T0 of the geometric law
+  double c = 1.0;      ///< logarithmic: T = c / ln(t + 2)
+  double gamma = 0.99; ///< geometric: T = T · gamma^t
+  double C_q = 2.0;    ///< paper: T = C_q / (2 eta 2^(t/tau))
+  double eta = 1.0;
+  double tau = 1.0;
+  potentials::Schedule make() const;
+};
+
+enum class InitialKind { gaussian, uniform, gibbs };
+
+struct InitialConfig {
+  InitialKind kind = InitialKind::gaussian;
+  std::vector<double> center;  ///< default: the box centre
+  std::vector<double> width;   ///< standard deviation of the initial density per axis; default: box/10
+  double relax_time = 0;       ///< imaginary-time relaxation of the initial state before the run
+};
+
+/// [schrodinger]: the split-step engine.
+struct SchrodingerConfig {
+  solver::TimeMode mode = solver::TimeMode::real;
+  potentials::PotentialKind potential = potentials::PotentialKind::witten;
+  solver::SplitScheme scheme = solver::SplitScheme::strang;
+  double dt = 1e-3;
+  double t_end = 1.0;
+  double absorber_width = 0, absorber_strength = 0;
+  /// estimate: FFTW plans fixed by the sizes alone, so identical runs give identical bits;
+  /// measure: FFTW times candidate plans (faster steps, but two runs may round differently;
+  /// a restart still reuses the interrupted run's plans).
+  grids::PlanRigor fft_planning = grids::PlanRigor::estimate;
+};
+
+/// [fokker_planck]: the finite-volume engine.
+struct FokkerPlanckConfig {
+  solver::FpScheme scheme = solver::FpScheme::backward_euler;
+  double dt = 1e-3;
+  double t_end = 1.0;
+};
+
+/// [particles]: an ensemble whose histogram is the density.
+struct ParticlesConfig {
+  particles::ParticleDynamics algorithm = particles::ParticleDynamics::langevin;
+  long count = 100000;  ///< ensemble size M
+  long seed = 1;
+  double dt = 1e-3;     ///< Langevin step; for qtz the time per move (schedule clock)
+  double t_end = 1.0;
+  double delta = 0.1;   ///< qtz: local proposal size
+};
+
+/// The one engine a run uses.
+using EngineConfig = std::variant<SchrodingerConfig, FokkerPlanckConfig, ParticlesConfig>;
+
+struct OutputConfig {
+  std::string path = "qtzflow.h5";
+  long every = 100;  ///< a snapshot every N steps, plus the first and the last
+};
+
+struct RunConfig {
+  GridConfig grid;
+  ObjectiveConfig objective;
+  ScheduleConfig schedule;
+  InitialConfig initial;
+  EngineConfig engine = SchrodingerConfig{};
+  OutputConfig output;
+  /// The effective configuration (file + overrides, every default filled in) as TOML text;
+  /// stored in every output, and parse_config(text) gives this configuration back.
+  std::string text;
+
+  /// The engine's step and end time.
+  double dt() const;
+  double t_end() const;
+};
+
+/// Parses TOML text; `overrides` are "section.key=value" strings applied on top.
+/// `origin` names the text in messages (a file name or "built-in default scenario").
+RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides = {},
+                       const std::string& origin = "config");
+/// Reads and parses a file (a missing or unreadable file is an InvalidArgument naming it).
+RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+/// The built-in default scenario: a 2D tilted double well, imaginary-time relaxation in the
+/// shallowest well, then real-time tunneling (a few seconds on 2 cores).
+const std::string& default_config_text();
+
+/// The configuration's spelling of an enum value ("backward_euler", "qtz-dither", …).
+std::string_view config_name(grids::Boundary v);
+std::string_view config_name(particles::ParticleDynamics v);
+
+}  // namespace qtzflow::scenario

@@ -1,0 +1,278 @@
+// qtzflow/scenario/engines.hpp — the three engines as a run loop sees them: one interface over
+// the split-step solver, the Fokker–Planck solver and a particle ensemble.
+//
+// Every adapter E<D> offers:
+//   E(config, problem, resumed, warn)   builds the engine; `resumed` is the writer of an output
+//                                       being continued (its FFTW wisdom), or null; `warn`
+//                                       receives advice about the configuration (cell Péclet
+//                                       number, the imaginary-time temperature floor)
+//   start(config, problem)              the initial state from [initial]
+//   restore(snapshot)                   the state of a stored snapshot (restart)
+//   restart_field()                     the mesh a restart needs in a snapshot
+//   advance(n), time(), dt()
+//   output(basins, diagnostics)         the fields to store, appending the diagnostics
+//   particle_output()                   openPMD particle records (positions), or none
+// Diagnostics: T (by the loop), the engine's own (norm/energy, mass/min_rho/free_energy/outflow,
+// acceptance), then mean_/var_/cov_ per axis and mass_basin_<k> of the density (|ψ|², ρ or the
+// histogram).  Output fields: psi/re (+ psi/im in real time), rho, particles_hist.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "grids/basins.hpp"
+#include "grids/fft.hpp"
+#include "io/snapshot.hpp"
+#include "particles/ensemble.hpp"
+#include "potentials/gibbs.hpp"
+#include "scenario/config.hpp"
+#include "scenario/problem.hpp"
+#include "solver/fokker_planck.hpp"
+#include "solver/observables.hpp"
+#include "solver/split_step.hpp"
+
+namespace qtzflow::scenario {
+
+using Diagnostics = std::vector<std::pair<std::string, double>>;
+using Warn = std::function<void(const std::string&)>;
+
+/// Mean, variance and covariances per axis and mass per basin of a density w(u) (|ψ|² or ρ).
+template <int D, class T, class W>
+void add_moments(Diagnostics& diag, const grids::Grid<D>& grid, const grids::Basins<D>& basins, const grids::Field<T, D>& field, W w) {
+  static const char* axes[] = {"x", "y", "z"};
+  const auto m = solver::moments(grid, field, w);
+  for (int a = 0; a < D; ++a) {
+    diag.emplace_back(std::string("mean_") + axes[a], m.mean[a]);
+    diag.emplace_back(std::string("var_") + axes[a], m.variance(a));
+    for (int b = a + 1; b < D; ++b) diag.emplace_back(std::string("cov_") + axes[a] + axes[b], m.covariance(a, b));
+  }
+  const auto mass = grids::mass_per_basin(grid, basins, field, w);
+  for (std::size_t b = 0; b < mass.size(); ++b) diag.emplace_back("mass_basin_" + std::to_string(b), mass[b]);
+}
+
+/// The split-step Schrödinger engine.
+template <int D>
+class SchrodingerEngine {
+ public:
+  using Config = SchrodingerConfig;
+
+  SchrodingerEngine(const RunConfig& c, const Problem<D>& p, const io::SnapshotWriter* resumed, const Warn& warn)
+      : cfg_(std::get<Config>(c.engine)),
+        grid_(p.grid),
+        real_(cfg_.mode == solver::TimeMode::real),
+        re_(p.grid.size()),
+        im_(p.grid.size()),
+        s_(make(cfg_, p, resumed)) {
+    if (!real_ && cfg_.potential == potentials::PotentialKind::witten) {
+      const double df = p.basins.minimum_value.back() - p.basins.minimum_value.front();
+      const double T_floor = potentials::imaginary_time_temperature_floor(df);
+      const double T_end = p.schedule.T(cfg_.t_end);
+      if (T_end < T_floor) {
+        char msg[512];
+        std::snprintf(msg, sizeof msg,
+                      "T(t_end) = %.3g < %.3g = (spread of the basin minima %.3g)/(2 ln(1e-4/eps)): if the density "
+                      "keeps mass in several basins, rho = e^(-f/2T) phi loses the lower ones to round-off below it; "
+                      "end the run earlier or use [fokker_planck]",
+                      T_end, T_floor, df);
+        warn(msg);
+      }
+    }
+  }
+
+  static solver::SplitStepSolver<D> make(const Config& c, const Problem<D>& p, const io::SnapshotWriter* resumed) {
+    solver::SplitStepOptions so;
+    so.mode = c.mode;
+    so.scheme = c.scheme;
+    so.dt = c.dt;
+    so.absorber_width = c.absorber_width;
+    so.absorber_strength = c.absorber_strength;
+    so.rigor = c.fft_planning;
+    // a restart plans with the interrupted run's FFTW wisdom: same plans, bit-identical results
+    if (resumed != nullptr && !resumed->info().fftw_wisdom.empty()) grids::import_wisdom(resumed->info().fftw_wisdom);
+    return solver::SplitStepSolver<D>(p.landscape, c.potential, p.schedule, so);
+  }
+
+  void start(const RunConfig& c, const Problem<D>& p) {
+    auto phi0 = initial_density(c.initial, p);
+    for (double& v : phi0) v = std::sqrt(v);  // a wavefunction of density ρ0
+    if (c.initial.relax_time > 0) {
+      solver::SplitStepOptions ro;
+      ro.mode = solver::TimeMode::imaginary;
+      ro.dt = cfg_.dt;
+      ro.rigor = s_.options().rigor;
+      solver::SplitStepSolver<D> relax(p.landscape, cfg_.potential, potentials::Schedule::constant(p.schedule.T(0)), ro);
+      relax.set_state(phi0);
+      relax.advance(std::max(1L, std::lround(c.initial.relax_time / ro.dt)));
+      phi0 = relax.phi();
+    }
+    s_.set_state(phi0);
+  }
+
+  void restore(const io::Snapshot& snap) {
+    const auto& re = snap.fields.at("psi/re");
+    if (real_) {
+      grids::Field<grids::complex, D> psi(grid_.shape());
+      const auto im = snap.fields.count("psi/im") ? snap.fields.at("psi/im") : std::vector<double>(re.size(), 0.0);
+      for (std::size_t i = 0; i < psi.size(); ++i) psi[i] = {re[i], im[i]};
+      s_.set_state(psi, snap.time);
+    } else {
+      grids::Field<double, D> phi(grid_.shape());
+      std::copy(re.begin(), re.end(), phi.begin());
+      s_.restore_state(phi, snap.time);
+    }
+  }
+  static const char* restart_field() { return "psi/re"; }
+  std::vector<io::FieldView> particle_output() { return {}; }
+
+  void advance(long n) { s_.advance(n); }
+  double time() const { return s_.time(); }
+  double dt() const { return s_.options().dt; }
+  const solver::SplitStepSolver<D>& solver() const { return s_; }
+
+  std::vector<io::FieldView> output(const grids::Basins<D>& basins, Diagnostics& diag) {
+    diag.emplace_back("norm", s_.norm());
+    diag.emplace_back("energy", real_ ? s_.energy() : s_.decay_energy());
+    if (real_) {
+      add_moments(diag, grid_, basins, s_.psi(), solver::abs2);
+      for (std::size_t i = 0; i < re_.size(); ++i) {
+        re_[i] = s_.psi()[i].real();
+        im_[i] = s_.psi()[i].imag();
+      }
+      return {{"psi/re", re_}, {"psi/im", im_}};
+    }
+    add_moments(diag, grid_, basins, s_.phi(), solver::abs2);
+    std::copy(s_.phi().begin(), s_.phi().end(), re_.begin());
+    return {{"psi/re", re_}};
+  }
+
+ private:
+  Config cfg_;
+  const grids::Grid<D>& grid_;
+  bool real_;
+  std::vector<double> re_, im_;
+  solver::SplitStepSolver<D> s_;
+};
+
+/// The Fokker–Planck engine.
+template <int D>
+class FokkerPlanckEngine {
+ public:
+  using Config = FokkerPlanckConfig;
+
+  FokkerPlanckEngine(const RunConfig& c, const Problem<D>& p, const io::SnapshotWriter*, const Warn& warn)
+      : grid_(p.grid), s_(p.landscape, p.schedule, solver::FokkerPlanckOptions{std::get<Config>(c.engine).dt, std::get<Config>(c.engine).scheme}) {
+    if (s_.max_cell_peclet() > 2) {
+      char msg[512];
+      std::snprintf(msg, sizeof msg,
+                    "cell Peclet number %.3g > 2 (the drift crosses a cell faster than diffusion smooths it, at "
+                    "T = %g): the density is not resolved; refine grid.n or raise T",
+                    s_.max_cell_peclet(), p.schedule.T(0));
+      warn(msg);
+    }
+  }
+
+  void start(const RunConfig& c, const Problem<D>& p) {
+    auto rho0 = initial_density(c.initial, p);
+    const double m = solver::integral(grid_, rho0, solver::identity);
+    for (double& v : rho0) v /= m;
+    s_.set_state(rho0);
+  }
+  void restore(const io::Snapshot& snap) {
+    grids::Field<double, D> rho(grid_.shape());
+    const auto& r = snap.fields.at("rho");
+    std::copy(r.begin(), r.end(), rho.begin());
+    const auto out = snap.diagnostics.find("outflow");
+    s_.set_state(rho, snap.time, out == snap.diagnostics.end() ? 0.0 : out->second);
+  }
+  static const char* restart_field() { return "rho"; }
+  std::vector<io::FieldView> particle_output() { return {}; }
+
+  void advance(long n) { s_.advance(n); }
+  double time() const { return s_.time(); }
+  double dt() const { return s_.options().dt; }
+  const solver::FokkerPlanckSolver<D>& solver() const { return s_; }
+
+  std::vector<io::FieldView> output(const grids::Basins<D>& basins, Diagnostics& diag) {
+    diag.emplace_back("mass", s_.mass());
+    double mn = s_.rho()[0];
+    for (double v : s_.rho()) mn = std::min(mn, v);
+    diag.emplace_back("min_rho", mn);
+    diag.emplace_back("free_energy", s_.free_energy());
+    diag.emplace_back("outflow", s_.outflow());
+    add_moments(diag, grid_, basins, s_.rho(), solver::identity);
+    return {{"rho", s_.rho().values()}};
+  }
+
+ private:
+  const grids::Grid<D>& grid_;
+  solver::FokkerPlanckSolver<D> s_;
+};
+
+/// The particle engine (an ensemble whose histogram is the density).
+template <int D>
+class ParticleEngine {
+ public:
+  using Config = ParticlesConfig;
+
+  ParticleEngine(const RunConfig& c, const Problem<D>& p, const io::SnapshotWriter*, const Warn&)
+      : grid_(p.grid), count_(static_cast<std::size_t>(std::get<Config>(c.engine).count)), e_(*p.objective, p.grid, p.schedule, options(c)) {}
+
+  void start(const RunConfig& c, const Problem<D>&) {
+    if (c.initial.kind == InitialKind::uniform) e_.sample_initial(count_, {}, {});
+    else e_.sample_initial(count_, c.initial.center, c.initial.width);
+  }
+  void restore(const io::Snapshot& snap) {
+    std::vector<double> xs(count_ * D);
+    for (int a = 0; a < D; ++a) {
+      const auto it = snap.particles.find(std::string("ensemble/position/") + kAxes[a]);
+      if (it == snap.particles.end() || it->second.size() != count_)
+        core::throw_invalid("--restart", "a snapshot without the positions of " + std::to_string(count_) + " particles",
+                            "an output of a [particles] run with particles.count = " + std::to_string(count_));
+      for (std::size_t q = 0; q < count_; ++q) xs[q * D + static_cast<std::size_t>(a)] = it->second[q];
+    }
+    e_.set_positions(std::move(xs), snap.time, std::lround(snap.time / e_.options().dt));
+  }
+  static const char* restart_field() { return "particles_hist"; }
+
+  void advance(long n) { e_.advance(n); }
+  double time() const { return e_.time(); }
+  double dt() const { return e_.options().dt; }
+  const particles::ParticleEnsemble<D>& ensemble() const { return e_; }
+
+  std::vector<io::FieldView> output(const grids::Basins<D>& basins, Diagnostics& diag) {
+    hist_ = e_.histogram();
+    diag.emplace_back("acceptance", e_.acceptance_rate());
+    add_moments(diag, grid_, basins, hist_, solver::identity);
+    return {{"particles_hist", hist_.values()}};
+  }
+  std::vector<io::FieldView> particle_output() {
+    // positions per axis (openPMD particle records), what a restart reads back
+    const auto& x = e_.positions();
+    std::vector<io::FieldView> out;
+    for (int a = 0; a < D; ++a) {
+      auto& comp = columns_[static_cast<std::size_t>(a)];
+      comp.resize(count_);
+      for (std::size_t q = 0; q < count_; ++q) comp[q] = x[q * D + static_cast<std::size_t>(a)];
+      out.push_back({std::string("ensemble/position/") + kAxes[a], comp});
+    }
+    return out;
+  }
+
+ private:
+  static constexpr const char* kAxes[] = {"x", "y", "z"};
+  static particles::ParticleOptions options(const RunConfig& c) {
+    const auto& p = std::get<Config>(c.engine);
+    return {p.algorithm, p.dt, p.delta, c.schedule.C_q, static_cast<std::uint64_t>(p.seed)};
+  }
+  const grids::Grid<D>& grid_;
+  std::size_t count_;
+  particles::ParticleEnsemble<D> e_;
+  grids::Field<double, D> hist_;
+  std::array<std::vector<double>, D> columns_;
+};
+
+}  // namespace qtzflow::scenario

@@ -1,0 +1,183 @@
+#include "scenario/optimize.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdarg>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/version.hpp"
+#include "io/hdf5.hpp"
+#include "io/tsplib.hpp"
+
+namespace qtzflow::scenario {
+
+namespace {
+
+std::vector<double> per_axis(const std::vector<double>& v, const std::vector<double>& dflt, int dim, const char* key) {
+  if (v.empty()) return dflt;
+  if (v.size() == 1) return std::vector<double>(static_cast<std::size_t>(dim), v[0]);
+  if (v.size() != static_cast<std::size_t>(dim))
+    core::throw_invalid(key, std::to_string(v.size()) + " values", "1 or " + std::to_string(dim) + " (the dimension)");
+  return v;
+}
+
+std::string fixed2(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+/// printf into a std::string of any length.
+[[gnu::format(printf, 1, 2)]] std::string format(const char* fmt, ...) {
+  va_list ap, ap2;
+  va_start(ap, fmt);
+  va_copy(ap2, ap);
+  const int n = std::vsnprintf(nullptr, 0, fmt, ap);
+  va_end(ap);
+  std::string out(static_cast<std::size_t>(std::max(n, 0)), '\0');
+  std::vsnprintf(out.data(), out.size() + 1, fmt, ap2);
+  va_end(ap2);
+  return out;
+}
+
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+}  // namespace
+
+OptimizeSummary summarise(const std::vector<particles::RunResult>& rs) {
+  OptimizeSummary s;
+  s.best = INFINITY;
+  s.mean_hit_iteration = NAN;
+  const double n = static_cast<double>(rs.size());
+  for (const auto& r : rs) {
+    s.mean += r.best / n;
+    s.best = std::min(s.best, r.best);
+    s.mean_last_improvement += static_cast<double>(r.last_improvement) / n;
+    s.mean_final_h += r.final_h / n;
+  }
+  double var = 0, hits = 0, hit_sum = 0, ok = 0;
+  for (const auto& r : rs) {
+    var += (r.best - s.mean) * (r.best - s.mean);
+    ok += r.success ? 1 : 0;
+    if (r.hit_iteration >= 0) {
+      hits += 1;
+      hit_sum += static_cast<double>(r.hit_iteration);
+    }
+  }
+  if (hits > 0) s.mean_hit_iteration = hit_sum / hits;
+  s.success_rate = ok / n;
+  s.std = rs.size() > 1 ? std::sqrt(var / (n - 1)) : 0;
+  return s;
+}
+
+OptimizeReport optimize(const OptimizeRequest& q) {
+  if (q.objective.empty() == q.tsp.empty()) core::throw_invalid("objective/tsp", q.objective.empty() ? "neither" : "both", "exactly one of them");
+  OptimizeReport rep;
+  rep.algorithm = std::string(particles::to_string(particles::algorithm_of(q.options.algorithm)));
+  rep.runs = q.runs;
+  rep.budget = q.options.budget;
+  rep.seed = q.options.seed;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (!q.tsp.empty()) {
+    auto inst = io::read_tsplib(q.tsp, q.unrounded);
+    const double opt = q.optimum >= 0 ? q.optimum : io::tsplib_known_optimum(inst.name());
+    if (opt > 0) inst.optimum = opt;
+    rep.reference = opt > 0 ? opt : NAN;
+    const auto start = inst.nearest_neighbour_tour(0);
+    rep.problem = inst.name() + " (TSP, " + std::to_string(inst.size()) + " cities, " + std::string(potentials::to_string(inst.metric())) +
+                  ", nearest-neighbour start " + fixed2(inst.tour_length(start)) + ")";
+    rep.results = particles::run_ensemble(inst, q.options, q.runs, start);
+  } else {
+    auto f = potentials::make_objective(q.objective, q.dim, q.params);
+    particles::ContinuousProblem p(*f, per_axis(q.lower, f->lower(), q.dim, "lower"), per_axis(q.upper, f->upper(), q.dim, "upper"));
+    rep.reference = p.f_star;
+    std::string box;
+    for (std::size_t i = 0; i < p.lower.size(); ++i)
+      box += (i ? " x " : "") + ("[" + core::format_value(p.lower[i]) + ", " + core::format_value(p.upper[i]) + "]");
+    rep.problem = q.objective + " (d = " + std::to_string(q.dim) + ", box " + box + ")";
+    rep.results = particles::run_ensemble(p, q.options, q.runs);
+  }
+  rep.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rep.summary = summarise(rep.results);
+  return rep;
+}
+
+void write_optimize_results(const std::string& path, const OptimizeReport& rep) {
+  const std::map<std::string, std::string> attrs{{"software", "qtzflow"},  {"softwareVersion", core::version},
+                                                 {"algorithm", rep.algorithm}, {"problem", rep.problem},
+                                                 {"seed", std::to_string(rep.seed)}, {"budget", std::to_string(rep.budget)}};
+  const auto& rs = rep.results;
+  core::replace_file_atomically(path, [&](const std::string& tmp) {
+    io::File f = io::File::create(tmp);
+    const io::Group root = f.root();
+    for (const auto& [k, v] : attrs) root.write_attribute(k, v);
+    const io::Group g = root.create_group("optimize");
+    const std::size_t n = rs.size();
+    std::vector<double> best(n);
+    std::vector<std::int64_t> last(n), hit(n), iters(n), h(n), ok(n);
+    std::size_t width = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      best[i] = rs[i].best;
+      last[i] = rs[i].last_improvement;
+      hit[i] = rs[i].hit_iteration;
+      iters[i] = rs[i].iterations;
+      h[i] = rs[i].final_h;
+      ok[i] = rs[i].success ? 1 : 0;
+      width = std::max(width, rs[i].best_x.size());
+    }
+    g.write_dataset("best", best, {n});
+    g.write_dataset("last_improvement", last, {n});
+    g.write_dataset("hit_iteration", hit, {n});
+    g.write_dataset("iterations", iters, {n});
+    g.write_dataset("final_h", h, {n});
+    g.write_dataset("success", ok, {n});
+    std::vector<double> xs(n * width, NAN);
+    for (std::size_t i = 0; i < n; ++i) std::copy(rs[i].best_x.begin(), rs[i].best_x.end(), xs.begin() + static_cast<std::ptrdiff_t>(i * width));
+    g.write_dataset("best_x", xs, {n, width});
+    f.close();
+  });
+}
+
+std::string optimize_json(const OptimizeReport& rep, int threads) {
+  const auto& s = rep.summary;
+  std::string o = format("{\"algorithm\": \"%s\", \"problem\": \"%s\", \"runs\": %ld, \"budget\": %ld, \"seed\": %llu, \"threads\": %d,\n",
+                rep.algorithm.c_str(), core::json_escape(rep.problem).c_str(), rep.runs, rep.budget, static_cast<unsigned long long>(rep.seed),
+                threads);
+  o += format(" \"reference\": %s, \"mean\": %s, \"std\": %s, \"best\": %s, \"success_rate\": %s, \"mean_last_improvement\": %s,"
+                " \"mean_hit_iteration\": %s, \"mean_final_h\": %s, \"wall_seconds\": %s,\n \"results\": [",
+                json_number(rep.reference).c_str(), json_number(s.mean).c_str(), json_number(s.std).c_str(), json_number(s.best).c_str(),
+                json_number(s.success_rate).c_str(), json_number(s.mean_last_improvement).c_str(), json_number(s.mean_hit_iteration).c_str(),
+                json_number(s.mean_final_h).c_str(), json_number(rep.wall_seconds).c_str());
+  for (std::size_t i = 0; i < rep.results.size(); ++i) {
+    const auto& r = rep.results[i];
+    o += format("%s\n  {\"best\": %s, \"last_improvement\": %ld, \"hit_iteration\": %ld, \"iterations\": %ld, \"final_h\": %d, \"success\": %s}",
+                  i ? "," : "", json_number(r.best).c_str(), r.last_improvement, r.hit_iteration, r.iterations, r.final_h, r.success ? "true" : "false");
+  }
+  return o + "]}\n";
+}
+
+std::string optimize_table(const OptimizeReport& rep, int threads) {
+  const auto& s = rep.summary;
+  std::string o = format("qtzflow optimize: %s on %s\n%ld runs, budget %ld, seed %llu, %d threads; reference (optimum) %s\n\n",
+                rep.algorithm.c_str(), rep.problem.c_str(), rep.runs, rep.budget, static_cast<unsigned long long>(rep.seed), threads,
+                std::isfinite(rep.reference) ? core::format_value(rep.reference).c_str() : "unknown");
+  o += "| algorithm | mean best | std | best | success | iterations to success (mean over successes) | last improvement (mean) "
+       "| final h (mean) | wall (s) |\n";
+  o += "|---|---|---|---|---|---|---|---|---|\n";
+  char h[32] = "-", hit[32] = "-";
+  if (s.mean_final_h >= 0) std::snprintf(h, sizeof h, "%.1f", s.mean_final_h);
+  if (std::isfinite(s.mean_hit_iteration)) std::snprintf(hit, sizeof hit, "%.0f", s.mean_hit_iteration);
+  return o + format("| %s | %.6g | %.4g | %.6g | %.0f %% | %s | %.0f | %s | %.3f |\n", rep.algorithm.c_str(), s.mean, s.std, s.best,
+                100 * s.success_rate, hit, s.mean_last_improvement, h, rep.wall_seconds);
+}
+
+}  // namespace qtzflow::scenario

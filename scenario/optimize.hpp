@@ -1,0 +1,64 @@
+// qtzflow/scenario/optimize.hpp — an optimizer study: R independent runs of one algorithm on a
+// built-in objective or a TSPLIB instance, summarised (mean, std, best, success rate, iterations
+// to success and to the last improvement, final h) and stored per run in HDF5.
+//
+// A seed fixes every number for any thread count (particles/optimizers.hpp).  TSP instances
+// start from the nearest-neighbour tour of city 1 (the QTZ authors' start); the known optima of
+// the TSPLIB instances Debian ships (dantzig42, gr120, ulysses16, ulysses22) are built in.
+// Output file (atomically replaced): root attributes software, softwareVersion, algorithm,
+// problem, seed, budget; /optimize/{best, last_improvement, hit_iteration, iterations, final_h,
+// success} per run and best_x (runs × width, NaN-padded).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "particles/optimizers.hpp"
+#include "potentials/objective.hpp"
+
+namespace qtzflow::scenario {
+
+struct OptimizeRequest {
+  // the problem: a built-in objective (name, dim, params, box; empty box = its domain) or a TSP file
+  std::string objective;
+  int dim = 1;
+  potentials::Params params;
+  std::vector<double> lower, upper;  ///< 1 value (every axis) or one per axis
+  std::string tsp;
+  bool unrounded = false;            ///< EUC_2D read unrounded (the QTZ authors' convention)
+  double optimum = -1;               ///< TSP: known optimal length (< 0: built-in table or none)
+  // the study
+  particles::OptimizerOptions options;
+  long runs = 30;
+};
+
+struct OptimizeSummary {
+  double mean = 0, std = 0, best = 0, success_rate = 0, mean_last_improvement = 0, mean_final_h = 0;
+  double mean_hit_iteration = 0;  ///< over the successful runs; NaN without any
+};
+
+struct OptimizeReport {
+  std::string algorithm;  ///< its name (qtz, sa, …)
+  std::string problem;    ///< a one-line description
+  double reference = 0;   ///< f* or the optimal tour length; NaN if unknown
+  long runs = 0;
+  long budget = 0;
+  std::uint64_t seed = 0;
+  std::vector<particles::RunResult> results;  ///< in run order
+  OptimizeSummary summary;
+  double wall_seconds = 0;
+};
+
+/// Runs the study.  Bad requests (unknown objective or algorithm, malformed TSP file with its
+/// line, impossible parameters) throw core::InvalidArgument naming the field.
+OptimizeReport optimize(const OptimizeRequest& request);
+/// Summary statistics of runs (std with the n − 1 denominator).
+OptimizeSummary summarise(const std::vector<particles::RunResult>& results);
+/// Writes the per-run results (layout above).
+void write_optimize_results(const std::string& path, const OptimizeReport& report);
+/// The report as JSON (one object; "results" lists every run) and as a Markdown table.
+std::string optimize_json(const OptimizeReport& report, int threads);
+std::string optimize_table(const OptimizeReport& report, int threads);
+
+}  // namespace qtzflow::scenario

@@ -1,0 +1,76 @@
+// qtzflow/scenario/problem.hpp — a problem is what every engine of a run shares: the grid, the
+// objective sampled on it (Landscape), its basins of attraction, the temperature schedule and
+// the initial density.  Built once from a RunConfig; the engine adapters (engines.hpp) and the
+// run loop (run.hpp) take it by reference.
+// Conventions: as grids/ (axis 0 slowest, cell centres).  The initial density ρ0 is returned
+// unnormalised: gaussian e^{−Σ (x_a − c_a)²/(2 w_a²)} (w = standard deviation of the density),
+// uniform 1, gibbs e^{−(f − min f)/T(0)}.
+#pragma once
+
+#include <cmath>
+#include <memory>
+
+#include "grids/basins.hpp"
+#include "grids/grid.hpp"
+#include "potentials/gibbs.hpp"
+#include "potentials/objective.hpp"
+#include "potentials/sampling.hpp"
+#include "potentials/schedule.hpp"
+#include "scenario/config.hpp"
+
+namespace qtzflow::scenario {
+
+template <int D>
+grids::Grid<D> make_grid(const GridConfig& g) {
+  if (g.dim() != D) core::throw_invalid("grid.n", std::to_string(g.dim()) + " axes", std::to_string(D));
+  typename grids::Grid<D>::Shape n;
+  typename grids::Grid<D>::Point lo, hi;
+  for (int a = 0; a < D; ++a) {
+    n[a] = g.n[static_cast<std::size_t>(a)];
+    lo[a] = g.lower[static_cast<std::size_t>(a)];
+    hi[a] = g.upper[static_cast<std::size_t>(a)];
+  }
+  return grids::Grid<D>(n, lo, hi, g.boundary);
+}
+
+template <int D>
+struct Problem {
+  grids::Grid<D> grid;
+  std::unique_ptr<potentials::Objective> objective;
+  potentials::Landscape<D> landscape;
+  grids::Basins<D> basins;
+  potentials::Schedule schedule;
+
+  explicit Problem(const RunConfig& c)
+      : grid(make_grid<D>(c.grid)),
+        objective(potentials::make_objective(c.objective.name, D, c.objective.params)),
+        landscape(*objective, grid),
+        basins(grids::find_basins(grid, landscape.f())),
+        schedule(c.schedule.make()) {}
+  Problem(const Problem&) = delete;
+  Problem& operator=(const Problem&) = delete;
+};
+
+/// The configured initial density ρ0 (not normalised).
+template <int D>
+grids::Field<double, D> initial_density(const InitialConfig& init, const Problem<D>& p) {
+  switch (init.kind) {
+    case InitialKind::gaussian: {
+      grids::Field<double, D> rho(p.grid.shape());
+      grids::for_each_point(p.grid, [&](std::size_t i, const auto& x) {
+        double e = 0;
+        for (int a = 0; a < D; ++a) {
+          const double u = (x[a] - init.center[static_cast<std::size_t>(a)]) / init.width[static_cast<std::size_t>(a)];
+          e += u * u / 2;
+        }
+        rho[i] = std::exp(-e);
+      });
+      return rho;
+    }
+    case InitialKind::uniform: return grids::Field<double, D>(p.grid.shape(), 1.0);
+    case InitialKind::gibbs: return potentials::boltzmann_factor(p.landscape.f(), p.schedule.T(0));
+  }
+  throw core::Error("scenario: unknown initial kind");
+}
+
+}  // namespace qtzflow::scenario
