@@ -37,10 +37,14 @@ particles::AlgorithmOptions algorithm_options(const OptimizeArgs& a) {
   auto o = particles::default_options(particles::algorithm_from_string(a.algorithm));
   const auto proposal = [&](particles::Proposal p) { return a.local ? particles::Proposal::local : p; };
   if (auto* q = std::get_if<particles::QtzOptions>(&o)) {
-    if (a.h_schedule == "acceptances") q->qp_rule = particles::QpRule::per_acceptance;
-    else if (a.h_schedule == "logarithmic") q->qp_rule = particles::QpRule::logarithmic;
-    else if (a.h_schedule == "fixed") q->qp_rule = particles::QpRule::fixed;
-    else core::throw_invalid("--h-schedule", a.h_schedule, "acceptances, logarithmic or fixed");
+    if (a.h_schedule == "acceptances")
+      q->qp_rule = particles::QpRule::per_acceptance;
+    else if (a.h_schedule == "logarithmic")
+      q->qp_rule = particles::QpRule::logarithmic;
+    else if (a.h_schedule == "fixed")
+      q->qp_rule = particles::QpRule::fixed;
+    else
+      core::throw_invalid("--h-schedule", a.h_schedule, "acceptances, logarithmic or fixed");
     q->qp = a.qp;
     q->proposal = proposal(q->proposal);
     q->delta = a.delta;
@@ -49,9 +53,12 @@ particles::AlgorithmOptions algorithm_options(const OptimizeArgs& a) {
     s->delta = a.delta;
   } else if (auto* l = std::get_if<particles::LangevinOptions>(&o)) {
     core::require_positive("--T", a.T);
-    if (a.schedule == "constant") l->schedule = potentials::Schedule::constant(a.T);
-    else if (a.schedule == "logarithmic") l->schedule = potentials::Schedule::logarithmic(a.T);
-    else core::throw_invalid("--schedule", a.schedule, "constant or logarithmic");
+    if (a.schedule == "constant")
+      l->schedule = potentials::Schedule::constant(a.T);
+    else if (a.schedule == "logarithmic")
+      l->schedule = potentials::Schedule::logarithmic(a.T);
+    else
+      core::throw_invalid("--schedule", a.schedule, "constant or logarithmic");
     l->dt = a.dt;
   } else if (auto* p = std::get_if<particles::PimcOptions>(&o)) {
     p->replicas = a.replicas;
@@ -64,11 +71,20 @@ particles::AlgorithmOptions algorithm_options(const OptimizeArgs& a) {
 }  // namespace
 
 int optimize_command(OptimizeArgs a) {
-  static const std::map<std::string, std::string> flags{
-      {"algorithm", "--algorithm"}, {"budget", "--budget"},   {"runs", "--runs"},         {"tolerance", "--tolerance"},
-      {"qp", "--qp"},               {"delta", "--delta"},     {"dt", "--dt"},             {"replicas", "--replicas"},
-      {"pimc.T", "--pimc-T"},       {"pimc.gamma0", "--pimc-gamma0"}, {"lower", "--lower"}, {"upper", "--upper"},
-      {"tsp", "--tsp"},             {"objective/tsp", "--objective/--tsp"}};
+  static const std::map<std::string, std::string> flags{{"algorithm", "--algorithm"},
+                                                        {"budget", "--budget"},
+                                                        {"runs", "--runs"},
+                                                        {"tolerance", "--tolerance"},
+                                                        {"qp", "--qp"},
+                                                        {"delta", "--delta"},
+                                                        {"dt", "--dt"},
+                                                        {"replicas", "--replicas"},
+                                                        {"pimc.T", "--pimc-T"},
+                                                        {"pimc.gamma0", "--pimc-gamma0"},
+                                                        {"lower", "--lower"},
+                                                        {"upper", "--upper"},
+                                                        {"tsp", "--tsp"},
+                                                        {"objective/tsp", "--objective/--tsp"}};
   try {
     a.request.params = parse_params(a.params);
     a.request.options.algorithm = algorithm_options(a);

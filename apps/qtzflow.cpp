@@ -45,7 +45,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> sets;
   apps::RunArgs options;
   run->add_option("CONFIG", config_path, "TOML configuration (keys: docs/config.md)");
-  run->add_option("--set", sets, "override a key: --set section.key=value (repeatable)")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  run->add_option("--set", sets, "override a key: --set section.key=value (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run->add_option("-o,--output", options.output, "HDF5 output file (overrides output.path)");
   run->add_option("--restart", options.restart, "continue this output file from its last snapshot");
   run->add_flag("-q,--quiet", options.quiet, "no progress bar or summary on stderr");
@@ -54,22 +56,25 @@ int main(int argc, char** argv) {
 
   auto* info = app.add_subcommand("info", "version, compiler, FFTW/HDF5/OpenMP versions and threads");
 
-  auto* ver = app.add_subcommand("verify", "check the QTZ theory numerically with all three engines (V1-V8): HDF5 data, a summary "
-                                           "table (Markdown and JSON); exit 1 if any check fails");
+  auto* ver = app.add_subcommand("verify",
+                                 "check the QTZ theory numerically with all three engines (V1-V8): HDF5 data, a summary "
+                                 "table (Markdown and JSON); exit 1 if any check fails");
   verify::VerifyOptions vo;
   ver->add_flag("--quick", vo.quick, "smaller problems: under 2 minutes on 2 cores");
   ver->add_option("--only", vo.only, "run one experiment (v1 ... v8 or its full name)");
   ver->add_option("-o,--output", vo.dir, "directory for the data and the summary")->default_val("qtzflow_verify");
   ver->add_flag("-q,--quiet", vo.quiet, "no progress on stderr");
 
-  auto* opt = app.add_subcommand("optimize", "ensembles of optimizer runs (QTZ, its variants, SA, QIA, Langevin, PIMC, pagmo SA) on an "
-                                             "objective or a TSP instance: a summary table or JSON, per-run results in HDF5");
+  auto* opt = app.add_subcommand("optimize",
+                                 "ensembles of optimizer runs (QTZ, its variants, SA, QIA, Langevin, PIMC, pagmo SA) on an "
+                                 "objective or a TSP instance: a summary table or JSON, per-run results in HDF5");
   apps::OptimizeArgs oa;
   auto& rq = oa.request;
   auto* obj_opt = opt->add_option("--objective", rq.objective, "built-in objective (see docs/objectives.md)");
   opt->add_option("--tsp", rq.tsp, "TSPLIB file (EUC_2D, CEIL_2D, ATT, GEO, EXPLICIT)")->excludes(obj_opt);
   opt->add_option("--dim", rq.dim, "dimension of the objective")->default_val(1);
-  opt->add_option("--param", oa.params, "objective parameter name=value[,value...] (repeatable)")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  opt->add_option("--param", oa.params, "objective parameter name=value[,value...] (repeatable)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   opt->add_option("--lower", rq.lower, "search box lower bounds (1 value or one per axis; default: the objective's domain)")->delimiter(',');
   opt->add_option("--upper", rq.upper, "search box upper bounds")->delimiter(',');
   opt->add_flag("--unrounded", rq.unrounded, "read EUC_2D distances unrounded (the QTZ authors' convention for their instances)");
@@ -79,8 +84,10 @@ int main(int argc, char** argv) {
   opt->add_option("--budget", rq.options.budget, "candidate evaluations per run (langevin: steps)")->default_val(10000);
   opt->add_option("--seed", rq.options.seed, "seed: fixes every result, for any thread count")->default_val(1);
   opt->add_option("--tolerance", rq.options.tolerance, "success: best <= f* + tolerance (TSP: <= optimum * (1 + tolerance))")->default_val(1e-3);
-  opt->add_option("--h-schedule", oa.h_schedule, "qtz: Q_p doubles per acceptance (acceptances, the authors'), grows as eta*log2(t+2) "
-                                                 "(logarithmic), or stays at --qp (fixed)")->default_val("acceptances");
+  opt->add_option("--h-schedule", oa.h_schedule,
+                  "qtz: Q_p doubles per acceptance (acceptances, the authors'), grows as eta*log2(t+2) "
+                  "(logarithmic), or stays at --qp (fixed)")
+      ->default_val("acceptances");
   opt->add_option("--qp", oa.qp, "fixed resolution Q_p (with --h-schedule fixed)");
   opt->add_option("--delta", oa.delta, "local proposal size (qtz-local, --local)")->default_val(0.1);
   opt->add_flag("--local", oa.local, "local proposals x + delta*N(0,1) for qtz, qtz-dither, sa, qia");
@@ -115,8 +122,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (builtin && !options.quiet)
-      std::fprintf(stderr, "qtzflow: no CONFIG given: running the built-in default scenario (2D tilted double well: "
-                           "relaxation in the shallow well, then real-time tunneling)\n");
+      std::fprintf(stderr,
+                   "qtzflow: no CONFIG given: running the built-in default scenario (2D tilted double well: "
+                   "relaxation in the shallow well, then real-time tunneling)\n");
     return apps::run_command(config, options);
   } catch (const core::InvalidArgument& e) {
     std::fprintf(stderr, "qtzflow: error: %s\n", e.what());

@@ -29,8 +29,8 @@ class TerminalObserver : public scenario::RunObserver {
     const double elapsed = std::chrono::duration<double>(clock::now() - start_).count();
     const double eta = frac > 0 ? elapsed * (1 - frac) / frac : 0;
     const int width = 30, filled = static_cast<int>(frac * width);
-    std::fprintf(stderr, "\r[%-*s] %3.0f%%  t = %-10.4g ETA %5.0f s ", width, std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                 100 * frac, p.time, eta);
+    std::fprintf(stderr, "\r[%-*s] %3.0f%%  t = %-10.4g ETA %5.0f s ", width, std::string(static_cast<std::size_t>(filled), '#').c_str(), 100 * frac,
+                 p.time, eta);
     std::fflush(stderr);
     drawn_ = true;
   }

@@ -24,9 +24,8 @@ const grids::Grid<2> grid({256, 256}, {-10.0, -10.0}, {10.0, 10.0});
 
 grids::Field<grids::complex, 2> initial() {
   grids::Field<grids::complex, 2> psi(grid.shape());
-  grids::for_each_point(grid, [&](std::size_t i, const auto& x) {
-    psi[i] = std::exp(-0.5 * ((x[0] - 2) * (x[0] - 2) + x[1] * x[1])) / std::sqrt(pi);
-  });
+  grids::for_each_point(grid,
+                        [&](std::size_t i, const auto& x) { psi[i] = std::exp(-0.5 * ((x[0] - 2) * (x[0] - 2) + x[1] * x[1])) / std::sqrt(pi); });
   return psi;
 }
 
@@ -68,8 +67,8 @@ void search(solver::SplitScheme scheme, const char* name, int order, double targ
   n = static_cast<long>(std::ceil(n * std::pow(e0 / target, 1.0 / order) * 0.97));
   while (run(scheme, n, false).error > target) n = static_cast<long>(std::ceil(n * 1.02));
   const Run r = run(scheme, n, true);
-  std::printf("qtzflow %s steps %ld error %.3e setup_s %.4f steps_s %.4f total_s %.4f\n", name, n, r.error, r.t_setup,
-              r.t_steps, r.t_setup + r.t_steps);
+  std::printf("qtzflow %s steps %ld error %.3e setup_s %.4f steps_s %.4f total_s %.4f\n", name, n, r.error, r.t_setup, r.t_steps,
+              r.t_setup + r.t_steps);
   std::fflush(stdout);
 }
 

@@ -49,7 +49,10 @@ void run_case(const grids::Grid<D>& g, const char* label, int threads, int sampl
     r_be.push_back(t_be.back() / t_pass.back());
     r_cn.push_back(t_cn.back() / t_pass.back());
   }
-  auto med = [](std::vector<double> v) { std::sort(v.begin(), v.end()); return v[v.size() / 2]; };
+  auto med = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
   std::printf("| %s | %d | %.3g | %.3g | **%.1f** | %.3g | **%.1f** |\n", label, threads, med(t_pass) * 1e3, med(t_be) * 1e3, med(r_be),
               med(t_cn) * 1e3, med(r_cn));
   std::fflush(stdout);

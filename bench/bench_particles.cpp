@@ -12,9 +12,9 @@
 #include "bench_common.hpp"
 #include "core/parallel.hpp"
 #include "io/tsplib.hpp"
-#include "potentials/objective.hpp"
 #include "particles/ensemble.hpp"
 #include "particles/optimizers.hpp"
+#include "potentials/objective.hpp"
 
 using namespace qtzflow;
 

@@ -55,7 +55,10 @@ Paired paired(int samples, long reps, A&& a, B&& b) {
     tb.push_back(bench::median_seconds(1, reps, b));
     r.push_back(ta.back() / tb.back());
   }
-  auto med = [](std::vector<double> v) { std::sort(v.begin(), v.end()); return v[v.size() / 2]; };
+  auto med = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
   return {med(ta), med(tb), med(r)};
 }
 
@@ -76,7 +79,14 @@ void run_case(const grids::Grid<D>& g, const char* label, int threads, int sampl
   opt.dt = 1e-3;
   solver::SplitStepSolver<D> s(g, harmonic_potential(g), 0.5, opt);
   s.set_state(gaussian(g));
-  const auto re = paired(samples, 1, [&] { s.advance(reps); }, [&] { for (long r = 0; r < reps; ++r) { fft.forward(u); fft.backward(u); } });
+  const auto re = paired(
+      samples, 1, [&] { s.advance(reps); },
+      [&] {
+        for (long r = 0; r < reps; ++r) {
+          fft.forward(u);
+          fft.backward(u);
+        }
+      });
 
   // Imaginary time (r2c): our step against FFTW's r2c + c2r.
   grids::RealFft<D> rfft(shape, grids::PlanRigor::measure);
@@ -85,11 +95,18 @@ void run_case(const grids::Grid<D>& g, const char* label, int threads, int sampl
   opt.mode = solver::TimeMode::imaginary;
   solver::SplitStepSolver<D> si(g, harmonic_potential(g), 0.5, opt);
   si.set_state(gaussian(g));
-  const auto im = paired(samples, 1, [&] { si.advance(reps); }, [&] { for (long k = 0; k < reps; ++k) { rfft.forward(r, c); rfft.backward(c, r); } });
+  const auto im = paired(
+      samples, 1, [&] { si.advance(reps); },
+      [&] {
+        for (long k = 0; k < reps; ++k) {
+          rfft.forward(r, c);
+          rfft.backward(c, r);
+        }
+      });
 
   const double per = 1e3 / static_cast<double>(reps);
-  std::printf("| %s | %d | %.3g | %.3g | **%.2f** | %.3g | %.3g | **%.2f** |\n", label, threads, re.b * per, re.a * per, re.ratio,
-              im.b * per, im.a * per, im.ratio);
+  std::printf("| %s | %d | %.3g | %.3g | **%.2f** | %.3g | %.3g | **%.2f** |\n", label, threads, re.b * per, re.a * per, re.ratio, im.b * per,
+              im.a * per, im.ratio);
   std::fflush(stdout);
 }
 
@@ -102,7 +119,11 @@ void fft_norm_bias() {
     u[i] = std::polar(std::exp(-0.5 * (x - 2) * (x - 2)), -0.3 * x * x);
   }
   grids::ComplexFft<1> fft({n}, grids::PlanRigor::estimate);
-  auto norm = [&] { double s = 0; for (auto& v : u) s += std::norm(v); return s; };
+  auto norm = [&] {
+    double s = 0;
+    for (auto& v : u) s += std::norm(v);
+    return s;
+  };
   const double n0 = norm();
   const int pairs = 10000;
   for (int k = 0; k < pairs; ++k) {
@@ -110,8 +131,7 @@ void fft_norm_bias() {
     for (auto& v : u) v *= fft.normalisation();
     fft.backward(u);
   }
-  std::printf("\nFFTW round-off: relative norm change per forward+backward pair (1D, n = 128, chirped Gaussian): %.2e\n",
-              (norm() - n0) / n0 / pairs);
+  std::printf("\nFFTW round-off: relative norm change per forward+backward pair (1D, n = 128, chirped Gaussian): %.2e\n", (norm() - n0) / n0 / pairs);
 }
 
 }  // namespace
@@ -120,8 +140,10 @@ int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const int samples = quick ? 3 : 11;
   std::printf("bench_split_step — %s — %s, %d hardware threads\n\n", bench::utc_now().c_str(), bench::cpu_model().c_str(), core::thread_count());
-  std::printf("Times in ms, medians of %d samples; ratio = median over samples of (our step / FFTW's own transform pair),\n"
-              "both timed back to back in every sample.\n\n", samples);
+  std::printf(
+      "Times in ms, medians of %d samples; ratio = median over samples of (our step / FFTW's own transform pair),\n"
+      "both timed back to back in every sample.\n\n",
+      samples);
   std::printf("| grid | threads | FFTW c2c fwd+bwd | Strang step (real) | ratio | FFTW r2c+c2r | Strang step (imag.) | ratio |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (int threads : {1, 2}) {

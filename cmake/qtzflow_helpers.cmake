@@ -25,6 +25,7 @@ function(qtzflow_library name)
   add_library(qtzflow::${name} ALIAS qtzflow_${name})
   set_target_properties(qtzflow_${name} PROPERTIES EXPORT_NAME ${name})
   target_link_libraries(qtzflow_${name} PUBLIC ${arg_PUBLIC} PRIVATE ${arg_PRIVATE})
+  target_compile_features(qtzflow_${name} PUBLIC cxx_std_20)  # the headers use std::span, std::numbers
   qtzflow_target_options(qtzflow_${name})
   file(GLOB headers RELATIVE ${CMAKE_CURRENT_SOURCE_DIR} CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.hpp)
   install(FILES ${headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/qtzflow/${name})

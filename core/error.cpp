@@ -44,8 +44,7 @@ void require_non_negative(std::string_view key, double v) {
 }
 
 void require_in_range(std::string_view key, double v, double lo, double hi) {
-  if (!(std::isfinite(v) && v >= lo && v <= hi))
-    throw_invalid(key, format_value(v), "in [" + format_value(lo) + ", " + format_value(hi) + "]");
+  if (!(std::isfinite(v) && v >= lo && v <= hi)) throw_invalid(key, format_value(v), "in [" + format_value(lo) + ", " + format_value(hi) + "]");
 }
 
 void require_finite(std::string_view key, double v) {

@@ -22,8 +22,7 @@ class Error : public std::runtime_error {
 /// Bad input: names the offending parameter (`key()`) and the accepted range.
 class InvalidArgument : public Error {
  public:
-  InvalidArgument(std::string key, const std::string& message)
-      : Error(key + ": " + message), key_(std::move(key)) {}
+  InvalidArgument(std::string key, const std::string& message) : Error(key + ": " + message), key_(std::move(key)) {}
   const std::string& key() const noexcept { return key_; }
 
  private:
@@ -49,8 +48,7 @@ std::string format_value(double v);
 std::string json_escape(std::string_view s);
 
 /// Throws InvalidArgument(key, "<key> = <v>: must be <accepted>").
-[[noreturn]] void throw_invalid(std::string_view key, std::string_view value,
-                                std::string_view accepted);
+[[noreturn]] void throw_invalid(std::string_view key, std::string_view value, std::string_view accepted);
 
 /// v finite and > 0.
 void require_positive(std::string_view key, double v);

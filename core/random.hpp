@@ -9,9 +9,9 @@
 // Box–Muller (Random123's boxmuller, both outputs used).
 #pragma once
 
-#include <Random123/boxmuller.hpp>
 #include <Random123/philox.h>
 #include <Random123/u01fixedpt.h>
+#include <Random123/boxmuller.hpp>
 
 #include <cstdint>
 

@@ -31,15 +31,13 @@ int main(int argc, char** argv) {
   const long budget = 200000;
   while (it < budget && !q.finished()) {
     q.begin_iteration(++it, rng);
-    std::array<double, 2> c{std::clamp(x[0] + 0.05 * rng.normal(), -5.0, 5.0),
-                            std::clamp(x[1] + 0.05 * rng.normal(), -5.0, 5.0)};
+    std::array<double, 2> c{std::clamp(x[0] + 0.05 * rng.normal(), -5.0, 5.0), std::clamp(x[1] + 0.05 * rng.normal(), -5.0, 5.0)};
     const double fc = himmelblau(c);
     if (q.offer(fc, rng)) {
       x = c;
       best = std::min(best, fc);
     }
   }
-  std::printf("QTZ on Himmelblau: %ld candidates, h = %d, Q_p = %.3g, x = (%.6f, %.6f), f = %.3e\n", it, q.h(),
-              q.qp(), x[0], x[1], best);
+  std::printf("QTZ on Himmelblau: %ld candidates, h = %d, Q_p = %.3g, x = (%.6f, %.6f), f = %.3e\n", it, q.h(), q.qp(), x[0], x[1], best);
   return best < 1e-4 ? 0 : 1;
 }

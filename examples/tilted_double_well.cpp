@@ -8,9 +8,9 @@
 //  2. real time from that state shows the probability tunneling into the other basins.
 // Printed: the mass per basin over time, the norm and the energy.  Usage:
 //   tilted_double_well [t_real = 40]
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cmath>
 
 #include "core/error.hpp"
 #include "grids/basins.hpp"
@@ -44,13 +44,13 @@ int main(int argc, char** argv) try {
   grids::Field<double, 2> phi0(grid.shape());
   const auto x0 = basins.minimum_index[start_basin];
   const double cx = grid.x(0, x0 / grid.n(1)), cy = grid.x(1, x0 % grid.n(1));
-  grids::for_each_point(grid, [&](std::size_t i, const auto& x) {
-    phi0[i] = std::exp(-((x[0] - cx) * (x[0] - cx) + (x[1] - cy) * (x[1] - cy)) / 0.1);
-  });
+  grids::for_each_point(grid,
+                        [&](std::size_t i, const auto& x) { phi0[i] = std::exp(-((x[0] - cx) * (x[0] - cx) + (x[1] - cy) * (x[1] - cy)) / 0.1); });
   im.set_state(phi0);
   im.advance(2000);
   const auto m_im = grids::mass_per_basin(grid, basins, im.phi(), solver::abs2);
-  std::printf("\nimaginary time to t = %g: decay energy %.6f, mass left in basin %zu: %.6f\n", im.time(), im.decay_energy(), start_basin, m_im[start_basin]);
+  std::printf("\nimaginary time to t = %g: decay energy %.6f, mass left in basin %zu: %.6f\n", im.time(), im.decay_energy(), start_basin,
+              m_im[start_basin]);
 
   // 2. real time from the metastable state
   solver::SplitStepOptions re_opt;

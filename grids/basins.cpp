@@ -34,7 +34,10 @@ Basins<D> find_basins(const Grid<D>& grid, const Field<double, D>& f) {
       zero = zero && o[a] == 0;
       d2 += o[a] * o[a] * grid.spacing(a) * grid.spacing(a);
     }
-    if (!zero) { offs.push_back(o); dist.push_back(std::sqrt(d2)); }
+    if (!zero) {
+      offs.push_back(o);
+      dist.push_back(std::sqrt(d2));
+    }
   }
 
   // Descent pointer of every point (itself for a minimum).
@@ -43,7 +46,10 @@ Basins<D> find_basins(const Grid<D>& grid, const Field<double, D>& f) {
   for (long long i = 0; i < static_cast<long long>(N); ++i) {
     std::array<long long, D> idx{};
     long long r = i;
-    for (int a = D - 1; a >= 0; --a) { idx[a] = r % n[a]; r /= n[a]; }
+    for (int a = D - 1; a >= 0; --a) {
+      idx[a] = r % n[a];
+      r /= n[a];
+    }
     double best = 0;
     std::size_t target = static_cast<std::size_t>(i);
     for (std::size_t m = 0; m < offs.size(); ++m) {
@@ -52,14 +58,20 @@ Basins<D> find_basins(const Grid<D>& grid, const Field<double, D>& f) {
       for (int a = 0; a < D; ++a) {
         long long j = idx[a] + offs[m][a];
         if (j < 0 || j >= n[a]) {
-          if (!periodic) { inside = false; break; }
+          if (!periodic) {
+            inside = false;
+            break;
+          }
           j = (j + n[a]) % n[a];
         }
         flat += j * stride[a];
       }
       if (!inside) continue;
       const double slope = (f[static_cast<std::size_t>(flat)] - f[static_cast<std::size_t>(i)]) / dist[m];
-      if (slope < best) { best = slope; target = static_cast<std::size_t>(flat); }
+      if (slope < best) {
+        best = slope;
+        target = static_cast<std::size_t>(flat);
+      }
     }
     next[static_cast<std::size_t>(i)] = target;
   }

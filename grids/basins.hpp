@@ -19,9 +19,9 @@ namespace qtzflow::grids {
 
 template <int D>
 struct Basins {
-  Field<std::int32_t, D> label;             ///< basin label of every point
-  std::vector<std::size_t> minimum_index;   ///< flat index of each basin's minimum
-  std::vector<double> minimum_value;        ///< f at that minimum (ascending)
+  Field<std::int32_t, D> label;            ///< basin label of every point
+  std::vector<std::size_t> minimum_index;  ///< flat index of each basin's minimum
+  std::vector<double> minimum_value;       ///< f at that minimum (ascending)
   std::size_t count() const { return minimum_index.size(); }
 };
 
@@ -32,8 +32,7 @@ Basins<D> find_basins(const Grid<D>& grid, const Field<double, D>& f);
 /// Mass of density(field[i]) · cell volume in each basin (density = |ψ|² or ρ, chosen by the
 /// caller); entries follow the basin labels.
 template <int D, class T, class Density>
-std::vector<double> mass_per_basin(const Grid<D>& grid, const Basins<D>& basins, const Field<T, D>& field,
-                                   Density density) {
+std::vector<double> mass_per_basin(const Grid<D>& grid, const Basins<D>& basins, const Field<T, D>& field, Density density) {
   require_shape("field", field, grid.shape());
   std::vector<double> mass(basins.count(), 0.0);
   const auto* lab = basins.label.data();

@@ -26,9 +26,12 @@ void init_fftw_threads() {
 
 unsigned flags_of(PlanRigor r) {
   switch (r) {
-    case PlanRigor::estimate: return FFTW_ESTIMATE;
-    case PlanRigor::measure: return FFTW_MEASURE;
-    case PlanRigor::patient: return FFTW_PATIENT;
+    case PlanRigor::estimate:
+      return FFTW_ESTIMATE;
+    case PlanRigor::measure:
+      return FFTW_MEASURE;
+    case PlanRigor::patient:
+      return FFTW_PATIENT;
   }
   return FFTW_MEASURE;
 }
@@ -74,10 +77,10 @@ ComplexFft<D>::ComplexFft(const Shape& extent, PlanRigor rigor) : extent_(extent
   const auto n = dims_of<D>(extent);
   std::lock_guard lock(planner_mutex());
   fftw_plan_with_nthreads(core::thread_count());
-  fwd_ = detail::PlanHandle(checked(fftw_plan_dft(D, n.data(), as_fftw(scratch.data()), as_fftw(scratch.data()),
-                                                  FFTW_FORWARD, flags_of(rigor)), "c2c forward"));
-  bwd_ = detail::PlanHandle(checked(fftw_plan_dft(D, n.data(), as_fftw(scratch.data()), as_fftw(scratch.data()),
-                                                  FFTW_BACKWARD, flags_of(rigor)), "c2c backward"));
+  fwd_ = detail::PlanHandle(
+      checked(fftw_plan_dft(D, n.data(), as_fftw(scratch.data()), as_fftw(scratch.data()), FFTW_FORWARD, flags_of(rigor)), "c2c forward"));
+  bwd_ = detail::PlanHandle(
+      checked(fftw_plan_dft(D, n.data(), as_fftw(scratch.data()), as_fftw(scratch.data()), FFTW_BACKWARD, flags_of(rigor)), "c2c backward"));
 }
 
 template <int D>
@@ -93,8 +96,7 @@ void ComplexFft<D>::backward(Field<complex, D>& f) const {
 }
 
 template <int D>
-RealFft<D>::RealFft(const Shape& real_extent, PlanRigor rigor)
-    : real_(real_extent), spectral_(half_spectrum_extent<D>(real_extent)) {
+RealFft<D>::RealFft(const Shape& real_extent, PlanRigor rigor) : real_(real_extent), spectral_(half_spectrum_extent<D>(real_extent)) {
   init_fftw_threads();
   Field<double, D> r(real_);
   Field<complex, D> c(spectral_);
@@ -110,8 +112,7 @@ void RealFft<D>::forward(const Field<double, D>& in, Field<complex, D>& spectrum
   require_shape("fft input", in, real_);
   require_shape("fft spectrum", spectrum, spectral_);
   // r2c does not modify its input (FFTW guarantees this for out-of-place r2c).
-  fftw_execute_dft_r2c(static_cast<fftw_plan>(fwd_.get()), const_cast<double*>(in.data()),
-                       as_fftw(spectrum.data()));
+  fftw_execute_dft_r2c(static_cast<fftw_plan>(fwd_.get()), const_cast<double*>(in.data()), as_fftw(spectrum.data()));
 }
 
 template <int D>

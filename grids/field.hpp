@@ -28,8 +28,7 @@ class Field {
 
   Field() = default;
   /// The whole array of the given extent (offset 0), filled with `value`.
-  explicit Field(const Shape& extent, T value = T{})
-      : global_(extent), extent_(extent), values_(product(extent), value) {}
+  explicit Field(const Shape& extent, T value = T{}) : global_(extent), extent_(extent), values_(product(extent), value) {}
 
   const Shape& extent() const { return extent_; }
   const Shape& global_extent() const { return global_; }
@@ -49,9 +48,13 @@ class Field {
 
   /// Element at local multi-index (i0, ..., i_{D-1}).
   template <class... I>
-  T& operator()(I... idx) { return values_[flat(idx...)]; }
+  T& operator()(I... idx) {
+    return values_[flat(idx...)];
+  }
   template <class... I>
-  const T& operator()(I... idx) const { return values_[flat(idx...)]; }
+  const T& operator()(I... idx) const {
+    return values_[flat(idx...)];
+  }
 
   void fill(T v) { std::fill(values_.begin(), values_.end(), v); }
   bool same_shape(const Shape& s) const { return extent_ == s; }

@@ -25,9 +25,12 @@ enum class Boundary { periodic, reflecting, absorbing };
 
 inline const char* to_string(Boundary b) {
   switch (b) {
-    case Boundary::periodic: return "periodic";
-    case Boundary::reflecting: return "reflecting";
-    case Boundary::absorbing: return "absorbing";
+    case Boundary::periodic:
+      return "periodic";
+    case Boundary::reflecting:
+      return "reflecting";
+    case Boundary::absorbing:
+      return "absorbing";
   }
   return "?";
 }
@@ -41,16 +44,14 @@ class Grid {
   using Point = std::array<double, D>;
   static constexpr int dim = D;
 
-  Grid(Shape n, Point lower, Point upper, Boundary boundary = Boundary::periodic)
-      : n_(n), lower_(lower), upper_(upper), boundary_(boundary) {
+  Grid(Shape n, Point lower, Point upper, Boundary boundary = Boundary::periodic) : n_(n), lower_(lower), upper_(upper), boundary_(boundary) {
     for (int a = 0; a < D; ++a) {
       const std::string ax = "[" + std::to_string(a) + "]";
       core::require_at_least("grid.n" + ax, static_cast<long long>(n[a]), 2);
       core::require_finite("grid.lower" + ax, lower[a]);
       core::require_finite("grid.upper" + ax, upper[a]);
       if (!(lower[a] < upper[a]))
-        core::throw_invalid("grid.upper" + ax, core::format_value(upper[a]),
-                            "> grid.lower" + ax + " = " + core::format_value(lower[a]));
+        core::throw_invalid("grid.upper" + ax, core::format_value(upper[a]), "> grid.lower" + ax + " = " + core::format_value(lower[a]));
       h_[a] = (upper[a] - lower[a]) / static_cast<double>(n[a]);
     }
   }
@@ -74,9 +75,7 @@ class Grid {
     return v;
   }
   /// Coordinate of cell centre i along axis.
-  double x(int axis, std::size_t i) const {
-    return lower_[axis] + (static_cast<double>(i) + 0.5) * h_[axis];
-  }
+  double x(int axis, std::size_t i) const { return lower_[axis] + (static_cast<double>(i) + 0.5) * h_[axis]; }
   std::vector<double> coordinates(int axis) const {
     std::vector<double> c(n_[axis]);
     for (std::size_t i = 0; i < c.size(); ++i) c[i] = x(axis, i);
@@ -85,8 +84,7 @@ class Grid {
   /// Wavenumber of FFT mode j (FFT order) along axis.
   double wavenumber(int axis, std::size_t j) const {
     const auto n = static_cast<long long>(n_[axis]);
-    const long long m = static_cast<long long>(j) < (n + 1) / 2 ? static_cast<long long>(j)
-                                                                 : static_cast<long long>(j) - n;
+    const long long m = static_cast<long long>(j) < (n + 1) / 2 ? static_cast<long long>(j) : static_cast<long long>(j) - n;
     return 2 * std::numbers::pi / length(axis) * static_cast<double>(m);
   }
   std::vector<double> wavenumbers(int axis) const {
@@ -107,18 +105,27 @@ void for_each_point(const Grid<D>& g, F&& f) {
   typename Grid<D>::Point p{};
   std::size_t flat = 0;
   if constexpr (D == 1) {
-    for (std::size_t i = 0; i < g.n(0); ++i) { p[0] = g.x(0, i); f(flat++, p); }
+    for (std::size_t i = 0; i < g.n(0); ++i) {
+      p[0] = g.x(0, i);
+      f(flat++, p);
+    }
   } else if constexpr (D == 2) {
     for (std::size_t i = 0; i < g.n(0); ++i) {
       p[0] = g.x(0, i);
-      for (std::size_t j = 0; j < g.n(1); ++j) { p[1] = g.x(1, j); f(flat++, p); }
+      for (std::size_t j = 0; j < g.n(1); ++j) {
+        p[1] = g.x(1, j);
+        f(flat++, p);
+      }
     }
   } else {
     for (std::size_t i = 0; i < g.n(0); ++i) {
       p[0] = g.x(0, i);
       for (std::size_t j = 0; j < g.n(1); ++j) {
         p[1] = g.x(1, j);
-        for (std::size_t k = 0; k < g.n(2); ++k) { p[2] = g.x(2, k); f(flat++, p); }
+        for (std::size_t k = 0; k < g.n(2); ++k) {
+          p[2] = g.x(2, k);
+          f(flat++, p);
+        }
       }
     }
   }

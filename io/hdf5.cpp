@@ -20,29 +20,26 @@ void init_hdf5() {
 /// The innermost description on HDF5's error stack (then clears the stack).
 std::string hdf5_reason() {
   std::string msg;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD,
-           [](unsigned n, const H5E_error2_t* e, void* data) -> herr_t {
-             auto* m = static_cast<std::string*>(data);
-             if (n == 0 && e->desc != nullptr) *m = e->desc;
-             return 0;
-           },
-           &msg);
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* e, void* data) -> herr_t {
+        auto* m = static_cast<std::string*>(data);
+        if (n == 0 && e->desc != nullptr) *m = e->desc;
+        return 0;
+      },
+      &msg);
   H5Eclear2(H5E_DEFAULT);
   return msg.empty() ? "unknown HDF5 error" : msg;
 }
 
-[[noreturn]] void fail(const std::string& what, const std::string& where) {
-  throw Hdf5Error("HDF5: " + what + " " + where + ": " + hdf5_reason());
-}
+[[noreturn]] void fail(const std::string& what, const std::string& where) { throw Hdf5Error("HDF5: " + what + " " + where + ": " + hdf5_reason()); }
 
 hid_t checked_id(hid_t id, const std::string& what, const std::string& where) {
   if (id < 0) fail(what, where);
   return id;
 }
 
-Handle make(hid_t id, Handle::Kind kind, const std::string& what, const std::string& where) {
-  return Handle(checked_id(id, what, where), kind);
-}
+Handle make(hid_t id, Handle::Kind kind, const std::string& what, const std::string& where) { return Handle(checked_id(id, what, where), kind); }
 
 Handle string_type() {
   Handle t(H5Tcopy(H5T_C_S1), Handle::Kind::datatype);
@@ -75,21 +72,33 @@ void Handle::close() {
   if (id_ < 0) return;
   const hid_t id = static_cast<hid_t>(id_);
   switch (kind_) {
-    case Kind::file: H5Fclose(id); break;
-    case Kind::group: H5Gclose(id); break;
-    case Kind::dataset: H5Dclose(id); break;
-    case Kind::dataspace: H5Sclose(id); break;
-    case Kind::attribute: H5Aclose(id); break;
-    case Kind::datatype: H5Tclose(id); break;
-    case Kind::plist: H5Pclose(id); break;
+    case Kind::file:
+      H5Fclose(id);
+      break;
+    case Kind::group:
+      H5Gclose(id);
+      break;
+    case Kind::dataset:
+      H5Dclose(id);
+      break;
+    case Kind::dataspace:
+      H5Sclose(id);
+      break;
+    case Kind::attribute:
+      H5Aclose(id);
+      break;
+    case Kind::datatype:
+      H5Tclose(id);
+      break;
+    case Kind::plist:
+      H5Pclose(id);
+      break;
   }
   id_ = -1;
 }
 
 // ---- Object: attributes -------------------------------------------------------------------------
-std::string Object::child_path(const std::string& name) const {
-  return path_ == "/" ? "/" + name : path_ + "/" + name;
-}
+std::string Object::child_path(const std::string& name) const { return path_ == "/" ? "/" + name : path_ + "/" + name; }
 
 void Object::check(long long status, const char* what, const std::string& name) const {
   if (status < 0) fail(what, file_ + ":" + (name.empty() ? path_ : child_path(name)));
@@ -228,7 +237,8 @@ void Dataset::append_raw(const void* buf, std::size_t n, hid mem_type) const {
   Handle fs = make(H5Dget_space(ds), Handle::Kind::dataspace, "get dataspace", file_ + ":" + path_);
   check(H5Sselect_hyperslab(static_cast<hid_t>(fs.get()), H5S_SELECT_SET, &start, nullptr, &count, nullptr), "select");
   Handle ms = make(H5Screate_simple(1, &count, nullptr), Handle::Kind::dataspace, "create dataspace", file_ + ":" + path_);
-  check(H5Dwrite(ds, static_cast<hid_t>(mem_type), static_cast<hid_t>(ms.get()), static_cast<hid_t>(fs.get()), H5P_DEFAULT, buf), "append to dataset");
+  check(H5Dwrite(ds, static_cast<hid_t>(mem_type), static_cast<hid_t>(ms.get()), static_cast<hid_t>(fs.get()), H5P_DEFAULT, buf),
+        "append to dataset");
 }
 
 void Dataset::append(std::span<const double> values) const { append_raw(values.data(), values.size(), H5T_NATIVE_DOUBLE); }
@@ -244,9 +254,9 @@ Group Group::create_group(const std::string& name) const {
 }
 
 Group Group::open_group(const std::string& name) const {
-  return Group(make(H5Gopen2(static_cast<hid_t>(h_.get()), name.c_str(), H5P_DEFAULT), Handle::Kind::group, "open group",
-                    file_ + ":" + child_path(name)),
-               child_path(name), file_);
+  return Group(
+      make(H5Gopen2(static_cast<hid_t>(h_.get()), name.c_str(), H5P_DEFAULT), Handle::Kind::group, "open group", file_ + ":" + child_path(name)),
+      child_path(name), file_);
 }
 
 bool Group::exists(const std::string& name) const {
@@ -267,12 +277,13 @@ bool Group::exists(const std::string& name) const {
 
 std::vector<std::string> Group::children() const {
   std::vector<std::string> names;
-  check(H5Literate(static_cast<hid_t>(h_.get()), H5_INDEX_NAME, H5_ITER_INC, nullptr,
-                    [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
-                      static_cast<std::vector<std::string>*>(data)->emplace_back(name);
-                      return 0;
-                    },
-                    &names),
+  check(H5Literate(
+            static_cast<hid_t>(h_.get()), H5_INDEX_NAME, H5_ITER_INC, nullptr,
+            [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+              static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+              return 0;
+            },
+            &names),
         "list group");
   return names;
 }
@@ -289,8 +300,8 @@ bool Group::is_group(const std::string& name) const {
   return info.type == H5O_TYPE_GROUP;
 }
 
-Dataset Group::write_raw(const std::string& name, const void* values, std::size_t count, const std::vector<std::size_t>& shape,
-                         hid file_type, hid mem_type) const {
+Dataset Group::write_raw(const std::string& name, const void* values, std::size_t count, const std::vector<std::size_t>& shape, hid file_type,
+                         hid mem_type) const {
   std::size_t n = 1;
   for (auto d : shape) n *= d;
   if (n != count) fail("write dataset: " + std::to_string(count) + " values for a shape of " + std::to_string(n), file_ + ":" + child_path(name));
@@ -321,23 +332,23 @@ Dataset Group::create_series(const std::string& name, bool integer) const {
   check(H5Pset_chunk(static_cast<hid_t>(dcpl.get()), 1, &chunk), "set chunk", name);
   Handle lcpl = make(H5Pcreate(H5P_LINK_CREATE), Handle::Kind::plist, "create property list", file_);
   H5Pset_create_intermediate_group(static_cast<hid_t>(lcpl.get()), 1);
-  Handle ds = make(H5Dcreate2(static_cast<hid_t>(h_.get()), name.c_str(), integer ? H5T_STD_I64LE : H5T_IEEE_F64LE,
-                              static_cast<hid_t>(space.get()), static_cast<hid_t>(lcpl.get()), static_cast<hid_t>(dcpl.get()), H5P_DEFAULT),
+  Handle ds = make(H5Dcreate2(static_cast<hid_t>(h_.get()), name.c_str(), integer ? H5T_STD_I64LE : H5T_IEEE_F64LE, static_cast<hid_t>(space.get()),
+                              static_cast<hid_t>(lcpl.get()), static_cast<hid_t>(dcpl.get()), H5P_DEFAULT),
                    Handle::Kind::dataset, "create dataset", file_ + ":" + child_path(name));
   return Dataset(std::move(ds), child_path(name), file_);
 }
 
 Dataset Group::open_dataset(const std::string& name) const {
-  return Dataset(make(H5Dopen2(static_cast<hid_t>(h_.get()), name.c_str(), H5P_DEFAULT), Handle::Kind::dataset, "open dataset",
-                      file_ + ":" + child_path(name)),
-                 child_path(name), file_);
+  return Dataset(
+      make(H5Dopen2(static_cast<hid_t>(h_.get()), name.c_str(), H5P_DEFAULT), Handle::Kind::dataset, "open dataset", file_ + ":" + child_path(name)),
+      child_path(name), file_);
 }
 
 void Group::link_external(const std::string& name, const std::string& target_file, const std::string& target_object) const {
   Handle lcpl = make(H5Pcreate(H5P_LINK_CREATE), Handle::Kind::plist, "create property list", file_);
   H5Pset_create_intermediate_group(static_cast<hid_t>(lcpl.get()), 1);
-  check(H5Lcreate_external(target_file.c_str(), target_object.c_str(), static_cast<hid_t>(h_.get()), name.c_str(),
-                           static_cast<hid_t>(lcpl.get()), H5P_DEFAULT),
+  check(H5Lcreate_external(target_file.c_str(), target_object.c_str(), static_cast<hid_t>(h_.get()), name.c_str(), static_cast<hid_t>(lcpl.get()),
+                           H5P_DEFAULT),
         "create external link", name);
 }
 
@@ -346,8 +357,8 @@ void Group::copy_from(const Group& source, const std::string& source_object, con
   check(H5Pset_copy_object(static_cast<hid_t>(ocpypl.get()), H5O_COPY_EXPAND_EXT_LINK_FLAG), "set copy flags", name);
   Handle lcpl = make(H5Pcreate(H5P_LINK_CREATE), Handle::Kind::plist, "create property list", file_);
   H5Pset_create_intermediate_group(static_cast<hid_t>(lcpl.get()), 1);
-  check(H5Ocopy(static_cast<hid_t>(source.id()), source_object.c_str(), static_cast<hid_t>(h_.get()), name.c_str(),
-                static_cast<hid_t>(ocpypl.get()), static_cast<hid_t>(lcpl.get())),
+  check(H5Ocopy(static_cast<hid_t>(source.id()), source_object.c_str(), static_cast<hid_t>(h_.get()), name.c_str(), static_cast<hid_t>(ocpypl.get()),
+                static_cast<hid_t>(lcpl.get())),
         "copy object", name);
 }
 

@@ -134,8 +134,8 @@ class Group : public Object {
   void copy_from(const Group& source, const std::string& source_object, const std::string& name) const;
 
  private:
-  Dataset write_raw(const std::string& name, const void* values, std::size_t count, const std::vector<std::size_t>& shape,
-                    hid file_type, hid mem_type) const;
+  Dataset write_raw(const std::string& name, const void* values, std::size_t count, const std::vector<std::size_t>& shape, hid file_type,
+                    hid mem_type) const;
 };
 
 /// An open HDF5 file; closes on destruction.

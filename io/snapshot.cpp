@@ -61,17 +61,11 @@ SnapshotWriter::SnapshotWriter(std::string path, MeshGeometry mesh, RunInfo info
   if (path_.empty()) core::throw_invalid("output.path", "\"\"", "a file name");
 }
 
-std::string SnapshotWriter::part_name(std::int64_t it) const {
-  return fs::path(path_).filename().string() + ".parts/" + std::to_string(it) + ".h5";
-}
+std::string SnapshotWriter::part_name(std::int64_t it) const { return fs::path(path_).filename().string() + ".parts/" + std::to_string(it) + ".h5"; }
 
-std::string SnapshotWriter::part_path(std::int64_t it) const {
-  return (fs::path(path_).parent_path() / part_name(it)).string();
-}
+std::string SnapshotWriter::part_path(std::int64_t it) const { return (fs::path(path_).parent_path() / part_name(it)).string(); }
 
-std::string SnapshotWriter::xdmf_path() const {
-  return fs::path(path_).replace_extension(".xdmf").string();
-}
+std::string SnapshotWriter::xdmf_path() const { return fs::path(path_).replace_extension(".xdmf").string(); }
 
 void SnapshotWriter::write(std::int64_t iteration, double time, double dt, std::span<const FieldView> fields,
                            const std::vector<std::pair<std::string, double>>& diagnostics, std::span<const FieldView> particles) {
@@ -196,8 +190,8 @@ void SnapshotWriter::write_xdmf() const {
       std::string label = f;
       std::replace(label.begin(), label.end(), '/', '_');
       x << "    <Attribute Name=\"" << label << "\" AttributeType=\"Scalar\" Center=\"Node\">\n"
-        << "     <DataItem Format=\"HDF\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"" << dims << "\">" << h5 << ":/"
-        << data_path(s.iteration) << "/meshes/" << f << "</DataItem>\n    </Attribute>\n";
+        << "     <DataItem Format=\"HDF\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"" << dims << "\">" << h5 << ":/" << data_path(s.iteration)
+        << "/meshes/" << f << "</DataItem>\n    </Attribute>\n";
     }
     x << "   </Grid>\n";
   }

@@ -1,4 +1,4 @@
-// qtzflow/io/snapshot.hpp — run output in the layout of ../shared/DESIGN.md §3 (openPMD-style).
+// qtzflow/io/snapshot.hpp — run output in the layout of docs/config.md, "Output layout" (openPMD-style).
 //
 //   /                      attributes software, softwareVersion, date, gitRevision, config (the
 //                          full config text), fftwWisdom (the run's FFT plans) and openPMD's

@@ -33,7 +33,8 @@ struct Reader {
     std::vector<double> out;
     out.reserve(count);
     while (out.size() < count) {
-      if (line >= lines.size()) fail(lines.size() - 1, "end of file after " + std::to_string(out.size()) + " numbers", std::to_string(count) + " numbers");
+      if (line >= lines.size())
+        fail(lines.size() - 1, "end of file after " + std::to_string(out.size()) + " numbers", std::to_string(count) + " numbers");
       std::istringstream in(lines[line]);
       std::string tok;
       while (in >> tok) {
@@ -100,9 +101,12 @@ potentials::TspInstance parse_tsplib(const std::string& text, const std::string&
       const std::size_t m = dimension(l);
       const std::string fmt = value("EDGE_WEIGHT_FORMAT");
       std::size_t count = 0;
-      if (fmt == "FULL_MATRIX") count = m * m;
-      else if (fmt == "UPPER_ROW" || fmt == "LOWER_ROW" || fmt == "UPPER_COL" || fmt == "LOWER_COL") count = m * (m - 1) / 2;
-      else if (fmt == "UPPER_DIAG_ROW" || fmt == "LOWER_DIAG_ROW" || fmt == "UPPER_DIAG_COL" || fmt == "LOWER_DIAG_COL") count = m * (m + 1) / 2;
+      if (fmt == "FULL_MATRIX")
+        count = m * m;
+      else if (fmt == "UPPER_ROW" || fmt == "LOWER_ROW" || fmt == "UPPER_COL" || fmt == "LOWER_COL")
+        count = m * (m - 1) / 2;
+      else if (fmt == "UPPER_DIAG_ROW" || fmt == "LOWER_DIAG_ROW" || fmt == "UPPER_DIAG_COL" || fmt == "LOWER_DIAG_COL")
+        count = m * (m + 1) / 2;
       else
         r.fail(spec.count("EDGE_WEIGHT_FORMAT") ? spec["EDGE_WEIGHT_FORMAT"].second : l, "EDGE_WEIGHT_FORMAT '" + fmt + "'",
                "FULL_MATRIX, UPPER_ROW, LOWER_ROW, UPPER_DIAG_ROW, LOWER_DIAG_ROW (or a _COL twin)");
@@ -129,8 +133,7 @@ potentials::TspInstance parse_tsplib(const std::string& text, const std::string&
       continue;
     }
     const auto colon = s.find(':');
-    if (colon == std::string::npos)
-      r.fail(l, "'" + s + "'", "KEYWORD: value, a *_SECTION line or EOF");
+    if (colon == std::string::npos) r.fail(l, "'" + s + "'", "KEYWORD: value, a *_SECTION line or EOF");
     const std::string key = trim(s.substr(0, colon)), val = trim(s.substr(colon + 1));
     spec[key] = {val, l};
     if (key == "DIMENSION") {
@@ -162,11 +165,16 @@ potentials::TspInstance parse_tsplib(const std::string& text, const std::string&
     }
   }
   potentials::TspMetric metric{};
-  if (type == "EUC_2D") metric = unrounded ? potentials::TspMetric::euclidean : potentials::TspMetric::euc_2d;
-  else if (type == "CEIL_2D") metric = potentials::TspMetric::ceil_2d;
-  else if (type == "ATT") metric = potentials::TspMetric::att;
-  else if (type == "GEO") metric = potentials::TspMetric::geo;
-  else r.fail(type_line, "EDGE_WEIGHT_TYPE '" + type + "'", "EUC_2D, CEIL_2D, ATT, GEO or EXPLICIT");
+  if (type == "EUC_2D")
+    metric = unrounded ? potentials::TspMetric::euclidean : potentials::TspMetric::euc_2d;
+  else if (type == "CEIL_2D")
+    metric = potentials::TspMetric::ceil_2d;
+  else if (type == "ATT")
+    metric = potentials::TspMetric::att;
+  else if (type == "GEO")
+    metric = potentials::TspMetric::geo;
+  else
+    r.fail(type_line, "EDGE_WEIGHT_TYPE '" + type + "'", "EUC_2D, CEIL_2D, ATT, GEO or EXPLICIT");
   if (!have_coords) r.fail(r.lines.size() - 1, "no NODE_COORD_SECTION", "one for EDGE_WEIGHT_TYPE " + type);
   return finish(potentials::TspInstance::from_coordinates(name, std::move(x), std::move(y), metric));
 }

@@ -1,7 +1,7 @@
 #include "particles/ensemble.hpp"
 
-#include <Random123/boxmuller.hpp>
 #include <Random123/philox.h>
+#include <Random123/boxmuller.hpp>
 
 #include <cmath>
 #include <numeric>
@@ -20,8 +20,7 @@ constexpr std::uint64_t kNoiseKey = 0x4C414E47'4556494EULL;  // "LANGEVIN": nois
 }
 
 template <int D>
-ParticleEnsemble<D>::ParticleEnsemble(const potentials::Objective& f, const grids::Grid<D>& grid, potentials::Schedule schedule,
-                                      ParticleOptions opts)
+ParticleEnsemble<D>::ParticleEnsemble(const potentials::Objective& f, const grids::Grid<D>& grid, potentials::Schedule schedule, ParticleOptions opts)
     : f_(f), grid_(grid), schedule_(schedule), opts_(opts) {
   core::require_positive("particles.dt", opts.dt);
   if (opts.dynamics != ParticleDynamics::langevin) {
@@ -70,7 +69,8 @@ void ParticleEnsemble<D>::sample_initial(std::size_t count, const std::vector<do
 
 template <int D>
 void ParticleEnsemble<D>::set_positions(std::vector<double> xs, double t, long steps) {
-  if (xs.size() % D != 0 || xs.empty()) core::throw_invalid("particle positions", std::to_string(xs.size()) + " values", "a positive multiple of " + std::to_string(D));
+  if (xs.size() % D != 0 || xs.empty())
+    core::throw_invalid("particle positions", std::to_string(xs.size()) + " values", "a positive multiple of " + std::to_string(D));
   for (std::size_t i = 0; i < xs.size(); ++i)
     if (!(xs[i] >= grid_.lower()[i % D] && xs[i] <= grid_.upper()[i % D]))
       core::throw_invalid("particle positions", core::format_value(xs[i]), "inside the box");
@@ -118,7 +118,8 @@ void ParticleEnsemble<D>::advance(long n) {
       const double z[3] = {z01.x, z01.y, D > 2 ? r123::boxmuller(u.v[2], u.v[3]).x : 0.0};
       const double s = per_step[static_cast<std::size_t>(k)];
       if (langevin) {
-        langevin_step(f, y, g, D, dt, s, [&](std::size_t a) { return z[a]; }, [&](double v, std::size_t a) { return fold(v, static_cast<int>(a)); });
+        langevin_step(
+            f, y, g, D, dt, s, [&](std::size_t a) { return z[a]; }, [&](double v, std::size_t a) { return fold(v, static_cast<int>(a)); });
       } else {
         for (int a = 0; a < D; ++a) g[a] = fold(y[a] + delta * z[a], a);  // g holds the candidate
         const double fc = f.value(g);

@@ -1,5 +1,5 @@
 // qtzflow/particles/ensemble.hpp — an ensemble of M overdamped Langevin particles, the particle
-// picture of the Fokker–Planck equation (DESIGN.md §1.2):
+// picture of the Fokker–Planck equation (docs/theory.md, "Fokker–Planck"):
 //     dX = −∇f(X) dt + √(2T(t)) dW       ⇔      ∂ρ/∂t = ∇·(ρ∇f + T∇ρ)
 // stepped by Euler–Maruyama, X ← X − ∇f(X) dt + √(2T(t_n) dt) ξ, in the grid's box with
 // reflecting walls (mirror reflection: the no-flux boundary of the FP engine) or periodic ones
@@ -25,9 +25,9 @@ enum class ParticleDynamics { langevin, qtz_local, qtz_dither };
 
 struct ParticleOptions {
   ParticleDynamics dynamics = ParticleDynamics::langevin;
-  double dt = 1e-3;     ///< time per step (Langevin step; clock of the schedule for qtz)
-  double delta = 0.1;   ///< qtz: proposal size
-  double C_q = 2.0;     ///< qtz: Q_p = C_q / (2 T)
+  double dt = 1e-3;    ///< time per step (Langevin step; clock of the schedule for qtz)
+  double delta = 0.1;  ///< qtz: proposal size
+  double C_q = 2.0;    ///< qtz: Q_p = C_q / (2 T)
   std::uint64_t seed = 1;
 };
 
@@ -61,7 +61,7 @@ class ParticleEnsemble {
   grids::Grid<D> grid_;
   potentials::Schedule schedule_;
   ParticleOptions opts_;
-  std::vector<double> x_;  // particle-major: x_[p·D + a]
+  std::vector<double> x_;       // particle-major: x_[p·D + a]
   std::vector<long> accepted_;  // qtz: per particle, since the last sample/set
   long counted_steps_ = 0;
   double t_ = 0;

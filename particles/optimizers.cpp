@@ -5,9 +5,9 @@
 #include <numeric>
 
 #include "core/error.hpp"
-#include "core/version.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
+#include "core/version.hpp"
 #include "particles/langevin.hpp"
 #include "particles/quantizer.hpp"
 #include "particles/walls.hpp"
@@ -16,9 +16,14 @@ namespace qtzflow::particles {
 
 namespace {
 
-constexpr std::pair<Algorithm, std::string_view> kNames[] = {
-    {Algorithm::qtz, "qtz"}, {Algorithm::qtz_local, "qtz-local"}, {Algorithm::qtz_dither, "qtz-dither"}, {Algorithm::langevin, "langevin"},
-    {Algorithm::sa, "sa"},   {Algorithm::qia, "qia"},             {Algorithm::pimc, "pimc"},             {Algorithm::pagmo_sa, "pagmo-sa"}};
+constexpr std::pair<Algorithm, std::string_view> kNames[] = {{Algorithm::qtz, "qtz"},
+                                                             {Algorithm::qtz_local, "qtz-local"},
+                                                             {Algorithm::qtz_dither, "qtz-dither"},
+                                                             {Algorithm::langevin, "langevin"},
+                                                             {Algorithm::sa, "sa"},
+                                                             {Algorithm::qia, "qia"},
+                                                             {Algorithm::pimc, "pimc"},
+                                                             {Algorithm::pagmo_sa, "pagmo-sa"}};
 
 using detail::reflect;
 
@@ -159,8 +164,9 @@ RunResult run_langevin(const ContinuousProblem& p, const LangevinOptions& o, lon
   for (long it = 1; it <= budget; ++it) {
     const double t = static_cast<double>(it - 1) * o.dt;
     const double amp = std::sqrt(2 * o.schedule.T(t) * o.dt);
-    langevin_step(*p.f, x, g, d, o.dt, amp, [&](std::size_t) { return rng.normal(); },
-                  [&](double v, std::size_t i) { return reflect(v, p.lower[i], p.upper[i]); });
+    langevin_step(
+        *p.f, x, g, d, o.dt, amp, [&](std::size_t) { return rng.normal(); },
+        [&](double v, std::size_t i) { return reflect(v, p.lower[i], p.upper[i]); });
     const double fx = p.f->value(x);
     if (fx < r.best) {
       r.improve(fx, it, target);
@@ -247,14 +253,22 @@ Algorithm algorithm_from_string(std::string_view name) {
 
 AlgorithmOptions default_options(Algorithm a) {
   switch (a) {
-    case Algorithm::qtz: return QtzOptions{};
-    case Algorithm::qtz_local: return QtzOptions{.proposal = Proposal::local};
-    case Algorithm::qtz_dither: return QtzOptions{.dither = true};
-    case Algorithm::langevin: return LangevinOptions{};
-    case Algorithm::sa: return SaOptions{};
-    case Algorithm::qia: return SaOptions{.qia = true};
-    case Algorithm::pimc: return PimcOptions{};
-    case Algorithm::pagmo_sa: return PagmoSaOptions{};
+    case Algorithm::qtz:
+      return QtzOptions{};
+    case Algorithm::qtz_local:
+      return QtzOptions{.proposal = Proposal::local};
+    case Algorithm::qtz_dither:
+      return QtzOptions{.dither = true};
+    case Algorithm::langevin:
+      return LangevinOptions{};
+    case Algorithm::sa:
+      return SaOptions{};
+    case Algorithm::qia:
+      return SaOptions{.qia = true};
+    case Algorithm::pimc:
+      return PimcOptions{};
+    case Algorithm::pagmo_sa:
+      return PagmoSaOptions{};
   }
   throw core::Error("particles: unknown algorithm");
 }
@@ -290,7 +304,8 @@ void validate(const OptimizerOptions& o, bool tsp) {
   if (tsp && (a == Algorithm::langevin || a == Algorithm::pagmo_sa || a == Algorithm::qtz_local))
     core::throw_invalid("algorithm", std::string(to_string(a)), kTspAlgorithms);
   if (!tsp && a == Algorithm::pimc) core::throw_invalid("algorithm", "pimc", "a TSP instance");
-  if (a == Algorithm::pagmo_sa && !have_pagmo()) core::throw_invalid("algorithm", "pagmo-sa", "an algorithm of this build (qtzflow was built without pagmo2)");
+  if (a == Algorithm::pagmo_sa && !have_pagmo())
+    core::throw_invalid("algorithm", "pagmo-sa", "an algorithm of this build (qtzflow was built without pagmo2)");
   if (const auto* q = std::get_if<QtzOptions>(&o.algorithm)) {
     if (q->qp_rule == QpRule::fixed) core::require_positive("qp", q->qp);
     if (q->proposal == Proposal::local) core::require_positive("delta", q->delta);

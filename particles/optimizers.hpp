@@ -5,7 +5,7 @@
 // instance (closed tour length).  Moves: continuous "blind" candidates uniform in Ω (the
 // authors'), or "local" ones x + δ·ξ (ξ standard normal, reflected at the walls, so the proposal
 // is symmetric); TSP: a random segment reversal, l ~ U{2..n−1}, i ~ U{0..n−l}.
-// Algorithms (DESIGN.md §1.1, REFERENCE.md §2):
+// Algorithms (docs/theory.md, "The quantized optimizer", docs/theory.md, "Baselines"):
 //  - qtz: accept iff f^Q(c) ≤ f^Q_current (ties accepted); each acceptance h ← h+1 and the
 //    current value is re-quantized at the finer Q_p = η·2^h; stop at h = 1023 or the budget.
 //    The rule itself is QuantizedOptimizer (particles/quantizer.hpp), usable in one's own loop.
@@ -36,10 +36,10 @@
 #include <variant>
 #include <vector>
 
+#include "particles/quantizer.hpp"
 #include "potentials/objective.hpp"
 #include "potentials/schedule.hpp"
 #include "potentials/tsp.hpp"
-#include "particles/quantizer.hpp"
 
 namespace qtzflow::particles {
 
@@ -55,10 +55,10 @@ enum class Proposal { blind, local };
 /// qtz, qtz-local, qtz-dither: the quantized optimizer.
 struct QtzOptions {
   QpRule qp_rule = QpRule::per_acceptance;
-  double qp = 0;              ///< QpRule::fixed: the resolution Q_p (> 0)
-  bool dither = false;        ///< the dithered quantizer instead of the authors' plain one
+  double qp = 0;        ///< QpRule::fixed: the resolution Q_p (> 0)
+  bool dither = false;  ///< the dithered quantizer instead of the authors' plain one
   Proposal proposal = Proposal::blind;
-  double delta = 0.1;         ///< local proposals: step size δ (> 0)
+  double delta = 0.1;  ///< local proposals: step size δ (> 0)
 };
 /// sa, qia: the authors' simulated annealing, and QIA (interpolated cost; TSP: sa).
 struct SaOptions {
@@ -89,22 +89,22 @@ Algorithm algorithm_of(const AlgorithmOptions& o);
 
 struct OptimizerOptions {
   AlgorithmOptions algorithm = QtzOptions{};
-  long budget = 10000;        ///< candidate evaluations per run (langevin: steps; pimc: over all replicas)
+  long budget = 10000;  ///< candidate evaluations per run (langevin: steps; pimc: over all replicas)
   std::uint64_t seed = 1;
-  double tolerance = 1e-3;    ///< success: best ≤ f* + tolerance (TSP: relative to the optimum)
+  double tolerance = 1e-3;  ///< success: best ≤ f* + tolerance (TSP: relative to the optimum)
 };
 
 /// Whether this build has pagmo2 (pagmo-sa).
 bool have_pagmo();
 
 struct RunResult {
-  double best = 0;              ///< best objective value seen
-  long last_improvement = 0;    ///< candidate count at which `best` was last lowered (0 = start)
-  long iterations = 0;          ///< candidates evaluated
-  int final_h = 0;              ///< qtz: h at the end (−1 for other algorithms)
-  bool success = false;         ///< best ≤ target (f* + tolerance; TSP: optimum·(1 + tolerance))
-  long hit_iteration = -1;      ///< first candidate count at which best ≤ target (−1: never)
-  std::vector<double> best_x;   ///< continuous: the best point; TSP: the best tour (as doubles)
+  double best = 0;             ///< best objective value seen
+  long last_improvement = 0;   ///< candidate count at which `best` was last lowered (0 = start)
+  long iterations = 0;         ///< candidates evaluated
+  int final_h = 0;             ///< qtz: h at the end (−1 for other algorithms)
+  bool success = false;        ///< best ≤ target (f* + tolerance; TSP: optimum·(1 + tolerance))
+  long hit_iteration = -1;     ///< first candidate count at which best ≤ target (−1: never)
+  std::vector<double> best_x;  ///< continuous: the best point; TSP: the best tour (as doubles)
 
   /// Records a new best value f found at candidate count `it`.
   void improve(double f, long it, double target) {
@@ -126,13 +126,11 @@ struct ContinuousProblem {
 /// One run (index r) of the chosen algorithm.  Throws InvalidArgument for options that make no
 /// sense for the problem (e.g. pimc on a continuous objective), naming the option.
 RunResult run_once(const ContinuousProblem& p, const OptimizerOptions& o, std::uint64_t r);
-RunResult run_once(const potentials::TspInstance& p, const OptimizerOptions& o, std::uint64_t r,
-                   const std::vector<int>& start_tour);
+RunResult run_once(const potentials::TspInstance& p, const OptimizerOptions& o, std::uint64_t r, const std::vector<int>& start_tour);
 
 /// R independent runs, parallel over runs (OpenMP), results in run order.
 std::vector<RunResult> run_ensemble(const ContinuousProblem& p, const OptimizerOptions& o, long runs);
-std::vector<RunResult> run_ensemble(const potentials::TspInstance& p, const OptimizerOptions& o, long runs,
-                                    const std::vector<int>& start_tour);
+std::vector<RunResult> run_ensemble(const potentials::TspInstance& p, const OptimizerOptions& o, long runs, const std::vector<int>& start_tour);
 
 /// Checks the options for the problem kind; throws InvalidArgument naming the option (its field
 /// name: "budget", "qp", "delta", "algorithm", …).

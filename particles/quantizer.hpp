@@ -1,4 +1,4 @@
-// qtzflow/particles/quantizer.hpp — the value quantizer of QTZ (DESIGN.md §1.1).
+// qtzflow/particles/quantizer.hpp — the value quantizer of QTZ (docs/theory.md, "The quantized optimizer").
 //
 //   f^Q(x) = floor(Q_p·f(x) + 1/2) / Q_p                       (plain, as the authors coded it)
 //   f^Q(x) = q·floor(f/q + u + 1/2) − u·q,  u ~ U(−1/2, 1/2)   (dithered, q = 1/Q_p, fresh u)
@@ -99,9 +99,7 @@ class QuantizedOptimizer {
   double quantized_current() const { return fq_; }
 
  private:
-  double quantized(double f, core::RandomStream& rng) const {
-    return dither_ ? quantize_dithered(f, qp_, rng.uniform() - 0.5) : quantize(f, qp_);
-  }
+  double quantized(double f, core::RandomStream& rng) const { return dither_ ? quantize_dithered(f, qp_, rng.uniform() - 0.5) : quantize(f, qp_); }
 
   QpRule rule_;
   bool dither_;

@@ -46,8 +46,7 @@ grids::Field<double, D> boltzmann_factor(const grids::Field<double, D>& f, doubl
 
 /// ρ = e^{−f/2T} φ, normalised to mass 1 (Σ ρ h^D = 1): the FP density of an imaginary-time state.
 template <int D>
-grids::Field<double, D> density_from_phi(const grids::Grid<D>& grid, const grids::Field<double, D>& f, const grids::Field<double, D>& phi,
-                                         double T) {
+grids::Field<double, D> density_from_phi(const grids::Grid<D>& grid, const grids::Field<double, D>& f, const grids::Field<double, D>& phi, double T) {
   grids::require_shape("phi", phi, f.extent());
   auto rho = boltzmann_factor(f, 2 * T);
   for (std::size_t i = 0; i < rho.size(); ++i) rho[i] *= phi[i];

@@ -2,7 +2,7 @@
 //
 // Each objective gives its value, gradient and Laplacian (analytic, checked against finite
 // differences in tests/unit/test_objectives.cpp), its default domain Ω = ∏[lower_i, upper_i] and
-// its known minima.  The catalogue is ../shared/REFERENCE.md §1; objectives are made by name with
+// its known minima.  The catalogue is docs/objectives.md; objectives are made by name with
 // `make_objective(name, dim, params)`, which validates the dimension and every parameter.
 //
 // Smoothness: ackley and salomon have a cone at 0 and xin_she_yang4 kinks on every axis
@@ -65,8 +65,8 @@ class Objective {
 struct ObjectiveInfo {
   std::string name;
   std::string formula;
-  int min_dim, max_dim;       ///< accepted dimensions
-  Params defaults;            ///< parameter names with their default values
+  int min_dim, max_dim;  ///< accepted dimensions
+  Params defaults;       ///< parameter names with their default values
 };
 
 /// All objectives qtzflow knows, in catalogue order.

@@ -1,4 +1,4 @@
-// The built-in objectives of ../shared/REFERENCE.md §1 and their registry.
+// The built-in objectives of docs/objectives.md and their registry.
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -35,7 +35,8 @@ std::vector<double> depressed_cubic_roots(double p, double q) {
 std::vector<Minimum> separable_minima(int d, const std::vector<double>& xs, const std::function<double(double)>& g) {
   std::vector<Minimum> out;
   const std::size_t m = xs.size();
-  const std::size_t best = static_cast<std::size_t>(std::min_element(xs.begin(), xs.end(), [&](double a, double b) { return g(a) < g(b); }) - xs.begin());
+  const std::size_t best =
+      static_cast<std::size_t>(std::min_element(xs.begin(), xs.end(), [&](double a, double b) { return g(a) < g(b); }) - xs.begin());
   std::size_t combos = 1;
   for (int i = 0; i < d && combos < 1025; ++i) combos *= m;
   if (combos > 1024) combos = 1;  // only the global minimum for large d
@@ -105,7 +106,8 @@ class DoubleWell final : public Base {
     core::require_finite("objective.c", c_);
     // Critical points per coordinate: 4x³ − 4x + c = 0; minima where 12x² − 4 > 0.
     std::vector<double> mins;
-    for (double r : depressed_cubic_roots(-1.0, c_ / 4)) if (12 * r * r - 4 > 0) mins.push_back(r);
+    for (double r : depressed_cubic_roots(-1.0, c_ / 4))
+      if (12 * r * r - 4 > 0) mins.push_back(r);
     minima_ = separable_minima(d, mins, [this](double x) { return g(x); });
   }
   double g(double x) const { return (x * x - 1) * (x * x - 1) + c_ * x; }
@@ -162,13 +164,19 @@ class Ackley final : public Base {
   double value(std::span<const double> x) const override {
     const double d = static_cast<double>(x.size());
     double s2 = 0, sc = 0;
-    for (double xi : x) { s2 += xi * xi; sc += std::cos(2 * pi * xi); }
+    for (double xi : x) {
+      s2 += xi * xi;
+      sc += std::cos(2 * pi * xi);
+    }
     return -20 * std::exp(-0.2 * std::sqrt(s2 / d)) - std::exp(sc / d) + 20 + std::numbers::e;
   }
   void gradient(std::span<const double> x, std::span<double> g) const override {
     const double d = static_cast<double>(x.size());
     double s2 = 0, sc = 0;
-    for (double xi : x) { s2 += xi * xi; sc += std::cos(2 * pi * xi); }
+    for (double xi : x) {
+      s2 += xi * xi;
+      sc += std::cos(2 * pi * xi);
+    }
     const double rho = std::sqrt(s2), ec = std::exp(sc / d);
     // Radial part −20 exp(−a ρ), a = 0.2/√d: derivative 20 a e^{−aρ} along x/ρ (0 at the cone).
     const double a = 0.2 / std::sqrt(d), radial = rho > 0 ? 20 * a * std::exp(-a * rho) / rho : 0.0;
@@ -177,7 +185,10 @@ class Ackley final : public Base {
   double laplacian(std::span<const double> x) const override {
     const double d = static_cast<double>(x.size());
     double s2 = 0, sc = 0;
-    for (double xi : x) { s2 += xi * xi; sc += std::cos(2 * pi * xi); }
+    for (double xi : x) {
+      s2 += xi * xi;
+      sc += std::cos(2 * pi * xi);
+    }
     const double rho = std::sqrt(s2), ec = std::exp(sc / d), a = 0.2 / std::sqrt(d);
     double lap;
     if (rho > 0) {
@@ -299,9 +310,7 @@ class Salomon final : public Radial {
 
 class DropWave final : public Radial {
  public:
-  DropWave(int d, Params p) : Radial("drop_wave", d, std::move(p), -5.12, 5.12), shift_(scalar("shift")) {
-    single_minimum(zeros(), shift_ - 1);
-  }
+  DropWave(int d, Params p) : Radial("drop_wave", d, std::move(p), -5.12, 5.12), shift_(scalar("shift")) { single_minimum(zeros(), shift_ - 1); }
   void radial(double r, double& F, double& Fp, double& Fpp) const override {
     const double N = 1 + std::cos(12 * r), Np = -12 * std::sin(12 * r), Npp = -144 * std::cos(12 * r);
     const double Dn = 0.5 * r * r + 2, Dp = r, Dpp = 1;
@@ -319,31 +328,39 @@ class DropWave final : public Radial {
 
 class XinSheYang4 final : public Base {
  public:
-  XinSheYang4(int d, Params p) : Base("xin_she_yang4", d, std::move(p), -10, 10), shift_(scalar("shift")) {
-    single_minimum(zeros(), shift_ - 1);
-  }
+  XinSheYang4(int d, Params p) : Base("xin_she_yang4", d, std::move(p), -10, 10), shift_(scalar("shift")) { single_minimum(zeros(), shift_ - 1); }
   // f = shift + (A − B)·h,  A = Σ sin² x_i,  B = exp(−Σ x_i²),  h = exp(−C),  C = Σ sin² √|x_i|.
   double value(std::span<const double> x) const override {
     double A = 0, S = 0, C = 0;
     for (double xi : x) {
       const double s = std::sin(xi), t = std::sin(std::sqrt(std::abs(xi)));
-      A += s * s; S += xi * xi; C += t * t;
+      A += s * s;
+      S += xi * xi;
+      C += t * t;
     }
     return shift_ + (A - std::exp(-S)) * std::exp(-C);
   }
-  struct Parts { double A, B, h; };
+  struct Parts {
+    double A, B, h;
+  };
   Parts parts(std::span<const double> x) const {
     double A = 0, S = 0, C = 0;
     for (double xi : x) {
       const double s = std::sin(xi), t = std::sin(std::sqrt(std::abs(xi)));
-      A += s * s; S += xi * xi; C += t * t;
+      A += s * s;
+      S += xi * xi;
+      C += t * t;
     }
     return {A, std::exp(-S), std::exp(-C)};
   }
   /// dC_i/dx_i and d²C_i/dx_i² of C_i = sin²√|x| (symmetric choice 0 at the kink x = 0).
   static void c_derivs(double x, double& c1, double& c2) {
     const double ax = std::abs(x);
-    if (ax < 1e-12) { c1 = 0; c2 = -2.0 / 3.0; return; }
+    if (ax < 1e-12) {
+      c1 = 0;
+      c2 = -2.0 / 3.0;
+      return;
+    }
     const double s = std::sqrt(ax), sg = x > 0 ? 1.0 : -1.0;
     c1 = std::sin(2 * s) * sg / (2 * s);
     c2 = 2 * std::cos(2 * s) / (4 * ax) - std::sin(2 * s) / (4 * ax * s);
@@ -480,7 +497,9 @@ const std::vector<Entry>& registry() {
       {{"griewank", "1 + sum x_i^2/4000 - prod cos(x_i/sqrt(i))", 1, kAnyDim, {}}, {}, factory<Griewank>()},
       {{"styblinski_tang", "1/2 sum x_i^4 - 16 x_i^2 + 5 x_i", 1, kAnyDim, {}}, {}, factory<StyblinskiTang>()},
       {{"salomon", "1 - cos(2 pi |x|) + 0.1 |x|", 1, kAnyDim, {}}, {}, factory<Salomon>()},
-      {{"xin_she_yang4", "shift + (sum sin^2 x_i - exp(-|x|^2)) exp(-sum sin^2 sqrt|x_i|)", 1, kAnyDim, {{"shift", {2.0}}}}, {}, factory<XinSheYang4>()},
+      {{"xin_she_yang4", "shift + (sum sin^2 x_i - exp(-|x|^2)) exp(-sum sin^2 sqrt|x_i|)", 1, kAnyDim, {{"shift", {2.0}}}},
+       {},
+       factory<XinSheYang4>()},
       {{"drop_wave", "shift - (1 + cos(12|x|))/(|x|^2/2 + 2)", 1, kAnyDim, {{"shift", {1.0}}}}, {}, factory<DropWave>()},
       {{"schaffer2", "0.5 + (sin^2(x1^2-x2^2) - 0.5)/(1 + 0.001|x|^2)^2", 2, 2, {}}, {}, factory<Schaffer2>()},
       {{"himmelblau", "(x1^2+x2-11)^2 + (x1+x2^2-7)^2", 2, 2, {}}, {}, factory<Himmelblau>()},
@@ -516,7 +535,7 @@ std::unique_ptr<Objective> make_objective(std::string_view name, int dim, const 
   }
   const auto& info = it->info;
   if (dim < info.min_dim || dim > info.max_dim) {
-    const std::string range = info.max_dim == kAnyDim ? ">= " + std::to_string(info.min_dim)
+    const std::string range = info.max_dim == kAnyDim        ? ">= " + std::to_string(info.min_dim)
                               : info.min_dim == info.max_dim ? std::to_string(info.min_dim)
                                                              : "in [" + std::to_string(info.min_dim) + ", " + std::to_string(info.max_dim) + "]";
     core::throw_invalid("dimension", std::to_string(dim), range + " for objective " + info.name);
@@ -526,7 +545,8 @@ std::unique_ptr<Objective> make_objective(std::string_view name, int dim, const 
     if (!info.defaults.contains(key)) {
       std::vector<std::string> known;
       for (const auto& [k, v] : info.defaults) known.push_back(k);
-      throw core::UnknownName("objective." + key, "objective." + key + ": unknown parameter of objective " + info.name + "; known: " + join_names(known));
+      throw core::UnknownName("objective." + key,
+                              "objective." + key + ": unknown parameter of objective " + info.name + "; known: " + join_names(known));
     }
     const bool per_axis = std::find(it->per_axis.begin(), it->per_axis.end(), key) != it->per_axis.end();
     if (val.size() != 1 && !(per_axis && val.size() == static_cast<std::size_t>(dim)))

@@ -11,8 +11,7 @@ namespace qtzflow::potentials {
 namespace {
 template <int D>
 void require_dimension(const Objective& f) {
-  if (f.dim() != D)
-    core::throw_invalid("objective dimension", std::to_string(f.dim()), "equal to the grid's dimension " + std::to_string(D));
+  if (f.dim() != D) core::throw_invalid("objective dimension", std::to_string(f.dim()), "equal to the grid's dimension " + std::to_string(D));
 }
 
 template <int D>
@@ -25,7 +24,10 @@ template <int D>
 template <int D>
 std::string point_string(const grids::Grid<D>& grid, std::size_t i) {
   std::array<std::size_t, D> idx{};
-  for (int a = D - 1; a >= 0; --a) { idx[a] = i % grid.n(a); i /= grid.n(a); }
+  for (int a = D - 1; a >= 0; --a) {
+    idx[a] = i % grid.n(a);
+    i /= grid.n(a);
+  }
   std::string s = "(";
   for (int a = 0; a < D; ++a) s += (a ? ", " : "") + core::format_value(grid.x(a, idx[a]));
   return s + ")";
@@ -42,8 +44,7 @@ grids::Field<double, D> sample_objective(const Objective& f, const grids::Grid<D
 }
 
 template <int D>
-Landscape<D>::Landscape(const Objective& f, const grids::Grid<D>& grid)
-    : grid_(grid), f_(grid.shape()), grad2_(grid.shape()), lap_(grid.shape()) {
+Landscape<D>::Landscape(const Objective& f, const grids::Grid<D>& grid) : grid_(grid), f_(grid.shape()), grad2_(grid.shape()), lap_(grid.shape()) {
   require_dimension<D>(f);
   grids::for_each_point(grid, [&](std::size_t i, const auto& x) {
     std::array<double, D> g{};
@@ -89,18 +90,18 @@ template <int D>
 grids::Field<double, D> witten_ground_state(const Objective& f, const grids::Grid<D>& grid, double T) {
   core::require_positive("T", T);
   auto phi = boltzmann_factor(sample_objective(f, grid), 2 * T);  // shifted by min f: no underflow at low T
-  const double norm2 = core::parallel_sum(static_cast<std::ptrdiff_t>(phi.size()), [&](std::ptrdiff_t i) {
-    return phi[static_cast<std::size_t>(i)] * phi[static_cast<std::size_t>(i)];
-  }) * grid.cell_volume();
+  const double norm2 = core::parallel_sum(static_cast<std::ptrdiff_t>(phi.size()),
+                                          [&](std::ptrdiff_t i) { return phi[static_cast<std::size_t>(i)] * phi[static_cast<std::size_t>(i)]; }) *
+                       grid.cell_volume();
   const double s = 1.0 / std::sqrt(norm2);
   for (double& v : phi) v *= s;
   return phi;
 }
 
-#define QTZFLOW_INSTANTIATE(D)                                                                              \
-  template class Landscape<D>;                                                                              \
-  template grids::Field<double, D> sample_objective(const Objective&, const grids::Grid<D>&);               \
-  template grids::Field<double, D> witten_ground_state(const Objective&, const grids::Grid<D>&, double);    \
+#define QTZFLOW_INSTANTIATE(D)                                                                           \
+  template class Landscape<D>;                                                                           \
+  template grids::Field<double, D> sample_objective(const Objective&, const grids::Grid<D>&);            \
+  template grids::Field<double, D> witten_ground_state(const Objective&, const grids::Grid<D>&, double); \
   template std::string point_string(const grids::Grid<D>&, std::size_t);
 QTZFLOW_INSTANTIATE(1)
 QTZFLOW_INSTANTIATE(2)

@@ -1,5 +1,5 @@
 // qtzflow/potentials/sampling.hpp — objectives sampled on a grid, and the two potentials of the
-// Schrödinger picture (../shared/DESIGN.md §1.3):
+// Schrödinger picture (docs/theory.md, "The Witten transform"):
 //
 //   witten     V_T = |∇f|²/(4T) − Δf/2  [+ f·Ṫ/(2T²) when T = T(t) in imaginary time]
 //              H_T = −TΔ + V_T ≥ 0 and H_T e^{−f/(2T)} = 0: the potential equivalent to

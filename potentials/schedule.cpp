@@ -32,33 +32,42 @@ Schedule Schedule::paper(double C_q, double eta, double tau) {
 
 double Schedule::T(double t) const {
   switch (kind_) {
-    case Kind::constant: return a_;
-    case Kind::logarithmic: return a_ / std::log(t + 2);
+    case Kind::constant:
+      return a_;
+    case Kind::logarithmic:
+      return a_ / std::log(t + 2);
     case Kind::geometric:
-    case Kind::paper: return a_ * std::pow(b_, t);
+    case Kind::paper:
+      return a_ * std::pow(b_, t);
   }
   return a_;
 }
 
 double Schedule::Tdot(double t) const {
   switch (kind_) {
-    case Kind::constant: return 0;
+    case Kind::constant:
+      return 0;
     case Kind::logarithmic: {
       const double l = std::log(t + 2);
       return -a_ / ((t + 2) * l * l);
     }
     case Kind::geometric:
-    case Kind::paper: return a_ * std::pow(b_, t) * std::log(b_);
+    case Kind::paper:
+      return a_ * std::pow(b_, t) * std::log(b_);
   }
   return 0;
 }
 
 std::string Schedule::describe() const {
   switch (kind_) {
-    case Kind::constant: return "constant T = " + core::format_value(a_);
-    case Kind::logarithmic: return "logarithmic T = " + core::format_value(a_) + "/ln(t+2)";
-    case Kind::geometric: return "geometric T = " + core::format_value(a_) + "*" + core::format_value(b_) + "^t";
-    case Kind::paper: return "paper T = C_q/(2 eta 2^(t/" + core::format_value(c_) + ")) = " + core::format_value(a_) + "*2^(-t/" + core::format_value(c_) + ")";
+    case Kind::constant:
+      return "constant T = " + core::format_value(a_);
+    case Kind::logarithmic:
+      return "logarithmic T = " + core::format_value(a_) + "/ln(t+2)";
+    case Kind::geometric:
+      return "geometric T = " + core::format_value(a_) + "*" + core::format_value(b_) + "^t";
+    case Kind::paper:
+      return "paper T = C_q/(2 eta 2^(t/" + core::format_value(c_) + ")) = " + core::format_value(a_) + "*2^(-t/" + core::format_value(c_) + ")";
   }
   return "";
 }

@@ -4,7 +4,7 @@
 //   logarithmic   T(t) = c / ln(t + 2)          (the annealing law of the convergence theory)
 //   geometric     T(t) = T0 · γ^t, 0 < γ < 1     (continuous form of SA's T ← γ T)
 //   paper         T(t) = C_q / (2 Q_p(t)),  Q_p = η · 2^{h(t)},  h(t) = t/τ: the quantizer's
-//                 resolution doubling once every τ (DESIGN.md §1.2; h continuous so that Ṫ
+//                 resolution doubling once every τ (docs/theory.md, "Fokker–Planck"; h continuous so that Ṫ
 //                 exists — geometric cooling with T0 = C_q/(2η) and γ = 2^{−1/τ})
 // T(t) and its derivative Ṫ(t) are exact; engines evaluate them where their scheme needs (the
 // split-step engine at the midpoint of each step).  All parameters are validated (T0, c > 0).

@@ -8,12 +8,18 @@ namespace qtzflow::potentials {
 
 std::string_view to_string(TspMetric m) {
   switch (m) {
-    case TspMetric::euclidean: return "euclidean";
-    case TspMetric::euc_2d: return "EUC_2D";
-    case TspMetric::ceil_2d: return "CEIL_2D";
-    case TspMetric::att: return "ATT";
-    case TspMetric::geo: return "GEO";
-    case TspMetric::explicit_matrix: return "EXPLICIT";
+    case TspMetric::euclidean:
+      return "euclidean";
+    case TspMetric::euc_2d:
+      return "EUC_2D";
+    case TspMetric::ceil_2d:
+      return "CEIL_2D";
+    case TspMetric::att:
+      return "ATT";
+    case TspMetric::geo:
+      return "GEO";
+    case TspMetric::explicit_matrix:
+      return "EXPLICIT";
   }
   return "?";
 }
@@ -39,9 +45,15 @@ TspInstance TspInstance::from_coordinates(std::string name, std::vector<double> 
       const double dx = x[i] - x[j], dy = y[i] - y[j];
       double v = 0;
       switch (metric) {
-        case TspMetric::euclidean: v = std::sqrt(dx * dx + dy * dy); break;
-        case TspMetric::euc_2d: v = std::floor(std::sqrt(dx * dx + dy * dy) + 0.5); break;
-        case TspMetric::ceil_2d: v = std::ceil(std::sqrt(dx * dx + dy * dy)); break;
+        case TspMetric::euclidean:
+          v = std::sqrt(dx * dx + dy * dy);
+          break;
+        case TspMetric::euc_2d:
+          v = std::floor(std::sqrt(dx * dx + dy * dy) + 0.5);
+          break;
+        case TspMetric::ceil_2d:
+          v = std::ceil(std::sqrt(dx * dx + dy * dy));
+          break;
         case TspMetric::att: {
           const double r = std::sqrt((dx * dx + dy * dy) / 10.0), t = std::floor(r + 0.5);
           v = t < r ? t + 1 : t;
@@ -53,7 +65,8 @@ TspInstance TspInstance::from_coordinates(std::string name, std::vector<double> 
           v = std::trunc(6378.388 * std::acos(0.5 * ((1.0 + q1) * q2 - (1.0 - q1) * q3)) + 1.0);
           break;
         }
-        case TspMetric::explicit_matrix: break;
+        case TspMetric::explicit_matrix:
+          break;
       }
       d[i * n + j] = v;
     }
@@ -71,8 +84,10 @@ TspInstance TspInstance::from_matrix(std::string name, std::size_t n, std::vecto
         core::throw_invalid("tsp EDGE_WEIGHT_SECTION", core::format_value(v) + " at (" + std::to_string(i + 1) + ", " + std::to_string(j + 1) + ")",
                             "finite and >= 0");
       if (v != distances[j * n + i])
-        core::throw_invalid("tsp EDGE_WEIGHT_SECTION", "d(" + std::to_string(i + 1) + ", " + std::to_string(j + 1) + ") != d(" + std::to_string(j + 1) + ", " + std::to_string(i + 1) + ")",
-                            "a symmetric matrix (TYPE: TSP)");
+        core::throw_invalid(
+            "tsp EDGE_WEIGHT_SECTION",
+            "d(" + std::to_string(i + 1) + ", " + std::to_string(j + 1) + ") != d(" + std::to_string(j + 1) + ", " + std::to_string(i + 1) + ")",
+            "a symmetric matrix (TYPE: TSP)");
     }
   for (std::size_t i = 0; i < n; ++i) distances[i * n + i] = 0;
   return TspInstance(std::move(name), n, std::move(distances), TspMetric::explicit_matrix);

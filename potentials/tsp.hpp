@@ -4,7 +4,7 @@
 // coordinates with the metric the instance names or given explicitly, so that the length change
 // of a move costs four look-ups.  Tours are permutations of 0..n−1, closed (the edge from the
 // last city back to the first counts).  Cities are numbered from 0 here, from 1 in TSPLIB files.
-// The move of the quantized optimizer and of the authors' SA (DESIGN.md §1.1) is the segment
+// The move of the quantized optimizer and of the authors' SA (docs/theory.md, "The quantized optimizer") is the segment
 // reversal: reverse tour[i, i+l) with 2 ≤ l ≤ n−1, 0 ≤ i ≤ n−l.
 // Metrics (TSPLIB 95 definitions): euclidean (unrounded, as the QTZ authors use), euc_2d
 // (rounded to the nearest integer), ceil_2d, att (pseudo-Euclidean), geo (great circle on a
@@ -49,8 +49,7 @@ class TspInstance {
   std::vector<int> nearest_neighbour_tour(std::size_t start = 0) const;
 
  private:
-  TspInstance(std::string name, std::size_t n, std::vector<double> d, TspMetric m)
-      : name_(std::move(name)), n_(n), metric_(m), d_(std::move(d)) {}
+  TspInstance(std::string name, std::size_t n, std::vector<double> d, TspMetric m) : name_(std::move(name)), n_(n), metric_(m), d_(std::move(d)) {}
   std::string name_;
   std::size_t n_;
   TspMetric metric_;

@@ -204,7 +204,8 @@ RunConfig from_table(const Table& root) {
     require_length("grid.upper", c.grid.upper.size(), d);
     for (std::size_t a = 0; a < d; ++a)
       if (!(c.grid.lower[a] < c.grid.upper[a]))
-        throw_invalid("grid.upper", format_value(c.grid.upper[a]) + " on axis " + std::to_string(a), "> grid.lower = " + format_value(c.grid.lower[a]));
+        throw_invalid("grid.upper", format_value(c.grid.upper[a]) + " on axis " + std::to_string(a),
+                      "> grid.lower = " + format_value(c.grid.lower[a]));
     c.grid.boundary = g.choice("boundary", grids::Boundary::periodic, kBoundaries);
     g.finish();
   }
@@ -217,9 +218,12 @@ RunConfig from_table(const Table& root) {
     if (t != nullptr)
       for (const auto& [k, v] : *t) {
         if (k == "name") continue;
-        if (Section::is_number(v)) c.objective.params[k] = {Section::as_number(v)};
-        else if (v.is_array()) c.objective.params[k] = o.numbers(k, {});
-        else throw_invalid("objective." + k, show(v) + " (" + type_name(v) + ")", "a number or an array of numbers");
+        if (Section::is_number(v))
+          c.objective.params[k] = {Section::as_number(v)};
+        else if (v.is_array())
+          c.objective.params[k] = o.numbers(k, {});
+        else
+          throw_invalid("objective." + k, show(v) + " (" + type_name(v) + ")", "a number or an array of numbers");
       }
   }
 
@@ -328,12 +332,17 @@ RunConfig from_table(const Table& root) {
     s.finish();
   }
   if (engines != 1)
-    throw core::InvalidArgument(ts != nullptr ? (tf != nullptr ? "fokker_planck" : "particles") : engines ? "particles" : "schrodinger",
+    throw core::InvalidArgument(ts != nullptr ? (tf != nullptr ? "fokker_planck" : "particles")
+                                : engines     ? "particles"
+                                              : "schrodinger",
                                 engines > 1 ? "one engine section per run ([schrodinger], [fokker_planck] or [particles])"
                                             : "no engine section: add [schrodinger], [fokker_planck] or [particles]");
-  if (tf != nullptr) c.engine = fc;
-  else if (tp != nullptr) c.engine = pc;
-  else c.engine = sc;
+  if (tf != nullptr)
+    c.engine = fc;
+  else if (tp != nullptr)
+    c.engine = pc;
+  else
+    c.engine = sc;
 
   {
     Section o(section_table(root, "output"), "output");
@@ -359,8 +368,10 @@ template <class T>
 std::string array(const std::vector<T>& v) {
   std::string s = "[";
   for (std::size_t i = 0; i < v.size(); ++i) {
-    if constexpr (std::is_floating_point_v<T>) s += (i ? ", " : "") + format_value(v[i]);
-    else s += (i ? ", " : "") + std::to_string(v[i]);
+    if constexpr (std::is_floating_point_v<T>)
+      s += (i ? ", " : "") + format_value(v[i]);
+    else
+      s += (i ? ", " : "") + std::to_string(v[i]);
   }
   return s + "]";
 }
@@ -462,10 +473,14 @@ every = 100
 
 potentials::Schedule ScheduleConfig::make() const {
   switch (kind) {
-    case potentials::Schedule::Kind::constant: return potentials::Schedule::constant(T);
-    case potentials::Schedule::Kind::logarithmic: return potentials::Schedule::logarithmic(c);
-    case potentials::Schedule::Kind::geometric: return potentials::Schedule::geometric(T, gamma);
-    case potentials::Schedule::Kind::paper: return potentials::Schedule::paper(C_q, eta, tau);
+    case potentials::Schedule::Kind::constant:
+      return potentials::Schedule::constant(T);
+    case potentials::Schedule::Kind::logarithmic:
+      return potentials::Schedule::logarithmic(c);
+    case potentials::Schedule::Kind::geometric:
+      return potentials::Schedule::geometric(T, gamma);
+    case potentials::Schedule::Kind::paper:
+      return potentials::Schedule::paper(C_q, eta, tau);
   }
   throw core::Error("scenario: unknown schedule kind");
 }

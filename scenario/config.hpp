@@ -45,10 +45,10 @@ struct ObjectiveConfig {
 
 struct ScheduleConfig {
   potentials::Schedule::Kind kind = potentials::Schedule::Kind::constant;
-  double T = 0.5;      ///< constant T, and T0 of the geometric law
-  double c = 1.0;      ///< logarithmic: T = c / ln(t + 2)
-  double gamma = 0.99; ///< geometric: T = T · gamma^t
-  double C_q = 2.0;    ///< paper: T = C_q / (2 eta 2^(t/tau))
+  double T = 0.5;       ///< constant T, and T0 of the geometric law
+  double c = 1.0;       ///< logarithmic: T = c / ln(t + 2)
+  double gamma = 0.99;  ///< geometric: T = T · gamma^t
+  double C_q = 2.0;     ///< paper: T = C_q / (2 eta 2^(t/tau))
   double eta = 1.0;
   double tau = 1.0;
   potentials::Schedule make() const;
@@ -89,9 +89,9 @@ struct ParticlesConfig {
   particles::ParticleDynamics algorithm = particles::ParticleDynamics::langevin;
   long count = 100000;  ///< ensemble size M
   long seed = 1;
-  double dt = 1e-3;     ///< Langevin step; for qtz the time per move (schedule clock)
+  double dt = 1e-3;  ///< Langevin step; for qtz the time per move (schedule clock)
   double t_end = 1.0;
-  double delta = 0.1;   ///< qtz: local proposal size
+  double delta = 0.1;  ///< qtz: local proposal size
 };
 
 /// The one engine a run uses.
@@ -120,8 +120,7 @@ struct RunConfig {
 
 /// Parses TOML text; `overrides` are "section.key=value" strings applied on top.
 /// `origin` names the text in messages (a file name or "built-in default scenario").
-RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides = {},
-                       const std::string& origin = "config");
+RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides = {}, const std::string& origin = "config");
 /// Reads and parses a file (a missing or unreadable file is an InvalidArgument naming it).
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 

@@ -222,8 +222,10 @@ class ParticleEngine {
       : grid_(p.grid), count_(static_cast<std::size_t>(std::get<Config>(c.engine).count)), e_(*p.objective, p.grid, p.schedule, options(c)) {}
 
   void start(const RunConfig& c, const Problem<D>&) {
-    if (c.initial.kind == InitialKind::uniform) e_.sample_initial(count_, {}, {});
-    else e_.sample_initial(count_, c.initial.center, c.initial.width);
+    if (c.initial.kind == InitialKind::uniform)
+      e_.sample_initial(count_, {}, {});
+    else
+      e_.sample_initial(count_, c.initial.center, c.initial.width);
   }
   void restore(const io::Snapshot& snap) {
     std::vector<double> xs(count_ * D);

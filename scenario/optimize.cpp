@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdarg>
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
 #include <map>
 
@@ -112,9 +112,9 @@ OptimizeReport optimize(const OptimizeRequest& q) {
 }
 
 void write_optimize_results(const std::string& path, const OptimizeReport& rep) {
-  const std::map<std::string, std::string> attrs{{"software", "qtzflow"},  {"softwareVersion", core::version},
-                                                 {"algorithm", rep.algorithm}, {"problem", rep.problem},
-                                                 {"seed", std::to_string(rep.seed)}, {"budget", std::to_string(rep.budget)}};
+  const std::map<std::string, std::string> attrs{
+      {"software", "qtzflow"},  {"softwareVersion", core::version}, {"algorithm", rep.algorithm},
+      {"problem", rep.problem}, {"seed", std::to_string(rep.seed)}, {"budget", std::to_string(rep.budget)}};
   const auto& rs = rep.results;
   core::replace_file_atomically(path, [&](const std::string& tmp) {
     io::File f = io::File::create(tmp);
@@ -149,27 +149,29 @@ void write_optimize_results(const std::string& path, const OptimizeReport& rep) 
 
 std::string optimize_json(const OptimizeReport& rep, int threads) {
   const auto& s = rep.summary;
-  std::string o = format("{\"algorithm\": \"%s\", \"problem\": \"%s\", \"runs\": %ld, \"budget\": %ld, \"seed\": %llu, \"threads\": %d,\n",
-                rep.algorithm.c_str(), core::json_escape(rep.problem).c_str(), rep.runs, rep.budget, static_cast<unsigned long long>(rep.seed),
-                threads);
-  o += format(" \"reference\": %s, \"mean\": %s, \"std\": %s, \"best\": %s, \"success_rate\": %s, \"mean_last_improvement\": %s,"
-                " \"mean_hit_iteration\": %s, \"mean_final_h\": %s, \"wall_seconds\": %s,\n \"results\": [",
-                json_number(rep.reference).c_str(), json_number(s.mean).c_str(), json_number(s.std).c_str(), json_number(s.best).c_str(),
-                json_number(s.success_rate).c_str(), json_number(s.mean_last_improvement).c_str(), json_number(s.mean_hit_iteration).c_str(),
-                json_number(s.mean_final_h).c_str(), json_number(rep.wall_seconds).c_str());
+  std::string o =
+      format("{\"algorithm\": \"%s\", \"problem\": \"%s\", \"runs\": %ld, \"budget\": %ld, \"seed\": %llu, \"threads\": %d,\n", rep.algorithm.c_str(),
+             core::json_escape(rep.problem).c_str(), rep.runs, rep.budget, static_cast<unsigned long long>(rep.seed), threads);
+  o += format(
+      " \"reference\": %s, \"mean\": %s, \"std\": %s, \"best\": %s, \"success_rate\": %s, \"mean_last_improvement\": %s,"
+      " \"mean_hit_iteration\": %s, \"mean_final_h\": %s, \"wall_seconds\": %s,\n \"results\": [",
+      json_number(rep.reference).c_str(), json_number(s.mean).c_str(), json_number(s.std).c_str(), json_number(s.best).c_str(),
+      json_number(s.success_rate).c_str(), json_number(s.mean_last_improvement).c_str(), json_number(s.mean_hit_iteration).c_str(),
+      json_number(s.mean_final_h).c_str(), json_number(rep.wall_seconds).c_str());
   for (std::size_t i = 0; i < rep.results.size(); ++i) {
     const auto& r = rep.results[i];
-    o += format("%s\n  {\"best\": %s, \"last_improvement\": %ld, \"hit_iteration\": %ld, \"iterations\": %ld, \"final_h\": %d, \"success\": %s}",
-                  i ? "," : "", json_number(r.best).c_str(), r.last_improvement, r.hit_iteration, r.iterations, r.final_h, r.success ? "true" : "false");
+    o +=
+        format("%s\n  {\"best\": %s, \"last_improvement\": %ld, \"hit_iteration\": %ld, \"iterations\": %ld, \"final_h\": %d, \"success\": %s}",
+               i ? "," : "", json_number(r.best).c_str(), r.last_improvement, r.hit_iteration, r.iterations, r.final_h, r.success ? "true" : "false");
   }
   return o + "]}\n";
 }
 
 std::string optimize_table(const OptimizeReport& rep, int threads) {
   const auto& s = rep.summary;
-  std::string o = format("qtzflow optimize: %s on %s\n%ld runs, budget %ld, seed %llu, %d threads; reference (optimum) %s\n\n",
-                rep.algorithm.c_str(), rep.problem.c_str(), rep.runs, rep.budget, static_cast<unsigned long long>(rep.seed), threads,
-                std::isfinite(rep.reference) ? core::format_value(rep.reference).c_str() : "unknown");
+  std::string o = format("qtzflow optimize: %s on %s\n%ld runs, budget %ld, seed %llu, %d threads; reference (optimum) %s\n\n", rep.algorithm.c_str(),
+                         rep.problem.c_str(), rep.runs, rep.budget, static_cast<unsigned long long>(rep.seed), threads,
+                         std::isfinite(rep.reference) ? core::format_value(rep.reference).c_str() : "unknown");
   o += "| algorithm | mean best | std | best | success | iterations to success (mean over successes) | last improvement (mean) "
        "| final h (mean) | wall (s) |\n";
   o += "|---|---|---|---|---|---|---|---|---|\n";
@@ -177,7 +179,7 @@ std::string optimize_table(const OptimizeReport& rep, int threads) {
   if (s.mean_final_h >= 0) std::snprintf(h, sizeof h, "%.1f", s.mean_final_h);
   if (std::isfinite(s.mean_hit_iteration)) std::snprintf(hit, sizeof hit, "%.0f", s.mean_hit_iteration);
   return o + format("| %s | %.6g | %.4g | %.6g | %.0f %% | %s | %.0f | %s | %.3f |\n", rep.algorithm.c_str(), s.mean, s.std, s.best,
-                100 * s.success_rate, hit, s.mean_last_improvement, h, rep.wall_seconds);
+                    100 * s.success_rate, hit, s.mean_last_improvement, h, rep.wall_seconds);
 }
 
 }  // namespace qtzflow::scenario

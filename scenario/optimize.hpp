@@ -26,8 +26,8 @@ struct OptimizeRequest {
   potentials::Params params;
   std::vector<double> lower, upper;  ///< 1 value (every axis) or one per axis
   std::string tsp;
-  bool unrounded = false;            ///< EUC_2D read unrounded (the QTZ authors' convention)
-  double optimum = -1;               ///< TSP: known optimal length (< 0: built-in table or none)
+  bool unrounded = false;  ///< EUC_2D read unrounded (the QTZ authors' convention)
+  double optimum = -1;     ///< TSP: known optimal length (< 0: built-in table or none)
   // the study
   particles::OptimizerOptions options;
   long runs = 30;

@@ -67,8 +67,10 @@ grids::Field<double, D> initial_density(const InitialConfig& init, const Problem
       });
       return rho;
     }
-    case InitialKind::uniform: return grids::Field<double, D>(p.grid.shape(), 1.0);
-    case InitialKind::gibbs: return potentials::boltzmann_factor(p.landscape.f(), p.schedule.T(0));
+    case InitialKind::uniform:
+      return grids::Field<double, D>(p.grid.shape(), 1.0);
+    case InitialKind::gibbs:
+      return potentials::boltzmann_factor(p.landscape.f(), p.schedule.T(0));
   }
   throw core::Error("scenario: unknown initial kind");
 }

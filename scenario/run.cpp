@@ -20,8 +20,7 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   const Problem<D> problem(c);
 
   std::optional<io::SnapshotWriter> writer;
-  if (!opt.restart.empty() && !opt.output.empty() &&
-      std::filesystem::weakly_canonical(opt.output) != std::filesystem::weakly_canonical(opt.restart))
+  if (!opt.restart.empty() && !opt.output.empty() && std::filesystem::weakly_canonical(opt.output) != std::filesystem::weakly_canonical(opt.restart))
     core::throw_invalid("output", opt.output, "the restart file " + opt.restart + " (a restart continues its own output), or absent");
   if (!opt.restart.empty()) writer.emplace(io::SnapshotWriter::resume(opt.restart));
   const Warn warn = [&](const std::string& m) {
@@ -86,9 +85,12 @@ RunOutcome run_d(const RunConfig& c, const RunOptions& opt) {
   return std::visit(
       [&](const auto& engine) -> RunOutcome {
         using Section = std::decay_t<decltype(engine)>;
-        if constexpr (std::is_same_v<Section, SchrodingerConfig>) return run_engine<D, SchrodingerEngine<D>>(c, opt);
-        else if constexpr (std::is_same_v<Section, FokkerPlanckConfig>) return run_engine<D, FokkerPlanckEngine<D>>(c, opt);
-        else return run_engine<D, ParticleEngine<D>>(c, opt);
+        if constexpr (std::is_same_v<Section, SchrodingerConfig>)
+          return run_engine<D, SchrodingerEngine<D>>(c, opt);
+        else if constexpr (std::is_same_v<Section, FokkerPlanckConfig>)
+          return run_engine<D, FokkerPlanckEngine<D>>(c, opt);
+        else
+          return run_engine<D, ParticleEngine<D>>(c, opt);
       },
       c.engine);
 }
@@ -97,9 +99,12 @@ RunOutcome run_d(const RunConfig& c, const RunOptions& opt) {
 
 RunOutcome run(const RunConfig& config, const RunOptions& options) {
   switch (config.grid.dim()) {
-    case 1: return run_d<1>(config, options);
-    case 2: return run_d<2>(config, options);
-    case 3: return run_d<3>(config, options);
+    case 1:
+      return run_d<1>(config, options);
+    case 2:
+      return run_d<2>(config, options);
+    case 3:
+      return run_d<3>(config, options);
   }
   core::throw_invalid("grid.n", std::to_string(config.grid.dim()) + " axes", "1, 2 or 3 axes");
 }

@@ -52,11 +52,11 @@ struct RunOptions {
 struct RunOutcome {
   enum class Status { completed, stopped, failed };
   Status status = Status::completed;
-  int stop_value = 0;        ///< the stop flag's value when stopped (the signal number)
-  std::string error;         ///< failed: the numerical failure
-  long step = 0;             ///< the last snapshot's step
-  double time = 0;           ///< the engine's time at the end
-  std::size_t snapshots = 0; ///< snapshots in the output
+  int stop_value = 0;         ///< the stop flag's value when stopped (the signal number)
+  std::string error;          ///< failed: the numerical failure
+  long step = 0;              ///< the last snapshot's step
+  double time = 0;            ///< the engine's time at the end
+  std::size_t snapshots = 0;  ///< snapshots in the output
   std::string output_path, xdmf_path;
 };
 

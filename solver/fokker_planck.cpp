@@ -14,13 +14,14 @@ namespace qtzflow::solver {
 using namespace fp_detail;
 
 template <int D>
-FokkerPlanckSolver<D>::FokkerPlanckSolver(const potentials::Landscape<D>& landscape, potentials::Schedule schedule,
-                                          FokkerPlanckOptions opts)
+FokkerPlanckSolver<D>::FokkerPlanckSolver(const potentials::Landscape<D>& landscape, potentials::Schedule schedule, FokkerPlanckOptions opts)
     : grid_(landscape.grid()), f_(landscape.f()), schedule_(schedule), opts_(opts), rho_(landscape.grid().shape()) {
   core::require_positive("fokker_planck.dt", opts.dt);
   for (int a = 0; a < D; ++a) {
-    if (opts.scheme == FpScheme::crank_nicolson) axes_[a].theta = (a == D - 1) ? opts.dt / 2 : opts.dt / 4;
-    else axes_[a].theta = opts.dt;
+    if (opts.scheme == FpScheme::crank_nicolson)
+      axes_[a].theta = (a == D - 1) ? opts.dt / 2 : opts.dt / 4;
+    else
+      axes_[a].theta = opts.dt;
     half_[a].theta = opts.dt / 2;
   }
   if (grid_.boundary() == grids::Boundary::periodic)
@@ -58,13 +59,17 @@ void FokkerPlanckSolver<D>::build(FactorSet& set, double T) {
     }
     auto build_line = [&](std::ptrdiff_t line, double* work) {
       const std::size_t b0 = L.base(static_cast<std::size_t>(line)), n = L.n, s = L.stride;
-      auto at = [&](std::size_t k) { return b0 + k * s; };                                   // cell in ρ and f
-      auto ci = [&](std::size_t k) { return L.coef(static_cast<std::size_t>(line), k); };  // in the coefficients
+      auto at = [&](std::size_t k) { return b0 + k * s; };                                             // cell in ρ and f
+      auto ci = [&](std::size_t k) { return L.coef(static_cast<std::size_t>(line), k); };              // in the coefficients
       auto fwd = [&](std::size_t k) { return c * bernoulli((f_[at((k + 1) % n)] - f_[at(k)]) / T); };  // k → k+1
       auto bwd = [&](std::size_t k) { return c * bernoulli((f_[at(k)] - f_[at((k + 1) % n)]) / T); };  // k+1 → k
       // Tridiagonal (I − dt L_a) on the line: sub, diag, sup; corners for periodic lines.
       double *sub = work, *diag = work + n, *sup = work + 2 * n;
-      for (std::size_t k = 0; k < n; ++k) { sub[k] = 0; diag[k] = 1; sup[k] = 0; }
+      for (std::size_t k = 0; k < n; ++k) {
+        sub[k] = 0;
+        diag[k] = 1;
+        sup[k] = 0;
+      }
       for (std::size_t k = 0; k + 1 < n; ++k) {
         const double rf = fwd(k), rb = bwd(k);
         if (cn) {
@@ -174,7 +179,7 @@ void FokkerPlanckSolver<D>::solve_axis(const AxisFactors& A, int a, double* r) {
   // so results do not depend on how lines are batched or threaded.
   auto solve_lines = [&]<std::size_t B>(std::size_t first, double* work) {
     const std::size_t n = L.n, s = L.stride;
-    double* y = work;           // y[k·B + b]
+    double* y = work;            // y[k·B + b]
     double* rhs = work + n * B;  // right-hand side: ρ (backward Euler) or (I + θ L_a) ρ (CN)
     std::size_t base[B], line[B];
     double absorbed_old[B], before[B], after[B];
@@ -247,8 +252,7 @@ void FokkerPlanckSolver<D>::solve_axis(const AxisFactors& A, int a, double* r) {
       for (std::size_t b = 0; b < B; ++b) y[k * B + b] -= up[k * B + b] * y[(k + 1) * B + b];
     if (periodic) {
       double m[B];
-      for (std::size_t b = 0; b < B; ++b)
-        m[b] = (y[b] + A.corner_last[line[b]] * y[(n - 1) * B + b]) * A.sm_factor[line[b]];
+      for (std::size_t b = 0; b < B; ++b) m[b] = (y[b] + A.corner_last[line[b]] * y[(n - 1) * B + b]) * A.sm_factor[line[b]];
       for (std::size_t k = 0; k < n; ++k)
 #pragma omp simd
         for (std::size_t b = 0; b < B; ++b) y[k * B + b] -= m[b] * A.correction[c0 + k * B + b];
@@ -272,8 +276,10 @@ void FokkerPlanckSolver<D>::solve_axis(const AxisFactors& A, int a, double* r) {
   const std::ptrdiff_t batches = count / static_cast<std::ptrdiff_t>(kBatch);
   const std::ptrdiff_t rest = count - batches * static_cast<std::ptrdiff_t>(kBatch);
   for_lines(batches + rest, [&](std::ptrdiff_t j, double* work) {
-    if (j < batches) solve_lines.template operator()<kBatch>(static_cast<std::size_t>(j) * kBatch, work);
-    else solve_lines.template operator()<1>(static_cast<std::size_t>(batches * static_cast<std::ptrdiff_t>(kBatch) + (j - batches)), work);
+    if (j < batches)
+      solve_lines.template operator()<kBatch>(static_cast<std::size_t>(j) * kBatch, work);
+    else
+      solve_lines.template operator()<1>(static_cast<std::size_t>(batches * static_cast<std::ptrdiff_t>(kBatch) + (j - batches)), work);
   });
 }
 
@@ -345,7 +351,8 @@ void FokkerPlanckSolver<D>::advance(long n) {
   }
   const double m = mass();
   if (!std::isfinite(m))
-    throw core::NumericalError("fokker-planck: the density became non-finite by step " + std::to_string(steps_) + " (t = " + core::format_value(t_) + ")");
+    throw core::NumericalError("fokker-planck: the density became non-finite by step " + std::to_string(steps_) + " (t = " + core::format_value(t_) +
+                               ")");
 }
 
 template <int D>
@@ -353,7 +360,8 @@ void FokkerPlanckSolver<D>::set_state(const RField& rho, double t, double outflo
   grids::require_shape("initial density", rho, grid_.shape());
   for (std::size_t i = 0; i < rho.size(); ++i)
     if (!std::isfinite(rho[i]) || rho[i] < 0)
-      core::throw_invalid("initial density", core::format_value(rho[i]) + " at x = " + potentials::point_string(grid_, i), "finite and >= 0 everywhere");
+      core::throw_invalid("initial density", core::format_value(rho[i]) + " at x = " + potentials::point_string(grid_, i),
+                          "finite and >= 0 everywhere");
   rho_ = rho;
   const double m = mass();
   if (!(m > 0)) core::throw_invalid("initial density", "mass " + core::format_value(m), "> 0 (normalisable)");
@@ -372,9 +380,8 @@ template <int D>
 double FokkerPlanckSolver<D>::free_energy() const {
   const double T = schedule_.T(t_);
   const double *r = rho_.data(), *f = f_.data();
-  return core::parallel_sum(static_cast<std::ptrdiff_t>(rho_.size()), [=](std::ptrdiff_t i) {
-           return r[i] * f[i] + (r[i] > 0 ? T * r[i] * std::log(r[i]) : 0.0);
-         }) *
+  return core::parallel_sum(static_cast<std::ptrdiff_t>(rho_.size()),
+                            [=](std::ptrdiff_t i) { return r[i] * f[i] + (r[i] > 0 ? T * r[i] * std::log(r[i]) : 0.0); }) *
          grid_.cell_volume();
 }
 

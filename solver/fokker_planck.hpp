@@ -1,6 +1,6 @@
 // qtzflow/solver/fokker_planck.hpp — structure-preserving finite-volume Fokker–Planck solver.
 //
-// Equation (../shared/DESIGN.md §1.2) on a Grid<D>, D = 1..3, cell averages ρ_i at cell centres:
+// Equation (docs/theory.md, "Fokker–Planck") on a Grid<D>, D = 1..3, cell averages ρ_i at cell centres:
 //     ∂ρ/∂t = ∇·(ρ∇f + T(t)∇ρ)
 // Space: conservative flux form with Scharfetter–Gummel (exponentially fitted) fluxes: across
 // the face between cells i and j = i + e_a,
@@ -97,7 +97,7 @@ class FokkerPlanckSolver {
   /// automatic: a dense symmetric eigensolver up to kDenseSpectrumMax points (or when count is
   /// more than a quarter of them), shift-invert Lanczos with a sparse LU beyond (any size whose
   /// factorisation fits in memory: 256² in 0.5 s).
-  /// λ1 is the slowest relaxation rate, equal to E1 of H_T (DESIGN.md §1.3).
+  /// λ1 is the slowest relaxation rate, equal to E1 of H_T (docs/theory.md, "The Witten transform").
   std::vector<double> spectrum(int count, SpectrumMethod method = SpectrumMethod::automatic) const;
 
  private:
@@ -108,9 +108,7 @@ class FokkerPlanckSolver {
   void build(FactorSet& set, double T);
   /// Where a step from t freezes T(t) in axes_: at its end for backward Euler (and the full
   /// step of the extrapolation), at its midpoint for CN.
-  double coefficient_time(double t) const {
-    return t + (opts_.scheme == FpScheme::crank_nicolson ? 0.5 : 1.0) * opts_.dt;
-  }
+  double coefficient_time(double t) const { return t + (opts_.scheme == FpScheme::crank_nicolson ? 0.5 : 1.0) * opts_.dt; }
   /// Solves the lines of axis a of the field r in place with the factors A.
   void solve_axis(const AxisFactors& A, int a, double* r);
   /// One axis sweep of r with set[a]; returns the mass that left through absorbing walls.

@@ -3,10 +3,10 @@
 // (-Wmaybe-uninitialized) inside its AVX-512 intrinsics when inlining Eigen.  Eigen's OpenMP
 // products gain little here and degrade badly when the cores are shared: keep them serial.
 #define EIGEN_DONT_PARALLELIZE
-#include <Eigen/Dense>
-#include <Eigen/Sparse>
 #include <Spectra/MatOp/SparseSymShiftSolve.h>
 #include <Spectra/SymEigsShiftSolver.h>
+#include <Eigen/Dense>
+#include <Eigen/Sparse>
 
 #include <algorithm>
 
@@ -23,8 +23,8 @@ std::vector<double> FokkerPlanckSolver<D>::spectrum(int count, SpectrumMethod me
   const std::size_t N = grid_.size();
   core::require_at_least("count", count, 1);
   if (static_cast<std::size_t>(count) >= N) core::throw_invalid("count", std::to_string(count), "< the number of grid points " + std::to_string(N));
-  const bool dense = method == SpectrumMethod::dense ||
-                     (method == SpectrumMethod::automatic && (N <= kDenseSpectrumMax || 4 * static_cast<std::size_t>(count) > N));
+  const bool dense =
+      method == SpectrumMethod::dense || (method == SpectrumMethod::automatic && (N <= kDenseSpectrumMax || 4 * static_cast<std::size_t>(count) > N));
   if (dense && N > kDenseSpectrumLimit)
     core::throw_invalid("grid size", std::to_string(N) + " points", "<= " + std::to_string(kDenseSpectrumLimit) + " for the dense spectrum");
   if (!dense && 2 * static_cast<std::size_t>(count) + 1 > N)

@@ -29,7 +29,7 @@ inline constexpr Identity identity{};
 template <int D>
 struct Moments {
   double mass = 0;
-  std::array<double, D> mean{}, second{};     ///< ⟨x_a⟩, ⟨x_a²⟩
+  std::array<double, D> mean{}, second{};        ///< ⟨x_a⟩, ⟨x_a²⟩
   std::array<std::array<double, D>, D> cross{};  ///< ⟨x_a x_b⟩
   double variance(int a) const { return second[a] - mean[a] * mean[a]; }
   double covariance(int a, int b) const { return cross[a][b] - mean[a] * mean[b]; }
@@ -46,12 +46,17 @@ Moments<D> moments(const grids::Grid<D>& grid, const grids::Field<T, D>& field, 
   const auto acc = core::parallel_sums<K>(rows, [&](std::ptrdiff_t r, auto& s) {
     std::array<double, D> x{};
     std::size_t rem = static_cast<std::size_t>(r);
-    for (int a = D - 2; a >= 0; --a) { x[a] = grid.x(a, rem % grid.n(a)); rem /= grid.n(a); }
+    for (int a = D - 2; a >= 0; --a) {
+      x[a] = grid.x(a, rem % grid.n(a));
+      rem /= grid.n(a);
+    }
     const T* row = field.data() + static_cast<std::size_t>(r) * nlast;
     double m = 0, m1 = 0, m2 = 0;
     for (std::size_t j = 0; j < nlast; ++j) {
       const double wj = w(row[j]), xj = grid.x(D - 1, j);
-      m += wj; m1 += wj * xj; m2 += wj * xj * xj;
+      m += wj;
+      m1 += wj * xj;
+      m2 += wj * xj * xj;
     }
     s[0] += m;
     for (int a = 0; a + 1 < D; ++a) s[1 + a] += m * x[a];
@@ -76,8 +81,7 @@ Moments<D> moments(const grids::Grid<D>& grid, const grids::Field<T, D>& field, 
 template <int D, class T, class Density>
 double integral(const grids::Grid<D>& grid, const grids::Field<T, D>& field, Density w) {
   grids::require_shape("field", field, grid.shape());
-  return core::parallel_sum(static_cast<std::ptrdiff_t>(field.size()),
-                            [&](std::ptrdiff_t i) { return w(field[static_cast<std::size_t>(i)]); }) *
+  return core::parallel_sum(static_cast<std::ptrdiff_t>(field.size()), [&](std::ptrdiff_t i) { return w(field[static_cast<std::size_t>(i)]); }) *
          grid.cell_volume();
 }
 

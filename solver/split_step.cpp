@@ -27,8 +27,7 @@ std::array<std::vector<double>, D> axis_wavenumbers(const grids::Grid<D>& g, con
   for (int a = 0; a < D; ++a) {
     k[a].resize(extent[a]);
     const bool half = a == D - 1 && extent[a] != g.n(a);
-    for (std::size_t j = 0; j < extent[a]; ++j)
-      k[a][j] = half ? 2 * std::numbers::pi / g.length(a) * static_cast<double>(j) : g.wavenumber(a, j);
+    for (std::size_t j = 0; j < extent[a]; ++j) k[a][j] = half ? 2 * std::numbers::pi / g.length(a) * static_cast<double>(j) : g.wavenumber(a, j);
   }
   return k;
 }
@@ -42,9 +41,12 @@ grids::Field<double, D> wavenumber_squared(const std::array<std::vector<double>,
   if constexpr (D == 1) {
     for (double a : k[0]) k2[i++] = a * a;
   } else if constexpr (D == 2) {
-    for (double a : k[0]) for (double b : k[1]) k2[i++] = a * a + b * b;
+    for (double a : k[0])
+      for (double b : k[1]) k2[i++] = a * a + b * b;
   } else {
-    for (double a : k[0]) for (double b : k[1]) for (double c : k[2]) k2[i++] = a * a + b * b + c * c;
+    for (double a : k[0])
+      for (double b : k[1])
+        for (double c : k[2]) k2[i++] = a * a + b * b + c * c;
   }
   return k2;
 }
@@ -85,13 +87,14 @@ SplitStepSolver<D>::SplitStepSolver(const grids::Grid<D>& grid, RField V, double
   grids::require_shape("V", V_, grid.shape());
   for (std::size_t i = 0; i < V_.size(); ++i)
     if (!std::isfinite(V_[i]))
-      core::throw_invalid("potential", "V = " + core::format_value(V_[i]) + " at x = " + potentials::point_string(grid, i), "finite at every grid point");
+      core::throw_invalid("potential", "V = " + core::format_value(V_[i]) + " at x = " + potentials::point_string(grid, i),
+                          "finite at every grid point");
   init(opts);
 }
 
 template <int D>
-SplitStepSolver<D>::SplitStepSolver(const potentials::Landscape<D>& landscape, potentials::PotentialKind kind,
-                                    potentials::Schedule schedule, SplitStepOptions opts)
+SplitStepSolver<D>::SplitStepSolver(const potentials::Landscape<D>& landscape, potentials::PotentialKind kind, potentials::Schedule schedule,
+                                    SplitStepOptions opts)
     : grid_(landscape.grid()), landscape_(landscape), kind_(kind), schedule_(schedule), V_(landscape.grid().shape()) {
   init(opts);
 }
@@ -108,7 +111,9 @@ void SplitStepSolver<D>::init(SplitStepOptions opts) {
   core::require_non_negative("schrodinger.absorber_width", opts.absorber_width);
   core::require_non_negative("schrodinger.absorber_strength", opts.absorber_strength);
   if (opts.absorber_width > 0) {
-    if (!real_time_) core::throw_invalid("schrodinger.absorber_width", core::format_value(opts.absorber_width), "0 in imaginary time (the layer is a real-time device)");
+    if (!real_time_)
+      core::throw_invalid("schrodinger.absorber_width", core::format_value(opts.absorber_width),
+                          "0 in imaginary time (the layer is a real-time device)");
     double half = grid_.length(0) / 2;
     for (int a = 1; a < D; ++a) half = std::min(half, grid_.length(a) / 2);
     core::require_in_range("schrodinger.absorber_width", opts.absorber_width, 0, half);
@@ -139,8 +144,10 @@ std::size_t SplitStepSolver<D>::v_slot(double c) {
   for (std::size_t i = 0; i < v_coef_.size(); ++i)
     if (v_coef_[i] == c) return i;
   v_coef_.push_back(c);
-  if (real_time_) vphase_c_.emplace_back(grid_.shape());
-  else vphase_r_.emplace_back(grid_.shape());
+  if (real_time_)
+    vphase_c_.emplace_back(grid_.shape());
+  else
+    vphase_r_.emplace_back(grid_.shape());
   return v_coef_.size() - 1;
 }
 
@@ -151,8 +158,10 @@ std::size_t SplitStepSolver<D>::k_slot(double c) {
   k_coef_.push_back(c);
   AxisFactors f;
   for (int a = 0; a < D; ++a) {
-    if (real_time_) f.c[a].resize(kaxis_[a].size());
-    else f.r[a].resize(kaxis_[a].size());
+    if (real_time_)
+      f.c[a].resize(kaxis_[a].size());
+    else
+      f.r[a].resize(kaxis_[a].size());
   }
   kfactors_.push_back(std::move(f));
   return k_coef_.size() - 1;
@@ -204,8 +213,10 @@ void SplitStepSolver<D>::rebuild_phases(double T, double Tdot) {
       const double m = a == D - 1 ? inv_n : 1.0;
       for (std::size_t j = 0; j < kaxis_[a].size(); ++j) {
         const double k2a = kaxis_[a][j] * kaxis_[a][j];
-        if (real_time_) kfactors_[s].c[a][j] = std::polar(m, -h * k2a);
-        else kfactors_[s].r[a][j] = m * std::exp(-h * k2a);
+        if (real_time_)
+          kfactors_[s].c[a][j] = std::polar(m, -h * k2a);
+        else
+          kfactors_[s].r[a][j] = m * std::exp(-h * k2a);
       }
     }
   }
@@ -223,15 +234,20 @@ void SplitStepSolver<D>::apply(const Op& op, bool accumulate_norm, double scale)
     const auto& ext = spec.extent();
     const std::size_t nl = ext[D - 1];
     const std::ptrdiff_t rows = static_cast<std::ptrdiff_t>(spec.size() / nl);
-    if (real_time_) cfft_->forward(psi_);
-    else rfft_->forward(phi_, spec_);
+    if (real_time_)
+      cfft_->forward(psi_);
+    else
+      rfft_->forward(phi_, spec_);
     double* base = reinterpret_cast<double*>(spec.data());
     if (real_time_) {
       const double* fl = reinterpret_cast<const double*>(fac.c[D - 1].data());
       for_each_row(rows, spec.size(), [&](std::ptrdiff_t r) {
         complex outer(1.0, 0.0);
         std::size_t rem = static_cast<std::size_t>(r);
-        for (int a = D - 2; a >= 0; --a) { outer *= fac.c[a][rem % ext[a]]; rem /= ext[a]; }
+        for (int a = D - 2; a >= 0; --a) {
+          outer *= fac.c[a][rem % ext[a]];
+          rem /= ext[a];
+        }
         const double orr = outer.real(), oi = outer.imag();
         const double* f = fl;  // locals, so that the SIMD loop needs no reloads through the closure
         double* u = base + 2 * static_cast<std::size_t>(r) * nl;
@@ -249,7 +265,10 @@ void SplitStepSolver<D>::apply(const Op& op, bool accumulate_norm, double scale)
       for_each_row(rows, spec.size(), [&](std::ptrdiff_t r) {
         double outer = scale;
         std::size_t rem = static_cast<std::size_t>(r);
-        for (int a = D - 2; a >= 0; --a) { outer *= fac.r[a][rem % ext[a]]; rem /= ext[a]; }
+        for (int a = D - 2; a >= 0; --a) {
+          outer *= fac.r[a][rem % ext[a]];
+          rem /= ext[a];
+        }
         const double* f = fl;
         double* u = base + 2 * static_cast<std::size_t>(r) * nl;
 #pragma omp simd
@@ -279,10 +298,12 @@ void SplitStepSolver<D>::apply(const Op& op, bool accumulate_norm, double scale)
   const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(phi_.size());
   if (accumulate_norm) {
     // fused: scale, multiply and measure ‖φ‖² in one pass
-    pending_norm2_ = core::parallel_sum(n, [=](std::ptrdiff_t i) {
-      u[i] *= p[i] * scale;
-      return u[i] * u[i];
-    }) * grid_.cell_volume();
+    pending_norm2_ = core::parallel_sum(n,
+                                        [=](std::ptrdiff_t i) {
+                                          u[i] *= p[i] * scale;
+                                          return u[i] * u[i];
+                                        }) *
+                     grid_.cell_volume();
   } else {
     core::parallel_for(n, [=](std::ptrdiff_t i) { u[i] *= p[i] * scale; });
   }
@@ -352,7 +373,9 @@ void SplitStepSolver<D>::check_finite(const char* what) const {
 }
 
 template <int D>
-double SplitStepSolver<D>::temperature() const { return schedule_.T(t_); }
+double SplitStepSolver<D>::temperature() const {
+  return schedule_.T(t_);
+}
 
 template <int D>
 void SplitStepSolver<D>::set_state(const CField& psi, double t) {
@@ -431,15 +454,16 @@ double SplitStepSolver<D>::energy() const {
   }
   kinetic *= T * dv * inv_n;
   const double* v = V_.data();
-  const double pot = real_time_
-                         ? core::parallel_sum(static_cast<std::ptrdiff_t>(psi_.size()), [&](std::ptrdiff_t i) { return v[i] * std::norm(psi_[static_cast<std::size_t>(i)]); })
-                         : core::parallel_sum(static_cast<std::ptrdiff_t>(phi_.size()), [&](std::ptrdiff_t i) { return v[i] * phi_[static_cast<std::size_t>(i)] * phi_[static_cast<std::size_t>(i)]; });
+  const double pot = real_time_ ? core::parallel_sum(static_cast<std::ptrdiff_t>(psi_.size()),
+                                                     [&](std::ptrdiff_t i) { return v[i] * std::norm(psi_[static_cast<std::size_t>(i)]); })
+                                : core::parallel_sum(static_cast<std::ptrdiff_t>(phi_.size()), [&](std::ptrdiff_t i) {
+                                    return v[i] * phi_[static_cast<std::size_t>(i)] * phi_[static_cast<std::size_t>(i)];
+                                  });
   return (kinetic + pot * dv) / norm();
 }
 
 template <int D>
-Eigenstate<D> SplitStepSolver<D>::relax(double tolerance, long max_steps, long check_every,
-                                        const std::vector<Eigenstate<D>>* deflate) {
+Eigenstate<D> SplitStepSolver<D>::relax(double tolerance, long max_steps, long check_every, const std::vector<Eigenstate<D>>* deflate) {
   if (real_time_) core::throw_invalid("schrodinger.mode", "real", "imaginary to relax a state");
   core::require_positive("tolerance", tolerance);
   core::require_at_least("max_steps", max_steps, 1);
@@ -490,8 +514,7 @@ Eigenstate<D> SplitStepSolver<D>::relax(double tolerance, long max_steps, long c
 }
 
 template <int D>
-std::vector<Eigenstate<D>> SplitStepSolver<D>::eigenstates(int count, const RField& guess, double tolerance, long max_steps,
-                                                           long check_every) {
+std::vector<Eigenstate<D>> SplitStepSolver<D>::eigenstates(int count, const RField& guess, double tolerance, long max_steps, long check_every) {
   core::require_at_least("count", count, 1);
   std::vector<Eigenstate<D>> states;
   std::mt19937_64 rng(20261123);  // fixed: the perturbation only has to overlap every state

@@ -1,6 +1,6 @@
 // qtzflow/solver/split_step.hpp — split-step Fourier solver for the Schrödinger picture of QTZ.
 //
-// Equations (../shared/DESIGN.md §1.3), on a periodic Grid<D>, D = 1..3:
+// Equations (docs/theory.md, "The Witten transform"), on a periodic Grid<D>, D = 1..3:
 //   real time       i ∂ψ/∂t = −T Δψ + V ψ          (ħ = 1 units of the mapping: ħ²/2m = T)
 //   imaginary time    ∂φ/∂t =  T Δφ − V φ          (φ real; renormalised every step)
 // V is either a fixed field, or built from a potentials::Landscape as the witten potential
@@ -49,7 +49,7 @@ struct SplitStepOptions {
 /// Result of an imaginary-time relaxation.
 template <int D>
 struct Eigenstate {
-  double energy = 0;          ///< from the norm decay per step (Strang eigenvalue: E + O(dt²))
+  double energy = 0;            ///< from the norm decay per step (Strang eigenvalue: E + O(dt²))
   grids::Field<double, D> phi;  ///< L²-normalised
   long steps = 0;
   bool converged = false;
@@ -64,8 +64,7 @@ class SplitStepSolver {
   /// Fixed potential V at constant T.
   SplitStepSolver(const grids::Grid<D>& grid, RField V, double T, SplitStepOptions opts);
   /// Potential of `kind` built from `landscape` at the temperature of `schedule`.
-  SplitStepSolver(const potentials::Landscape<D>& landscape, potentials::PotentialKind kind,
-                  potentials::Schedule schedule, SplitStepOptions opts);
+  SplitStepSolver(const potentials::Landscape<D>& landscape, potentials::PotentialKind kind, potentials::Schedule schedule, SplitStepOptions opts);
 
   const grids::Grid<D>& grid() const { return grid_; }
   const SplitStepOptions& options() const { return opts_; }
@@ -96,12 +95,10 @@ class SplitStepSolver {
   /// Relaxes the current state until the decay energy changes by less than `tolerance` over
   /// `check_every` steps, or `max_steps` steps.  States in `deflate` (orthonormal) are projected
   /// out after every step (Gram–Schmidt), so the result is the next eigenstate.
-  Eigenstate<D> relax(double tolerance, long max_steps, long check_every = 100,
-                      const std::vector<Eigenstate<D>>* deflate = nullptr);
+  Eigenstate<D> relax(double tolerance, long max_steps, long check_every = 100, const std::vector<Eigenstate<D>>* deflate = nullptr);
   /// The `count` lowest eigenstates by successive relaxation and deflation, from `guess`
   /// (perturbed deterministically for the excited states so every symmetry class is reached).
-  std::vector<Eigenstate<D>> eigenstates(int count, const RField& guess, double tolerance, long max_steps,
-                                         long check_every = 100);
+  std::vector<Eigenstate<D>> eigenstates(int count, const RField& guess, double tolerance, long max_steps, long check_every = 100);
 
   // ---- observables --------------------------------------------------------------------------
   /// Σ|ψ|² h^D.

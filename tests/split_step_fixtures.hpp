@@ -20,8 +20,7 @@ using solver::SplitStepSolver;
 using solver::TimeMode;
 using std::numbers::pi;
 
-inline solver::SplitStepOptions options(solver::TimeMode mode, double dt,
-                                        solver::SplitScheme scheme = solver::SplitScheme::strang) {
+inline solver::SplitStepOptions options(solver::TimeMode mode, double dt, solver::SplitScheme scheme = solver::SplitScheme::strang) {
   solver::SplitStepOptions o;
   o.mode = mode;
   o.dt = dt;

@@ -23,8 +23,8 @@ inline std::filesystem::path scratch_dir(const std::string& name) {
 /// Python with h5py is not installed (the caller then skips with a message).
 inline int h5py_check(const std::filesystem::path& file, const std::string& extra = "") {
   if (std::system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") != 0) return -1;
-  const std::string cmd = "cd / && /usr/bin/python3 " QTZFLOW_SOURCE_DIR "/tests/python/check_output.py " + file.string() + " " + extra +
-                          " > /dev/null";
+  const std::string cmd =
+      "cd / && /usr/bin/python3 " QTZFLOW_SOURCE_DIR "/tests/python/check_output.py " + file.string() + " " + extra + " > /dev/null";
   return WEXITSTATUS(std::system(cmd.c_str()));
 }
 

@@ -108,8 +108,8 @@ std::string summary_json(const std::vector<Check>& checks, bool quick, int threa
      << ", \"passed\": " << (failed == 0 ? "true" : "false") << ",\n \"checks\": [";
   for (std::size_t k = 0; k < checks.size(); ++k) {
     const auto& c = checks[k];
-    js << (k ? "," : "") << "\n  {\"experiment\": \"" << c.experiment << "\", \"quantity\": \"" << core::json_escape(c.quantity)
-       << "\", \"kind\": \"" << c.kind << "\", \"measured\": " << number_text(c.measured, 17) << ", \"expected\": " << number_text(c.expected, 17)
+    js << (k ? "," : "") << "\n  {\"experiment\": \"" << c.experiment << "\", \"quantity\": \"" << core::json_escape(c.quantity) << "\", \"kind\": \""
+       << c.kind << "\", \"measured\": " << number_text(c.measured, 17) << ", \"expected\": " << number_text(c.expected, 17)
        << ", \"tolerance\": " << number_text(c.tolerance, 17) << ", \"pass\": " << (c.pass ? "true" : "false") << ", \"why\": \""
        << core::json_escape(c.why) << "\"}";
   }

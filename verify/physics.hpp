@@ -63,24 +63,24 @@ solver::SplitStepOptions split_options(solver::TimeMode mode, double dt, solver:
 double fitted_slope(const std::vector<double>& x, const std::vector<double>& y);
 
 struct WittenGap {
-  double extrapolated = 0;                 ///< (4 g(dt/2) − g(dt))/3
-  std::array<double, 2> gaps{};            ///< E1 − E0 at the two steps
+  double extrapolated = 0;                    ///< (4 g(dt/2) − g(dt))/3
+  std::array<double, 2> gaps{};               ///< E1 − E0 at the two steps
   std::vector<solver::Eigenstate<1>> states;  ///< φ0, φ1 at the second step
 };
 WittenGap witten_gap(const potentials::Landscape<1>& land, double T, std::array<double, 2> dts, double tolerance, long max_steps);
 
 struct Oscillation {
-  double omega = 0;               ///< π (crossings − 1) / (last − first crossing)
+  double omega = 0;  ///< π (crossings − 1) / (last − first crossing)
   std::size_t crossings = 0;
-  std::vector<double> mean_x;     ///< ⟨x⟩ after every step (when asked for)
+  std::vector<double> mean_x;  ///< ⟨x⟩ after every step (when asked for)
 };
 Oscillation mean_x_frequency(const potentials::Landscape<1>& land, double T, const grids::Field<double, 1>& start, double dt, double t_end,
                              bool keep_trace = false);
 
 struct TrajectoryComparison {
-  std::vector<std::vector<double>> l1;          ///< [grid][time]: L1(ρ_FP, reference)
+  std::vector<std::vector<double>> l1;             ///< [grid][time]: L1(ρ_FP, reference)
   std::vector<grids::Field<double, 1>> rho_final;  ///< [grid]: ρ_FP at the last time
-  grids::Field<double, 1> reference_final;      ///< the reference density at the last time
+  grids::Field<double, 1> reference_final;         ///< the reference density at the last time
 };
 /// The reference: imaginary time on `n_reference` periodic cells (step dt_reference) from
 /// φ0 = e^{f/2T} ρ0, ρ0 = N(centre, sd²).  FP: reflecting grids of ns[k] cells (each dividing

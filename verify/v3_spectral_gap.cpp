@@ -61,8 +61,7 @@ void v3_spectral_gap(Experiment& e) {
   e.attr("omega", omega);
   e.close("lambda1 (FP generator, n = 800) / E1 (deflation)", lam.back() / e1, 1.0, 1e-4,
           "FP is O(h^2): measured 1.4e-5 at n = 800; deflation is spectral in space and Richardson-extrapolated in dt");
-  e.close("observed order in h of |lambda1 - E1|", std::log2(std::abs(lam[0] - e1) / std::abs(lam[1] - e1)), 2.0, 0.2,
-          "second-order finite volumes");
+  e.close("observed order in h of |lambda1 - E1|", std::log2(std::abs(lam[0] - e1) / std::abs(lam[1] - e1)), 2.0, 0.2, "second-order finite volumes");
   e.close("2 pi / period of <x>(t) (real time) / E1", omega / e1, 1.0, e.quick() ? 1e-4 : 1e-6,
           "both sides Richardson-extrapolated: Yoshida O(dt^4) -> O(dt^6), Strang O(dt^2) -> O(dt^4)");
 }

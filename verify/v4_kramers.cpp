@@ -55,7 +55,8 @@ void v4_kramers(Experiment& e) {
     e.put(d + "/ratio_to_2k", ratio);
     const double barrier = -fitted_slope(std::vector<double>(invT.end() - 3, invT.end()), std::vector<double>(loglam.end() - 3, loglam.end()));
     e.close(d + ": lambda1 / 2k at the lowest T", ratio.back(), 1.0, 0.1,
-            "Eyring-Kramers holds to O(T) (ratio 1 + O(T)); T = 0.075..0.1 leaves a few %; the grids (h = 1/250 in 1D, 1/16..1/32 in 2D) add O(h^2) < 1 %");
+            "Eyring-Kramers holds to O(T) (ratio 1 + O(T)); T = 0.075..0.1 leaves a few %; the grids (h = 1/250 in 1D, 1/16..1/32 in 2D) add O(h^2) "
+            "< 1 %");
     bool monotone = true;
     for (std::size_t k = 0; k + 1 < ratio.size(); ++k) monotone = monotone && std::abs(ratio[k + 1] - 1) < std::abs(ratio[k] - 1);
     e.at_least(d + ": ratio approaches 1 monotonically as T falls (1 = yes)", monotone ? 1 : 0, 1, "the O(T) correction shrinks with T");

@@ -31,8 +31,8 @@ void v5_particles(Experiment& e) {
   grids::Grid<1> g({100}, {-2.0}, {2.0}, grids::Boundary::reflecting);
   potentials::Landscape<1> land(*f, g);
   const std::vector<double> times = e.quick() ? std::vector<double>{0.25, 0.5, 1.0} : std::vector<double>{0.25, 0.5, 1.0, 2.0};
-  const std::vector<std::size_t> Ms = e.quick() ? std::vector<std::size_t>{1000, 4000, 16000, 64000}
-                                                : std::vector<std::size_t>{1000, 4000, 16000, 64000, 256000};
+  const std::vector<std::size_t> Ms =
+      e.quick() ? std::vector<std::size_t>{1000, 4000, 16000, 64000} : std::vector<std::size_t>{1000, 4000, 16000, 64000, 256000};
   const int seeds = 3;
   solver::FokkerPlanckSolver<1> fp(land, Schedule::constant(T), {dt, solver::FpScheme::extrapolated_euler});
   fp.set_state(gaussian_density<1>(g, {0.96}, 0.2));
@@ -49,7 +49,8 @@ void v5_particles(Experiment& e) {
   for (std::size_t M : Ms) {
     std::vector<double> mean_l1(times.size(), 0.0);
     for (int s = 0; s < seeds; ++s) {
-      particles::ParticleEnsemble<1> p(*f, g, Schedule::constant(T), {particles::ParticleDynamics::langevin, dt, 0.1, 2.0, 1000 + static_cast<std::uint64_t>(s)});
+      particles::ParticleEnsemble<1> p(*f, g, Schedule::constant(T),
+                                       {particles::ParticleDynamics::langevin, dt, 0.1, 2.0, 1000 + static_cast<std::uint64_t>(s)});
       p.sample_initial(M, {0.96}, {0.2});
       for (std::size_t k = 0; k < times.size(); ++k) {
         p.advance(std::lround((times[k] - p.time()) / dt));
@@ -68,7 +69,8 @@ void v5_particles(Experiment& e) {
     char q[96];
     std::snprintf(q, sizeof q, "slope of ln L1(histogram, rho_FP) against ln M at t = %g", times[k]);
     e.close(q, fitted_slope(logM, logL1[k]), -0.5, 0.1,
-            "pure sampling error of a histogram falls as M^(-1/2); the biases (Euler-Maruyama O(dt), FP O(h^2), ~1e-3) stay below the L1 at the largest M (~0.01)");
+            "pure sampling error of a histogram falls as M^(-1/2); the biases (Euler-Maruyama O(dt), FP O(h^2), ~1e-3) stay below the L1 at the "
+            "largest M (~0.01)");
   }
 }
 

@@ -45,8 +45,8 @@ void v7_annealing(Experiment& e) {
     std::string name;
     Schedule s;
   };
-  const std::vector<Law> laws{{"log_c1.5", Schedule::logarithmic(1.5)}, {"log_c0.4", Schedule::logarithmic(0.4)},
-                              {"paper_Cq2_eta1_tau4", Schedule::paper(2.0, 1.0, 4.0)}};
+  const std::vector<Law> laws{
+      {"log_c1.5", Schedule::logarithmic(1.5)}, {"log_c0.4", Schedule::logarithmic(0.4)}, {"paper_Cq2_eta1_tau4", Schedule::paper(2.0, 1.0, 4.0)}};
   std::vector<double> times;
   for (double t = 0; t <= t_end + 1e-9; t += every) times.push_back(t);
   e.put("times", times);
@@ -89,8 +89,9 @@ void v7_annealing(Experiment& e) {
     e.attr(law.name + "/imaginary_time_t_end", times[im_times - 1]);
     e.at_most(law.name + ": max |mass_global(imaginary time) - mass_global(FP)| over t while T >= T_floor", d_im, 5e-3,
               "the same PDE in two discretisations: FP O(h^2 + dt^2), split-step O(dt^2) with the f*Tdot/(2T^2) term; h = 0.02. "
-              "Compared up to t = " + number_text(times[im_times - 1]) + ": below T_floor = " + number_text(T_floor) +
-              " the basins' weights in phi = rho e^(f/2T) differ by more than 1e-4/eps_machine");
+              "Compared up to t = " +
+                  number_text(times[im_times - 1]) + ": below T_floor = " + number_text(T_floor) +
+                  " the basins' weights in phi = rho e^(f/2T) differ by more than 1e-4/eps_machine");
     e.at_most(law.name + ": max |mass_global(particles) - mass_global(FP)| over t", d_pe, 4 * sd + 5e-3,
               "binomial sampling (4 sigma, M particles) plus Euler-Maruyama's O(dt) bias");
     final_mass[law.name] = m_fp.back();

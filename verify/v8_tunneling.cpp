@@ -56,7 +56,8 @@ void v8_tunneling(Experiment& e) {
   }
   const double r = std::max(0.0, 1 - c[0] * c[0] - c[1] * c[1]);
   const double bound = r + 2 * std::sqrt(r * (1 - r));
-  solver::SplitStepSolver<1> re(land, PotentialKind::witten, Schedule::constant(T), split_options(solver::TimeMode::real, 0.01, solver::SplitScheme::yoshida4));
+  solver::SplitStepSolver<1> re(land, PotentialKind::witten, Schedule::constant(T),
+                                split_options(solver::TimeMode::real, 0.01, solver::SplitScheme::yoshida4));
   re.set_state(psi0);
   const double t_end = (e.quick() ? 2 : 4) * 2 * kPi / dE;
   std::vector<double> t, p_num, p_two;

@@ -15,9 +15,9 @@ namespace qtzflow::verify {
 
 struct VerifyOptions {
   bool quick = false;
-  std::string only;                  ///< run only this experiment (a name or its V-number, e.g. "v3")
+  std::string only;  ///< run only this experiment (a name or its V-number, e.g. "v3")
   std::string dir = "qtzflow_verify";
-  bool quiet = false;                ///< no progress on stderr
+  bool quiet = false;  ///< no progress on stderr
 };
 
 int run_verify(const VerifyOptions& options);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "../split_step_fixtures.hpp"
+#include "verify/physics.hpp"
 
 using namespace qtzflow;
 using namespace qtzflow::testing;
@@ -15,8 +16,7 @@ double coherent_error(SplitScheme scheme, long steps) {
   grids::Grid<1> g({128}, {-10.0}, {10.0});
   auto f = potentials::make_objective("harmonic", 1);
   potentials::Landscape<1> land(*f, g);
-  SplitStepSolver<1> s(land, PotentialKind::objective, Schedule::constant(0.5),
-                       options(TimeMode::real, 2 * pi / static_cast<double>(steps), scheme));
+  SplitStepSolver<1> s(land, PotentialKind::objective, Schedule::constant(0.5), options(TimeMode::real, 2 * pi / static_cast<double>(steps), scheme));
   s.set_state(coherent_state<1>(g, {2.0}, 0));
   s.advance(steps);
   return l2_distance(g, s.psi(), coherent_state<1>(g, {2.0}, 2 * pi));
@@ -65,8 +65,8 @@ namespace {
 /// Relaxes the witten ground state of f at T from `start` and returns the L² error against
 /// the normalised e^{−f/(2T)} and the decay energy.
 template <int D>
-std::pair<double, double> witten_ground_state_error(const potentials::Objective& f, const grids::Grid<D>& g, double T,
-                                                    double dt, const grids::Field<double, D>& start, double t_end) {
+std::pair<double, double> witten_ground_state_error(const potentials::Objective& f, const grids::Grid<D>& g, double T, double dt,
+                                                    const grids::Field<double, D>& start, double t_end) {
   potentials::Landscape<D> land(f, g);
   SplitStepSolver<D> s(land, PotentialKind::witten, Schedule::constant(T), options(TimeMode::imaginary, dt));
   s.set_state(start);
@@ -75,8 +75,8 @@ std::pair<double, double> witten_ground_state_error(const potentials::Objective&
 }
 
 template <int D>
-void check_order_two(const potentials::Objective& f, const grids::Grid<D>& g, double T, std::vector<double> dts,
-                     const grids::Field<double, D>& start, double t_end) {
+void check_order_two(const potentials::Objective& f, const grids::Grid<D>& g, double T, std::vector<double> dts, const grids::Field<double, D>& start,
+                     double t_end) {
   std::vector<double> e, energies;
   for (double dt : dts) {
     const auto [err, energy] = witten_ground_state_error(f, g, T, dt, start, t_end);
@@ -132,38 +132,24 @@ TEST_CASE("double well: E1 from deflation equals 2*pi / period of <x>(t) in real
   auto f = potentials::make_objective("double_well", 1);
   grids::Grid<1> g({256}, {-2.5}, {2.5});
   potentials::Landscape<1> land(*f, g);
-  grids::Field<double, 1> guess(g.shape(), 1.0);
-  std::vector<double> gaps;
-  std::vector<solver::Eigenstate<1>> states;
-  for (double dt : {5e-4, 2.5e-4}) {
-    SplitStepSolver<1> im(land, PotentialKind::witten, Schedule::constant(T), options(TimeMode::imaginary, dt));
-    states = im.eigenstates(2, guess, 1e-14, 1'000'000, 1000);
-    REQUIRE(states.size() == 2);
-    CHECK(states[0].converged);
-    CHECK(states[1].converged);
-    gaps.push_back(states[1].energy - states[0].energy);
-    MESSAGE("imaginary dt " << dt << ": E0 = " << states[0].energy << ", E1 = " << states[1].energy);
-  }
-  const double gap = (4 * gaps[1] - gaps[0]) / 3;
+  // E1 − E0 and the frequency of ⟨x⟩(t) by the code V3 runs (verify/physics.hpp).
+  const auto wg = verify::witten_gap(land, T, {5e-4, 2.5e-4}, 1e-14, 1'000'000);
+  const auto& states = wg.states;
+  REQUIRE(states.size() == 2);
+  CHECK(states[0].converged);
+  CHECK(states[1].converged);
+  const std::vector<double> gaps(wg.gaps.begin(), wg.gaps.end());
+  const double gap = wg.extrapolated;
+  MESSAGE("imaginary time: E1 - E0 = " << gaps[0] << " (dt 5e-4), " << gaps[1] << " (dt 2.5e-4)");
 
   // Real time from (φ0 + φ1)/√2: ⟨x⟩(t) = A cos((E1 − E0) t).  Zero crossings of a cosine are
   // inflection points, so linear interpolation between steps locates them to O(dt³).
+  grids::Field<double, 1> start(g.shape());
+  for (std::size_t i = 0; i < g.size(); ++i) start[i] = (states[0].phi[i] + states[1].phi[i]) / std::sqrt(2.0);
   auto frequency = [&](double dt) {
-    SplitStepSolver<1> re(land, PotentialKind::witten, Schedule::constant(T), options(TimeMode::real, dt, SplitScheme::yoshida4));
-    grids::Field<double, 1> start(g.shape());
-    for (std::size_t i = 0; i < g.size(); ++i) start[i] = (states[0].phi[i] + states[1].phi[i]) / std::sqrt(2.0);
-    re.set_state(start);
-    std::vector<double> crossings;
-    double prev = solver::moments(g, re.psi(), solver::abs2).mean[0];
-    const double t_end = 6 * 2 * pi / gap;
-    while (re.time() < t_end) {
-      re.advance(1);
-      const double cur = solver::moments(g, re.psi(), solver::abs2).mean[0];
-      if ((prev < 0) != (cur < 0)) crossings.push_back(re.time() - dt * cur / (cur - prev));
-      prev = cur;
-    }
-    REQUIRE(crossings.size() >= 10);
-    return pi * static_cast<double>(crossings.size() - 1) / (crossings.back() - crossings.front());
+    const auto o = verify::mean_x_frequency(land, T, start, dt, 6 * 2 * pi / gap);
+    REQUIRE(o.crossings >= 10);
+    return o.omega;
   };
   const double w1 = frequency(0.01), w2 = frequency(0.005);
   const double omega = (16 * w2 - w1) / 15;

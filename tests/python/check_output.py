@@ -2,7 +2,7 @@
 """Checks a qtzflow output file with h5py, as a user would open it.
 
 Usage: check_output.py OUT.h5 [--xdmf] [--expect-snapshots N]
-Checks the DESIGN.md §3 layout: root attributes, /data/<iteration> with time and dt, meshes with
+Checks the docs/config.md, "Output layout" layout: root attributes, /data/<iteration> with time and dt, meshes with
 gridSpacing/gridGlobalOffset/axisLabels in C order, /diagnostics series of one value per
 snapshot; with --xdmf, that the sidecar parses and every dataset it references exists with the
 stated dimensions.  Exit status 0 when every check holds; the failures are printed otherwise.

@@ -341,22 +341,23 @@ TEST_CASE("qtzflow optimize: table, JSON, HDF5 results, same seed same numbers, 
   CHECK(j1.out.find("\"success_rate\"") != std::string::npos);
   auto results = [](const std::string& s) { return s.substr(s.find("\"results\"")); };
   CHECK(results(j1.out) == results(j2.out));
-  const int py = std::system(("cd " + d.string() + " && " QTZFLOW_CLI " optimize --objective rastrigin --dim 2 --runs 3 --json | /usr/bin/python3 -c "
-                              "'import json,sys; j=json.load(sys.stdin); sys.exit(0 if len(j[\"results\"])==3 else 1)' 2>/dev/null").c_str());
+  const int py = std::system(("cd " + d.string() +
+                              " && " QTZFLOW_CLI " optimize --objective rastrigin --dim 2 --runs 3 --json | /usr/bin/python3 -c "
+                              "'import json,sys; j=json.load(sys.stdin); sys.exit(0 if len(j[\"results\"])==3 else 1)' 2>/dev/null")
+                                 .c_str());
   if (WIFEXITED(py) && WEXITSTATUS(py) != 127) CHECK(WEXITSTATUS(py) == 0);  // valid JSON (when python3 is there)
   write_file(d / "bad.tsp", "NAME: bad\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 1 zz\n3 0 1\nEOF\n");
   const std::string before = read_file(d / "res.h5");
-  for (const auto& [args, key] : std::vector<std::pair<std::string, std::string>>{
-           {"--tsp bad.tsp -o res.h5", "bad.tsp:7"},
-           {"--tsp missing.tsp", "--tsp"},
-           {"--objective rastrign", "objective.name"},
-           {"--objective salomon --algorithm annealing", "--algorithm"},
-           {"--objective salomon --algorithm pimc", "--algorithm"},
-           {"--tsp " + tsp + " --algorithm langevin", "--algorithm"},
-           {"--objective salomon --budget 0", "--budget"},
-           {"--objective salomon --dim 2 --lower 1,2,3", "--lower"},
-           {"--objective salomon --h-schedule fixed", "--qp"},
-           {"", "--objective/--tsp"}}) {
+  for (const auto& [args, key] : std::vector<std::pair<std::string, std::string>>{{"--tsp bad.tsp -o res.h5", "bad.tsp:7"},
+                                                                                  {"--tsp missing.tsp", "--tsp"},
+                                                                                  {"--objective rastrign", "objective.name"},
+                                                                                  {"--objective salomon --algorithm annealing", "--algorithm"},
+                                                                                  {"--objective salomon --algorithm pimc", "--algorithm"},
+                                                                                  {"--tsp " + tsp + " --algorithm langevin", "--algorithm"},
+                                                                                  {"--objective salomon --budget 0", "--budget"},
+                                                                                  {"--objective salomon --dim 2 --lower 1,2,3", "--lower"},
+                                                                                  {"--objective salomon --h-schedule fixed", "--qp"},
+                                                                                  {"", "--objective/--tsp"}}) {
     const auto b = run_cli("optimize " + args, d);
     CAPTURE(args);
     CAPTURE(b.err);
@@ -380,9 +381,11 @@ TEST_CASE("qtzflow verify: one experiment, its HDF5 and a JSON summary, bad opti
     CHECK(f.root().open_dataset("phi0").read_doubles().size() == 256);
   }
   // the JSON parses and every check carries measured, expected, tolerance, pass and why
-  const int py = std::system(("cd " + d.string() + " && /usr/bin/python3 -c 'import json; j=json.load(open(\"vout/summary.json\")); "
-                              "c=j[\"checks\"]; import sys; sys.exit(0 if len(c)==3 and all(x[\"pass\"] and x[\"why\"] for x in c) else 1)' 2>/dev/null")
-                                 .c_str());
+  const int py =
+      std::system(("cd " + d.string() +
+                   " && /usr/bin/python3 -c 'import json; j=json.load(open(\"vout/summary.json\")); "
+                   "c=j[\"checks\"]; import sys; sys.exit(0 if len(c)==3 and all(x[\"pass\"] and x[\"why\"] for x in c) else 1)' 2>/dev/null")
+                      .c_str());
   CHECK(WIFEXITED(py));
   CHECK(WEXITSTATUS(py) == 0);
   const auto bad = run_cli("verify --only v9", d);

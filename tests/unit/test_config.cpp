@@ -17,7 +17,7 @@ TEST_CASE("config: defaults, overrides and the effective text round trip") {
   CHECK(c.output.every == 100);
 
   const auto o = scenario::parse_config("[schrodinger]\n[objective]\nname = \"harmonic\"\na = [1, 4]\n",
-                                  {"grid.n=[32,16]", "schedule.T=0.25", "objective.name=harmonic", "schrodinger.scheme=yoshida4"});
+                                        {"grid.n=[32,16]", "schedule.T=0.25", "objective.name=harmonic", "schrodinger.scheme=yoshida4"});
   CHECK(o.grid.n == std::vector<std::size_t>{32, 16});
   CHECK(o.schedule.T == 0.25);
   CHECK(o.objective.params.at("a") == std::vector<double>{1, 4});

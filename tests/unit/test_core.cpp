@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <omp.h>
 #include <cmath>
 #include <limits>
-#include <omp.h>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"

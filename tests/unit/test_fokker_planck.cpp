@@ -8,8 +8,9 @@
 #include "core/parallel.hpp"
 #include "potentials/objective.hpp"
 #include "solver/fokker_planck.hpp"
-#include "solver/split_step.hpp"
 #include "solver/observables.hpp"
+#include "solver/split_step.hpp"
+#include "verify/physics.hpp"
 
 using namespace qtzflow;
 using potentials::Schedule;
@@ -52,7 +53,8 @@ TEST_CASE("Fokker-Planck: mass exact, positive for every dt, free energy non-inc
         monotone = monotone && Fn <= F + 1e-13 * std::abs(F);
         F = Fn;
       }
-      MESSAGE(std::string(grids::to_string(boundary)) << " dt " << dt << ": relative mass change " << std::abs(s.mass() - m0) / m0 << ", min rho " << rho_min);
+      MESSAGE(std::string(grids::to_string(boundary))
+              << " dt " << dt << ": relative mass change " << std::abs(s.mass() - m0) / m0 << ", min rho " << rho_min);
       CHECK(std::abs(s.mass() - m0) / m0 < 1e-13);
       CHECK(rho_min >= 0);
       CHECK(monotone);
@@ -175,22 +177,9 @@ TEST_CASE("Fokker-Planck spectrum: lambda1 equals E1 of H_T, the difference fall
   // in space to round-off; its Strang time error is removed by Richardson extrapolation).
   const double T = 0.5;
   auto f = potentials::make_objective("double_well", 1);
-  double e1;
-  {
-    grids::Grid<1> g({256}, {-2.5}, {2.5});
-    potentials::Landscape<1> land(*f, g);
-    std::vector<double> gaps;
-    for (double dt : {5e-4, 2.5e-4}) {
-      solver::SplitStepOptions o;
-      o.mode = solver::TimeMode::imaginary;
-      o.dt = dt;
-      o.rigor = grids::PlanRigor::estimate;
-      solver::SplitStepSolver<1> im(land, potentials::PotentialKind::witten, Schedule::constant(T), o);
-      const auto st = im.eigenstates(2, grids::Field<double, 1>(g.shape(), 1.0), 1e-14, 1'000'000, 1000);
-      gaps.push_back(st[1].energy - st[0].energy);
-    }
-    e1 = (4 * gaps[1] - gaps[0]) / 3;
-  }
+  grids::Grid<1> gs({256}, {-2.5}, {2.5});
+  potentials::Landscape<1> ls(*f, gs);
+  const double e1 = verify::witten_gap(ls, T, {5e-4, 2.5e-4}, 1e-14, 1'000'000).extrapolated;  // the code V3 runs
   std::vector<double> err;
   for (std::size_t n : {200, 400, 800}) {
     grids::Grid<1> g({n}, {-2.5}, {2.5}, grids::Boundary::reflecting);
@@ -213,7 +202,7 @@ TEST_CASE("Kramers: lambda1 of a symmetric double well approaches 2k as T falls"
   std::vector<double> ratio;
   for (double T : {0.25, 0.2, 0.15, 0.1, 0.075}) {
     FokkerPlanckSolver<1> s(land, Schedule::constant(T), {0.01});
-    const double lam = s.spectrum(2)[1], kramers = 2 * std::sqrt(32.0) / (2 * std::numbers::pi) * std::exp(-1 / T);
+    const double lam = s.spectrum(2)[1], kramers = verify::double_well_kramers_2k(T);  // the rate V4 checks against
     ratio.push_back(lam / kramers);
     MESSAGE("T = " << T << ": lambda1 = " << lam << ", 2k = " << kramers << ", ratio " << ratio.back());
   }
@@ -248,7 +237,7 @@ TEST_CASE("spectrum: shift-invert Lanczos equals the dense eigensolver for every
   FokkerPlanckSolver<2> s(land, Schedule::constant(0.3), {0.01});
   CHECK_THROWS_AS(s.spectrum(720, solver::SpectrumMethod::sparse), core::InvalidArgument);  // Lanczos needs 2 count + 1 <= N
   CHECK_THROWS_AS(s.spectrum(1440), core::InvalidArgument);                                 // count < N
-  CHECK(s.spectrum(400).size() == 400);                                                    // many eigenvalues: dense
+  CHECK(s.spectrum(400).size() == 400);                                                     // many eigenvalues: dense
 }
 
 TEST_CASE("spectrum: lambda1 on grids beyond the dense limit converges at order 2 in h") {
@@ -278,44 +267,17 @@ TEST_CASE("cross-check: FP density equals e^(-f/2T) phi of imaginary time along 
   // ~1e-6) is the reference.  FP error: O(dt) + O(h²); refining h by 3 and dt by 9 together
   // gives observed order 2 in h.  The grids are nested (1215 = 3·405 = 9·135 = 27·45 cells), so
   // every FP cell centre is a reference point: no interpolation error.
-  const double T = 0.5, t_end = 1.0;
+  // The comparison V2 runs (verify/physics.hpp), here with backward Euler and dt ∝ h².
+  const double T = 0.5;
   auto f = potentials::make_objective("double_well", 1, {{"c", {0.3}}});
-  auto rho0 = [&](const grids::Grid<1>& g) {
-    grids::Field<double, 1> r(g.shape());
-    for (std::size_t i = 0; i < g.size(); ++i) r[i] = std::exp(-(g.x(0, i) - 0.9) * (g.x(0, i) - 0.9) / (2 * 0.04));
-    const double m = solver::integral(g, r, solver::identity);
-    for (double& v : r) v /= m;
-    return r;
-  };
-  const std::size_t nref = 1215;
-  grids::Grid<1> gs({nref}, {-2.5}, {2.5});
-  potentials::Landscape<1> ls(*f, gs);
-  solver::SplitStepOptions o;
-  o.mode = solver::TimeMode::imaginary;
-  o.dt = 2.5e-4;
-  o.rigor = grids::PlanRigor::estimate;
-  solver::SplitStepSolver<1> im(ls, potentials::PotentialKind::witten, Schedule::constant(T), o);
-  auto phi0 = rho0(gs);
-  for (std::size_t i = 0; i < nref; ++i) phi0[i] *= std::exp(ls.f()[i] / (2 * T));
-  im.set_state(phi0);
-  im.advance(std::lround(t_end / o.dt));
-  auto rho_ref = im.phi();
-  for (std::size_t i = 0; i < nref; ++i) rho_ref[i] *= std::exp(-ls.f()[i] / (2 * T));
-  const double m = solver::integral(gs, rho_ref, solver::identity);
-  for (double& v : rho_ref) v /= m;
-
+  const std::vector<std::size_t> ns{45, 135, 405};
+  const auto cmp = verify::fp_against_imaginary_time(*f, T, 0.9, 0.2, 1215, 2.5e-4, {1.0}, ns, solver::FpScheme::backward_euler, [](std::size_t n) {
+    return n == 45 ? 8.1e-3 : n == 135 ? 9e-4 : 1e-4;
+  });
   std::vector<double> err;
-  for (auto [n, dt] : {std::pair{45UL, 8.1e-3}, std::pair{135UL, 9e-4}, std::pair{405UL, 1e-4}}) {
-    grids::Grid<1> g({n}, {-2.5}, {2.5}, grids::Boundary::reflecting);
-    potentials::Landscape<1> land(*f, g);
-    FokkerPlanckSolver<1> s(land, Schedule::constant(T), {dt});
-    s.set_state(rho0(g));
-    s.advance(std::lround(t_end / dt));
-    const std::size_t r = nref / n;
-    double e = 0;
-    for (std::size_t i = 0; i < n; ++i) e += std::abs(s.rho()[i] - rho_ref[r * i + (r - 1) / 2]);
-    err.push_back(e * g.cell_volume());
-    MESSAGE("n = " << n << ", dt = " << dt << ": L1(rho_FP - e^(-f/2T) phi) = " << err.back());
+  for (std::size_t k = 0; k < ns.size(); ++k) {
+    err.push_back(cmp.l1[k][0]);
+    MESSAGE("n = " << ns[k] << ": L1(rho_FP - e^(-f/2T) phi) = " << err.back());
   }
   for (std::size_t k = 0; k + 1 < err.size(); ++k) {
     const double p = std::log(err[k] / err[k + 1]) / std::log(3.0);

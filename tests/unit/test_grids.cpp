@@ -51,8 +51,7 @@ TEST_CASE("FFT: unnormalised round trip, a plane wave lands on its mode, r2c mat
   const std::size_t n0 = 12, n1 = 10;
   grids::Field<complex, 2> u({n0, n1});
   for (std::size_t i = 0; i < n0; ++i)
-    for (std::size_t j = 0; j < n1; ++j)
-      u(i, j) = std::polar(1.0, 2 * std::numbers::pi * (3.0 * i / n0 - 2.0 * j / n1));
+    for (std::size_t j = 0; j < n1; ++j) u(i, j) = std::polar(1.0, 2 * std::numbers::pi * (3.0 * i / n0 - 2.0 * j / n1));
   auto orig = u;
   grids::ComplexFft<2> fft({n0, n1}, grids::PlanRigor::estimate);
   fft.forward(u);

@@ -93,8 +93,10 @@ TEST_CASE("snapshots: every field type round-trips bit for bit, linked and conso
   };
   verify();  // linked form (as during a run)
   const int rc = h5py_check(path, "--xdmf --expect-snapshots 3");
-  if (rc < 0) MESSAGE("skipped the h5py check: /usr/bin/python3 with h5py not found");
-  else CHECK(rc == 0);
+  if (rc < 0)
+    MESSAGE("skipped the h5py check: /usr/bin/python3 with h5py not found");
+  else
+    CHECK(rc == 0);
   w.finish();
   CHECK(!fs::exists(dir / "run.h5.parts"));
   verify();  // self-contained form

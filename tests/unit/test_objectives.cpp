@@ -30,7 +30,9 @@ TEST_CASE("every objective's gradient and Laplacian agree with finite difference
         for (int i = 0; i < d; ++i) {
           // Points inside the domain, away from the kinks of ackley/salomon/xin_she_yang4 at 0.
           std::uniform_real_distribution<double> u(f->lower()[i], f->upper()[i]);
-          do { x[static_cast<std::size_t>(i)] = u(rng); } while (std::abs(x[static_cast<std::size_t>(i)]) < 0.05);
+          do {
+            x[static_cast<std::size_t>(i)] = u(rng);
+          } while (std::abs(x[static_cast<std::size_t>(i)]) < 0.05);
         }
         // Central differences: truncation (h²/6)|f'''| (schaffer2 at |x| ~ 100 has |f'''| ~ 1e7)
         // plus round-off ε|f|/h (griewank: |f| ~ 100): h = 1e-6 keeps both below 1e-6 relative.
@@ -80,7 +82,7 @@ TEST_CASE("the listed minima are stationary local minima with the published valu
   }
 }
 
-TEST_CASE("published values of REFERENCE.md §1") {
+TEST_CASE("published values of docs/objectives.md") {
   auto dw = make_objective("double_well", 1, {{"c", {0.3}}});
   REQUIRE(dw->minima().size() == 2);
   CHECK(dw->minima()[0].x[0] == doctest::Approx(-1.035580).epsilon(2e-6));

@@ -15,8 +15,7 @@ TEST_CASE("free Gaussian packet: amplitude and phase match the exact solution") 
     const complex a(sigma2, T * t);
     for (std::size_t i = 0; i < g.size(); ++i) {
       const double x = g.x(0, i), c = x - x0 - 2 * T * k0 * t;
-      psi[i] = std::pow(2 * pi * sigma2, -0.25) * std::sqrt(sigma2 / a) *
-               std::exp(-c * c / (4.0 * a) + complex(0, k0 * x - T * k0 * k0 * t));
+      psi[i] = std::pow(2 * pi * sigma2, -0.25) * std::sqrt(sigma2 / a) * std::exp(-c * c / (4.0 * a) + complex(0, k0 * x - T * k0 * k0 * t));
     }
     return psi;
   };
@@ -159,7 +158,8 @@ TEST_CASE("bad input raises typed exceptions naming the parameter and the range"
   bad[10] = std::numeric_limits<double>::infinity();
   CHECK_THROWS_WITH_AS(SplitStepSolver<1>(g, bad, 1.0, options(TimeMode::real, 0.01)), doctest::Contains("potential"), core::InvalidArgument);
   grids::Grid<1> walled({64}, {-5.0}, {5.0}, grids::Boundary::reflecting);
-  CHECK_THROWS_WITH_AS(SplitStepSolver<1>(walled, zero, 1.0, options(TimeMode::real, 0.01)), doctest::Contains("grid.boundary"), core::InvalidArgument);
+  CHECK_THROWS_WITH_AS(SplitStepSolver<1>(walled, zero, 1.0, options(TimeMode::real, 0.01)), doctest::Contains("grid.boundary"),
+                       core::InvalidArgument);
   auto abs_opt = options(TimeMode::imaginary, 0.01);
   abs_opt.absorber_width = 1;
   CHECK_THROWS_WITH_AS(SplitStepSolver<1>(g, zero, 1.0, abs_opt), doctest::Contains("schrodinger.absorber_width"), core::InvalidArgument);
