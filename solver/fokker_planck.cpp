@@ -173,7 +173,7 @@ void FokkerPlanckSolver<D>::solve_axis(const AxisFactors& A, int a, double* r) {
   std::vector<double>& out_per_line = line_outflow_;
   const std::ptrdiff_t count = static_cast<std::ptrdiff_t>(L.count);
   const bool cn = opts_.scheme == FpScheme::crank_nicolson;
-  // Lines are solved in batches of B = 8 side by side: the Thomas recurrences run along k, the
+  // Lines are solved in batches of B = kBatch (16) side by side: the Thomas recurrences run along k, the
   // lanes across lines, so the loops vectorise and a strided axis is read in contiguous runs.
   // Each lane does exactly the scalar operations in the scalar order (remainder lines use B = 1),
   // so results do not depend on how lines are batched or threaded.

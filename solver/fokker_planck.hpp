@@ -9,7 +9,7 @@
 // the discrete Gibbs vector π_i ∝ e^{−f_i/T} on every axis a (detailed balance, face by face).
 // Boundaries: reflecting (no flux), periodic, absorbing (ρ = 0 in a ghost cell beyond the edge,
 // f extrapolated linearly; the mass that leaves is accumulated in `outflow()`).
-// Time, two schemes, each a product of per-axis factors solved as batches of tridiagonal (cyclic
+// Time, three schemes, each a product of per-axis factors solved as batches of tridiagonal (cyclic
 // for periodic) systems along lines:
 //  - backward_euler: ρ ← Π_a (I − dt L_a)⁻¹ ρ (Lie splitting).  Every factor is the inverse of an
 //    M-matrix with unit column sums that fixes π, hence for every dt: ρ ≥ 0, mass exact to

@@ -38,7 +38,7 @@ void v4_kramers(Experiment& e) {
         potentials::Landscape<1> land(*f, g);
         l = solver::FokkerPlanckSolver<1>(land, Schedule::constant(T), {0.01}).spectrum(2)[1];
       } else {
-        const std::size_t n = e.quick() ? 64 : 128;  // beyond 2048 points: shift-invert Lanczos
+        const std::size_t n = e.quick() ? 64 : 128;  // beyond 256 points: shift-invert Lanczos (kDenseSpectrumMax)
         grids::Grid<2> g({n, n}, {-2.0, -2.0}, {2.0, 2.0}, grids::Boundary::reflecting);
         potentials::Landscape<2> land(*f, g);
         l = solver::FokkerPlanckSolver<2>(land, Schedule::constant(T), {0.01}).spectrum(2)[1];
