@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -127,7 +128,13 @@ int main(int argc, char** argv) {
                    "relaxation in the shallow well, then real-time tunneling)\n");
     return apps::run_command(config, options);
   } catch (const core::InvalidArgument& e) {
-    std::fprintf(stderr, "qtzflow: error: %s\n", e.what());
+    // library keys that the command line sets with a flag of its own
+    static const std::map<std::string, std::string> flags{{"override", "--set"}, {"config_file", "CONFIG"}, {"only", "--only"}, {"dir", "-o"}};
+    try {
+      apps::rethrow_as_flag(e, flags);
+    } catch (const core::InvalidArgument& named) {
+      std::fprintf(stderr, "qtzflow: error: %s\n", named.what());
+    }
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "qtzflow: failed: %s\n", e.what());

@@ -211,7 +211,7 @@ SnapshotWriter SnapshotWriter::resume(const std::string& path) {
   RunInfo info{root.read_string_attribute("config"), root.read_string_attribute("gitRevision"),
                root.has_attribute("fftwWisdom") ? root.read_string_attribute("fftwWisdom") : std::string()};
   const auto its = snapshot_iterations(path);
-  if (its.empty()) core::throw_invalid("--restart", path, "an output file holding at least one snapshot");
+  if (its.empty()) core::throw_invalid("restart", path, "an output file holding at least one snapshot");
   // mesh geometry from the first mesh of the first snapshot
   const Group meshes0 = root.open_group(data_path(its.front()) + "/meshes");
   const auto names0 = mesh_names(meshes0);

@@ -162,12 +162,12 @@ void apply_override(Table& root, const std::string& spec) {
   const std::string path = spec.substr(0, eq);
   const auto dot = path.find('.');
   if (eq == std::string::npos || dot == std::string::npos || dot == 0 || dot + 1 == path.size())
-    throw_invalid("--set", "\"" + spec + "\"", "of the form section.key=value");
+    throw_invalid("override", "\"" + spec + "\"", "of the form section.key=value");
   const std::string section = path.substr(0, dot), key = path.substr(dot + 1), text = spec.substr(eq + 1);
   Value v;
   try {
     std::istringstream in("v = " + text);
-    v = toml::parse<toml::discard_comments, std::map, std::vector>(in, "--set").as_table().at("v");
+    v = toml::parse<toml::discard_comments, std::map, std::vector>(in, "override").as_table().at("v");
   } catch (const std::exception&) {
     v = Value(text);  // a bare word: take it as a string
   }
@@ -424,7 +424,7 @@ RunConfig parse_config(const std::string& text, const std::vector<std::string>& 
 
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
   std::ifstream in(path);
-  if (!in) core::throw_invalid("CONFIG", "\"" + path + "\"", "a readable TOML file");
+  if (!in) core::throw_invalid("config_file", "\"" + path + "\"", "a readable TOML file");
   std::ostringstream s;
   s << in.rdbuf();
   return parse_config(s.str(), overrides, path);

@@ -232,7 +232,7 @@ class ParticleEngine {
     for (int a = 0; a < D; ++a) {
       const auto it = snap.particles.find(std::string("ensemble/position/") + kAxes[a]);
       if (it == snap.particles.end() || it->second.size() != count_)
-        core::throw_invalid("--restart", "a snapshot without the positions of " + std::to_string(count_) + " particles",
+        core::throw_invalid("restart", "a snapshot without the positions of " + std::to_string(count_) + " particles",
                             "an output of a [particles] run with particles.count = " + std::to_string(count_));
       for (std::size_t q = 0; q < count_; ++q) xs[q * D + static_cast<std::size_t>(a)] = it->second[q];
     }

@@ -21,12 +21,12 @@ int run_verify(const VerifyOptions& o) {
   if (selected.empty()) {
     std::string known;
     for (const auto& x : kExperiments) known += (known.empty() ? "" : ", ") + std::string(x.name);
-    core::throw_invalid("--only", o.only, "one of " + known + " (or v1 ... v8)");
+    core::throw_invalid("only", o.only, "one of " + known + " (or v1 ... v8)");
   }
   const fs::path dir(o.dir);
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) core::throw_invalid("-o", o.dir, "a directory that can be created (" + ec.message() + ")");
+  if (ec) core::throw_invalid("dir", o.dir, "a directory that can be created (" + ec.message() + ")");
   std::vector<Check> checks;
   std::vector<std::pair<std::string, double>> durations;
   const auto t0 = std::chrono::steady_clock::now();
