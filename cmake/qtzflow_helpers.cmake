@@ -27,6 +27,10 @@ function(qtzflow_library name)
   target_link_libraries(qtzflow_${name} PUBLIC ${arg_PUBLIC} PRIVATE ${arg_PRIVATE})
   target_compile_features(qtzflow_${name} PUBLIC cxx_std_20)  # the headers use std::span, std::numbers
   qtzflow_target_options(qtzflow_${name})
+  if(QTZFLOW_SANITIZE)
+    # a static library compiled with the sanitizers needs their runtimes wherever it is linked
+    target_link_options(qtzflow_${name} INTERFACE -fsanitize=address,undefined)
+  endif()
   file(GLOB headers RELATIVE ${CMAKE_CURRENT_SOURCE_DIR} CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.hpp)
   install(FILES ${headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/qtzflow/${name})
   set_property(GLOBAL APPEND PROPERTY QTZFLOW_LIBRARIES qtzflow_${name})
