@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 
 namespace qtzflow::io {
 
@@ -140,6 +141,9 @@ potentials::TspInstance parse_tsplib(const std::string& text, const std::string&
       std::size_t m = 0;
       const auto [p, ec] = std::from_chars(val.data(), val.data() + val.size(), m);
       if (ec != std::errc() || p != val.data() + val.size() || m < 3) r.fail(l, "DIMENSION '" + val + "'", "an integer >= 3");
+      // the instance keeps an n x n distance matrix, and reading an explicit one holds two more
+      const double cities = static_cast<double>(m);
+      core::require_memory(r.where(l), 3 * 8 * cities * cities, "the distance matrices of DIMENSION " + val + " cities");
       n = static_cast<long long>(m);
     } else if (key == "TYPE" && val != "TSP") {
       r.fail(l, "TYPE '" + val + "'", "TSP (symmetric)");

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "core/version.hpp"
@@ -388,11 +389,14 @@ std::vector<RunResult> ensemble(long runs, const Run& one) {
 
 std::vector<RunResult> run_ensemble(const ContinuousProblem& p, const OptimizerOptions& o, long runs) {
   validate(o, false);
+  core::require_memory("runs", static_cast<double>(runs) * (sizeof(RunResult) + 8.0 * static_cast<double>(p.lower.size())),
+                       "the results of every run");
   return ensemble(runs, [&](std::uint64_t r) { return run_once(p, o, r); });
 }
 
 std::vector<RunResult> run_ensemble(const potentials::TspInstance& p, const OptimizerOptions& o, long runs, const std::vector<int>& start) {
   validate(o, true);
+  core::require_memory("runs", static_cast<double>(runs) * (sizeof(RunResult) + 8.0 * static_cast<double>(p.size())), "the best tour of every run");
   p.tour_length(start);  // a permutation of the cities, or InvalidArgument
   return ensemble(runs, [&](std::uint64_t r) { return run_once(p, o, r, start); });
 }

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 
 namespace qtzflow::scenario {
 
@@ -343,6 +344,19 @@ RunConfig from_table(const Table& root) {
     c.engine = pc;
   else
     c.engine = sc;
+
+  // Memory: refuse a size that cannot fit before anything is allocated.  Per grid point: the
+  // landscape (f, |grad f|^2, Laplacian) and the basin labels, ~28 B, plus the engine's arrays:
+  // split-step ~20 doubles (state, phases, potential, FFT work, output), Fokker-Planck ~8 + 12 d
+  // doubles (density, work, the coefficients of every axis' factors), particles a histogram.
+  double points = 1;
+  for (std::size_t n : c.grid.n) points *= static_cast<double>(n);
+  const double dims = static_cast<double>(d);
+  const double per_point = tf != nullptr ? 28 + 8 * (8 + 12 * dims) : tp != nullptr ? 28 + 16 : 28 + 8 * 20;
+  core::require_memory("grid.n", points * per_point, "a grid of " + core::format_value(points) + " points");
+  if (tp != nullptr)
+    core::require_memory("particles.count", static_cast<double>(pc.count) * (16 * dims + 8) + points * per_point,
+                         core::format_value(static_cast<double>(pc.count)) + " particles (positions, their output copy, acceptance counts)");
 
   {
     Section o(section_table(root, "output"), "output");

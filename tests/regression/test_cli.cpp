@@ -107,6 +107,7 @@ TEST_CASE("bad configurations exit 2 naming the key, and never touch an existing
       {base + "[foo]\na = 1\n", "", "foo"},
       {"", "--set grid.nn=[4,4]", "grid.nn"},
       {"", "--set grid.n=[1,32]", "grid.n"},
+      {"", "--set grid.n=[100000,100000]", "grid.n"},  // 1e10 points: refused before allocating (was std::bad_alloc)
       {"", "--set grid.n='32'", "grid.n"},
       {"", "--set grid.lower=[-1,-1,-1]", "grid.lower"},
       {"", "--set grid.upper=[-3,2.5]", "grid.upper"},
@@ -311,7 +312,8 @@ TEST_CASE("particle runs: histogram snapshots, positions, restart bit-identical,
   CHECK(q.diagnostics.at("acceptance") > 0.05);
   // bad input: named keys, exit 2
   for (const auto& [set, key] : {std::pair{"particles.count=0", "particles.count"}, std::pair{"particles.algorithm=sa", "particles.algorithm"},
-                                 std::pair{"grid.boundary=absorbing", "grid.boundary"}, std::pair{"particles.delta=-1", "particles.delta"}}) {
+                                 std::pair{"grid.boundary=absorbing", "grid.boundary"}, std::pair{"particles.delta=-1", "particles.delta"},
+                                 std::pair{"particles.count=1000000000000", "particles.count"}}) {
     const auto r = run_cli(std::string("run p.toml -q -o bad.h5 --set ") + set, d);
     CAPTURE(r.err);
     CHECK(r.code == 2);
@@ -347,9 +349,15 @@ TEST_CASE("qtzflow optimize: table, JSON, HDF5 results, same seed same numbers, 
                                  .c_str());
   if (WIFEXITED(py) && WEXITSTATUS(py) != 127) CHECK(WEXITSTATUS(py) == 0);  // valid JSON (when python3 is there)
   write_file(d / "bad.tsp", "NAME: bad\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 1 zz\n3 0 1\nEOF\n");
+  // a declared size that cannot fit is refused at its line, before anything is allocated
+  write_file(d / "huge.tsp",
+             "NAME: huge\nTYPE: TSP\nDIMENSION: 1000000000\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_FORMAT: FULL_MATRIX\n"
+             "EDGE_WEIGHT_SECTION\n0 1 1 0\nEOF\n");
   const std::string before = read_file(d / "res.h5");
   for (const auto& [args, key] : std::vector<std::pair<std::string, std::string>>{{"--tsp bad.tsp -o res.h5", "bad.tsp:7"},
                                                                                   {"--tsp missing.tsp", "--tsp"},
+                                                                                  {"--tsp huge.tsp", "huge.tsp:3"},
+                                                                                  {"--objective salomon --runs 100000000000", "--runs"},
                                                                                   {"--objective rastrign", "objective.name"},
                                                                                   {"--objective salomon --algorithm annealing", "--algorithm"},
                                                                                   {"--objective salomon --algorithm pimc", "--algorithm"},

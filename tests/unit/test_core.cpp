@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "core/parallel.hpp"
 
 using namespace qtzflow;
@@ -43,4 +44,16 @@ TEST_CASE("parallel_sum is bit-identical for 1 and 2 threads") {
   double serial = 0;
   for (std::ptrdiff_t i = 0; i < n; ++i) serial += f(i);
   CHECK(s1 == doctest::Approx(serial).epsilon(1e-13));
+}
+
+TEST_CASE("memory guard: needs beyond the limit are refused with the key, sizes that fit pass") {
+  const double limit = core::memory_limit_bytes();
+  MESSAGE("memory limit " << core::format_bytes(limit));
+  REQUIRE(limit > 0);  // cgroup limit or MemTotal: readable on Linux
+  CHECK_NOTHROW(core::require_memory("grid.n", 1e6, "a small grid"));
+  CHECK_THROWS_WITH_AS(core::require_memory("grid.n", 2 * limit, "a huge grid"), doctest::Contains("grid.n: a huge grid needs about"),
+                       core::InvalidArgument);
+  CHECK_THROWS_AS(core::require_memory("runs", INFINITY, "results"), core::InvalidArgument);  // a product that overflowed
+  CHECK(core::format_bytes(1536) == "1.5 KiB");
+  CHECK(core::format_bytes(3 * 1024.0 * 1024 * 1024) == "3 GiB");
 }
