@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "../check.hpp"
 #include "../split_step_fixtures.hpp"
 #include "verify/physics.hpp"
 
@@ -29,7 +30,7 @@ TEST_CASE("harmonic coherent state over one period: Strang has observed order 2"
   for (long n : {100, 200, 400, 800}) e.push_back(coherent_error(SplitScheme::strang, n));
   for (std::size_t k = 0; k + 1 < e.size(); ++k) {
     MESSAGE("Strang error " << e[k] << " -> " << e[k + 1] << ", order " << observed_order(e[k], e[k + 1]));
-    CHECK(observed_order(e[k], e[k + 1]) == doctest::Approx(2.0).epsilon(0.05));  // 2.0 ± 0.1
+    CHECK_ABS(observed_order(e[k], e[k + 1]), 2.0, 0.01);  // measured 2.00003 .. 2.00000: absolute, 300x the deviation
   }
 }
 
@@ -38,7 +39,7 @@ TEST_CASE("harmonic coherent state over one period: the Yoshida composition has 
   for (long n : {50, 100, 200}) e.push_back(coherent_error(SplitScheme::yoshida4, n));
   for (std::size_t k = 0; k + 1 < e.size(); ++k) {
     MESSAGE("Yoshida error " << e[k] << " -> " << e[k + 1] << ", order " << observed_order(e[k], e[k + 1]));
-    CHECK(observed_order(e[k], e[k + 1]) == doctest::Approx(4.0).epsilon(0.075));  // 4.0 ± 0.3
+    CHECK_ABS(observed_order(e[k], e[k + 1]), 4.0, 0.02);  // measured 4.0029, 4.0007 (round-off enters at 1e-6): absolute
   }
 }
 
@@ -87,8 +88,10 @@ void check_order_two(const potentials::Objective& f, const grids::Grid<D>& g, do
   // Both the state and the energy (exactly 0 for the continuous problem) converge at order 2.
   for (std::size_t k = 0; k + 1 < e.size(); ++k) {
     MESSAGE(f.name() << " order " << observed_order(e[k], e[k + 1]) << ", energy order " << observed_order(energies[k], energies[k + 1]));
-    CHECK(observed_order(e[k], e[k + 1]) == doctest::Approx(2.0).epsilon(0.05));
-    CHECK(observed_order(energies[k], energies[k + 1]) == doctest::Approx(2.0).epsilon(0.05));
+    // measured: harmonic 1.9998/1.99995, double well 1.994/1.998, Rastrigin 1.976/1.955 (its stiff
+    // wells, f'' ~ 400, are pre-asymptotic at these dt): absolute 0.08, about twice the worst deviation
+    CHECK_ABS(observed_order(e[k], e[k + 1]), 2.0, 0.08);
+    CHECK_ABS(observed_order(energies[k], energies[k + 1]), 2.0, 0.08);
   }
 }
 

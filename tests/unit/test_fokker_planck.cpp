@@ -5,6 +5,7 @@
 #include <numbers>
 #include <vector>
 
+#include "../check.hpp"
 #include "core/parallel.hpp"
 #include "potentials/objective.hpp"
 #include "solver/fokker_planck.hpp"
@@ -110,7 +111,7 @@ TEST_CASE("Fokker-Planck: Ornstein-Uhlenbeck transient, observed order 1 in dt a
   for (std::size_t k = 0; k + 1 < e.size(); ++k) {
     const double p = std::log2(e[k] / e[k + 1]);
     MESSAGE("dt order (variance) " << p << " from " << e[k] << " -> " << e[k + 1]);
-    CHECK(p == doctest::Approx(1.0).epsilon(0.1));
+    CHECK_ABS(p, 1.0, 0.03);  // measured 0.988, 0.993 (the O(dt^2) remainder): absolute
   }
   // dx: dt small enough (1e-5: time error ~5e-7, 1 % of the finest spatial error) that the
   // spatial error dominates
@@ -119,7 +120,7 @@ TEST_CASE("Fokker-Planck: Ornstein-Uhlenbeck transient, observed order 1 in dt a
   for (std::size_t k = 0; k + 1 < m.size(); ++k) {
     const double p = std::log2(m[k] / m[k + 1]);
     MESSAGE("dx order (variance) " << p << " from " << m[k] << " -> " << m[k + 1]);
-    CHECK(p == doctest::Approx(2.0).epsilon(0.1));
+    CHECK_ABS(p, 2.0, 0.05);  // measured 2.014, 1.982: absolute
   }
 }
 
@@ -191,7 +192,7 @@ TEST_CASE("Fokker-Planck spectrum: lambda1 equals E1 of H_T, the difference fall
     MESSAGE("n = " << n << ": lambda1 = " << lam[1] << ", E1 = " << e1 << ", relative difference " << err.back());
   }
   CHECK(err.back() < 1e-4);
-  for (std::size_t k = 0; k + 1 < err.size(); ++k) CHECK(std::log2(err[k] / err[k + 1]) == doctest::Approx(2.0).epsilon(0.1));
+  for (std::size_t k = 0; k + 1 < err.size(); ++k) CHECK_ABS(std::log2(err[k] / err[k + 1]), 2.0, 0.01);  // measured 1.9997, 2.000: absolute
 }
 
 TEST_CASE("Kramers: lambda1 of a symmetric double well approaches 2k as T falls") {
@@ -253,7 +254,7 @@ TEST_CASE("spectrum: lambda1 on grids beyond the dense limit converges at order 
   }
   const double order = std::log2((lam[0] - lam[1]) / (lam[1] - lam[2]));
   MESSAGE("observed order " << order);
-  CHECK(order == doctest::Approx(2.0).epsilon(0.1));
+  CHECK_ABS(order, 2.0, 0.01);  // measured 2.0025: absolute
   // f = (x² − 1)² + (y² − 1)² is separable: the 2D generator is the Kronecker sum of two 1D ones,
   // so on the same 1D grid λ1(2D) = λ1(1D) exactly (to the eigensolvers' 1e-9)
   grids::Grid<1> g1({256}, {-2.0}, {2.0}, grids::Boundary::reflecting);
@@ -279,11 +280,15 @@ TEST_CASE("cross-check: FP density equals e^(-f/2T) phi of imaginary time along 
     err.push_back(cmp.l1[k][0]);
     MESSAGE("n = " << ns[k] << ": L1(rho_FP - e^(-f/2T) phi) = " << err.back());
   }
+  std::vector<double> orders;
   for (std::size_t k = 0; k + 1 < err.size(); ++k) {
-    const double p = std::log(err[k] / err[k + 1]) / std::log(3.0);
-    MESSAGE("observed order in h: " << p);
-    CHECK(p == doctest::Approx(2.0).epsilon(0.1));
+    orders.push_back(std::log(err[k] / err[k + 1]) / std::log(3.0));
+    MESSAGE("observed order in h: " << orders.back());
+    // measured 1.822, 1.888: pre-asymptotic (the dt error, O(dt) with dt ~ h^2, is not negligible
+    // on the coarse grids); absolute 0.25 around the asymptotic 2, and rising towards it
+    CHECK_ABS(orders.back(), 2.0, 0.25);
   }
+  CHECK(orders[1] > orders[0]);
 }
 
 TEST_CASE("Fokker-Planck Crank-Nicolson: order 2 in dt, conservation, Gibbs, the positivity limit enforced") {
@@ -303,7 +308,7 @@ TEST_CASE("Fokker-Planck Crank-Nicolson: order 2 in dt, conservation, Gibbs, the
   for (double dt : {2e-3, 1e-3, 5e-4}) e.push_back(solver::l1_distance(g1, run_cn(dt), ref));
   for (std::size_t k = 0; k + 1 < e.size(); ++k) {
     MESSAGE("CN (with T(t)) L1 error " << e[k] << " -> " << e[k + 1] << ", order " << std::log2(e[k] / e[k + 1]));
-    CHECK(std::log2(e[k] / e[k + 1]) == doctest::Approx(2.0).epsilon(0.1));
+    CHECK_ABS(std::log2(e[k] / e[k + 1]), 2.0, 0.05);  // measured 2.004, 2.017: absolute
   }
 
   auto f = potentials::make_objective("rastrigin", 2);
@@ -346,7 +351,7 @@ TEST_CASE("Fokker-Planck extrapolated Euler: order 2 in dt with no dt limit, mas
   for (std::size_t k = 0; k + 1 < e.size(); ++k) {
     MESSAGE("extrapolated Euler L1 error " << e[k] << " -> " << e[k + 1] << ", order " << std::log2(e[k] / e[k + 1])
                                            << " (backward Euler at the same dt: " << e_be[k] << ")");
-    CHECK(std::log2(e[k] / e[k + 1]) == doctest::Approx(2.0).epsilon(0.1));
+    CHECK_ABS(std::log2(e[k] / e[k + 1]), 2.0, 0.15);  // measured 1.902, 1.947, pre-asymptotic and rising: absolute
   }
   CHECK(e.back() < 0.05 * e_be.back());
 

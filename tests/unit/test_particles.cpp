@@ -8,6 +8,7 @@
 #include <numeric>
 #include <vector>
 
+#include "../check.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
@@ -64,9 +65,9 @@ TEST_CASE("dithered quantizer: the error is uniform on -q/2..q/2 with variance q
     ++hist[std::min(bins - 1, static_cast<int>((e / q + 0.5) * bins))];
   }
   const double mean = s1 / n, var = s2 / n - mean * mean;
-  // standard errors: mean q/√(12n) = 8e-5; variance q²/(√180·√n) ≈ 3.5e-6·… (4th moment of U)
+  // standard errors: mean q/√(12n); variance √(Var e²/n) = q²/√(180 n) (E e⁴ = q⁴/80)
   CHECK(std::abs(mean) < 5 * q / std::sqrt(12.0 * n));
-  CHECK(var == doctest::Approx(q * q / 12).epsilon(5 * std::sqrt(0.8 / n)));
+  CHECK_ABS(var, q * q / 12, 5 * q * q / std::sqrt(180.0 * n));              // 5 standard errors: a 1.2 % band, absolute
   CHECK(std::abs(corr / n) < 5 * q / std::sqrt(12.0 * n) * std::sqrt(3.0));  // independent of f (E[e f] = 0)
   // chi-square with 9 degrees of freedom: the 99.9 % quantile is 27.9
   double chi2 = 0;
@@ -103,8 +104,8 @@ TEST_CASE("random streams: reproducible, distinct per stream, uniform and normal
     below_max = std::max(below_max, r.below(7));
   }
   CHECK(std::abs(m / n) < 5 / std::sqrt(n));
-  CHECK(m2 / n == doctest::Approx(1.0).epsilon(5 * std::sqrt(2.0 / n)));
-  CHECK(mu / n == doctest::Approx(0.5).epsilon(5 * std::sqrt(1 / 12.0 / n) / 0.5));
+  CHECK_ABS(m2 / n, 1.0, 5 * std::sqrt(2.0 / n));       // 5 standard errors of the mean of z² (Var z² = 2)
+  CHECK_ABS(mu / n, 0.5, 5 * std::sqrt(1 / 12.0 / n));  // 5 standard errors of the mean of u (Var u = 1/12)
   CHECK(below_max == 6);
 }
 
