@@ -129,7 +129,8 @@ int main(int argc, char** argv) {
     return apps::run_command(config, options);
   } catch (const core::InvalidArgument& e) {
     // library keys that the command line sets with a flag of its own
-    static const std::map<std::string, std::string> flags{{"override", "--set"}, {"config_file", "CONFIG"}, {"only", "--only"}, {"dir", "-o"}};
+    static const std::map<std::string, std::string> flags{
+        {"override", "--set"}, {"config_file", "CONFIG"}, {"only", "--only"}, {"dir", "-o"}, {"threads", "--threads"}};
     try {
       apps::rethrow_as_flag(e, flags);
     } catch (const core::InvalidArgument& named) {

@@ -2,6 +2,9 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <string>
+
 #include "core/error.hpp"
 
 namespace qtzflow::core {
@@ -16,7 +19,10 @@ int& configured_threads() {
 int thread_count() { return configured_threads(); }
 
 void set_thread_count(int n) {
-  require_at_least("threads", n, 1);
+  // more threads than 64 per core only multiplies the spin-waiting at every barrier (and 10^5
+  // threads exhaust the process's stack space): refused as bad input
+  const int most = 64 * std::max(1, omp_get_num_procs());
+  if (n < 1 || n > most) throw_invalid("threads", std::to_string(n), "in [1, " + std::to_string(most) + "] (64 per core)");
   configured_threads() = n;
   omp_set_num_threads(n);
 }
