@@ -62,10 +62,12 @@ void witten_case(Experiment& e, const std::string& label, const potentials::Obje
   e.put(label + "/errors", err);
   e.put(label + "/dts", {dts[0], dts[1]});
   e.attr(label + "_dt_fine", dts[1]);
-  e.close(label + ": observed order in dt of |phi - e^(-f/2T)|", order, 2.0, 0.1,
-          "Strang splitting's stationary state is exact up to O(dt^2); t_end leaves a relaxation error e^(-E1 t_end) < 1e-12 and space is spectral");
+  e.close(label + ": observed order in dt of |phi - e^(-f/2T)|", order, 2.0, 0.05,
+          "Strang splitting's stationary state is exact up to O(dt^2); t_end leaves a relaxation error e^(-E1 t_end) < 1e-12 and space is "
+          "spectral. Measured 1.998 .. 1.976 (Rastrigin's stiff wells are pre-asymptotic): 0.05 absolute, twice the worst deviation");
   e.at_most(label + ": relative L2 error at the finer dt", err[1], bound,
-            "O(dt^2): the Strang error grows with dt times the spread of V_T (~10 in 1D, ~400 for Rastrigin)");
+            "O(dt^2): the Strang error grows with dt times the spread of V_T (~10 in 1D, ~400 for Rastrigin); bound 2-3x the measured "
+            "1.8e-5 (harmonic), 2.3e-4 (double well), 5.4e-4 (tilted), 2.4e-3 (Rastrigin)");
 }
 
 void v1_witten(Experiment& e) {
@@ -73,8 +75,8 @@ void v1_witten(Experiment& e) {
   auto dw = potentials::make_objective("double_well", 1);
   auto tilted = potentials::make_objective("double_well", 1, {{"c", {0.3}}});
   // gaps: harmonic E1 = 1; double well (T = 0.5) ≈ 0.23; tilted (T = 0.5) ≈ 0.3
-  witten_case<1>(e, "harmonic_T0.5", *harmonic, grids::Grid<1>({128}, {-8.0}, {8.0}), 0.5, {0.04, 0.02}, 40.0, 1e-3);
-  witten_case<1>(e, "double_well_T0.5", *dw, grids::Grid<1>({256}, {-2.5}, {2.5}), 0.5, {0.01, 0.005}, 150.0, 1e-3);
+  witten_case<1>(e, "harmonic_T0.5", *harmonic, grids::Grid<1>({128}, {-8.0}, {8.0}), 0.5, {0.04, 0.02}, 40.0, 5e-5);
+  witten_case<1>(e, "double_well_T0.5", *dw, grids::Grid<1>({256}, {-2.5}, {2.5}), 0.5, {0.01, 0.005}, 150.0, 7e-4);
   witten_case<1>(e, "tilted_double_well_T0.5", *tilted, grids::Grid<1>({256}, {-2.5}, {2.5}), 0.5, {0.01, 0.005}, 120.0, 1e-3);
   if (!e.quick()) {
     auto ras = potentials::make_objective("rastrigin", 2);

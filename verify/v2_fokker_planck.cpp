@@ -59,8 +59,9 @@ void v2_fokker_planck(Experiment& e) {
     e.put("gibbs/x", centres(g));
     e.put("gibbs/rho_final", values(r.rho()), {n, n});
     e.put("gibbs/gibbs", values(pi), {n, n});
-    e.at_most("L1(rho(t = 200), Gibbs) from a Gaussian in a corner (2D tilted double well, T = 0.7)", dist.back(), 1e-8,
-              "backward Euler contracts to its exact fixed point, the discrete Gibbs state, by 1/(1 + lambda1 dt) per step: ~e^-30 here");
+    e.at_most("L1(rho(t = 200), Gibbs) from a Gaussian in a corner (2D tilted double well, T = 0.7)", dist.back(), 1e-13,
+              "backward Euler contracts to its exact fixed point, the discrete Gibbs state, by 1/(1 + lambda1 dt) per step: ~e^-30 here, "
+              "so only round-off remains (measured 3e-15 on 64^2, 2.3e-14 on 128^2)");
   }
   // (b) along the trajectory: ρ_FP(t) against e^{−f/2T} φ(t) of imaginary time, same ρ(0)
   const double T = 0.5;
@@ -81,11 +82,12 @@ void v2_fokker_planck(Experiment& e) {
     const double order = std::log(err[135][k] / err[405][k]) / std::log(3.0);
     char q[96];
     std::snprintf(q, sizeof q, "FP vs transformed imaginary time at t = %g: observed order in h", times[k]);
-    e.close(q, order, 2.0, 0.25,
-            "Scharfetter-Gummel fluxes are second order in h; dt scales with h (extrapolated Euler, O(dt^2)) so the time error keeps the order");
+    e.close(q, order, 2.0, 0.05,
+            "Scharfetter-Gummel fluxes are second order in h; dt scales with h (extrapolated Euler, O(dt^2)) so the time error keeps the "
+            "order. Measured 1.992 .. 2.015: 0.05 absolute, three times the worst deviation");
   }
-  e.at_most("FP vs transformed imaginary time: max L1 over the trajectory at n = 405", *std::max_element(err[405].begin(), err[405].end()), 2e-3,
-            "O(h^2) with h = 0.012 on a density with curvature ~ 1/0.2^2");
+  e.at_most("FP vs transformed imaginary time: max L1 over the trajectory at n = 405", *std::max_element(err[405].begin(), err[405].end()), 8e-5,
+            "O(h^2) with h = 0.012 on a density with curvature ~ 1/0.2^2; measured 2.7e-5, bound three times that");
 }
 
 }  // namespace qtzflow::verify

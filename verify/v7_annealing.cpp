@@ -87,8 +87,9 @@ void v7_annealing(Experiment& e) {
     }
     const auto im_times = static_cast<std::size_t>(std::count_if(m_im.begin(), m_im.end(), [](double v) { return !std::isnan(v); }));
     e.attr(law.name + "/imaginary_time_t_end", times[im_times - 1]);
-    e.at_most(law.name + ": max |mass_global(imaginary time) - mass_global(FP)| over t while T >= T_floor", d_im, 5e-3,
+    e.at_most(law.name + ": max |mass_global(imaginary time) - mass_global(FP)| over t while T >= T_floor", d_im, 3e-4,
               "the same PDE in two discretisations: FP O(h^2 + dt^2), split-step O(dt^2) with the f*Tdot/(2T^2) term; h = 0.02. "
+              "Measured 7e-6 .. 1.1e-4 over the three laws; bound about three times the largest. "
               "Compared up to t = " +
                   number_text(times[im_times - 1]) + ": below T_floor = " + number_text(T_floor) +
                   " the basins' weights in phi = rho e^(f/2T) differ by more than 1e-4/eps_machine");
@@ -103,8 +104,9 @@ void v7_annealing(Experiment& e) {
                  "T(t) falls slowly enough for the escape rate ~ exp(-0.717/T) to outpace the cooling (Hajek's condition c >= depth)");
     }
   }
-  e.at_least("global mass at t_end: log c = 1.5 minus log c = 0.4", final_mass["log_c1.5"] - final_mass["log_c0.4"], 0.0,
-             "below the critical depth the metastable basin can freeze; reported, with the paper's law, as measured");
+  e.at_least("global mass at t_end: log c = 1.5 minus log c = 0.4", final_mass["log_c1.5"] - final_mass["log_c0.4"], 0.25,
+             "below the critical depth (0.717) the metastable basin freezes: c = 0.4 leaves a third of the mass behind that c = 1.5 "
+             "moves (measured 0.36 at t = 10, 0.40 at t = 40); the paper's law is reported as measured");
   for (const auto& [k, v] : final_mass) e.attr("final_mass_global_" + k, v);
 }
 
