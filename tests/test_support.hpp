@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -16,6 +17,14 @@ inline std::filesystem::path scratch_dir(const std::string& name) {
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;
+}
+
+/// Reports that (part of) a test could not run for lack of an optional tool.  The line goes to
+/// stdout, where ctest's SKIP_REGULAR_EXPRESSION ("SKIPPED:", tests/CMakeLists.txt) marks the test
+/// "Skipped", so a missing tool never counts as a pass.
+inline void report_skip(const std::string& why) {
+  std::printf("SKIPPED: %s\n", why.c_str());
+  std::fflush(stdout);
 }
 
 /// Runs tests/python/check_output.py on `file` from another working folder (so that external

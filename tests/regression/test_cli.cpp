@@ -163,7 +163,10 @@ TEST_CASE("the built-in default scenario runs and writes a valid output") {
   CHECK(!fs::exists(d / "qtzflow_default.h5.parts"));
   CHECK(io::snapshot_iterations((d / "qtzflow_default.h5").string()).size() == 41);
   const int rc = h5py_check(d / "qtzflow_default.h5", "--xdmf --expect-snapshots 41");
-  if (rc >= 0) CHECK(rc == 0);
+  if (rc < 0)
+    testing::report_skip("h5py check: /usr/bin/python3 with h5py not found");
+  else
+    CHECK(rc == 0);
   fs::remove_all(d);
 }
 
@@ -181,7 +184,10 @@ TEST_CASE("NaN/Inf in a field stops the run naming the step, the last good snaps
   CHECK(r.err.find("out.h5") != std::string::npos);
   CHECK(io::snapshot_iterations((d / "out.h5").string()) == std::vector<std::int64_t>{0});
   const int rc = h5py_check(d / "out.h5", "--expect-snapshots 1");
-  if (rc >= 0) CHECK(rc == 0);
+  if (rc < 0)
+    testing::report_skip("h5py check: /usr/bin/python3 with h5py not found");
+  else
+    CHECK(rc == 0);
   fs::remove_all(d);
 }
 
@@ -237,7 +243,10 @@ TEST_CASE("Fokker-Planck runs: mass kept, restart bit-identical") {
   CHECK(r.code == 2);
   CHECK(r.err.find("rho") != std::string::npos);
   const int rc = h5py_check(d / "a.h5", "--xdmf --expect-snapshots 7");
-  if (rc >= 0) CHECK(rc == 0);
+  if (rc < 0)
+    testing::report_skip("h5py check: /usr/bin/python3 with h5py not found");
+  else
+    CHECK(rc == 0);
   fs::remove_all(d);
 }
 
@@ -273,7 +282,10 @@ TEST_CASE("SIGKILL at any moment leaves a readable file with every finished snap
       norm += last.fields.at("psi/re")[i] * last.fields.at("psi/re")[i] + last.fields.at("psi/im")[i] * last.fields.at("psi/im")[i];
     CHECK(norm * (5.0 / 128) * (5.0 / 128) == doctest::Approx(1.0).epsilon(1e-9));
     const int rc = h5py_check(d / "out.h5");
-    if (rc >= 0) CHECK(rc == 0);
+    if (rc < 0)
+      testing::report_skip("h5py check: /usr/bin/python3 with h5py not found");
+    else
+      CHECK(rc == 0);
   }
   fs::remove_all(d);
 }
@@ -320,7 +332,10 @@ TEST_CASE("particle runs: histogram snapshots, positions, restart bit-identical,
     CHECK(r.err.find(key) != std::string::npos);
   }
   const int rc = h5py_check(d / "a.h5", "--xdmf --expect-snapshots 5");
-  if (rc >= 0) CHECK(rc == 0);
+  if (rc < 0)
+    testing::report_skip("h5py check: /usr/bin/python3 with h5py not found");
+  else
+    CHECK(rc == 0);
   fs::remove_all(d);
 }
 
@@ -357,7 +372,10 @@ TEST_CASE("qtzflow optimize: table, JSON, HDF5 results, same seed same numbers, 
                               " && " QTZFLOW_CLI " optimize --objective rastrigin --dim 2 --runs 3 --json | /usr/bin/python3 -c "
                               "'import json,sys; j=json.load(sys.stdin); sys.exit(0 if len(j[\"results\"])==3 else 1)' 2>/dev/null")
                                  .c_str());
-  if (WIFEXITED(py) && WEXITSTATUS(py) != 127) CHECK(WEXITSTATUS(py) == 0);  // valid JSON (when python3 is there)
+  if (WIFEXITED(py) && WEXITSTATUS(py) == 127)
+    testing::report_skip("JSON check: /usr/bin/python3 not found");
+  else
+    CHECK((WIFEXITED(py) && WEXITSTATUS(py) == 0));  // valid JSON
   write_file(d / "bad.tsp", "NAME: bad\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 1 zz\n3 0 1\nEOF\n");
   // a declared size that cannot fit is refused at its line, before anything is allocated
   write_file(d / "huge.tsp",

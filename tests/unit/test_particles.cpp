@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../check.hpp"
+#include "../test_support.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
@@ -145,7 +146,7 @@ TEST_CASE("TSP: reversal length change equals recomputation, nearest-neighbour s
 
 TEST_CASE("TSPLIB: EXPLICIT and GEO instances, their proven optima bound every tour") {
   if (!readable(kGlpk + "dantzig42.tsp")) {
-    MESSAGE("glpk-utils examples not installed: skipped");
+    testing::report_skip("glpk-utils' TSPLIB examples not installed");
     return;
   }
   for (auto [file, opt] :
@@ -291,7 +292,7 @@ TEST_CASE("optimizers: same seed gives identical results with 1 and 2 threads") 
                       Algorithm::pimc, Algorithm::pagmo_sa}) {
     CAPTURE(particles::to_string(a));
     if (a == Algorithm::pagmo_sa && !particles::have_pagmo()) {
-      MESSAGE("SKIPPED: pagmo-sa (this build has no pagmo2)");
+      testing::report_skip("pagmo-sa: this build has no pagmo2");
       continue;
     }
     particles::OptimizerOptions o;
@@ -326,7 +327,7 @@ TEST_CASE("optimizers: the baselines reach the known optimum of easy problems, b
   for (auto a : {particles::Algorithm::qtz, particles::Algorithm::sa, particles::Algorithm::qia, particles::Algorithm::pagmo_sa}) {
     CAPTURE(particles::to_string(a));
     if (a == particles::Algorithm::pagmo_sa && !particles::have_pagmo()) {
-      MESSAGE("SKIPPED: pagmo-sa (this build has no pagmo2)");
+      testing::report_skip("pagmo-sa: this build has no pagmo2");
       continue;
     }
     o.algorithm = particles::default_options(a);
