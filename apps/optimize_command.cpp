@@ -72,6 +72,7 @@ particles::AlgorithmOptions algorithm_options(const OptimizeArgs& a) {
 
 int optimize_command(OptimizeArgs a) {
   static const std::map<std::string, std::string> flags{{"algorithm", "--algorithm"},
+                                                        {"output", "-o"},
                                                         {"budget", "--budget"},
                                                         {"runs", "--runs"},
                                                         {"tolerance", "--tolerance"},
@@ -87,6 +88,7 @@ int optimize_command(OptimizeArgs a) {
                                                         {"objective/tsp", "--objective/--tsp"}};
   try {
     a.request.params = parse_params(a.params);
+    a.request.output = a.output;
     a.request.options.algorithm = algorithm_options(a);
     const auto report = scenario::optimize(a.request);
     if (!a.output.empty()) scenario::write_optimize_results(a.output, report);

@@ -8,7 +8,7 @@
 
 namespace qtzflow::core {
 
-AtomicReplacement::AtomicReplacement(std::string path) : path_(std::move(path)), temporary_(path_ + ".tmp") {}
+AtomicReplacement::AtomicReplacement(std::string path) : path_(std::move(path)), temporary_(path_ + ".tmp") { require_replaceable("output", path_); }
 
 AtomicReplacement::~AtomicReplacement() {
   if (committed_) return;
@@ -21,6 +21,17 @@ void AtomicReplacement::commit() {
   std::filesystem::rename(temporary_, path_, ec);
   if (ec) throw Error("cannot rename " + temporary_ + " to " + path_ + ": " + ec.message());
   committed_ = true;
+}
+
+void require_replaceable(std::string_view key, const std::string& path, const std::vector<std::string>& inputs) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto st = fs::status(path, ec);  // follows symbolic links: what a rename would hit is the link, but its target tells the intent
+  if (fs::exists(st) && !fs::is_regular_file(st))
+    throw_invalid(key, path, "a regular file or a new name (it is a directory, device, pipe or socket, which an output must not replace)");
+  for (const auto& input : inputs)
+    if (!input.empty() && fs::exists(path, ec) && fs::equivalent(path, input, ec))
+      throw_invalid(key, path, "a file other than the run's input " + input);
 }
 
 void write_text_atomically(const std::string& path, std::string_view text) {

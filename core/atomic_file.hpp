@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace qtzflow::core {
 
@@ -44,5 +45,11 @@ void replace_file_atomically(const std::string& path, Write&& write) {
 
 /// Replaces `path` by `text`.
 void write_text_atomically(const std::string& path, std::string_view text);
+
+/// Checks, before anything is computed or written, that `path` may be replaced by an output:
+/// it is not an existing directory, device, pipe or socket (a rename as root would replace a
+/// device node), and not one of the run's `inputs` (a configuration file, say).  Throws
+/// InvalidArgument(key, ...) otherwise.  AtomicReplacement applies the first check itself.
+void require_replaceable(std::string_view key, const std::string& path, const std::vector<std::string>& inputs = {});
 
 }  // namespace qtzflow::core

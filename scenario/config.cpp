@@ -441,7 +441,9 @@ RunConfig load_config(const std::string& path, const std::vector<std::string>& o
   if (!in) core::throw_invalid("config_file", "\"" + path + "\"", "a readable TOML file");
   std::ostringstream s;
   s << in.rdbuf();
-  return parse_config(s.str(), overrides, path);
+  RunConfig c = parse_config(s.str(), overrides, path);
+  c.source_path = path;
+  return c;
 }
 
 const std::string& default_config_text() {

@@ -112,6 +112,8 @@ struct RunConfig {
   /// The effective configuration (file + overrides, every default filled in) as TOML text;
   /// stored in every output, and parse_config(text) gives this configuration back.
   std::string text;
+  /// The file it was read from (load_config), empty otherwise: an output must not replace it.
+  std::string source_path;
 
   /// The engine's step and end time.
   double dt() const;

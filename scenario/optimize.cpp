@@ -82,6 +82,7 @@ OptimizeSummary summarise(const std::vector<particles::RunResult>& rs) {
 OptimizeReport optimize(const OptimizeRequest& q) {
   if (q.objective.empty() == q.tsp.empty()) core::throw_invalid("objective/tsp", q.objective.empty() ? "neither" : "both", "exactly one of them");
   OptimizeReport rep;
+  if (!q.output.empty()) core::require_replaceable("output", q.output, {q.tsp});  // before hours of computing, not after
   rep.algorithm = std::string(particles::to_string(particles::algorithm_of(q.options.algorithm)));
   rep.runs = q.runs;
   rep.budget = q.options.budget;

@@ -31,6 +31,7 @@ struct OptimizeRequest {
   // the study
   particles::OptimizerOptions options;
   long runs = 30;
+  std::string output;  ///< where write_optimize_results will go (checked before the runs), or empty
 };
 
 struct OptimizeSummary {

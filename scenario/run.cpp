@@ -4,6 +4,7 @@
 #include <optional>
 #include <variant>
 
+#include "core/atomic_file.hpp"
 #include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "grids/fft.hpp"
@@ -22,6 +23,12 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   std::optional<io::SnapshotWriter> writer;
   if (!opt.restart.empty() && !opt.output.empty() && std::filesystem::weakly_canonical(opt.output) != std::filesystem::weakly_canonical(opt.restart))
     core::throw_invalid("output", opt.output, "the restart file " + opt.restart + " (a restart continues its own output), or absent");
+  const std::string out_path = !opt.restart.empty() ? opt.restart : opt.output.empty() ? c.output.path : opt.output;
+  const std::string key = !opt.restart.empty() ? "restart" : opt.output.empty() ? "output.path" : "output";
+  core::require_replaceable(key, out_path, {c.source_path});
+  if (std::filesystem::path(out_path).extension() == ".xdmf")
+    core::throw_invalid(key, out_path, "a name not ending in .xdmf (the XDMF sidecar takes the output's name with .xdmf)");
+  core::require_replaceable(key, std::filesystem::path(out_path).replace_extension(".xdmf").string(), {c.source_path});
   if (!opt.restart.empty()) writer.emplace(io::SnapshotWriter::resume(opt.restart));
   const Warn warn = [&](const std::string& m) {
     for (auto* o : opt.observers) o->on_warning(m);

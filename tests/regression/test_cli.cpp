@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -336,6 +337,33 @@ TEST_CASE("particle runs: histogram snapshots, positions, restart bit-identical,
     testing::report_skip("h5py check: /usr/bin/python3 with h5py not found");
   else
     CHECK(rc == 0);
+  fs::remove_all(d);
+}
+
+TEST_CASE("outputs never replace the run's input, a directory or a special file") {
+  const auto d = scratch("replace");
+  const std::string cfg = small_config(32, 4, 2);
+  write_file(d / "cfg.toml", cfg);
+  fs::create_directory(d / "adir");
+  REQUIRE(::mkfifo((d / "fifo").c_str(), 0644) == 0);  // a special file; never /dev/... in a test
+  for (const auto& [args, key] :
+       std::vector<std::pair<std::string, std::string>>{{"run cfg.toml -q -o cfg.toml", "-o"},
+                                                        {"run cfg.toml -q -o y.xdmf", "-o"},
+                                                        {"run cfg.toml -q -o adir", "-o"},
+                                                        {"run cfg.toml -q -o fifo", "-o"},
+                                                        {"run cfg.toml -q --set output.path=fifo", "output.path"},
+                                                        {"optimize --objective salomon --runs 2 --budget 10 -o fifo", "-o"},
+                                                        {"optimize --objective salomon --runs 2 --budget 10 -o adir", "-o"}}) {
+    const auto r = run_cli(args, d);
+    CAPTURE(args);
+    CAPTURE(r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.find(key) != std::string::npos);
+  }
+  CHECK(read_file(d / "cfg.toml") == cfg);  // the input is untouched
+  CHECK(fs::is_directory(d / "adir"));
+  CHECK(fs::is_fifo(d / "fifo"));
+  CHECK(!fs::exists(d / "y.xdmf"));
   fs::remove_all(d);
 }
 
