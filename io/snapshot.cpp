@@ -65,7 +65,7 @@ std::string SnapshotWriter::part_name(std::int64_t it) const { return fs::path(p
 
 std::string SnapshotWriter::part_path(std::int64_t it) const { return (fs::path(path_).parent_path() / part_name(it)).string(); }
 
-std::string SnapshotWriter::xdmf_path() const { return fs::path(path_).replace_extension(".xdmf").string(); }
+std::string SnapshotWriter::xdmf_path_of(const std::string& output) { return fs::path(output).replace_extension(".xdmf").string(); }
 
 void SnapshotWriter::write(std::int64_t iteration, double time, double dt, std::span<const FieldView> fields,
                            const std::vector<std::pair<std::string, double>>& diagnostics, std::span<const FieldView> particles) {

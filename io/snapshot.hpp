@@ -98,7 +98,9 @@ class SnapshotWriter {
   void finish();
 
   const std::string& path() const { return path_; }
-  std::string xdmf_path() const;
+  std::string xdmf_path() const { return xdmf_path_of(path_); }
+  /// The XDMF sidecar of an output: its name with the extension .xdmf.
+  static std::string xdmf_path_of(const std::string& output);
   std::size_t count() const { return snapshots_.size(); }
   const RunInfo& info() const { return info_; }
 

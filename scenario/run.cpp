@@ -26,9 +26,9 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   const std::string out_path = !opt.restart.empty() ? opt.restart : opt.output.empty() ? c.output.path : opt.output;
   const std::string key = !opt.restart.empty() ? "restart" : opt.output.empty() ? "output.path" : "output";
   core::require_replaceable(key, out_path, {c.source_path});
-  if (std::filesystem::path(out_path).extension() == ".xdmf")
+  if (io::SnapshotWriter::xdmf_path_of(out_path) == out_path)
     core::throw_invalid(key, out_path, "a name not ending in .xdmf (the XDMF sidecar takes the output's name with .xdmf)");
-  core::require_replaceable(key, std::filesystem::path(out_path).replace_extension(".xdmf").string(), {c.source_path});
+  core::require_replaceable(key, io::SnapshotWriter::xdmf_path_of(out_path), {c.source_path});
   if (!opt.restart.empty()) writer.emplace(io::SnapshotWriter::resume(opt.restart));
   const Warn warn = [&](const std::string& m) {
     for (auto* o : opt.observers) o->on_warning(m);

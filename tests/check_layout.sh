@@ -3,7 +3,7 @@
 #   includes   every folder includes only the folders below it:
 #              core < grids < potentials < solver, particles < io < scenario < verify < apps
 #              (solver/ includes neither particles/, io/ nor scenario/; io/ includes no engine)
-#   self       no file refers to anything outside the repository (../shared, DESIGN.md, REFERENCE.md)
+#   self       no file refers to anything outside the repository (the project's shared design notes)
 #   apps       apps/ holds no engine code: no file over 300 lines, no include of an engine header
 # Usage: check_layout.sh SOURCE_DIR (includes|self|apps)
 set -eu
@@ -37,16 +37,18 @@ includes)
     done
   done ;;
 self)
-  # files tracked by git (or every file when git is absent); this script names the patterns itself
+  # the names of the material outside the repository, assembled so that this file holds none of them
+  outside="\.\./$(printf '%s' sha red)|$(printf '%s' DES IGN)\.md|$(printf '%s' REF ERENCE)\.md"
+  # files tracked by git (or every file when git is absent)
   if command -v git >/dev/null && git -C "$src" rev-parse >/dev/null 2>&1; then
-    files=$(git -C "$src" ls-files | grep -v '^tests/check_layout.sh$')
+    files=$(git -C "$src" ls-files)
   else
-    files=$(cd "$src" && find . -type f ! -path './.git/*' ! -path './build*' ! -name check_layout.sh | sed 's|^\./||')
+    files=$(cd "$src" && find . -type f ! -path './.git/*' ! -path './build*' | sed 's|^\./||')
   fi
   for f in $files; do
     case $f in *.png|*.h5|*.ipynb) continue ;; esac
-    if grep -nE '\.\./shared|DESIGN\.md|REFERENCE\.md' "$src/$f" >/dev/null 2>&1; then
-      grep -nE '\.\./shared|DESIGN\.md|REFERENCE\.md' "$src/$f" | sed "s|^|layout: $f:|"
+    if grep -nE "$outside" "$src/$f" >/dev/null 2>&1; then
+      grep -nE "$outside" "$src/$f" | sed "s|^|layout: $f:|"
       fail=1
     fi
   done ;;

@@ -1,6 +1,7 @@
 // Helpers shared by the tests that touch files: scratch folders and the h5py layout check.
 #pragma once
 
+#include <doctest/doctest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +36,15 @@ inline int h5py_check(const std::filesystem::path& file, const std::string& extr
   const std::string cmd =
       "cd / && /usr/bin/python3 " QTZFLOW_SOURCE_DIR "/tests/python/check_output.py " + file.string() + " " + extra + " > /dev/null";
   return WEXITSTATUS(std::system(cmd.c_str()));
+}
+
+/// The h5py layout check of `file` as one assertion, or a reported skip without h5py.
+inline void check_h5py_layout(const std::filesystem::path& file, const std::string& extra = "") {
+  const int rc = h5py_check(file, extra);
+  if (rc < 0)
+    report_skip("h5py check: /usr/bin/python3 with h5py not found");
+  else
+    CHECK_MESSAGE(rc == 0, "tests/python/check_output.py " << file.string() << " " << extra);
 }
 
 }  // namespace qtzflow::testing
