@@ -85,6 +85,7 @@ int optimize_command(OptimizeArgs a) {
                                                         {"lower", "--lower"},
                                                         {"upper", "--upper"},
                                                         {"tsp", "--tsp"},
+                                                        {"optimum", "--optimum"},
                                                         {"objective/tsp", "--objective/--tsp"}};
   try {
     a.request.params = parse_params(a.params);

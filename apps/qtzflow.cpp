@@ -71,6 +71,13 @@ int main(int argc, char** argv) {
                                  "objective or a TSP instance: a summary table or JSON, per-run results in HDF5");
   apps::OptimizeArgs oa;
   auto& rq = oa.request;
+  // "-1" would wrap to 2^64 - 1 in an unsigned option: only decimal digits are accepted.
+  const CLI::Validator non_negative_integer(
+      [](std::string& v) -> std::string {
+        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return "must be an integer >= 0, got " + core::shorten(v, 40);
+        return {};
+      },
+      "INT>=0");
   auto* obj_opt = opt->add_option("--objective", rq.objective, "built-in objective (see docs/objectives.md)");
   opt->add_option("--tsp", rq.tsp, "TSPLIB file (EUC_2D, CEIL_2D, ATT, GEO, EXPLICIT)")->excludes(obj_opt);
   opt->add_option("--dim", rq.dim, "dimension of the objective")->default_val(1);
@@ -83,7 +90,7 @@ int main(int argc, char** argv) {
   opt->add_option("--algorithm", oa.algorithm, "qtz, qtz-local, qtz-dither, langevin, sa, qia, pimc, pagmo-sa")->default_val("qtz");
   opt->add_option("--runs", rq.runs, "independent runs")->default_val(30);
   opt->add_option("--budget", rq.options.budget, "candidate evaluations per run (langevin: steps)")->default_val(10000);
-  opt->add_option("--seed", rq.options.seed, "seed: fixes every result, for any thread count")->default_val(1);
+  opt->add_option("--seed", rq.options.seed, "seed: fixes every result, for any thread count")->default_val(1)->check(non_negative_integer);
   opt->add_option("--tolerance", rq.options.tolerance, "success: best <= f* + tolerance (TSP: <= optimum * (1 + tolerance))")->default_val(1e-3);
   opt->add_option("--h-schedule", oa.h_schedule,
                   "qtz: Q_p doubles per acceptance (acceptances, the authors'), grows as eta*log2(t+2) "

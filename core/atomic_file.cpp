@@ -1,5 +1,7 @@
 #include "core/atomic_file.hpp"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -32,6 +34,10 @@ void require_replaceable(std::string_view key, const std::string& path, const st
   for (const auto& input : inputs)
     if (!input.empty() && fs::exists(path, ec) && fs::equivalent(path, input, ec))
       throw_invalid(key, path, "a file other than the run's input " + input);
+  // The folder must exist already: an output never creates directories (a typo would leave them behind).
+  const fs::path parent = fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
+  if (!fs::is_directory(parent, ec)) throw_invalid(key, path, "a name in an existing folder (" + parent.string() + " is not one)");
+  if (::access(parent.c_str(), W_OK) != 0) throw_invalid(key, path, "a name in a folder this process may write (" + parent.string() + " is not)");
 }
 
 void write_text_atomically(const std::string& path, std::string_view text) {

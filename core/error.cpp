@@ -29,9 +29,14 @@ std::string format_value(double v) {
   return std::string(buf, res.ptr);
 }
 
+std::string shorten(std::string_view s, std::size_t max_chars) {
+  if (s.size() <= max_chars) return std::string(s);
+  return std::string(s.substr(0, max_chars)) + "... (" + std::to_string(s.size()) + " characters)";
+}
+
 void throw_invalid(std::string_view key, std::string_view value, std::string_view accepted) {
   std::string msg;
-  msg.append(key).append(" = ").append(value).append(": must be ").append(accepted);
+  msg.append(shorten(key, 200)).append(" = ").append(shorten(value, 200)).append(": must be ").append(accepted);
   throw InvalidArgument(std::string(key), msg);
 }
 

@@ -47,7 +47,12 @@ std::string format_value(double v);
 /// s as the inside of a JSON string literal (quotes, backslashes and control characters escaped).
 std::string json_escape(std::string_view s);
 
-/// Throws InvalidArgument(key, "<key> = <v>: must be <accepted>").
+/// s itself when at most max_chars long, else its start and its length: messages stay readable
+/// whatever the input held.
+std::string shorten(std::string_view s, std::size_t max_chars);
+
+/// Throws InvalidArgument(key, "<key> = <v>: must be <accepted>"); key and value are shortened
+/// to 200 characters.
 [[noreturn]] void throw_invalid(std::string_view key, std::string_view value, std::string_view accepted);
 
 /// v finite and > 0.

@@ -62,11 +62,10 @@ std::string format_bytes(double bytes) {
 
 void require_memory(std::string_view key, double bytes, std::string_view what) {
   const double limit = memory_limit_bytes();
-  if (!std::isfinite(bytes))
-    throw InvalidArgument(std::string(key), std::string(what) + " would need more memory than can be counted");
+  if (!std::isfinite(bytes)) throw InvalidArgument(std::string(key), std::string(what) + " would need more memory than can be counted");
   if (limit > 0 && bytes > limit)
-    throw InvalidArgument(std::string(key), std::string(what) + " needs about " + format_bytes(bytes) + ", more than the " +
-                                                format_bytes(limit) + " this process may use; make it smaller");
+    throw InvalidArgument(std::string(key), std::string(what) + " needs about " + format_bytes(bytes) + ", more than the " + format_bytes(limit) +
+                                                " this process may use; make it smaller");
 }
 
 }  // namespace qtzflow::core

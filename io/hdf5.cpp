@@ -2,7 +2,12 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
+
+#include "core/memory.hpp"
 
 namespace qtzflow::io {
 
@@ -41,11 +46,58 @@ hid_t checked_id(hid_t id, const std::string& what, const std::string& where) {
 
 Handle make(hid_t id, Handle::Kind kind, const std::string& what, const std::string& where) { return Handle(checked_id(id, what, where), kind); }
 
-Handle string_type() {
+/// Fixed-length, NUL-terminated UTF-8 strings of `size` bytes (the NUL included).  Not
+/// variable-length: those live in HDF5's global heap, which has no checksum, and a damaged
+/// global heap crashes libhdf5 1.10 inside H5Aread.
+Handle string_type(std::size_t size) {
   Handle t(H5Tcopy(H5T_C_S1), Handle::Kind::datatype);
-  H5Tset_size(static_cast<hid_t>(t.get()), H5T_VARIABLE);
+  H5Tset_size(static_cast<hid_t>(t.get()), std::max<std::size_t>(size, 1));
+  H5Tset_strpad(static_cast<hid_t>(t.get()), H5T_STR_NULLTERM);
   H5Tset_cset(static_cast<hid_t>(t.get()), H5T_CSET_UTF8);
   return t;
+}
+
+/// What a reader accepts before it allocates: no attribute or dataset read by qtzflow is larger.
+constexpr double kMaxAttributeBytes = 64.0 * 1024 * 1024;
+
+const char* class_name(H5T_class_t c) {
+  switch (c) {
+    case H5T_INTEGER:
+      return "integer";
+    case H5T_FLOAT:
+      return "float";
+    case H5T_STRING:
+      return "string";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_ARRAY:
+      return "array";
+    case H5T_VLEN:
+      return "variable-length";
+    case H5T_ENUM:
+      return "enum";
+    default:
+      return "other";
+  }
+}
+
+/// The shape of a dataspace, refusing anything but a simple or scalar one.
+std::vector<hsize_t> extent_of(hid_t space, const std::string& where) {
+  const H5S_class_t cls = H5Sget_simple_extent_type(space);
+  if (cls == H5S_SCALAR) return {};
+  if (cls != H5S_SIMPLE) throw Hdf5Error("HDF5: " + where + ": a null or unknown dataspace, expected values");
+  const int rank = H5Sget_simple_extent_ndims(space);
+  if (rank < 0 || rank > 32) throw Hdf5Error("HDF5: " + where + ": a dataspace of rank " + std::to_string(rank));
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  if (H5Sget_simple_extent_dims(space, dims.data(), nullptr) < 0) fail("get extent", where);
+  return dims;
+}
+
+/// Number of values of a shape, computed in double so that a damaged extent cannot wrap.
+double count_of(const std::vector<hsize_t>& dims) {
+  double n = 1;
+  for (auto d : dims) n *= static_cast<double>(d);
+  return n;
 }
 
 Handle simple_space(const std::vector<std::size_t>& shape, const std::string& where) {
@@ -126,9 +178,8 @@ void Object::write_attribute(const std::string& name, std::int64_t v) const {
 
 void Object::write_attribute(const std::string& name, const std::string& v) const {
   Handle s = make(H5Screate(H5S_SCALAR), Handle::Kind::dataspace, "create dataspace", file_);
-  Handle t = string_type();
-  const char* p = v.c_str();
-  replace_attribute(name, t.get(), s.get(), &p);
+  Handle t = string_type(v.size() + 1);
+  replace_attribute(name, t.get(), s.get(), v.c_str());
 }
 
 void Object::write_attribute(const std::string& name, std::span<const double> v) const {
@@ -138,10 +189,12 @@ void Object::write_attribute(const std::string& name, std::span<const double> v)
 
 void Object::write_attribute(const std::string& name, const std::vector<std::string>& v) const {
   Handle s = simple_space({v.size()}, file_);
-  Handle t = string_type();
-  std::vector<const char*> p;
-  for (const auto& x : v) p.push_back(x.c_str());
-  replace_attribute(name, t.get(), s.get(), p.data());
+  std::size_t width = 1;
+  for (const auto& x : v) width = std::max(width, x.size() + 1);
+  Handle t = string_type(width);
+  std::vector<char> packed(width * v.size(), '\0');
+  for (std::size_t i = 0; i < v.size(); ++i) std::copy(v[i].begin(), v[i].end(), packed.begin() + static_cast<std::ptrdiff_t>(i * width));
+  replace_attribute(name, t.get(), s.get(), packed.data());
 }
 
 bool Object::has_attribute(const std::string& name) const {
@@ -155,8 +208,36 @@ Handle Object::open_attribute(const std::string& name) const {
               file_ + ":" + child_path(name));
 }
 
+Object::AttributeInfo Object::attribute_info(const Handle& a, const std::string& name) const {
+  const std::string where = file_ + ":" + child_path(name);
+  Handle space = make(H5Aget_space(static_cast<hid_t>(a.get())), Handle::Kind::dataspace, "get dataspace", where);
+  Handle type = make(H5Aget_type(static_cast<hid_t>(a.get())), Handle::Kind::datatype, "get type", where);
+  AttributeInfo info;
+  info.dims = extent_of(static_cast<hid_t>(space.get()), "attribute " + where);
+  info.count = count_of(info.dims);
+  info.type_class = static_cast<int>(H5Tget_class(static_cast<hid_t>(type.get())));
+  info.type_size = H5Tget_size(static_cast<hid_t>(type.get()));
+  info.variable_string = info.type_class == H5T_STRING && H5Tis_variable_str(static_cast<hid_t>(type.get())) > 0;
+  if (info.type_size == 0 || info.count * static_cast<double>(info.type_size) > kMaxAttributeBytes)
+    throw Hdf5Error("HDF5: attribute " + where + ": " + core::format_value(info.count) + " values of " + std::to_string(info.type_size) +
+                    " bytes, more than a qtzflow attribute holds");
+  return info;
+}
+
+void Object::require_attribute(const AttributeInfo& info, const std::string& name, Accept accept, double count, const char* expected) const {
+  const bool class_ok = accept == Accept::number    ? (info.type_class == H5T_FLOAT || info.type_class == H5T_INTEGER)
+                        : accept == Accept::integer ? info.type_class == H5T_INTEGER
+                                                    : info.type_class == H5T_STRING;
+  const bool count_ok = count < 0 || info.count == count;
+  if (!class_ok || !count_ok || info.variable_string || info.dims.size() > 1)
+    throw Hdf5Error("HDF5: attribute " + file_ + ":" + child_path(name) + " holds " + core::format_value(info.count) + " " +
+                    (info.variable_string ? "variable-length string" : class_name(static_cast<H5T_class_t>(info.type_class))) + " value(s) in " +
+                    std::to_string(info.dims.size()) + " dimension(s); expected " + expected);
+}
+
 double Object::read_double_attribute(const std::string& name) const {
   Handle a = open_attribute(name);
+  require_attribute(attribute_info(a, name), name, Accept::number, 1, "one number");
   double v = 0;
   check(H5Aread(static_cast<hid_t>(a.get()), H5T_NATIVE_DOUBLE, &v), "read attribute", name);
   return v;
@@ -164,6 +245,7 @@ double Object::read_double_attribute(const std::string& name) const {
 
 std::int64_t Object::read_int_attribute(const std::string& name) const {
   Handle a = open_attribute(name);
+  require_attribute(attribute_info(a, name), name, Accept::integer, 1, "one integer");
   std::int64_t v = 0;
   check(H5Aread(static_cast<hid_t>(a.get()), H5T_NATIVE_INT64, &v), "read attribute", name);
   return v;
@@ -171,41 +253,56 @@ std::int64_t Object::read_int_attribute(const std::string& name) const {
 
 std::vector<double> Object::read_doubles_attribute(const std::string& name) const {
   Handle a = open_attribute(name);
-  Handle s = make(H5Aget_space(static_cast<hid_t>(a.get())), Handle::Kind::dataspace, "get dataspace", file_ + ":" + child_path(name));
-  const hssize_t n = H5Sget_simple_extent_npoints(static_cast<hid_t>(s.get()));
-  check(n, "get attribute size", name);
-  std::vector<double> v(static_cast<std::size_t>(n));
+  const AttributeInfo info = attribute_info(a, name);
+  require_attribute(info, name, Accept::number, -1, "a 1D array of numbers");
+  std::vector<double> v(static_cast<std::size_t>(info.count));
   check(H5Aread(static_cast<hid_t>(a.get()), H5T_NATIVE_DOUBLE, v.data()), "read attribute", name);
   return v;
 }
 
 std::vector<std::string> Object::read_strings_attribute(const std::string& name) const {
   Handle a = open_attribute(name);
-  Handle s = make(H5Aget_space(static_cast<hid_t>(a.get())), Handle::Kind::dataspace, "get dataspace", file_ + ":" + child_path(name));
-  const hssize_t n = H5Sget_simple_extent_npoints(static_cast<hid_t>(s.get()));
-  check(n, "get attribute size", name);
-  Handle t = string_type();
-  std::vector<char*> p(static_cast<std::size_t>(n), nullptr);
-  check(H5Aread(static_cast<hid_t>(a.get()), static_cast<hid_t>(t.get()), p.data()), "read attribute", name);
+  const AttributeInfo info = attribute_info(a, name);
+  require_attribute(info, name, Accept::string, -1, "fixed-length strings");
+  const std::size_t n = static_cast<std::size_t>(info.count), width = info.type_size;
+  // read as NUL-padded strings one byte wider, so that every string ends in a NUL
+  Handle t = string_type(width + 1);
+  std::vector<char> buf(n * (width + 1), '\0');
+  check(H5Aread(static_cast<hid_t>(a.get()), static_cast<hid_t>(t.get()), buf.data()), "read attribute", name);
   std::vector<std::string> out;
-  for (char* c : p) out.emplace_back(c ? c : "");
-  H5Dvlen_reclaim(static_cast<hid_t>(t.get()), static_cast<hid_t>(s.get()), H5P_DEFAULT, p.data());
+  for (std::size_t i = 0; i < n; ++i) out.emplace_back(buf.data() + i * (width + 1));
   return out;
 }
 
 std::string Object::read_string_attribute(const std::string& name) const {
-  const auto v = read_strings_attribute(name);
-  return v.empty() ? std::string() : v.front();
+  Handle a = open_attribute(name);
+  require_attribute(attribute_info(a, name), name, Accept::string, 1, "one fixed-length string");
+  a.close();
+  return read_strings_attribute(name).front();
 }
 
 // ---- Dataset ------------------------------------------------------------------------------------
 std::vector<std::size_t> Dataset::shape() const {
   Handle s = make(H5Dget_space(static_cast<hid_t>(h_.get())), Handle::Kind::dataspace, "get dataspace", file_ + ":" + path_);
-  const int rank = H5Sget_simple_extent_ndims(static_cast<hid_t>(s.get()));
-  check(rank, "get rank");
-  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-  check(H5Sget_simple_extent_dims(static_cast<hid_t>(s.get()), dims.data(), nullptr), "get extent");
+  const auto dims = extent_of(static_cast<hid_t>(s.get()), "dataset " + file_ + ":" + path_);
   return {dims.begin(), dims.end()};
+}
+
+std::size_t Dataset::checked_count(bool integer_only) const {
+  const std::string where = file_ + ":" + path_;
+  Handle type = make(H5Dget_type(static_cast<hid_t>(h_.get())), Handle::Kind::datatype, "get type", where);
+  const H5T_class_t cls = H5Tget_class(static_cast<hid_t>(type.get()));
+  if (!(cls == H5T_INTEGER || (!integer_only && cls == H5T_FLOAT)))
+    throw Hdf5Error(std::string("HDF5: dataset ") + where + " holds " + class_name(cls) + " values; expected " +
+                    (integer_only ? "integers" : "numbers"));
+  std::vector<hsize_t> dims;
+  for (auto d : shape()) dims.push_back(d);
+  const double n = count_of(dims);
+  const double limit = core::memory_limit_bytes();
+  if (limit > 0 && n * 8 > limit)
+    throw Hdf5Error("HDF5: dataset " + where + ": " + core::format_value(n) + " values need " + core::format_bytes(n * 8) + ", more than the " +
+                    core::format_bytes(limit) + " this process may use");
+  return static_cast<std::size_t>(n);
 }
 
 void Dataset::read_raw(void* buf, hid mem_type) const {
@@ -213,17 +310,13 @@ void Dataset::read_raw(void* buf, hid mem_type) const {
 }
 
 std::vector<double> Dataset::read_doubles() const {
-  std::size_t n = 1;
-  for (auto d : shape()) n *= d;
-  std::vector<double> v(n);
+  std::vector<double> v(checked_count(false));
   read_raw(v.data(), H5T_NATIVE_DOUBLE);
   return v;
 }
 
 std::vector<std::int64_t> Dataset::read_int64() const {
-  std::size_t n = 1;
-  for (auto d : shape()) n *= d;
-  std::vector<std::int64_t> v(n);
+  std::vector<std::int64_t> v(checked_count(true));
   read_raw(v.data(), H5T_NATIVE_INT64);
   return v;
 }
@@ -365,11 +458,33 @@ void Group::copy_from(const Group& source, const std::string& source_object, con
 // ---- File ---------------------------------------------------------------------------------------
 File File::create(const std::string& path) {
   init_hdf5();
-  return File(make(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), Handle::Kind::file, "create file", path), path);
+  // The HDF5 1.10 format (superblock 3, object headers 2, extensible-array chunk indexes):
+  // every piece of metadata carries a checksum, so a damaged file is an error, not a crash.
+  Handle fapl = make(H5Pcreate(H5P_FILE_ACCESS), Handle::Kind::plist, "create property list", path);
+  if (H5Pset_libver_bounds(static_cast<hid_t>(fapl.get()), H5F_LIBVER_V110, H5F_LIBVER_V110) < 0) fail("set format version", path);
+  return File(make(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, static_cast<hid_t>(fapl.get())), Handle::Kind::file, "create file", path),
+              path);
 }
 
-File File::open_read(const std::string& path) {
+int superblock_version(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return -1;
+  unsigned char head[9] = {};
+  const std::size_t got = std::fread(head, 1, sizeof head, f);
+  std::fclose(f);
+  static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  if (got < sizeof head || std::memcmp(head, signature, sizeof signature) != 0) return -1;
+  return head[8];
+}
+
+File File::open_read(const std::string& path, Integrity integrity) {
   init_hdf5();
+  if (integrity == Integrity::checksummed) {
+    const int v = superblock_version(path);
+    if (v >= 0 && v < 2)
+      throw Hdf5Error("HDF5: open file " + path + ": written without metadata checksums (superblock version " + std::to_string(v) +
+                      ", e.g. by qtzflow 0.1): a damaged copy could not be told from a good one, so qtzflow does not read it");
+  }
   return File(make(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), Handle::Kind::file, "open file", path), path);
 }
 

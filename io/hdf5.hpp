@@ -4,8 +4,14 @@
 // io::Hdf5Error naming the operation, the file and the object, with HDF5's own innermost error
 // description (HDF5's automatic error printing is switched off).  Handles close themselves.
 // Conventions: datasets are written in C order (last index fastest) with native doubles, int64
-// or int32; strings are variable-length UTF-8 (h5py returns them as str).  Extendible 1D
+// or int32; strings are fixed-length, NUL-terminated UTF-8 (h5py returns them as bytes:
+// `.decode()`); files use the HDF5 1.10 format, whose metadata is checksummed.  Extendible 1D
 // datasets are chunked with an unlimited maximum extent.
+// Reading is defensive: every attribute and dataset is checked for type class, rank and size
+// before a byte is copied (a 100-value attribute is never read into one double), reads refuse
+// sizes beyond the memory limit, and files without metadata checksums (HDF5 superblock < 2)
+// are refused by default, since libhdf5 itself can crash on a damaged one.  A file crafted to
+// pass the checksums can still reach libhdf5's own bugs: restart only from files you trust.
 #pragma once
 
 #include <cstdint>
@@ -81,6 +87,18 @@ class Object {
   std::string path_, file_;
 
  private:
+  struct AttributeInfo {
+    std::vector<unsigned long long> dims;
+    double count = 0;
+    int type_class = -1;
+    std::size_t type_size = 0;
+    bool variable_string = false;
+  };
+  AttributeInfo attribute_info(const Handle& a, const std::string& name) const;
+  enum class Accept { number, integer, string };
+  /// Throws unless the attribute is of the accepted class (strings: fixed-length), at most 1D,
+  /// and holds `count` values (any count when negative).
+  void require_attribute(const AttributeInfo& info, const std::string& name, Accept accept, double count, const char* expected) const;
   Handle open_attribute(const std::string& name) const;
   void replace_attribute(const std::string& name, hid type, hid space, const void* buf) const;
 };
@@ -97,6 +115,8 @@ class Dataset : public Object {
   void append(std::span<const std::int64_t> values) const;
 
  private:
+  /// The number of values, after checking the type class and the memory it needs.
+  std::size_t checked_count(bool integer_only) const;
   void append_raw(const void* buf, std::size_t n, hid mem_type) const;
   void read_raw(void* buf, hid mem_type) const;
 };
@@ -143,7 +163,10 @@ class File {
  public:
   /// Creates (truncates) a file.
   static File create(const std::string& path);
-  static File open_read(const std::string& path);
+  /// checksummed: refuse files whose metadata has no checksums (see the header); any: read
+  /// whatever HDF5 opens (files written by other programs, e.g. h5py's defaults).
+  enum class Integrity { checksummed, any };
+  static File open_read(const std::string& path, Integrity integrity = Integrity::checksummed);
   static File open_write(const std::string& path);
 
   Group root() const;

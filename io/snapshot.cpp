@@ -1,7 +1,9 @@
 #include "io/snapshot.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -40,7 +42,9 @@ void write_mesh_attributes(const Object& o, const MeshGeometry& m) {
   o.write_attribute("position", std::span<const double>(position));
 }
 
-/// Mesh names under a snapshot's meshes/ group: "rho", "psi/re", ...
+[[noreturn]] void damaged(const std::string& path, const std::string& what) { throw Hdf5Error("HDF5: " + path + ": " + what); }
+
+/// Mesh names under a snapshot's meshes/ group: "rho", "psi/re", ... (at least one).
 std::vector<std::string> mesh_names(const Group& meshes) {
   std::vector<std::string> out;
   for (const auto& c : meshes.children()) {
@@ -51,7 +55,45 @@ std::vector<std::string> mesh_names(const Group& meshes) {
       out.push_back(c);
     }
   }
+  if (out.empty()) damaged(meshes.file(), meshes.path() + " holds no mesh");
   return out;
+}
+
+/// A /data/<name> group's iteration number: decimal digits only, at most 18 of them.
+std::int64_t parse_iteration(const std::string& name, const std::string& path) {
+  std::int64_t it = -1;
+  const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), it);
+  if (name.empty() || name.size() > 18 || name[0] == '-' || ec != std::errc() || end != name.data() + name.size())
+    damaged(path, "/data/" + core::shorten(name, 40) + " is not an iteration number (decimal digits)");
+  return it;
+}
+
+double finite_attribute(const Object& o, const std::string& name, double lo) {
+  const double v = o.read_double_attribute(name);
+  if (!(std::isfinite(v) && v >= lo))
+    damaged(o.file(), o.path() + " attribute " + name + " = " + core::format_value(v) + ", expected a finite number >= " + core::format_value(lo));
+  return v;
+}
+
+/// The /diagnostics series, each checked to hold one value per snapshot.
+void read_diagnostics(const Group& root, std::size_t snapshots, std::vector<std::int64_t>& iterations, std::vector<double>& times,
+                      std::map<std::string, std::vector<double>>& series) {
+  if (!root.exists("diagnostics")) damaged(root.file(), "no /diagnostics group");
+  const Group diag = root.open_group("diagnostics");
+  // shapes first, so that a damaged extent is refused before anything is allocated
+  auto rows = [&](const std::string& name) -> Dataset {
+    Dataset d = diag.open_dataset(name);
+    const auto shape = d.shape();
+    if (shape.size() != 1 || shape[0] != snapshots)
+      damaged(root.file(), "/diagnostics/" + core::shorten(name, 40) + " holds " +
+                               (shape.size() == 1 ? std::to_string(shape[0]) + " values" : "a non-1D array") + " for " + std::to_string(snapshots) +
+                               " snapshots");
+    return d;
+  };
+  iterations = rows("iteration").read_int64();
+  times = rows("time").read_doubles();
+  for (const auto& c : diag.children())
+    if (c != "iteration" && c != "time") series[c] = rows(c).read_doubles();
 }
 
 }  // namespace
@@ -137,6 +179,7 @@ void SnapshotWriter::write_main(bool consolidate) const {
     root.write_attribute("gitRevision", info_.git_revision);
     root.write_attribute("config", info_.config_text);
     root.write_attribute("fftwWisdom", info_.fftw_wisdom);
+    if (!info_.restart_history.empty()) root.write_attribute("restartHistory", info_.restart_history);
     root.write_attribute("openPMD", std::string("1.1.0"));
     root.write_attribute("basePath", std::string("/data/%T/"));
     root.write_attribute("meshesPath", std::string("meshes/"));
@@ -200,7 +243,11 @@ void SnapshotWriter::write_xdmf() const {
 }
 
 void SnapshotWriter::finish() {
-  if (snapshots_.empty()) return;
+  if (snapshots_.empty()) {  // nothing landed: leave no empty parts folder behind
+    std::error_code ec;
+    fs::remove(fs::path(path_).parent_path() / (fs::path(path_).filename().string() + ".parts"), ec);
+    return;
+  }
   write_main(true);
   fs::remove_all(fs::path(path_).parent_path() / (fs::path(path_).filename().string() + ".parts"));
 }
@@ -211,7 +258,7 @@ SnapshotWriter SnapshotWriter::resume(const std::string& path) {
   RunInfo info{root.read_string_attribute("config"), root.read_string_attribute("gitRevision"),
                root.has_attribute("fftwWisdom") ? root.read_string_attribute("fftwWisdom") : std::string()};
   const auto its = snapshot_iterations(path);
-  if (its.empty()) core::throw_invalid("restart", path, "an output file holding at least one snapshot");
+  if (its.empty()) damaged(path, "no snapshot under /data");
   // mesh geometry from the first mesh of the first snapshot
   const Group meshes0 = root.open_group(data_path(its.front()) + "/meshes");
   const auto names0 = mesh_names(meshes0);
@@ -221,6 +268,14 @@ SnapshotWriter SnapshotWriter::resume(const std::string& path) {
   mesh.spacing = d0.read_doubles_attribute("gridSpacing");
   mesh.offset = d0.read_doubles_attribute("gridGlobalOffset");
   mesh.labels = d0.read_strings_attribute("axisLabels");
+  const std::size_t rank = mesh.shape.size();
+  if (rank < 1 || rank > 3 || mesh.spacing.size() != rank || mesh.offset.size() != rank || mesh.labels.size() != rank)
+    damaged(path, d0.path() + ": a mesh of rank " + std::to_string(rank) + " with " + std::to_string(mesh.spacing.size()) + " spacings, " +
+                      std::to_string(mesh.offset.size()) + " offsets and " + std::to_string(mesh.labels.size()) + " labels");
+  for (std::size_t a = 0; a < rank; ++a)
+    if (mesh.shape[a] < 2 || !(std::isfinite(mesh.spacing[a]) && mesh.spacing[a] > 0) || !std::isfinite(mesh.offset[a]))
+      damaged(path, d0.path() + ": axis " + std::to_string(a) + " has " + std::to_string(mesh.shape[a]) + " points, spacing " +
+                        core::format_value(mesh.spacing[a]) + ", offset " + core::format_value(mesh.offset[a]));
   SnapshotWriter w(path, mesh, info);
   w.date_ = root.read_string_attribute("date");
   const Group data = root.open_group("data");
@@ -237,13 +292,14 @@ SnapshotWriter SnapshotWriter::resume(const std::string& path) {
       });
     }
     const Group snap = root.open_group(data_path(it));
-    w.snapshots_.push_back({it, snap.read_double_attribute("time"), mesh_names(snap.open_group("meshes"))});
+    w.snapshots_.push_back({it, finite_attribute(snap, "time", 0.0), mesh_names(snap.open_group("meshes"))});
+    for (const auto& name : w.snapshots_.back().fields)
+      if (snap.open_group("meshes").open_dataset(name).shape() != mesh.shape)
+        damaged(path, snap.path() + "/meshes/" + name + ": not of the mesh's shape");
   }
-  const Group diag = root.open_group("diagnostics");
-  w.diag_iterations_ = diag.open_dataset("iteration").read_int64();
-  w.diag_times_ = diag.open_dataset("time").read_doubles();
-  for (const auto& c : diag.children())
-    if (c != "iteration" && c != "time") w.diagnostics_[c] = diag.open_dataset(c).read_doubles();
+  read_diagnostics(root, its.size(), w.diag_iterations_, w.diag_times_, w.diagnostics_);
+  if (w.diag_iterations_ != its) damaged(path, "/diagnostics/iteration does not list the snapshots' iterations");
+  if (root.has_attribute("restartHistory")) w.info_.restart_history = root.read_string_attribute("restartHistory");
   return w;
 }
 
@@ -252,36 +308,48 @@ std::vector<std::int64_t> snapshot_iterations(const std::string& path) {
   const Group root = f.root();
   std::vector<std::int64_t> its;
   if (!root.exists("data")) return its;
-  for (const auto& c : root.open_group("data").children()) its.push_back(std::stoll(c));
+  for (const auto& c : root.open_group("data").children()) its.push_back(parse_iteration(c, path));
   std::sort(its.begin(), its.end());
   return its;
 }
 
-Snapshot read_snapshot(const std::string& path, std::int64_t iteration) {
+Snapshot read_snapshot(const std::string& path, std::int64_t iteration, const SnapshotShape& expect) {
   const File f = File::open_read(path);
   const Group snap = f.root().open_group(data_path(iteration));
   Snapshot s;
   s.iteration = iteration;
-  s.time = snap.read_double_attribute("time");
-  s.dt = snap.read_double_attribute("dt");
+  s.time = finite_attribute(snap, "time", 0.0);
+  s.dt = finite_attribute(snap, "dt", 0.0);
+  if (!(s.dt > 0)) damaged(path, snap.path() + " attribute dt = 0, expected > 0");
   const Group meshes = snap.open_group("meshes");
-  for (const auto& n : mesh_names(meshes)) s.fields[n] = meshes.open_dataset(n).read_doubles();
+  for (const auto& n : mesh_names(meshes)) {
+    const Dataset d = meshes.open_dataset(n);
+    if (!expect.mesh_shape.empty() && d.shape() != expect.mesh_shape) damaged(path, d.path() + ": not of the mesh's shape");
+    s.fields[n] = d.read_doubles();
+  }
   if (snap.exists("particles")) {
     const Group parts = snap.open_group("particles");
     for (const auto& species : parts.children())
       for (const auto& record : parts.open_group(species).children())
         for (const auto& comp : parts.open_group(species + "/" + record).children()) {
           const std::string name = species + "/" + record + "/" + comp;
-          s.particles[name] = parts.open_dataset(name).read_doubles();
+          const Dataset d = parts.open_dataset(name);
+          if (expect.particles > 0 && d.shape() != std::vector<std::size_t>{expect.particles})
+            damaged(path, d.path() + ": not one value for each of the " + std::to_string(expect.particles) + " particles");
+          s.particles[name] = d.read_doubles();
         }
   }
   if (f.root().exists("diagnostics")) {
-    const Group diag = f.root().open_group("diagnostics");
-    const auto its = diag.open_dataset("iteration").read_int64();
+    std::vector<std::int64_t> its;
+    std::vector<double> times;
+    std::map<std::string, std::vector<double>> series;
+    read_diagnostics(f.root(), f.root().open_group("diagnostics").open_dataset("iteration").shape().at(0), its, times, series);
     const auto row = std::find(its.begin(), its.end(), iteration);
-    if (row != its.end())
-      for (const auto& c : diag.children())
-        if (c != "iteration") s.diagnostics[c] = diag.open_dataset(c).read_doubles().at(static_cast<std::size_t>(row - its.begin()));
+    if (row != its.end()) {
+      const auto r = static_cast<std::size_t>(row - its.begin());
+      s.diagnostics["time"] = times[r];
+      for (const auto& [name, v] : series) s.diagnostics[name] = v[r];
+    }
   }
   return s;
 }

@@ -68,6 +68,9 @@ struct RunInfo {
   std::string config_text;
   std::string git_revision;
   std::string fftw_wisdom;  ///< the FFT plans of the run, so that a restart can reuse them
+  /// One line per restart that changed the configuration (only t_end may change), stored as
+  /// the root attribute restartHistory.
+  std::string restart_history;
 };
 
 /// One snapshot read back.
@@ -102,7 +105,22 @@ class SnapshotWriter {
   /// The XDMF sidecar of an output: its name with the extension .xdmf.
   static std::string xdmf_path_of(const std::string& output);
   std::size_t count() const { return snapshots_.size(); }
+  /// The iteration of the last snapshot written or resumed (-1 before the first).
+  std::int64_t last_iteration() const { return snapshots_.empty() ? -1 : snapshots_.back().iteration; }
   const RunInfo& info() const { return info_; }
+  const MeshGeometry& mesh() const { return mesh_; }
+  /// Names of the diagnostics series (time and iteration excepted), sorted.
+  std::vector<std::string> diagnostic_names() const {
+    std::vector<std::string> n;
+    for (const auto& [name, v] : diagnostics_) n.push_back(name);
+    return n;
+  }
+  /// A restart that continues with a new t_end: the stored config becomes `config_text`, and
+  /// `note` is appended to restartHistory.
+  void record_restart(const std::string& config_text, const std::string& note) {
+    info_.config_text = config_text;
+    info_.restart_history += (info_.restart_history.empty() ? "" : "\n") + note;
+  }
 
  private:
   struct Entry {
@@ -126,10 +144,19 @@ class SnapshotWriter {
   std::vector<double> diag_times_;
 };
 
+// Readers.  Every attribute and dataset is checked before use (type, shape, finite values,
+// diagnostics of one value per snapshot); a file that fails a check throws Hdf5Error saying
+// what is wrong and where, as does a file without metadata checksums (see io/hdf5.hpp).
+
 /// Iterations of the snapshots stored at `path`, ascending.
 std::vector<std::int64_t> snapshot_iterations(const std::string& path);
+/// What a reader expects of a snapshot, checked before anything is allocated (empty / 0: any).
+struct SnapshotShape {
+  std::vector<std::size_t> mesh_shape;
+  std::size_t particles = 0;
+};
 /// Reads one snapshot (every mesh under meshes/, as flat C-order arrays).
-Snapshot read_snapshot(const std::string& path, std::int64_t iteration);
+Snapshot read_snapshot(const std::string& path, std::int64_t iteration, const SnapshotShape& expect = {});
 /// The run's config text as stored in the root attributes.
 std::string read_config_text(const std::string& path);
 

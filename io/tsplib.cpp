@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -41,8 +42,10 @@ struct Reader {
       while (in >> tok) {
         double v = 0;
         const auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), v);
-        if (ec != std::errc() || p != tok.data() + tok.size())
-          fail(line, "'" + tok + "' after " + std::to_string(out.size()) + " of " + std::to_string(count) + " numbers", "a number");
+        // |v| <= 1e150: squared coordinate differences and sums of a tour's edges stay finite
+        if (ec != std::errc() || p != tok.data() + tok.size() || !(std::abs(v) <= 1e150))
+          fail(line, "'" + core::shorten(tok, 40) + "' after " + std::to_string(out.size()) + " of " + std::to_string(count) + " numbers",
+               "a number of magnitude at most 1e150");
         out.push_back(v);
       }
       ++line;
@@ -184,11 +187,20 @@ potentials::TspInstance parse_tsplib(const std::string& text, const std::string&
 }
 
 potentials::TspInstance read_tsplib(const std::string& path, bool unrounded) {
-  std::ifstream in(path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) core::throw_invalid("tsp", path, "a readable TSPLIB file, not a directory");
+  std::ifstream in(path, std::ios::binary);
   if (!in) core::throw_invalid("tsp", path, "a readable TSPLIB file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_tsplib(ss.str(), path, unrounded);
+  // Read at most a byte past the limit: /dev/zero or a mistaken multi-GB file is refused unread.
+  constexpr std::size_t kMaxBytes = std::size_t(1) << 30;
+  std::string text;
+  std::vector<char> chunk(std::size_t(1) << 20);
+  while (in && text.size() <= kMaxBytes) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  if (text.size() > kMaxBytes) core::throw_invalid("tsp", path, "a TSPLIB file of at most 1 GiB");
+  return parse_tsplib(text, path, unrounded);
 }
 
 double tsplib_known_optimum(const std::string& name) {

@@ -3,8 +3,13 @@
 #include <toml.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 #include <type_traits>
@@ -33,12 +38,93 @@ std::string type_name(const Value& v) {
   return o.str();
 }
 
+/// A value as TOML text for messages, cut to a readable length (an input may be huge).
 std::string show(const Value& v) {
   std::ostringstream o;
   o << v;
   std::string s = o.str();
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
+  return core::shorten(s, 80);
+}
+
+/// The text of a number as written in the TOML source (toml11 keeps the token's location).
+std::string token_of(const Value& v) {
+  const auto loc = v.location();
+  const std::string line = loc.line_str();
+  if (loc.column() == 0 || loc.column() - 1 >= line.size()) return show(v);
+  std::string t = line.substr(loc.column() - 1, loc.region());
+  t.erase(std::remove(t.begin(), t.end(), '_'), t.end());
+  return t;
+}
+
+/// A TOML number as a double, refusing what the conversion would silently change: toml11 reads
+/// 1e400 as DBL_MAX, 1e-400 as 0 and integers beyond 2^63 wrapped, so the token is re-read here.
+double checked_number(const Value& v, const std::string& key) {
+  const std::string token = token_of(v);
+  errno = 0;
+  if (v.is_integer()) {
+    (void)std::strtoll(token.c_str(), nullptr, token.rfind("0x", 0) == 0 ? 16 : 10);
+    if (errno == ERANGE) throw_invalid(key, core::shorten(token, 40), "an integer within [-2^63, 2^63)");
+    return static_cast<double>(v.as_integer());
+  }
+  const double x = v.as_floating();
+  if (std::isfinite(x)) {
+    const double again = std::strtod(token.c_str(), nullptr);
+    if (errno == ERANGE && (std::abs(again) == HUGE_VAL || std::abs(x) == std::numeric_limits<double>::max()))
+      throw_invalid(key, core::shorten(token, 40), "a number of magnitude <= 1.7976931348623157e308");
+    if (errno == ERANGE && again == 0) throw_invalid(key, core::shorten(token, 40), "0 or a number of magnitude >= 2.2250738585072014e-308");
+  }
+  return x;
+}
+
+/// Refuses, before toml11 sees it, text that would make its recursive parser run out of stack or
+/// time: brackets or braces nested deeper than kMaxNesting, dotted keys longer than
+/// kMaxKeyParts, and texts beyond kMaxConfigBytes.  Strings and comments are skipped.
+constexpr int kMaxNesting = 32;
+constexpr int kMaxKeyParts = 16;
+constexpr std::size_t kMaxConfigBytes = std::size_t(1) << 20;
+
+void check_toml_shape(const std::string& text, const std::string& origin) {
+  if (text.size() > kMaxConfigBytes)
+    throw core::InvalidArgument("config", origin + ": more than " + core::format_bytes(double(kMaxConfigBytes)) +
+                                              " of text; a configuration must be at most " + core::format_bytes(double(kMaxConfigBytes)));
+  int depth = 0, dots = 0, line = 1;
+  bool in_key = true;  // at the start of a line, before '=': a key or a table header
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    auto at = [&] { return origin + ":" + std::to_string(line); };
+    if (ch == '\n') {
+      ++line;
+      if (depth == 0) in_key = true, dots = 0;
+    } else if (ch == '#') {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if (ch == '"' || ch == '\'') {
+      const bool triple = text.compare(i, 3, std::string(3, ch)) == 0;
+      const std::string close = triple ? std::string(3, ch) : std::string(1, ch);
+      std::size_t j = i + close.size();
+      while (j < text.size() && text.compare(j, close.size(), close) != 0) {
+        if (text[j] == '\n') {
+          if (!triple) break;  // an unterminated string: toml11 reports it
+          ++line;
+        }
+        j += (ch == '"' && text[j] == '\\') ? 2 : 1;
+      }
+      i = std::min(text.size(), j + close.size()) - 1;
+    } else if (ch == '[' || ch == '{') {
+      if (++depth > kMaxNesting)
+        throw core::InvalidArgument("config", at() + ": arrays or inline tables nested deeper than " + std::to_string(kMaxNesting) + " levels");
+      if (ch == '{') in_key = true, dots = 0;
+    } else if (ch == ']' || ch == '}') {
+      depth = std::max(0, depth - 1);
+    } else if (ch == '=') {
+      in_key = false;
+    } else if (ch == ',' && depth > 0) {
+      in_key = true, dots = 0;  // the next key of an inline table (harmless inside arrays)
+    } else if (ch == '.' && in_key) {
+      if (++dots >= kMaxKeyParts)
+        throw core::InvalidArgument("config", at() + ": a dotted key of more than " + std::to_string(kMaxKeyParts) + " parts");
+    }
+  }
 }
 
 template <class E>
@@ -91,7 +177,7 @@ class Section {
     const Value* v = find(k);
     if (v == nullptr) return def;
     if (!is_number(*v)) throw_invalid(key(k), show(*v) + " (" + type_name(*v) + ")", "a number");
-    const double x = as_number(*v);
+    const double x = checked_number(*v, key(k));
     core::require_finite(key(k), x);
     return x;
   }
@@ -99,6 +185,7 @@ class Section {
     const Value* v = find(k);
     if (v == nullptr) return def;
     if (!v->is_integer()) throw_invalid(key(k), show(*v) + " (" + type_name(*v) + ")", "an integer");
+    checked_number(*v, key(k));
     return static_cast<long>(v->as_integer());
   }
   std::string word(const std::string& k, const std::string& def, const std::vector<std::string>& allowed = {}) {
@@ -127,7 +214,7 @@ class Section {
     if (!v->is_array()) throw_invalid(key(k), show(*v) + " (" + type_name(*v) + ")", "an array of numbers");
     for (const auto& e : v->as_array()) {
       if (!is_number(e)) throw_invalid(key(k), show(*v), "an array of numbers");
-      out.push_back(as_number(e));
+      out.push_back(checked_number(e, key(k)));
       core::require_finite(key(k), out.back());
     }
     return out;
@@ -157,6 +244,14 @@ void require_length(const std::string& key, std::size_t got, std::size_t d) {
   if (got != d) throw_invalid(key, "an array of length " + std::to_string(got), "of length d = " + std::to_string(d) + " (the length of grid.n)");
 }
 
+/// The run counts steps in 64-bit integers and times as step·dt: beyond 2^53 steps neither is exact.
+void require_step_count(const std::string& section, double t_end, double dt) {
+  constexpr double kMaxSteps = 9007199254740992.0;  // 2^53
+  if (!(t_end / dt <= kMaxSteps))
+    throw_invalid(section + ".t_end", format_value(t_end) + " (t_end/dt = " + format_value(t_end / dt) + " steps)",
+                  "at most 2^53 = 9.0e15 steps of " + section + ".dt = " + format_value(dt));
+}
+
 /// Applies "section.key=value" on top of the parsed table.
 void apply_override(Table& root, const std::string& spec) {
   const auto eq = spec.find('=');
@@ -166,6 +261,7 @@ void apply_override(Table& root, const std::string& spec) {
     throw_invalid("override", "\"" + spec + "\"", "of the form section.key=value");
   const std::string section = path.substr(0, dot), key = path.substr(dot + 1), text = spec.substr(eq + 1);
   Value v;
+  check_toml_shape("v = " + text, "--set " + core::shorten(path, 40));
   try {
     std::istringstream in("v = " + text);
     v = toml::parse<toml::discard_comments, std::map, std::vector>(in, "override").as_table().at("v");
@@ -194,6 +290,7 @@ RunConfig from_table(const Table& root) {
       c.grid.n.clear();
       for (const auto& e : n->as_array()) {
         if (!e.is_integer()) throw_invalid("grid.n", show(*n), "an array of integers");
+        checked_number(e, "grid.n");
         if (e.as_integer() < 2) throw_invalid("grid.n", show(*n), "integers >= 2");
         c.grid.n.push_back(static_cast<std::size_t>(e.as_integer()));
       }
@@ -220,7 +317,7 @@ RunConfig from_table(const Table& root) {
       for (const auto& [k, v] : *t) {
         if (k == "name") continue;
         if (Section::is_number(v))
-          c.objective.params[k] = {Section::as_number(v)};
+          c.objective.params[k] = {checked_number(v, "objective." + k)};
         else if (v.is_array())
           c.objective.params[k] = o.numbers(k, {});
         else
@@ -287,6 +384,7 @@ RunConfig from_table(const Table& root) {
     core::require_positive("schrodinger.dt", sc.dt);
     core::require_positive("schrodinger.t_end", sc.t_end);
     if (sc.t_end < sc.dt) throw_invalid("schrodinger.t_end", format_value(sc.t_end), ">= schrodinger.dt = " + format_value(sc.dt));
+    require_step_count("schrodinger", sc.t_end, sc.dt);
     core::require_non_negative("schrodinger.absorber_width", sc.absorber_width);
     core::require_non_negative("schrodinger.absorber_strength", sc.absorber_strength);
     if (sc.mode == solver::TimeMode::imaginary && sc.scheme == solver::SplitScheme::yoshida4)
@@ -304,6 +402,7 @@ RunConfig from_table(const Table& root) {
     core::require_positive("fokker_planck.dt", fc.dt);
     core::require_positive("fokker_planck.t_end", fc.t_end);
     if (fc.t_end < fc.dt) throw_invalid("fokker_planck.t_end", format_value(fc.t_end), ">= fokker_planck.dt = " + format_value(fc.dt));
+    require_step_count("fokker_planck", fc.t_end, fc.dt);
     if (tf != nullptr && c.initial.relax_time != 0)
       throw_invalid("initial.relax_time", format_value(c.initial.relax_time), "0 with [fokker_planck] (relaxation is a Schrodinger device)");
     s.finish();
@@ -324,6 +423,7 @@ RunConfig from_table(const Table& root) {
     core::require_positive("particles.t_end", p.t_end);
     core::require_positive("particles.delta", p.delta);
     if (p.t_end < p.dt) throw_invalid("particles.t_end", format_value(p.t_end), ">= particles.dt = " + format_value(p.dt));
+    require_step_count("particles", p.t_end, p.dt);
     if (tp != nullptr && c.initial.relax_time != 0)
       throw_invalid("initial.relax_time", format_value(c.initial.relax_time), "0 with [particles] (relaxation is a Schrodinger device)");
     if (tp != nullptr && c.initial.kind == InitialKind::gibbs)
@@ -422,12 +522,13 @@ std::string to_toml(const RunConfig& c) {
 }  // namespace
 
 RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides, const std::string& origin) {
+  check_toml_shape(text, origin);
   Value v;
   try {
     std::istringstream in(text);
     v = toml::parse<toml::discard_comments, std::map, std::vector>(in, origin);
   } catch (const toml::exception& e) {
-    throw core::InvalidArgument("config", std::string("TOML syntax error in ") + e.what());
+    throw core::InvalidArgument("config", "TOML syntax error in " + core::shorten(e.what(), 600));
   }
   Table& root = v.as_table();
   for (const auto& o : overrides) apply_override(root, o);
@@ -437,13 +538,52 @@ RunConfig parse_config(const std::string& text, const std::vector<std::string>& 
 }
 
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) core::throw_invalid("config_file", "\"" + path + "\"", "a readable TOML file, not a directory");
+  std::ifstream in(path, std::ios::binary);
   if (!in) core::throw_invalid("config_file", "\"" + path + "\"", "a readable TOML file");
-  std::ostringstream s;
-  s << in.rdbuf();
-  RunConfig c = parse_config(s.str(), overrides, path);
+  // Read at most one byte past the limit, so that a huge file is refused without reading it all.
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  RunConfig c = parse_config(text, overrides, path);
   c.source_path = path;
   return c;
+}
+
+std::vector<std::string> config_differences(const RunConfig& was, const RunConfig& now) {
+  // Both texts are to_toml's canonical form: one "key = value" per line under "[section]".
+  auto keyed = [](const std::string& text) {
+    std::map<std::string, std::string> out;
+    std::istringstream in(text);
+    std::string line, section;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      if (line.front() == '[') {
+        section = line.substr(1, line.size() - 2);
+        out[section] = "";  // an engine section present in one text only shows as a difference
+        continue;
+      }
+      const auto eq = line.find(" = ");
+      if (eq != std::string::npos) out[section + "." + line.substr(0, eq)] = line.substr(eq + 3);
+    }
+    return out;
+  };
+  const auto a = keyed(was.text), b = keyed(now.text);
+  std::set<std::string> keys;
+  for (const auto& [k, v] : a) keys.insert(k);
+  for (const auto& [k, v] : b) keys.insert(k);
+  std::vector<std::string> diff;
+  for (const auto& k : keys) {
+    // keys of a section only one side has: the section's own line says it
+    const auto dot = k.find('.');
+    if (dot != std::string::npos && (a.count(k.substr(0, dot)) == 0 || b.count(k.substr(0, dot)) == 0)) continue;
+    const auto ia = a.find(k), ib = b.find(k);
+    const std::string va = ia == a.end() ? "(absent)" : ia->second.empty() ? "(present)" : ia->second;
+    const std::string vb = ib == b.end() ? "(absent)" : ib->second.empty() ? "(present)" : ib->second;
+    if (va != vb) diff.push_back(k + ": " + core::shorten(va, 60) + " -> " + core::shorten(vb, 60));
+  }
+  return diff;
 }
 
 const std::string& default_config_text() {

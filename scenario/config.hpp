@@ -126,6 +126,10 @@ RunConfig parse_config(const std::string& text, const std::vector<std::string>& 
 /// Reads and parses a file (a missing or unreadable file is an InvalidArgument naming it).
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 
+/// The keys whose values differ, as "section.key: <was> -> <now>" (sections present in one only
+/// appear as "(present)" / "(absent)").  Used to hold a restart to the configuration it continues.
+std::vector<std::string> config_differences(const RunConfig& was, const RunConfig& now);
+
 /// The built-in default scenario: a 2D tilted double well, imaginary-time relaxation in the
 /// shallowest well, then real-time tunneling (a few seconds on 2 cores).
 const std::string& default_config_text();

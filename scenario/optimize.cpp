@@ -19,6 +19,7 @@ namespace {
 
 std::vector<double> per_axis(const std::vector<double>& v, const std::vector<double>& dflt, int dim, const char* key) {
   if (v.empty()) return dflt;
+  for (double x : v) core::require_finite(key, x);  // a box of infinite width has no uniform start
   if (v.size() == 1) return std::vector<double>(static_cast<std::size_t>(dim), v[0]);
   if (v.size() != static_cast<std::size_t>(dim))
     core::throw_invalid(key, std::to_string(v.size()) + " values", "1 or " + std::to_string(dim) + " (the dimension)");
@@ -83,6 +84,8 @@ OptimizeReport optimize(const OptimizeRequest& q) {
   if (q.objective.empty() == q.tsp.empty()) core::throw_invalid("objective/tsp", q.objective.empty() ? "neither" : "both", "exactly one of them");
   OptimizeReport rep;
   if (!q.output.empty()) core::require_replaceable("output", q.output, {q.tsp});  // before hours of computing, not after
+  if (!(q.optimum < 0) && !(std::isfinite(q.optimum) && q.optimum > 0))
+    core::throw_invalid("optimum", core::format_value(q.optimum), "a finite tour length > 0");
   rep.algorithm = std::string(particles::to_string(particles::algorithm_of(q.options.algorithm)));
   rep.runs = q.runs;
   rep.budget = q.options.budget;

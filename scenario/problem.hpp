@@ -10,6 +10,7 @@
 #include <cmath>
 #include <memory>
 
+#include "core/error.hpp"
 #include "grids/basins.hpp"
 #include "grids/grid.hpp"
 #include "potentials/gibbs.hpp"
@@ -65,6 +66,11 @@ grids::Field<double, D> initial_density(const InitialConfig& init, const Problem
         }
         rho[i] = std::exp(-e);
       });
+      double mass = 0;
+      for (double v : rho) mass += v;
+      if (!(mass > 0))
+        core::throw_invalid("initial.width", core::format_value(init.width[0]) + (D > 1 ? ", ..." : ""),
+                            "wide enough for the Gaussian to be non-zero at some grid point (about the grid spacing or more)");
       return rho;
     }
     case InitialKind::uniform:

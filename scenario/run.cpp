@@ -1,5 +1,7 @@
 #include "scenario/run.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <optional>
 #include <variant>
@@ -8,6 +10,7 @@
 #include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "grids/fft.hpp"
+#include "io/hdf5.hpp"
 #include "io/snapshot.hpp"
 #include "scenario/engines.hpp"
 #include "scenario/problem.hpp"
@@ -15,6 +18,44 @@
 namespace qtzflow::scenario {
 
 namespace {
+
+/// Refuses a restart whose configuration differs from the stored one in anything but the
+/// engine's t_end, and records a changed t_end in the file (restartHistory).
+void require_same_config(const RunConfig& c, io::SnapshotWriter& writer, const std::string& path) {
+  RunConfig stored;
+  try {
+    stored = parse_config(writer.info().config_text, {}, path + " (its stored config)");
+  } catch (const core::InvalidArgument& e) {
+    core::throw_invalid("restart", path, std::string("an output whose stored configuration is valid; it is not: ") + e.what());
+  }
+  std::vector<std::string> diff = config_differences(stored, c);
+  std::string t_end_change;
+  std::erase_if(diff, [&](const std::string& d) {
+    // output.path names the file of a new run; a restart writes into the restarted file whatever it says
+    if (d.rfind("output.path:", 0) == 0) return true;
+    if (d.find(".t_end: ") != std::string::npos && d.find('.') == d.find(".t_end: ")) {
+      t_end_change = d;
+      return true;
+    }
+    return false;
+  });
+  if (!diff.empty()) {
+    std::string list;
+    for (const auto& d : diff) list += (list.empty() ? "" : "; ") + d;
+    throw core::InvalidArgument("restart", "restart = " + core::shorten(path, 200) + ": the configuration differs from the one stored in the file (" +
+                                               core::shorten(list, 600) +
+                                               "); a restart continues the same run, and only the engine's t_end may change");
+  }
+  if (!t_end_change.empty()) writer.record_restart(c.text, "restart at iteration " + std::to_string(writer.last_iteration()) + ": " + t_end_change);
+}
+
+/// Values a restart puts back into an engine: all finite (and, for positions, inside the box).
+void require_finite_values(const std::string& path, const std::string& what, const std::vector<double>& v) {
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]))
+      core::throw_invalid("restart", path,
+                          "an output whose " + what + " is finite (value " + std::to_string(i) + " is " + core::format_value(v[i]) + ")");
+}
 
 template <int D, class Engine>
 RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
@@ -29,28 +70,78 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   if (io::SnapshotWriter::xdmf_path_of(out_path) == out_path)
     core::throw_invalid(key, out_path, "a name not ending in .xdmf (the XDMF sidecar takes the output's name with .xdmf)");
   core::require_replaceable(key, io::SnapshotWriter::xdmf_path_of(out_path), {c.source_path});
-  if (!opt.restart.empty()) writer.emplace(io::SnapshotWriter::resume(opt.restart));
+  const long total = std::max(1L, std::lround(c.t_end() / c.dt()));
+
+  // A restart reads a file the user hands over: every part the run uses is checked first, and
+  // a file that fails is bad input naming the file, whatever HDF5 layer noticed.
+  io::Snapshot last;
+  auto restart_checked = [&](auto&& read) {
+    try {
+      read();
+    } catch (const io::Hdf5Error& e) {
+      core::throw_invalid("restart", opt.restart, std::string("an intact qtzflow output; it is damaged or not one: ") + e.what());
+    }
+  };
+  if (!opt.restart.empty()) {
+    restart_checked([&] {
+      writer.emplace(io::SnapshotWriter::resume(opt.restart));
+      require_same_config(c, *writer, opt.restart);
+      const io::MeshGeometry want = io::MeshGeometry::of(problem.grid);
+      const io::MeshGeometry& have = writer->mesh();
+      bool same = have.shape == want.shape;
+      for (std::size_t a = 0; same && a < want.shape.size(); ++a)
+        same = std::abs(have.spacing[a] - want.spacing[a]) <= 1e-12 * want.spacing[a] &&
+               std::abs(have.offset[a] - want.offset[a]) <= 1e-12 * (std::abs(want.offset[a]) + want.spacing[a]);
+      if (!same) core::throw_invalid("restart", opt.restart, "an output whose meshes lie on the configured grid (grid.n, grid.lower, grid.upper)");
+    });
+  }
   const Warn warn = [&](const std::string& m) {
     for (auto* o : opt.observers) o->on_warning(m);
   };
   Engine e(c, problem, writer ? &*writer : nullptr, warn);
-  const long total = std::max(1L, std::lround(c.t_end() / e.dt()));
   const long every = c.output.every;
   long step = 0;
 
   if (!opt.restart.empty()) {
-    const auto snap = io::read_snapshot(opt.restart, io::snapshot_iterations(opt.restart).back());
-    if (!snap.fields.count(Engine::restart_field()) || snap.fields.at(Engine::restart_field()).size() != problem.grid.size())
+    restart_checked([&] {
+      const auto* particles = std::get_if<ParticlesConfig>(&c.engine);
+      const io::SnapshotShape shape{writer->mesh().shape, particles != nullptr ? static_cast<std::size_t>(particles->count) : 0};
+      last = io::read_snapshot(opt.restart, io::snapshot_iterations(opt.restart).back(), shape);
+    });
+    const auto field = last.fields.find(Engine::restart_field());
+    if (field == last.fields.end() || field->second.size() != problem.grid.size())
       core::throw_invalid("restart", opt.restart,
                           std::string("an output of the configured engine and grid (a ") + Engine::restart_field() + " field of " +
                               std::to_string(problem.grid.size()) + " points)");
-    e.restore(snap);
-    step = snap.iteration;
-    for (auto* o : opt.observers) o->on_restart({step, total, snap.time, opt.restart});
+    for (const auto& [name, values] : last.fields) require_finite_values(opt.restart, "field " + name, values);
+    for (const auto& [name, values] : last.particles) require_finite_values(opt.restart, "particle record " + name, values);
+    if (last.iteration > total)
+      core::throw_invalid("restart", opt.restart + " at step " + std::to_string(last.iteration),
+                          "an output at most at the run's last step, t_end/dt = " + std::to_string(total));
+    if (std::abs(last.dt - e.dt()) > 1e-12 * e.dt() ||
+        std::abs(last.time - static_cast<double>(last.iteration) * e.dt()) > 1e-6 * std::max(1.0, last.time))
+      core::throw_invalid("restart",
+                          opt.restart + " (last snapshot: iteration " + std::to_string(last.iteration) + ", time " + core::format_value(last.time) +
+                              ", dt " + core::format_value(last.dt) + ")",
+                          "a snapshot at time = iteration * dt with the configured dt = " + core::format_value(e.dt()));
+    try {
+      e.restore(last);
+    } catch (const core::InvalidArgument& bad) {
+      core::throw_invalid("restart", opt.restart, std::string("an output whose last snapshot is a valid state; it is not: ") + bad.what());
+    }
+    // the series the file holds must be the ones this run appends to, checked before any step
+    Diagnostics names{{"T", 0.0}};
+    (void)e.output(problem.basins, names);
+    std::vector<std::string> want;
+    for (const auto& [name, v] : names) want.push_back(name);
+    std::sort(want.begin(), want.end());
+    if (want != writer->diagnostic_names())
+      core::throw_invalid("restart", opt.restart, "an output whose /diagnostics hold the series this run writes (it was damaged or edited)");
+    step = last.iteration;
+    for (auto* o : opt.observers) o->on_restart({step, total, last.time, opt.restart});
   } else {
     e.start(c, problem);
-    const std::string out = opt.output.empty() ? c.output.path : opt.output;
-    writer.emplace(out, io::MeshGeometry::of(problem.grid), io::RunInfo{c.text, std::string(core::git_revision()), grids::export_wisdom()});
+    writer.emplace(out_path, io::MeshGeometry::of(problem.grid), io::RunInfo{c.text, std::string(core::git_revision()), grids::export_wisdom()});
   }
 
   auto snapshot = [&] {
@@ -60,8 +151,8 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   };
 
   RunOutcome out;
-  if (opt.restart.empty()) snapshot();
   try {
+    if (opt.restart.empty()) snapshot();
     while (step < total) {
       const long chunk = std::min(every - step % every, total - step);
       e.advance(chunk);
@@ -77,6 +168,13 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   } catch (const core::NumericalError& err) {
     out.status = RunOutcome::Status::failed;
     out.error = err.what();
+  } catch (...) {
+    // any other failure (a full disk, a bug): make the snapshots that landed one file, then report
+    try {
+      writer->finish();
+    } catch (...) {
+    }
+    throw;
   }
   writer->finish();
   out.step = step;

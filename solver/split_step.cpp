@@ -381,22 +381,22 @@ template <int D>
 void SplitStepSolver<D>::set_state(const CField& psi, double t) {
   grids::require_shape("state", psi, grid_.shape());
   if (!real_time_) core::throw_invalid("state", "a complex field", "real in imaginary time");
+  const double n2 = integral(grid_, psi, abs2);
+  if (!std::isfinite(n2) || n2 <= 0) core::throw_invalid("state", "a field of norm " + core::format_value(n2), "finite and non-zero");
   psi_ = psi;
   t_ = t;
-  check_finite("initial state");
 }
 
 template <int D>
 void SplitStepSolver<D>::set_state(const RField& phi, double t) {
   grids::require_shape("state", phi, grid_.shape());
   t_ = t;
-  if (real_time_) {
-    for (std::size_t i = 0; i < phi.size(); ++i) psi_[i] = phi[i];
-    check_finite("initial state");
-    return;
-  }
   const double n2 = integral(grid_, phi, abs2);
   if (!std::isfinite(n2) || n2 <= 0) core::throw_invalid("state", "a field of norm " + core::format_value(n2), "finite and non-zero");
+  if (real_time_) {
+    for (std::size_t i = 0; i < phi.size(); ++i) psi_[i] = phi[i];
+    return;
+  }
   phi_ = phi;
   const double s = 1 / std::sqrt(n2);
   for (double& v : phi_) v *= s;

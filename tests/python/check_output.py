@@ -16,6 +16,11 @@ import h5py
 failures = []
 
 
+def text(v):
+    """qtzflow writes fixed-length UTF-8 strings, which h5py returns as bytes."""
+    return v.decode() if isinstance(v, bytes) else v
+
+
 def check(cond, msg):
     if not cond:
         failures.append(msg)
@@ -29,7 +34,7 @@ def main():
     with h5py.File(path, "r") as f:
         for a in ("software", "softwareVersion", "date", "gitRevision", "config"):
             check(a in f.attrs, f"root attribute {a} missing")
-        check(f.attrs.get("software") == "qtzflow", "software != qtzflow")
+        check(text(f.attrs.get("software")) == "qtzflow", "software != qtzflow")
         its = sorted(int(k) for k in f["data"].keys())
         check(len(its) > 0, "no snapshots")
         if expect is not None:
@@ -44,7 +49,7 @@ def main():
                 for a in ("gridSpacing", "gridGlobalOffset", "axisLabels"):
                     check(a in d.attrs, f"data/{it}/meshes/{name}: {a} missing")
                 check(len(d.attrs["gridSpacing"]) == d.ndim, f"{name}: gridSpacing length != rank")
-                check(d.attrs.get("dataOrder") == "C", f"{name}: dataOrder != C")
+                check(text(d.attrs.get("dataOrder")) == "C", f"{name}: dataOrder != C")
                 check(d.dtype.kind == "f", f"{name}: not floating point")
         diag = f["diagnostics"]
         for name, d in diag.items():
