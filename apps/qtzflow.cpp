@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int threads = 0;
   app.add_option("--threads", threads, "threads for OpenMP loops and FFTW (default: OMP_NUM_THREADS or all cores)")->check(CLI::PositiveNumber);
+  bool no_wisdom_cache = false;
+  app.add_flag("--no-wisdom-cache", no_wisdom_cache,
+               "plan FFTs afresh, without reading or writing the FFTW wisdom cache ($QTZFLOW_WISDOM_DIR, else ~/.cache/qtzflow/fftw)");
 
   auto* run = app.add_subcommand("run", "run a scenario described by a TOML file (no file: the built-in default scenario)");
   std::string config_path;
@@ -116,6 +119,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (threads > 0) core::set_thread_count(threads);
+    grids::set_wisdom_cache(no_wisdom_cache ? std::string() : grids::default_wisdom_cache());
     if (*info) {
       print_info();
       return 0;

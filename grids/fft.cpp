@@ -2,9 +2,14 @@
 
 #include <fftw3.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <mutex>
 
+#include "core/atomic_file.hpp"
 #include "core/parallel.hpp"
 
 namespace qtzflow::grids {
@@ -45,6 +50,63 @@ std::array<int, D> dims_of(const std::array<std::size_t, D>& e) {
 
 fftw_complex* as_fftw(complex* p) { return reinterpret_cast<fftw_complex*>(p); }
 
+// ---- the wisdom cache ----------------------------------------------------------------------
+std::string& cache_directory() {
+  static std::string dir;
+  return dir;
+}
+
+/// The processor's model name: wisdom timed on one CPU model says little about another.
+const std::string& machine_id() {
+  static const std::string id = [] {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 1);
+    return std::string("unknown cpu");
+  }();
+  return id;
+}
+
+/// One cache file per (FFTW version, machine, transform, extent, threads, rigor).
+template <int D>
+std::string cache_file(const char* kind, const std::array<std::size_t, D>& extent, unsigned flags) {
+  if (cache_directory().empty()) return {};
+  std::string key = std::string(::fftw_version) + "|" + machine_id() + "|" + kind + "|" + std::to_string(core::thread_count()) + "|" + std::to_string(flags);
+  std::string shape;
+  for (auto n : extent) shape += (shape.empty() ? "" : "x") + std::to_string(n);
+  key += "|" + shape;
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
+  char name[64];
+  std::snprintf(name, sizeof name, "-%016llx.wisdom", static_cast<unsigned long long>(h));
+  return (std::filesystem::path(cache_directory()) / (std::string(kind) + "-" + shape + name)).string();
+}
+
+/// Makes a plan, preferring wisdom to timing: the wisdom already in the process (a restart's),
+/// then the cache file of this transform, then FFTW's planner, whose wisdom is then cached.
+/// Called with the planner lock held.  A cache that cannot be read or written is ignored: it
+/// only saves time.
+fftw_plan plan_with_wisdom(const std::function<fftw_plan(unsigned)>& make, unsigned flags, const std::string& file) {
+  if (flags & FFTW_ESTIMATE) return make(flags);
+  if (fftw_plan p = make(flags | FFTW_WISDOM_ONLY)) return p;
+  if (!file.empty() && fftw_import_wisdom_from_filename(file.c_str()) != 0)
+    if (fftw_plan p = make(flags | FFTW_WISDOM_ONLY)) return p;
+  fftw_plan p = make(flags);
+  if (p != nullptr && !file.empty()) {
+    try {
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(file).parent_path(), ec);
+      char* w = fftw_export_wisdom_to_string();
+      const std::string text = w ? w : "";
+      std::free(w);
+      core::write_text_atomically(file, text);
+    } catch (const std::exception&) {
+    }
+  }
+  return p;
+}
+
 void* checked(fftw_plan p, const char* what) {
   if (p == nullptr) throw core::NumericalError(std::string("FFTW: could not create plan: ") + what);
   return p;
@@ -77,10 +139,14 @@ ComplexFft<D>::ComplexFft(const Shape& extent, PlanRigor rigor) : extent_(extent
   const auto n = dims_of<D>(extent);
   std::lock_guard lock(planner_mutex());
   fftw_plan_with_nthreads(core::thread_count());
-  fwd_ = detail::PlanHandle(
-      checked(fftw_plan_dft(D, n.data(), as_fftw(scratch.data()), as_fftw(scratch.data()), FFTW_FORWARD, flags_of(rigor)), "c2c forward"));
-  bwd_ = detail::PlanHandle(
-      checked(fftw_plan_dft(D, n.data(), as_fftw(scratch.data()), as_fftw(scratch.data()), FFTW_BACKWARD, flags_of(rigor)), "c2c backward"));
+  const unsigned flags = flags_of(rigor);
+  const std::string file = cache_file<D>("c2c", extent, flags);
+  auto plan = [&](int sign) {
+    return plan_with_wisdom([&](unsigned f) { return fftw_plan_dft(D, n.data(), as_fftw(scratch.data()), as_fftw(scratch.data()), sign, f); },
+                            flags, file);
+  };
+  fwd_ = detail::PlanHandle(checked(plan(FFTW_FORWARD), "c2c forward"));
+  bwd_ = detail::PlanHandle(checked(plan(FFTW_BACKWARD), "c2c backward"));
 }
 
 template <int D>
@@ -103,8 +169,12 @@ RealFft<D>::RealFft(const Shape& real_extent, PlanRigor rigor) : real_(real_exte
   const auto n = dims_of<D>(real_);
   std::lock_guard lock(planner_mutex());
   fftw_plan_with_nthreads(core::thread_count());
-  fwd_ = detail::PlanHandle(checked(fftw_plan_dft_r2c(D, n.data(), r.data(), as_fftw(c.data()), flags_of(rigor)), "r2c"));
-  bwd_ = detail::PlanHandle(checked(fftw_plan_dft_c2r(D, n.data(), as_fftw(c.data()), r.data(), flags_of(rigor)), "c2r"));
+  const unsigned flags = flags_of(rigor);
+  const std::string file = cache_file<D>("r2c", real_extent, flags);
+  fwd_ = detail::PlanHandle(checked(
+      plan_with_wisdom([&](unsigned f) { return fftw_plan_dft_r2c(D, n.data(), r.data(), as_fftw(c.data()), f); }, flags, file), "r2c"));
+  bwd_ = detail::PlanHandle(checked(
+      plan_with_wisdom([&](unsigned f) { return fftw_plan_dft_c2r(D, n.data(), as_fftw(c.data()), r.data(), f); }, flags, file), "c2r"));
 }
 
 template <int D>
@@ -137,6 +207,24 @@ void import_wisdom(const std::string& wisdom) {
   std::lock_guard lock(planner_mutex());
   if (fftw_import_wisdom_from_string(wisdom.c_str()) == 0)
     core::throw_invalid("fftw wisdom", "the stored text", "wisdom FFTW can read (written by the same FFTW)");
+}
+
+void set_wisdom_cache(const std::string& directory) {
+  std::lock_guard lock(planner_mutex());
+  cache_directory() = directory;
+}
+
+std::string wisdom_cache() {
+  std::lock_guard lock(planner_mutex());
+  return cache_directory();
+}
+
+std::string default_wisdom_cache() {
+  if (const char* env = std::getenv("QTZFLOW_WISDOM_DIR"); env != nullptr && *env != '\0')
+    return std::string(env) == "off" ? std::string() : std::string(env);
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') return std::string(xdg) + "/qtzflow/fftw";
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') return std::string(home) + "/.cache/qtzflow/fftw";
+  return {};
 }
 
 template class ComplexFft<1>;

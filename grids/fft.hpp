@@ -11,6 +11,12 @@
 //  - Plans are made on scratch arrays, so making a plan never touches the caller's data; they run
 //    on any field of the same extent (all fields share qtzflow's 64-byte alignment).
 //  - Threads: plans use core::thread_count() threads as it is when the plan is made.
+//  - Wisdom: a plan of rigor measure or patient uses, in this order, the wisdom already in the
+//    process (e.g. a restart's, imported with import_wisdom), the wisdom cache (set_wisdom_cache:
+//    one file per FFTW version, CPU model, transform, extent, thread count and rigor, written
+//    atomically after planning), and only then times candidates.  Plans from the same wisdom
+//    are the same plans, so runs that share a cache are bit-identical.  The library default is
+//    no cache; the qtzflow CLI sets default_wisdom_cache().
 #pragma once
 
 #include <array>
@@ -96,6 +102,13 @@ std::string fftw_version();
 std::string export_wisdom();
 /// Throws core::InvalidArgument("fftw wisdom", …) when FFTW rejects the text.
 void import_wisdom(const std::string& wisdom);
+
+/// Where plans' wisdom is kept between processes; empty (the default) keeps none.
+void set_wisdom_cache(const std::string& directory);
+std::string wisdom_cache();
+/// $QTZFLOW_WISDOM_DIR ("off": none), else $XDG_CACHE_HOME/qtzflow/fftw, else
+/// ~/.cache/qtzflow/fftw.
+std::string default_wisdom_cache();
 
 extern template class ComplexFft<1>;
 extern template class ComplexFft<2>;

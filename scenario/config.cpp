@@ -143,7 +143,8 @@ constexpr NameTable<solver::TimeMode> kModes[] = {{"real", solver::TimeMode::rea
 constexpr NameTable<potentials::PotentialKind> kPotentials[] = {{"witten", potentials::PotentialKind::witten},
                                                                 {"objective", potentials::PotentialKind::objective}};
 constexpr NameTable<solver::SplitScheme> kSplitSchemes[] = {{"strang", solver::SplitScheme::strang}, {"yoshida4", solver::SplitScheme::yoshida4}};
-constexpr NameTable<grids::PlanRigor> kPlanning[] = {{"estimate", grids::PlanRigor::estimate}, {"measure", grids::PlanRigor::measure}};
+constexpr NameTable<grids::PlanRigor> kPlanning[] = {
+    {"estimate", grids::PlanRigor::estimate}, {"measure", grids::PlanRigor::measure}, {"patient", grids::PlanRigor::patient}};
 constexpr NameTable<solver::FpScheme> kFpSchemes[] = {{"backward_euler", solver::FpScheme::backward_euler},
                                                       {"crank_nicolson", solver::FpScheme::crank_nicolson},
                                                       {"extrapolated_euler", solver::FpScheme::extrapolated_euler}};
@@ -380,7 +381,7 @@ RunConfig from_table(const Table& root) {
     sc.t_end = s.number("t_end", 1.0);
     sc.absorber_width = s.number("absorber_width", 0.0);
     sc.absorber_strength = s.number("absorber_strength", 0.0);
-    sc.fft_planning = s.choice("fft_planning", grids::PlanRigor::estimate, kPlanning);
+    sc.fft_planning = s.choice("fft_planning", grids::PlanRigor::measure, kPlanning);
     core::require_positive("schrodinger.dt", sc.dt);
     core::require_positive("schrodinger.t_end", sc.t_end);
     if (sc.t_end < sc.dt) throw_invalid("schrodinger.t_end", format_value(sc.t_end), ">= schrodinger.dt = " + format_value(sc.dt));

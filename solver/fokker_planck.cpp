@@ -94,8 +94,11 @@ void FokkerPlanckSolver<D>::build(FactorSet& set, double T) {
         beta = -dt * rf;   // row 0 gains from cell n−1
       }
       if (absorbing) {
-        // ghost cells beyond each end hold ρ = 0, f extrapolated linearly
-        const double r0 = c * bernoulli((f_[at(0)] - f_[at(1)]) / T), r1 = c * bernoulli((f_[at(n - 1)] - f_[at(n - 2)]) / T);
+        // ρ = 0 on the wall itself, the cell face half a cell beyond the end cells (f extrapolated
+        // linearly to it): a Scharfetter–Gummel flux over the distance h/2.  (A zero in a ghost
+        // cell one spacing away would move the wall h/2 outwards: a first-order error in every
+        // decay rate, which the Dirichlet-rate test catches.)
+        const double r0 = 2 * c * bernoulli((f_[at(0)] - f_[at(1)]) / (2 * T)), r1 = 2 * c * bernoulli((f_[at(n - 1)] - f_[at(n - 2)]) / (2 * T));
         diag[0] += dt * r0;
         diag[n - 1] += dt * r1;
         A.absorb_rate[2 * static_cast<std::size_t>(line)] = r0;
