@@ -7,16 +7,28 @@ XMDS2 integrates with RK4 in the interaction picture (kinetic operator exact in 
 the algorithm its documentation recommends for this problem.  For both codes the smallest step
 count reaching the target is searched, then that run is timed (XMDS2: its own "Time elapsed for
 simulation", median of 5 runs, FFTW wisdom warm; qtzflow: see bench_coherent_2d.cpp).
-Usage: /usr/bin/python3 bench/xmds2_vs_qtzflow.py [--target 1e-6] [--threads 1] [--build build]
+
+Then the whole processes, as a user sees them (--whole-process): `qtzflow run` of
+examples/coherent_state.toml with every default (measured FFT plans, HDF5 output with a snapshot
+every 25 steps, XDMF) at the largest dt reaching the target, against XMDS2's compiled program
+with XMDS2's default settings (no <fftw> element: XMDS2 then plans with FFTW_PATIENT and keeps
+wisdom in ~/.xmds/wisdom), each timed by wall clock from process start to exit, median of 5 runs
+with warm wisdom on both sides; the first (cold) run of each is reported beside it.  XMDS2's
+compile step (xmds2 + g++, paid once per script) is reported separately.
+
+Usage: /usr/bin/python3 bench/xmds2_vs_qtzflow.py [--target 1e-6] [--threads 1] [--build build] [--whole-process]
 Needs the Debian package xmds2 (bash scripts/install-deps.sh --bench).
 """
 import argparse
 import math
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+import time
 
 import h5py
 import numpy as np
@@ -69,15 +81,28 @@ XMDS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def xmds_run(work, steps, threads, repeats=1):
-    """Compiles and runs the XMDS2 script with `steps` steps; returns (L2 error, median seconds)."""
+def xmds_script(steps, threads, default_settings=False):
+    text = XMDS.format(steps=steps, threads=threads)
+    if default_settings:  # XMDS2's defaults: no <fftw> element (FFTW_PATIENT, one thread), no <benchmark/>
+        text = text.replace(f'    <fftw plan="measure" threads="{threads}" />\n', "").replace("    <benchmark />\n", "")
+    return text
+
+
+def xmds_run(work, steps, threads, repeats=1, default_settings=False, whole_process=False):
+    """Compiles and runs the XMDS2 script with `steps` steps; returns (L2 error, median seconds,
+    seconds of the first run, compile seconds).  Seconds are XMDS2's own "Time elapsed for
+    simulation", or with whole_process the wall time of the program from start to exit."""
     with open(os.path.join(work, "coherent2d.xmds"), "w") as f:
-        f.write(XMDS.format(steps=steps, threads=threads))
+        f.write(xmds_script(steps, threads, default_settings))
+    t0 = time.perf_counter()
     subprocess.run(["xmds2", "coherent2d.xmds"], cwd=work, check=True, capture_output=True)
+    compile_s = time.perf_counter() - t0
     times = []
     for _ in range(repeats):
+        t0 = time.perf_counter()
         out = subprocess.run(["./coherent2d"], cwd=work, check=True, capture_output=True, text=True).stdout
-        times.append(float(re.search(r"Time elapsed for simulation is: ([0-9.eE+-]+) seconds", out).group(1)))
+        wall = time.perf_counter() - t0
+        times.append(wall if whole_process else float(re.search(r"Time elapsed for simulation is: ([0-9.eE+-]+) seconds", out).group(1)))
     with h5py.File(os.path.join(work, "coherent2d.h5"), "r") as h:
         g = h["1"]
         x, y = g["x"][:], g["y"][:]
@@ -87,7 +112,73 @@ def xmds_run(work, steps, threads, repeats=1):
     err = math.sqrt(np.sum(np.abs(psi - exact) ** 2) * (x[1] - x[0]) * (y[1] - y[0]))
     if not math.isfinite(err):
         err = math.inf
-    return err, statistics.median(times)
+    return err, statistics.median(times[1:] if len(times) > 1 else times), times[0], compile_s
+
+
+def qtzflow_run(root, build, work, steps, threads, cache):
+    """`qtzflow run examples/coherent_state.toml` with every default but dt; returns (L2 error at
+    t = 2 pi, wall seconds of the whole process)."""
+    out = os.path.join(work, "coherent_state.h5")
+    cmd = [os.path.join(root, build, "apps", "qtzflow"), "--threads", str(threads), "run",
+           os.path.join(root, "examples", "coherent_state.toml"), "-q", "-o", out,
+           "--set", f"schrodinger.dt={2 * math.pi / steps!r}"]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, env=dict(os.environ, QTZFLOW_WISDOM_DIR=cache), capture_output=True)
+    wall = time.perf_counter() - t0
+    with h5py.File(out, "r") as h:
+        it = max(h["data"].keys(), key=int)
+        g = h[f"data/{it}/meshes/psi"]
+        psi = g["re"][...] + 1j * g["im"][...]
+        dx, dy = g["re"].attrs["gridSpacing"]
+        x0, y0 = g["re"].attrs["gridGlobalOffset"]
+    x = x0 + dx * np.arange(psi.shape[0])
+    y = y0 + dy * np.arange(psi.shape[1])
+    X, Y = np.meshgrid(x, y, indexing="ij")
+    exact = np.exp(-0.5 * ((X - 2) ** 2 + Y ** 2)) / math.sqrt(math.pi)
+    return math.sqrt(np.sum(np.abs(psi - exact) ** 2) * dx * dy), wall
+
+
+def whole_process(root, args, work):
+    """Both programs as a user runs them; prints a Markdown table."""
+    # qtzflow: the largest dt = 2 pi / steps meeting the target (order 4 predicts, then +2 %)
+    cache = tempfile.mkdtemp(prefix="qtzflow_wisdom_")
+    try:
+        n = 150
+        e, _ = qtzflow_run(root, args.build, work, n, args.threads, cache)
+        n = max(n, int(math.ceil(n * (e / args.target) ** 0.25 * 0.97)))
+        while True:
+            e, _ = qtzflow_run(root, args.build, work, n, args.threads, cache)
+            print(f"qtzflow steps {n} error {e:.3e}", file=sys.stderr)
+            if e <= args.target:
+                break
+            n = int(math.ceil(n * 1.02))
+        shutil.rmtree(cache)
+        os.makedirs(cache)
+        runs = [qtzflow_run(root, args.build, work, n, args.threads, cache) for _ in range(6)]
+        q_first, q_warm = runs[0][1], statistics.median(r[1] for r in runs[1:])
+        q = (n, runs[-1][0], q_first, q_warm)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    # XMDS2 with its defaults: the smallest RK4 step count meeting the target
+    n = 400
+    e, *_ = xmds_run(work, n, args.threads, default_settings=True, whole_process=True)
+    n = int(math.ceil(n * (e / args.target) ** 0.25 * 0.97))
+    while True:
+        e, *_ = xmds_run(work, n, args.threads, default_settings=True, whole_process=True)
+        print(f"xmds2 (defaults) steps {n} error {e:.3e}", file=sys.stderr)
+        if e <= args.target:
+            break
+        n = int(math.ceil(n * 1.02))
+    wisdom = os.path.expanduser("~/.xmds/wisdom")
+    shutil.rmtree(wisdom, ignore_errors=True)  # the first run plans from nothing, as qtzflow's did
+    e, x_warm, x_first, x_compile = xmds_run(work, n, args.threads, repeats=6, default_settings=True, whole_process=True)
+    print(f"| program (whole process, wall clock, {args.threads} thread) | steps to L2 <= {args.target:g} | error | first run, cold wisdom (s) | "
+          "median of 5 warm runs (s) | XMDS2 / qtzflow (warm) |")
+    print("|---|---|---|---|---|---|")
+    print(f"| XMDS2 3.1 compiled program, default settings (RK4-IP, FFTW_PATIENT) | {n} | {e:.2e} | {x_first:.2f} | {x_warm:.2f} | 1 |")
+    print(f"| `qtzflow run examples/coherent_state.toml`, defaults (Yoshida-4, measured plans, HDF5 every 25 steps) | {q[0]} | {q[1]:.2e} | "
+          f"{q[2]:.2f} | {q[3]:.2f} | **{x_warm / q[3]:.1f}** |")
+    print(f"\nXMDS2's compile step (xmds2 + g++) before its first run: {x_compile:.1f} s.")
 
 
 def main():
@@ -95,6 +186,7 @@ def main():
     ap.add_argument("--target", type=float, default=1e-6)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--build", default="build")
+    ap.add_argument("--whole-process", action="store_true", help="also time both programs as whole processes with default settings")
     args = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     work = os.path.join(root, "bench", "xmds2_work")
@@ -103,15 +195,15 @@ def main():
     # XMDS2: RK4 is only stable for dt·max|V| < 2.8 (max V = 100 at the corners), so start at 400
     # steps, predict with order 4, then step up by 2 % until the target holds.
     n = 400
-    e, _ = xmds_run(work, n, args.threads)
+    e, *_ = xmds_run(work, n, args.threads)
     n = int(math.ceil(n * (e / args.target) ** 0.25 * 0.97))
     while True:
-        e, _ = xmds_run(work, n, args.threads)
+        e, *_ = xmds_run(work, n, args.threads)
         print(f"xmds2 steps {n} error {e:.3e}", file=sys.stderr)
         if e <= args.target:
             break
         n = int(math.ceil(n * 1.02))
-    e, t_xmds = xmds_run(work, n, args.threads, repeats=5)
+    e, t_xmds, *_ = xmds_run(work, n, args.threads, repeats=6)
     xmds = (n, e, t_xmds)
 
     ours = {}
@@ -128,6 +220,9 @@ def main():
     for name in ("strang", "yoshida4"):
         n, e, t = ours[name]
         print(f"| qtzflow {name} | {n} | {e:.2e} | {t:.3f} | **{xmds[2] / t:.1f}** |")
+    if args.whole_process:
+        print()
+        whole_process(root, args, work)
 
 
 if __name__ == "__main__":

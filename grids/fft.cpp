@@ -68,11 +68,24 @@ const std::string& machine_id() {
   return id;
 }
 
+/// Threads for a transform of `points` values: one below core::kParallelThreshold, like qtzflow's
+/// own loops.  A small transform gains nothing from threads, and each execution would wake them:
+/// when another process holds the other cores, every such wake-up costs a scheduler time slice.
+int plan_threads(std::size_t points) { return static_cast<std::ptrdiff_t>(points) >= core::kParallelThreshold ? core::thread_count() : 1; }
+
+template <int D>
+std::size_t points_of(const std::array<std::size_t, D>& extent) {
+  std::size_t n = 1;
+  for (auto e : extent) n *= e;
+  return n;
+}
+
 /// One cache file per (FFTW version, machine, transform, extent, threads, rigor).
 template <int D>
 std::string cache_file(const char* kind, const std::array<std::size_t, D>& extent, unsigned flags) {
   if (cache_directory().empty()) return {};
-  std::string key = std::string(::fftw_version) + "|" + machine_id() + "|" + kind + "|" + std::to_string(core::thread_count()) + "|" + std::to_string(flags);
+  std::string key = std::string(::fftw_version) + "|" + machine_id() + "|" + kind + "|" + std::to_string(plan_threads(points_of<D>(extent))) + "|" +
+                    std::to_string(flags);
   std::string shape;
   for (auto n : extent) shape += (shape.empty() ? "" : "x") + std::to_string(n);
   key += "|" + shape;
@@ -138,12 +151,12 @@ ComplexFft<D>::ComplexFft(const Shape& extent, PlanRigor rigor) : extent_(extent
   Field<complex, D> scratch(extent);
   const auto n = dims_of<D>(extent);
   std::lock_guard lock(planner_mutex());
-  fftw_plan_with_nthreads(core::thread_count());
+  fftw_plan_with_nthreads(plan_threads(points_of<D>(extent)));
   const unsigned flags = flags_of(rigor);
   const std::string file = cache_file<D>("c2c", extent, flags);
   auto plan = [&](int sign) {
-    return plan_with_wisdom([&](unsigned f) { return fftw_plan_dft(D, n.data(), as_fftw(scratch.data()), as_fftw(scratch.data()), sign, f); },
-                            flags, file);
+    return plan_with_wisdom([&](unsigned f) { return fftw_plan_dft(D, n.data(), as_fftw(scratch.data()), as_fftw(scratch.data()), sign, f); }, flags,
+                            file);
   };
   fwd_ = detail::PlanHandle(checked(plan(FFTW_FORWARD), "c2c forward"));
   bwd_ = detail::PlanHandle(checked(plan(FFTW_BACKWARD), "c2c backward"));
@@ -168,13 +181,13 @@ RealFft<D>::RealFft(const Shape& real_extent, PlanRigor rigor) : real_(real_exte
   Field<complex, D> c(spectral_);
   const auto n = dims_of<D>(real_);
   std::lock_guard lock(planner_mutex());
-  fftw_plan_with_nthreads(core::thread_count());
+  fftw_plan_with_nthreads(plan_threads(points_of<D>(real_extent)));
   const unsigned flags = flags_of(rigor);
   const std::string file = cache_file<D>("r2c", real_extent, flags);
-  fwd_ = detail::PlanHandle(checked(
-      plan_with_wisdom([&](unsigned f) { return fftw_plan_dft_r2c(D, n.data(), r.data(), as_fftw(c.data()), f); }, flags, file), "r2c"));
-  bwd_ = detail::PlanHandle(checked(
-      plan_with_wisdom([&](unsigned f) { return fftw_plan_dft_c2r(D, n.data(), as_fftw(c.data()), r.data(), f); }, flags, file), "c2r"));
+  fwd_ = detail::PlanHandle(
+      checked(plan_with_wisdom([&](unsigned f) { return fftw_plan_dft_r2c(D, n.data(), r.data(), as_fftw(c.data()), f); }, flags, file), "r2c"));
+  bwd_ = detail::PlanHandle(
+      checked(plan_with_wisdom([&](unsigned f) { return fftw_plan_dft_c2r(D, n.data(), as_fftw(c.data()), r.data(), f); }, flags, file), "c2r"));
 }
 
 template <int D>

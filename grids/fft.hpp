@@ -10,7 +10,8 @@
 //    backward destroys its input spectrum (FFTW's c2r does).
 //  - Plans are made on scratch arrays, so making a plan never touches the caller's data; they run
 //    on any field of the same extent (all fields share qtzflow's 64-byte alignment).
-//  - Threads: plans use core::thread_count() threads as it is when the plan is made.
+//  - Threads: plans use core::thread_count() threads as it is when the plan is made, for
+//    transforms of at least core::kParallelThreshold points; smaller ones run on one thread.
 //  - Wisdom: a plan of rigor measure or patient uses, in this order, the wisdom already in the
 //    process (e.g. a restart's, imported with import_wisdom), the wisdom cache (set_wisdom_cache:
 //    one file per FFTW version, CPU model, transform, extent, thread count and rigor, written

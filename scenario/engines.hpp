@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -109,6 +110,10 @@ class SchrodingerEngine {
       relax.advance(std::max(1L, std::lround(c.initial.relax_time / ro.dt)));
       phi0 = relax.phi();
     }
+    // ψ0 = √ρ0 normalised: |ψ|² is then a probability density (imaginary time normalises itself)
+    const double n2 = solver::integral(grid_, phi0, solver::abs2);
+    if (real_ && n2 > 0 && std::isfinite(n2))
+      for (double& v : phi0) v /= std::sqrt(n2);
     s_.set_state(phi0);
   }
 

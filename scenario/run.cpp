@@ -141,7 +141,7 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
     for (auto* o : opt.observers) o->on_restart({step, total, last.time, opt.restart});
   } else {
     e.start(c, problem);
-    writer.emplace(out_path, io::MeshGeometry::of(problem.grid), io::RunInfo{c.text, std::string(core::git_revision()), grids::export_wisdom()});
+    writer.emplace(out_path, io::MeshGeometry::of(problem.grid), io::RunInfo{c.text, std::string(core::git_revision()), grids::export_wisdom(), {}});
   }
 
   auto snapshot = [&] {

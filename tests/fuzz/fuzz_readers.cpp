@@ -20,6 +20,7 @@
 // (more than --timeout seconds on one input) ends the process; the input that caused it is the
 // work folder's current.* file.  Mutations are drawn from core::RandomStream: a seed fixes every
 // input, so any failure replays with the same --seed and --runs.
+#include <hdf5.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -443,7 +444,7 @@ int main(int argc, char** argv) {
                                                  (overrides.size() > 1 ? " " + overrides.back() : "") + "\n");
       std::string why;
       alarm(timeout);
-      const bool ok = attempt(
+      bool ok = attempt(
           tally,
           [&] {
             scenario::RunOptions ro;

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -193,13 +194,56 @@ TEST_CASE("a restart from a snapshot gives bit-identical fields") {
     REQUIRE(run_cli("run full.toml -q -o b.h5 --set schrodinger.t_end=0.3", d).code == 0);
     REQUIRE(io::snapshot_iterations((d / "b.h5").string()).back() == 30);
     CHECK(run_cli("run full.toml -q --restart b.h5 -o other.h5", d).code == 2);  // a restart continues its own file
-    const auto r = run_cli("run full.toml -q --restart b.h5", d);
+    // without the cache, the restart still plans with the wisdom stored in b.h5
+    const auto r = run_cli("--no-wisdom-cache run full.toml -q --restart b.h5", d);
     CHECK(r.code == 0);
     const auto a = io::read_snapshot((d / "a.h5").string(), 60), b = io::read_snapshot((d / "b.h5").string(), 60);
     CHECK(a.time == b.time);
     CHECK(a.fields == b.fields);  // every value, bit for bit
     CHECK(io::snapshot_iterations((d / "b.h5").string()) == io::snapshot_iterations((d / "a.h5").string()));
   }
+  fs::remove_all(d);
+}
+
+TEST_CASE("measured FFT plans come from the wisdom cache: reruns are bit-identical, --no-wisdom-cache writes none") {
+  const auto d = scratch("wisdom");
+  write_file(d / "s.toml", small_config(64, 20, 10));
+  const fs::path cache = d / "cache";
+  auto run_with_cache = [&](const std::string& args) {
+    const std::string cmd = "cd " + d.string() + " && QTZFLOW_WISDOM_DIR=" + cache.string() + " " QTZFLOW_CLI " " + args + " 2>/dev/null";
+    return std::system(cmd.c_str());
+  };
+  REQUIRE(run_with_cache("run s.toml -q -o a.h5") == 0);
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(cache)) files.push_back(e.path());
+  CHECK(files.size() == 2);  // 64x64: the real-time c2c transform and the relaxation's r2c, one file each
+  REQUIRE(run_with_cache("run s.toml -q -o b.h5") == 0);
+  const auto a = io::read_snapshot((d / "a.h5").string(), 20), b = io::read_snapshot((d / "b.h5").string(), 20);
+  CHECK(a.fields == b.fields);  // the second run read the first one's plans: bit for bit
+  fs::remove_all(cache);
+  REQUIRE(run_with_cache("--no-wisdom-cache run s.toml -q -o c.h5") == 0);
+  CHECK(!fs::exists(cache));
+  REQUIRE(run_with_cache("run s.toml -q -o e.h5 --set schrodinger.fft_planning=\"estimate\"") == 0);
+  CHECK(!fs::exists(cache));  // estimate plans are not timed: nothing to keep
+  const auto c = io::read_snapshot((d / "c.h5").string(), 20), e = io::read_snapshot((d / "e.h5").string(), 20);
+  // other plans round differently, but only in the last bits: relative 1e-12 of the largest value
+  double scale = 0, diff = 0;
+  for (std::size_t i = 0; i < a.fields.at("psi/re").size(); ++i) {
+    scale = std::max(scale, std::abs(a.fields.at("psi/re")[i]));
+    diff = std::max(
+        {diff, std::abs(a.fields.at("psi/re")[i] - c.fields.at("psi/re")[i]), std::abs(a.fields.at("psi/re")[i] - e.fields.at("psi/re")[i])});
+  }
+  CHECK(diff <= 1e-12 * scale);
+  fs::remove_all(d);
+}
+
+TEST_CASE("a real-time run starts from the normalised wavefunction sqrt(rho0)") {
+  const auto d = scratch("normalised");
+  const std::string example = std::string(QTZFLOW_SOURCE_DIR) + "/examples/coherent_state.toml";
+  REQUIRE(run_cli("run " + example + " -q -o c.h5 --set schrodinger.t_end=0.1 --set output.every=5", d).code == 0);
+  const auto s0 = io::read_snapshot((d / "c.h5").string(), 0), s5 = io::read_snapshot((d / "c.h5").string(), 5);
+  CHECK_ABS(s0.diagnostics.at("norm"), 1.0, 1e-14);  // absolute: round-off of one sum over 256^2 cells
+  CHECK_ABS(s5.diagnostics.at("norm"), 1.0, 1e-13);  // unitary steps keep it
   fs::remove_all(d);
 }
 

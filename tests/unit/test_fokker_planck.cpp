@@ -90,7 +90,6 @@ TEST_CASE("Fokker-Planck: absorbing walls decay at the analytic Dirichlet rate T
   const double L = 4, lambda = T * std::pow(std::numbers::pi / L, 2);
   std::vector<double> err;
   for (std::size_t n : {25, 50, 100}) {
-    const double h = L / static_cast<double>(n);
     const double rate = dirichlet_decay_rate<1>(n, {L}, T);
     const double discrete = dirichlet_eigenvalue(n, L, T);
     MESSAGE("1D n = " << n << ": rate " << rate << ", analytic " << lambda << ", 3-point eigenvalue " << discrete);

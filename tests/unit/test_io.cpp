@@ -62,7 +62,7 @@ TEST_CASE("snapshots: every field type round-trips bit for bit, linked and conso
   const std::string path = (dir / "run.h5").string();
   const grids::Grid<2> grid({6, 4}, {-1.0, 0.0}, {1.0, 2.0});
   const auto mesh = io::MeshGeometry::of(grid);
-  io::SnapshotWriter w(path, mesh, {"[grid]\nn = [6, 4]\n", "abc123", ""});
+  io::SnapshotWriter w(path, mesh, {"[grid]\nn = [6, 4]\n", "abc123", "", ""});
   CHECK(!fs::exists(path));  // nothing written before the first snapshot
   for (std::int64_t it : {0, 10, 20}) {
     const auto rho = field(24, 1.0 + it), re = field(24, 2.0 + it), im = field(24, 3.0 + it), hist = field(24, 4.0 + it);
