@@ -79,5 +79,6 @@ int main(int argc, char** argv) {
   core::set_thread_count(argc > 2 ? std::atoi(argv[2]) : 1);
   search(solver::SplitScheme::strang, "strang", 2, target);
   search(solver::SplitScheme::yoshida4, "yoshida4", 4, target);
+  search(solver::SplitScheme::chin4, "chin4", 4, target);
   return 0;
 }

@@ -142,7 +142,8 @@ constexpr NameTable<InitialKind> kInitialKinds[] = {
 constexpr NameTable<solver::TimeMode> kModes[] = {{"real", solver::TimeMode::real}, {"imaginary", solver::TimeMode::imaginary}};
 constexpr NameTable<potentials::PotentialKind> kPotentials[] = {{"witten", potentials::PotentialKind::witten},
                                                                 {"objective", potentials::PotentialKind::objective}};
-constexpr NameTable<solver::SplitScheme> kSplitSchemes[] = {{"strang", solver::SplitScheme::strang}, {"yoshida4", solver::SplitScheme::yoshida4}};
+constexpr NameTable<solver::SplitScheme> kSplitSchemes[] = {
+    {"strang", solver::SplitScheme::strang}, {"yoshida4", solver::SplitScheme::yoshida4}, {"chin4", solver::SplitScheme::chin4}};
 constexpr NameTable<grids::PlanRigor> kPlanning[] = {
     {"estimate", grids::PlanRigor::estimate}, {"measure", grids::PlanRigor::measure}, {"patient", grids::PlanRigor::patient}};
 constexpr NameTable<solver::FpScheme> kFpSchemes[] = {{"backward_euler", solver::FpScheme::backward_euler},
@@ -389,7 +390,8 @@ RunConfig from_table(const Table& root) {
     core::require_non_negative("schrodinger.absorber_width", sc.absorber_width);
     core::require_non_negative("schrodinger.absorber_strength", sc.absorber_strength);
     if (sc.mode == solver::TimeMode::imaginary && sc.scheme == solver::SplitScheme::yoshida4)
-      throw_invalid("schrodinger.scheme", "\"yoshida4\"", "\"strang\" in imaginary time (a 4th-order splitting needs negative sub-steps)");
+      throw_invalid("schrodinger.scheme", "\"yoshida4\"",
+                    "\"strang\" or \"chin4\" in imaginary time (the triple jump's negative sub-step is ill-posed there)");
     if (ts != nullptr && c.grid.boundary != grids::Boundary::periodic)
       throw_invalid("grid.boundary", "\"" + std::string(config_name(c.grid.boundary)) + "\"", "\"periodic\" for the [schrodinger] engine");
     s.finish();

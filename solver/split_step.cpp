@@ -1,5 +1,6 @@
 #include "solver/split_step.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -12,6 +13,25 @@ namespace qtzflow::solver {
 namespace {
 
 using grids::complex;
+
+/// |∇V|² by 4th-order central differences on a periodic grid (indices wrap).
+template <int D>
+void gradient_squared(const grids::Grid<D>& g, const grids::Field<double, D>& V, grids::Field<double, D>& out) {
+  if (out.size() != V.size()) out = grids::Field<double, D>(g.shape());
+  std::fill(out.begin(), out.end(), 0.0);
+  std::size_t stride = V.size();
+  for (int a = 0; a < D; ++a) {
+    const std::size_t n = g.n(a);
+    stride /= n;
+    const double c = 1.0 / (12 * g.spacing(a));
+    for (std::size_t i = 0; i < V.size(); ++i) {
+      const std::size_t k = (i / stride) % n, base = i - k * stride;
+      auto at = [&](std::size_t j) { return V[base + ((j + n) % n) * stride]; };
+      const double d = c * (-at(k + 2) + 8 * at(k + 1) - 8 * at(k + n - 1) + at(k + n - 2));
+      out[i] += d * d;
+    }
+  }
+}
 
 std::vector<double> stage_coefficients(SplitScheme s) {
   if (s == SplitScheme::strang) return {1.0};
@@ -106,8 +126,9 @@ void SplitStepSolver<D>::init(SplitStepOptions opts) {
   if (grid_.boundary() != grids::Boundary::periodic)
     core::throw_invalid("grid.boundary", grids::to_string(grid_.boundary()), "periodic for the split-step engine");
   core::require_positive("schrodinger.dt", opts.dt);
-  if (!real_time_ && opts.scheme != SplitScheme::strang)
-    core::throw_invalid("schrodinger.scheme", "yoshida4", "strang in imaginary time (a 4th-order splitting needs negative sub-steps)");
+  if (!real_time_ && opts.scheme == SplitScheme::yoshida4)
+    core::throw_invalid("schrodinger.scheme", "yoshida4",
+                        "strang or chin4 in imaginary time (the triple jump's negative sub-step is ill-posed there)");
   core::require_non_negative("schrodinger.absorber_width", opts.absorber_width);
   core::require_non_negative("schrodinger.absorber_strength", opts.absorber_strength);
   if (opts.absorber_width > 0) {
@@ -140,10 +161,11 @@ void SplitStepSolver<D>::init(SplitStepOptions opts) {
 }
 
 template <int D>
-std::size_t SplitStepSolver<D>::v_slot(double c) {
+std::size_t SplitStepSolver<D>::v_slot(double c, bool corrected) {
   for (std::size_t i = 0; i < v_coef_.size(); ++i)
-    if (v_coef_[i] == c) return i;
+    if (v_coef_[i] == c && (v_corrected_[i] != 0) == corrected) return i;
   v_coef_.push_back(c);
+  v_corrected_.push_back(corrected ? 1 : 0);
   if (real_time_)
     vphase_c_.emplace_back(grid_.shape());
   else
@@ -169,6 +191,18 @@ std::size_t SplitStepSolver<D>::k_slot(double c) {
 
 template <int D>
 void SplitStepSolver<D>::build_programs() {
+  if (opts_.scheme == SplitScheme::chin4) {
+    // V(1/6) K(1/2) Ṽ(2/3) K(1/2) V(1/6); consecutive steps share V(1/6 + 1/6)
+    merged_open_ = {{false, v_slot(1.0 / 6)}};
+    merged_body_ = {{true, k_slot(0.5)}, {false, v_slot(2.0 / 3, true)}, {true, k_slot(0.5)}};
+    merged_close_ = {{false, v_slot(1.0 / 6)}};
+    step_full_ = merged_open_;
+    step_full_.insert(step_full_.end(), merged_body_.begin(), merged_body_.end());
+    step_full_.insert(step_full_.end(), merged_close_.begin(), merged_close_.end());
+    step_rest_.assign(step_full_.begin() + 1, step_full_.end());
+    if (!time_dependent_) merged_join_ = {{false, v_slot(1.0 / 3)}};
+    return;
+  }
   const auto g = stage_coefficients(opts_.scheme);
   const std::size_t m = g.size();
   merged_open_ = {{false, v_slot(g[0] / 2)}};
@@ -192,10 +226,19 @@ void SplitStepSolver<D>::rebuild_phases(double T, double Tdot) {
   if (landscape_) landscape_->potential(kind_, T, real_time_ ? 0.0 : Tdot, V_);
   const double dt = opts_.dt, inv_n = 1.0 / static_cast<double>(grid_.size());
   const std::ptrdiff_t nv = static_cast<std::ptrdiff_t>(V_.size());
-  const double* v = V_.data();
   const double strength = opts_.absorber_width > 0 ? opts_.absorber_strength : 0.0;
+  const bool corrected = std::any_of(v_corrected_.begin(), v_corrected_.end(), [](char c) { return c != 0; });
+  if (corrected) gradient_squared(grid_, V_, grad2_);
   for (std::size_t s = 0; s < v_coef_.size(); ++s) {
     const double h = v_coef_[s] * dt;
+    const double* v = V_.data();
+    if (v_corrected_[s] != 0) {
+      // Ṽ = V + σ T dt² |∇V|²/24, σ = −1 in real time (ε = i dt), +1 in imaginary time
+      if (vtilde_.size() != V_.size()) vtilde_ = RField(grid_.shape());  // once: no allocation per step
+      const double c = (real_time_ ? -1.0 : 1.0) * T * dt * dt / 24;
+      for (std::size_t i = 0; i < V_.size(); ++i) vtilde_[i] = V_[i] + c * grad2_[i];
+      v = vtilde_.data();
+    }
     if (real_time_) {
       complex* p = vphase_c_[s].data();
       const double* w = strength > 0 ? W_.data() : nullptr;

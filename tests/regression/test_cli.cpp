@@ -240,7 +240,7 @@ TEST_CASE("measured FFT plans come from the wisdom cache: reruns are bit-identic
 TEST_CASE("a real-time run starts from the normalised wavefunction sqrt(rho0)") {
   const auto d = scratch("normalised");
   const std::string example = std::string(QTZFLOW_SOURCE_DIR) + "/examples/coherent_state.toml";
-  REQUIRE(run_cli("run " + example + " -q -o c.h5 --set schrodinger.t_end=0.1 --set output.every=5", d).code == 0);
+  REQUIRE(run_cli("run " + example + " -q -o c.h5 --set schrodinger.dt=0.01 --set schrodinger.t_end=0.1 --set output.every=5", d).code == 0);
   const auto s0 = io::read_snapshot((d / "c.h5").string(), 0), s5 = io::read_snapshot((d / "c.h5").string(), 5);
   CHECK_ABS(s0.diagnostics.at("norm"), 1.0, 1e-14);  // absolute: round-off of one sum over 256^2 cells
   CHECK_ABS(s5.diagnostics.at("norm"), 1.0, 1e-13);  // unitary steps keep it
