@@ -143,9 +143,9 @@ def whole_process(root, args, work):
     # qtzflow: the largest dt = 2 pi / steps meeting the target (order 4 predicts, then +2 %)
     cache = tempfile.mkdtemp(prefix="qtzflow_wisdom_")
     try:
-        n = 150
+        n = 32
         e, _ = qtzflow_run(root, args.build, work, n, args.threads, cache)
-        n = max(n, int(math.ceil(n * (e / args.target) ** 0.25 * 0.97)))
+        n = int(math.ceil(n * (e / args.target) ** 0.25 * 0.97))
         while True:
             e, _ = qtzflow_run(root, args.build, work, n, args.threads, cache)
             print(f"qtzflow steps {n} error {e:.3e}", file=sys.stderr)
