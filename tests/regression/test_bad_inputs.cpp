@@ -206,6 +206,10 @@ TEST_CASE("a damaged restart file is refused naming what is wrong: each 0.1 repr
     REQUIRE(surgery::fill_dataset(fresh(), "/data/10/meshes/rho", NAN));
     require_refused(c, f, "field rho is finite");
   }
+  SUBCASE("a field of zeros (found by the fuzzer: it was refused under the key 'initial density')") {
+    REQUIRE(surgery::fill_dataset(fresh(), "/data/10/meshes/rho", 0.0));
+    require_refused(c, f, "last snapshot is a valid state");
+  }
   SUBCASE("a field of another shape") {
     REQUIRE(surgery::replace_dataset(fresh(), "/data/10/meshes/rho", {16, 16}, 1.0));
     require_refused(c, f, "not of the mesh's shape");
