@@ -293,9 +293,9 @@ SnapshotWriter SnapshotWriter::resume(const std::string& path) {
     }
     const Group snap = root.open_group(data_path(it));
     w.snapshots_.push_back({it, finite_attribute(snap, "time", 0.0), mesh_names(snap.open_group("meshes"))});
-    for (const auto& name : w.snapshots_.back().fields)
-      if (snap.open_group("meshes").open_dataset(name).shape() != mesh.shape)
-        damaged(path, snap.path() + "/meshes/" + name + ": not of the mesh's shape");
+    for (const auto& field : w.snapshots_.back().fields)
+      if (snap.open_group("meshes").open_dataset(field).shape() != mesh.shape)
+        damaged(path, snap.path() + "/meshes/" + field + ": not of the mesh's shape");
   }
   read_diagnostics(root, its.size(), w.diag_iterations_, w.diag_times_, w.diagnostics_);
   if (w.diag_iterations_ != its) damaged(path, "/diagnostics/iteration does not list the snapshots' iterations");
