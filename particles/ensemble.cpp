@@ -27,6 +27,12 @@ ParticleEnsemble<D>::ParticleEnsemble(const potentials::Objective& f, const grid
     core::require_positive("particles.delta", opts.delta);
     core::require_positive("schedule.C_q", opts.C_q);
   }
+  if (opts.clock == QtzClock::fokker_planck) {
+    if (opts.dynamics != ParticleDynamics::qtz_dither)
+      core::throw_invalid("particles.clock", "\"fokker_planck\"",
+                          "\"moves\" for this algorithm: only the dithered quantizer has a Fokker-Planck limit (docs/theory.md)");
+    core::require_at_least("particles.moves_per_dt", opts.moves_per_step, 1);
+  }
   if (f.dim() != D) core::throw_invalid("objective dimension", std::to_string(f.dim()), std::to_string(D) + " (the grid's)");
   if (grid.boundary() == grids::Boundary::absorbing)
     core::throw_invalid("grid.boundary", "\"absorbing\"", "\"reflecting\" or \"periodic\" for particles");
@@ -86,12 +92,23 @@ void ParticleEnsemble<D>::advance(long n) {
   core::require_at_least("steps", n, 0);
   if (n == 0) return;
   const bool langevin = opts_.dynamics == ParticleDynamics::langevin, dither = opts_.dynamics == ParticleDynamics::qtz_dither;
-  const double dt = opts_.dt, delta = opts_.delta;
-  // per step, computed once for every particle: Langevin's noise amplitude √(2T dt), or Q_p
-  std::vector<double> per_step(static_cast<std::size_t>(n));
+  const double dt = opts_.dt;
+  const bool fp_clock = dither && opts_.clock == QtzClock::fokker_planck;
+  const long moves = fp_clock ? opts_.moves_per_step : 1;
+  // per step, computed once for every particle: Langevin's noise amplitude √(2T dt), or Q_p and
+  // the proposal size (docs/theory.md: the dithered quantizer in Fokker-Planck time)
+  std::vector<double> per_step(static_cast<std::size_t>(n)), step_delta(static_cast<std::size_t>(n), opts_.delta);
   for (long k = 0; k < n; ++k) {
     const double T = schedule_.T(t_ + static_cast<double>(k) * dt);
-    per_step[static_cast<std::size_t>(k)] = langevin ? std::sqrt(2 * T * dt) : opts_.C_q / (2 * T);
+    const auto i = static_cast<std::size_t>(k);
+    if (langevin) {
+      per_step[i] = std::sqrt(2 * T * dt);
+    } else if (fp_clock) {
+      per_step[i] = 1 / (4 * T);                                           // q = 4T: T_eff = q/4 = T
+      step_delta[i] = 2 * std::sqrt(T * dt / static_cast<double>(moves));  // m δ²/q = dt
+    } else {
+      per_step[i] = opts_.C_q / (2 * T);
+    }
   }
   double* x = x_.data();
   long* acc = accepted_.data();
@@ -113,28 +130,32 @@ void ParticleEnsemble<D>::advance(long n) {
     r123::Philox4x64 philox;
     for (long k = 0; k < n; ++k) {
       const std::uint64_t step = step0 + static_cast<std::uint64_t>(k);
-      const auto u = philox(r123::Philox4x64::ctr_type{{step, static_cast<std::uint64_t>(p), 0, 0}}, key);
-      const r123::double2 z01 = r123::boxmuller(u.v[0], u.v[1]);
-      const double z[3] = {z01.x, z01.y, D > 2 ? r123::boxmuller(u.v[2], u.v[3]).x : 0.0};
-      const double s = per_step[static_cast<std::size_t>(k)];
-      if (langevin) {
-        langevin_step(
-            f, y, g, D, dt, s, [&](std::size_t a) { return z[a]; }, [&](double v, std::size_t a) { return fold(v, static_cast<int>(a)); });
-      } else {
-        for (int a = 0; a < D; ++a) g[a] = fold(y[a] + delta * z[a], a);  // g holds the candidate
-        const double fc = f.value(g);
-        bool take;
-        if (dither) {
-          const auto w = philox(r123::Philox4x64::ctr_type{{step, static_cast<std::uint64_t>(p), 1, 0}}, key);
-          take = quantized_not_worse_dithered(fc, fy, s, ::u01fixedpt_closed_open_64_double(w.v[0]) - 0.5,
-                                              ::u01fixedpt_closed_open_64_double(w.v[1]) - 0.5);
+      const double s = per_step[static_cast<std::size_t>(k)], delta = step_delta[static_cast<std::size_t>(k)];
+      // move j of the step draws from counter (step, p, block, j): one move per step is the
+      // original addressing, so the moves clock is unchanged
+      for (long j = 0; j < moves; ++j) {
+        const auto u = philox(r123::Philox4x64::ctr_type{{step, static_cast<std::uint64_t>(p), 0, static_cast<std::uint64_t>(j)}}, key);
+        const r123::double2 z01 = r123::boxmuller(u.v[0], u.v[1]);
+        const double z[3] = {z01.x, z01.y, D > 2 ? r123::boxmuller(u.v[2], u.v[3]).x : 0.0};
+        if (langevin) {
+          langevin_step(
+              f, y, g, D, dt, s, [&](std::size_t a) { return z[a]; }, [&](double v, std::size_t a) { return fold(v, static_cast<int>(a)); });
         } else {
-          take = quantized_not_worse(fc, fy, s);
-        }
-        if (take) {
-          y = g;
-          fy = fc;
-          ++accepted;
+          for (int a = 0; a < D; ++a) g[a] = fold(y[a] + delta * z[a], a);  // g holds the candidate
+          const double fc = f.value(g);
+          bool take;
+          if (dither) {
+            const auto w = philox(r123::Philox4x64::ctr_type{{step, static_cast<std::uint64_t>(p), 1, static_cast<std::uint64_t>(j)}}, key);
+            take = quantized_not_worse_dithered(fc, fy, s, ::u01fixedpt_closed_open_64_double(w.v[0]) - 0.5,
+                                                ::u01fixedpt_closed_open_64_double(w.v[1]) - 0.5);
+          } else {
+            take = quantized_not_worse(fc, fy, s);
+          }
+          if (take) {
+            y = g;
+            fy = fc;
+            ++accepted;
+          }
         }
       }
     }
@@ -151,7 +172,7 @@ void ParticleEnsemble<D>::advance(long n) {
   }
   if (error) std::rethrow_exception(error);
   steps_ += n;
-  counted_steps_ += n;
+  counted_steps_ += n * moves;
   t_ += static_cast<double>(n) * dt;
 }
 

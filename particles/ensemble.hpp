@@ -23,12 +23,24 @@ namespace qtzflow::particles {
 
 enum class ParticleDynamics { langevin, qtz_local, qtz_dither };
 
+/// What one step of a QTZ ensemble means (docs/theory.md, "QTZ particles as a diffusion").
+///  - moves: one move per step at Q_p = C_q/(2T(t)) with proposals x + δξ (δ = `delta`); the
+///    step is only the schedule's clock (the raw behaviour, any quantizer).
+///  - fokker_planck (dithered quantizer only): a step is `dt` of Fokker–Planck time at T(t).
+///    The dithered quantizer's weak limit has T_eff = q/4 and one move of size δ takes
+///    δ²/q = δ²/(4 T_eff) of FP time (q = 1/Q_p), so the engine sets Q_p = 1/(4T) and makes
+///    `moves_per_step` = m moves of size δ = 2√(T dt/m): m·δ²/q = dt.  Its bias is of order
+///    δ|∇f|/q = |∇f|√(dt/(T m))/2, hence m > 1 by default.
+enum class QtzClock { moves, fokker_planck };
+
 struct ParticleOptions {
   ParticleDynamics dynamics = ParticleDynamics::langevin;
   double dt = 1e-3;    ///< time per step (Langevin step; clock of the schedule for qtz)
-  double delta = 0.1;  ///< qtz: proposal size
-  double C_q = 2.0;    ///< qtz: Q_p = C_q / (2 T)
+  double delta = 0.1;  ///< qtz with the moves clock: proposal size
+  double C_q = 2.0;    ///< qtz with the moves clock: Q_p = C_q / (2 T)
   std::uint64_t seed = 1;
+  QtzClock clock = QtzClock::moves;
+  int moves_per_step = 4;  ///< qtz-dither with the fokker_planck clock
 };
 
 template <int D>

@@ -149,6 +149,7 @@ constexpr NameTable<grids::PlanRigor> kPlanning[] = {
 constexpr NameTable<solver::FpScheme> kFpSchemes[] = {{"backward_euler", solver::FpScheme::backward_euler},
                                                       {"crank_nicolson", solver::FpScheme::crank_nicolson},
                                                       {"extrapolated_euler", solver::FpScheme::extrapolated_euler}};
+constexpr NameTable<particles::QtzClock> kClocks[] = {{"fokker_planck", particles::QtzClock::fokker_planck}, {"moves", particles::QtzClock::moves}};
 constexpr NameTable<particles::ParticleDynamics> kDynamics[] = {{"langevin", particles::ParticleDynamics::langevin},
                                                                 {"qtz-local", particles::ParticleDynamics::qtz_local},
                                                                 {"qtz-dither", particles::ParticleDynamics::qtz_dither}};
@@ -420,6 +421,18 @@ RunConfig from_table(const Table& root) {
     p.dt = s.number("dt", 1e-3);
     p.t_end = s.number("t_end", 1.0);
     p.delta = s.number("delta", 0.1);
+    // the dithered quantizer runs in Fokker-Planck time by default; the plain one has no such
+    // limit (its lowest-band law), Langevin is in FP time by construction
+    const auto natural = p.algorithm == particles::ParticleDynamics::qtz_local ? particles::QtzClock::moves : particles::QtzClock::fokker_planck;
+    p.clock = s.choice("clock", natural, kClocks);
+    p.moves_per_dt = s.integer("moves_per_dt", 4);
+    core::require_at_least("particles.moves_per_dt", p.moves_per_dt, 1);
+    if (p.moves_per_dt > 1000000) throw_invalid("particles.moves_per_dt", std::to_string(p.moves_per_dt), "at most 10^6");
+    if (p.clock != natural && p.algorithm != particles::ParticleDynamics::qtz_dither)
+      throw_invalid("particles.clock", "\"" + std::string(name_of(kClocks, p.clock)) + "\"",
+                    p.algorithm == particles::ParticleDynamics::langevin
+                        ? "\"fokker_planck\" for langevin (its step is Fokker-Planck time)"
+                        : "\"moves\" for qtz-local (the plain quantizer has no Fokker-Planck limit)");
     core::require_at_least("particles.count", p.count, 1);
     core::require_at_least("particles.seed", p.seed, 0);
     core::require_positive("particles.dt", p.dt);
@@ -510,7 +523,8 @@ std::string to_toml(const RunConfig& c) {
       << "\nt_end = " << format_value(f->t_end) << "\n\n";
   } else if (const auto* p = std::get_if<ParticlesConfig>(&c.engine)) {
     o << "[particles]\nalgorithm = " << quoted(name_of(kDynamics, p->algorithm)) << "\ncount = " << p->count << "\nseed = " << p->seed
-      << "\ndt = " << format_value(p->dt) << "\nt_end = " << format_value(p->t_end) << "\ndelta = " << format_value(p->delta) << "\n\n";
+      << "\ndt = " << format_value(p->dt) << "\nt_end = " << format_value(p->t_end) << "\ndelta = " << format_value(p->delta)
+      << "\nclock = " << quoted(name_of(kClocks, p->clock)) << "\nmoves_per_dt = " << p->moves_per_dt << "\n\n";
   } else {
     const auto& s = std::get<SchrodingerConfig>(c.engine);
     o << "[schrodinger]\nmode = " << quoted(name_of(kModes, s.mode)) << "\npotential = " << quoted(name_of(kPotentials, s.potential))

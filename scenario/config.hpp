@@ -91,7 +91,11 @@ struct ParticlesConfig {
   long seed = 1;
   double dt = 1e-3;  ///< Langevin step; for qtz the time per move (schedule clock)
   double t_end = 1.0;
-  double delta = 0.1;  ///< qtz: local proposal size
+  double delta = 0.1;  ///< qtz with clock = moves: local proposal size
+  /// qtz-dither: fokker_planck (default) runs in FP time and temperature (Q_p = 1/(4T), moves of
+  /// 2√(T dt/m)); moves (qtz-local's only clock): one raw move per dt at Q_p = C_q/(2T), size delta.
+  particles::QtzClock clock = particles::QtzClock::fokker_planck;
+  long moves_per_dt = 4;  ///< m, fokker_planck clock
 };
 
 /// The one engine a run uses.

@@ -273,7 +273,10 @@ class ParticleEngine {
   static constexpr const char* kAxes[] = {"x", "y", "z"};
   static particles::ParticleOptions options(const RunConfig& c) {
     const auto& p = std::get<Config>(c.engine);
-    return {p.algorithm, p.dt, p.delta, c.schedule.C_q, static_cast<std::uint64_t>(p.seed)};
+    particles::ParticleOptions o{p.algorithm, p.dt, p.delta, c.schedule.C_q, static_cast<std::uint64_t>(p.seed)};
+    if (p.algorithm != particles::ParticleDynamics::langevin) o.clock = p.clock;  // Langevin's step is FP time already
+    o.moves_per_step = static_cast<int>(p.moves_per_dt);
+    return o;
   }
   const grids::Grid<D>& grid_;
   std::size_t count_;

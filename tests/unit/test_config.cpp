@@ -63,3 +63,25 @@ TEST_CASE("config: errors name the key path and the accepted range") {
   CHECK(key_of("x = 1\n" + ok) == "x");  // a top-level key is an unknown section
   CHECK(key_of("[schrodinger\n") == "config");
 }
+
+TEST_CASE("particles.clock: dithered QTZ in Fokker-Planck time by default, the raw clock on request, bad pairs named") {
+  const std::string base = "[grid]\nn = [16]\nlower = [-2.0]\nupper = [2.0]\nboundary = \"reflecting\"\n[particles]\n";
+  using particles::QtzClock;
+  const auto dither = std::get<scenario::ParticlesConfig>(scenario::parse_config(base + "algorithm = \"qtz-dither\"\n").engine);
+  CHECK(dither.clock == QtzClock::fokker_planck);
+  CHECK(dither.moves_per_dt == 4);
+  const auto local = std::get<scenario::ParticlesConfig>(scenario::parse_config(base + "algorithm = \"qtz-local\"\n").engine);
+  CHECK(local.clock == QtzClock::moves);
+  const auto raw = std::get<scenario::ParticlesConfig>(scenario::parse_config(base + "algorithm = \"qtz-dither\"\nclock = \"moves\"\n").engine);
+  CHECK(raw.clock == QtzClock::moves);
+  CHECK_THROWS_WITH_AS(scenario::parse_config(base + "algorithm = \"qtz-local\"\nclock = \"fokker_planck\"\n"),
+                       doctest::Contains("plain quantizer has no Fokker-Planck limit"), core::InvalidArgument);
+  CHECK_THROWS_WITH_AS(scenario::parse_config(base + "algorithm = \"langevin\"\nclock = \"moves\"\n"), doctest::Contains("particles.clock"),
+                       core::InvalidArgument);
+  CHECK_THROWS_WITH_AS(scenario::parse_config(base + "algorithm = \"qtz-dither\"\nmoves_per_dt = 0\n"), doctest::Contains("particles.moves_per_dt"),
+                       core::InvalidArgument);
+  // the canonical text carries both keys, and reads back the same
+  const auto c = scenario::parse_config(base + "algorithm = \"qtz-dither\"\nmoves_per_dt = 8\n");
+  CHECK(c.text.find("clock = \"fokker_planck\"\nmoves_per_dt = 8") != std::string::npos);
+  CHECK(scenario::parse_config(c.text).text == c.text);
+}
