@@ -81,9 +81,10 @@ void v5_particles(Experiment& e) {
     expected_l1[k] = std::sqrt(2 / (std::numbers::pi * static_cast<double>(Ms.back()))) * s;
     char q[128];
     std::snprintf(q, sizeof q, "L1(histogram, rho_FP) at M = %zu, t = %g (pure sampling: %.4f)", Ms.back(), times[k], expected_l1[k]);
-    e.at_most(q, last_l1[k], 1.2 * expected_l1[k],
-              "bound 1.2 x the sampling expectation sqrt(2/(pi M)) sum sqrt(p(1-p)): the measured ratio is 1.02-1.05 (mean of 3 seeds, "
-              "scatter ~3 %); Euler-Maruyama's O(dt) and FP's O(h^2) biases add little at this M");
+    e.at_most(q, last_l1[k], 1.15 * expected_l1[k] + 0.005,
+              "the sampling expectation sqrt(2/(pi M)) sum sqrt(p(1-p)) (x 1.15: mean of 3 seeds, scatter ~3 %) plus 0.005 absolute for "
+              "the biases (Euler-Maruyama O(dt), FP O(h^2)): measured L1 - expectation <= 0.0012 at M = 64000 (quick) and <= 0.0038 "
+              "at M = 256000 (full), where the bias shows");
   }
   e.put("l1/expected_sampling_at_largest_M", expected_l1);
   for (std::size_t k = 0; k < times.size(); ++k) {
