@@ -343,7 +343,7 @@ Snapshot read_snapshot(const std::string& path, std::int64_t iteration, const Sn
     std::vector<std::int64_t> its;
     std::vector<double> times;
     std::map<std::string, std::vector<double>> series;
-    read_diagnostics(f.root(), f.root().open_group("diagnostics").open_dataset("iteration").shape().at(0), its, times, series);
+    read_diagnostics(f.root(), f.root().open_group("data").children().size(), its, times, series);  // one row per snapshot
     const auto row = std::find(its.begin(), its.end(), iteration);
     if (row != its.end()) {
       const auto r = static_cast<std::size_t>(row - its.begin());
