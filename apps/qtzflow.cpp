@@ -61,11 +61,11 @@ int main(int argc, char** argv) {
   auto* info = app.add_subcommand("info", "version, compiler, FFTW/HDF5/OpenMP versions and threads");
 
   auto* ver = app.add_subcommand("verify",
-                                 "check the QTZ theory numerically with all three engines (V1-V8): HDF5 data, a summary "
+                                 "check the QTZ theory numerically with all three engines (V1-V11): HDF5 data, a summary "
                                  "table (Markdown and JSON); exit 1 if any check fails");
   verify::VerifyOptions vo;
-  ver->add_flag("--quick", vo.quick, "smaller problems: under 2 minutes on 2 cores");
-  ver->add_option("--only", vo.only, "run one experiment (v1 ... v8 or its full name)");
+  ver->add_flag("--quick", vo.quick, "smaller problems: under a minute on 2 cores");
+  ver->add_option("--only", vo.only, "run one experiment (v1 ... v11 or its full name)");
   ver->add_option("-o,--output", vo.dir, "directory for the data and the summary")->default_val("qtzflow_verify");
   ver->add_flag("-q,--quiet", vo.quiet, "no progress on stderr");
 

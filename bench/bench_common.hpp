@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
+
 namespace qtzflow::bench {
 
 /// Median over `samples` of the time per call of f (f is called `reps` times per sample).
@@ -26,12 +28,7 @@ double median_seconds(int samples, long reps, F&& f) {
 }
 
 /// "2026-11-23 21:13 UTC": when a benchmark ran, for BENCHMARKS.md.
-inline std::string utc_now() {
-  char date[64];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
-  return date;
-}
+inline std::string utc_now() { return core::utc_now("%Y-%m-%d %H:%M UTC"); }
 
 inline std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");

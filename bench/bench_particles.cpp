@@ -36,6 +36,18 @@ int main(int argc, char** argv) {
     const double rate = static_cast<double>(M) * static_cast<double>(steps) / t;
     std::printf("| Langevin particle-steps, 2D Rastrigin, 1e5 particles | %d | %.3g | %.3g |\n", threads, rate, rate / threads);
 
+    // dithered QTZ in Fokker-Planck time (the V9/V10 workload): moves per second
+    auto dw = potentials::make_objective("double_well", 1, {{"c", {0.3}}});
+    grids::Grid<1> g1({100}, {-2.0}, {2.0}, grids::Boundary::reflecting);
+    particles::ParticleOptions qo{particles::ParticleDynamics::qtz_dither, 1e-3, 0.1, 2.0, 1};
+    qo.clock = particles::QtzClock::fokker_planck;
+    particles::ParticleEnsemble<1> q(*dw, g1, potentials::Schedule::constant(0.3), qo);
+    q.sample_initial(M, {0.96}, {0.2});
+    const double tq1 = bench::median_seconds(7, 1, [&] { q.advance(steps); });
+    const double qrate1 = static_cast<double>(M) * static_cast<double>(steps * qo.moves_per_step) / tq1;
+    std::printf("| dithered QTZ moves (Fokker-Planck clock), 1D tilted double well, 1e5 particles | %d | %.3g | %.3g |\n", threads, qrate1,
+                qrate1 / threads);
+
     particles::OptimizerOptions o;
     o.algorithm = particles::QtzOptions{};
     o.budget = 1000000;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/atomic_file.hpp"
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/version.hpp"
 #include "io/hdf5.hpp"
@@ -20,13 +21,6 @@ namespace qtzflow::io {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string utc_now() {
-  char buf[32];
-  const std::time_t t = std::time(nullptr);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
 
 std::string data_path(std::int64_t it) { return "data/" + std::to_string(it); }
 
@@ -99,7 +93,7 @@ void read_diagnostics(const Group& root, std::size_t snapshots, std::vector<std:
 }  // namespace
 
 SnapshotWriter::SnapshotWriter(std::string path, MeshGeometry mesh, RunInfo info)
-    : path_(std::move(path)), mesh_(std::move(mesh)), info_(std::move(info)), date_(utc_now()) {
+    : path_(std::move(path)), mesh_(std::move(mesh)), info_(std::move(info)), date_(core::utc_now()) {
   if (path_.empty()) core::throw_invalid("output.path", "\"\"", "a file name");
 }
 

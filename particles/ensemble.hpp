@@ -4,11 +4,13 @@
 // stepped by Euler–Maruyama, X ← X − ∇f(X) dt + √(2T(t_n) dt) ξ, in the grid's box with
 // reflecting walls (mirror reflection: the no-flux boundary of the FP engine) or periodic ones
 // (absorbing grids are rejected).
-// Randomness: the draws of particle p at step n are Philox4x64(counter = (n, p, block), key =
-// seed), so a run is bit-identical for any thread count and any split of the steps into calls.
+// Randomness: the draws of particle p at step n, move j are Philox4x64(counter = (n, p, block,
+// j), key = seed), so a run is bit-identical for any thread count and any split of the steps
+// into calls.  Block 0 gives the normals (two Box–Muller pairs) and, for D ≤ 2, the two dithers
+// from its last two words; for D = 3 the dithers come from block 1.
 // Histograms bin positions on the grid's cells (C order), as densities: count/(M·h^D), so they
-// compare point by point with FP's ρ.  Limits: D = 1..3 (the noise of one step is one Philox
-// block of four normals, the dither a second block).
+// compare point by point with FP's ρ.  Limits: D = 1..3 (one step's noise is one Philox block
+// of four normals).
 #pragma once
 
 #include <cstdint>
@@ -64,7 +66,10 @@ class ParticleEnsemble {
   const std::vector<double>& positions() const { return x_; }
 
   /// Density estimate on the grid: counts per cell / (M · cell volume).
-  RField histogram() const;
+  RField histogram() const { return histogram(size()); }
+  /// The same for the first `count` particles only (1 ≤ count ≤ M).  Particles are independent
+  /// draws, so a prefix is a smaller ensemble of the same run: one run gives the M^(−1/2) law.
+  RField histogram(std::size_t count) const;
   /// qtz dynamics: accepted moves / proposals since the positions were set (0 for langevin).
   double acceptance_rate() const;
 

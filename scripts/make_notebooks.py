@@ -1,23 +1,30 @@
 #!/usr/bin/python3
 """Builds and executes the notebooks in notebooks_out/ from `qtzflow verify` data.
 
-  /usr/bin/python3 scripts/make_notebooks.py [--build build] [--quick] [--skip-verify]
+  /usr/bin/python3 scripts/make_notebooks.py [--build build] [--quick] [--skip-verify] [--data DIR] [--out DIR]
 
 1. runs `qtzflow verify [--quick] -o notebooks_out/verify_data` (HDF5 per experiment + summary),
-2. writes the five notebooks (Schrodinger, Fokker-Planck, particles vs PDE, annealing,
-   tunneling) from the cell sources below,
+2. writes the six notebooks (Schrodinger, Fokker-Planck, particles vs PDE, annealing,
+   tunneling, QTZ against the density picture) from the cell sources below,
 3. executes them in place with nbconvert's ExecutePreprocessor (Debian: jupyter-nbconvert,
    python3-ipykernel), so the committed notebooks carry their figures (also saved as PNG in
    notebooks_out/figures/ for the README).
 The notebooks only read the HDF5 files; they can be re-run by hand from notebooks_out/.
+--data DIR: read existing verify data from DIR (no verify run); --out DIR: write the executed
+notebooks and figures to DIR instead of notebooks_out/ (the test suite executes every notebook
+on `verify --quick` data this way, into a scratch folder).
 """
 import argparse
 import os
 import subprocess
 import sys
 
-import nbformat
-from nbconvert.preprocessors import ExecutePreprocessor
+try:
+    import nbformat
+    from nbconvert.preprocessors import ExecutePreprocessor
+except ImportError as e:  # ctest reads 77 as "skipped"
+    print(f"SKIPPED: {e} (Debian: jupyter-nbconvert, python3-ipykernel)")
+    sys.exit(77)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "notebooks_out")
@@ -30,7 +37,8 @@ import matplotlib
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 plt.rcParams.update({"figure.dpi": 90, "figure.figsize": (9, 3.6), "axes.grid": True})
-DATA = "verify_data"
+import os
+DATA = os.environ.get("QTZFLOW_VERIFY_DATA", "verify_data")
 summary = json.load(open(f"{DATA}/summary.json"))
 def show_checks(prefix):
     rows = [c for c in summary["checks"] if c["experiment"].startswith(prefix)]
@@ -150,7 +158,9 @@ show_checks("v6")"""),
         ("md", "# Annealing: mass in the global basin\n\n"
                "V7: the 1D tilted double well (critical depth 0.717) under T = c/ln(t+2) with c above and below "
                "the depth, and under the paper's geometric law, from the Fokker–Planck engine, imaginary-time "
-               "Schrödinger with the same T(t) (f·Ṫ/2T² term) and Langevin particles. The imaginary-time "
+               "Schrödinger with the same T(t) (f·Ṫ/2T² term), Langevin particles, and (V9) the quantized "
+               "optimizer's own particles: dithered QTZ in Fokker–Planck time (Q_p = 1/(4T), four moves of "
+               "2√(T dt/4) per dt). The imaginary-time "
                "curve stops where T falls under T_floor: there the basins' weights in φ = ρ·e^(f/2T) differ by more "
                "than 1e-4/ε_machine and the weaker basin drowns in round-off (a limit of the transformation, not of "
                "the solver)."),
@@ -165,12 +175,150 @@ with h5py.File(f"{DATA}/v7_annealing.h5") as f:
         g = f[law]
         ax.plot(t, g["mass_global_fp"][...], "k", lw=3, alpha=.4, label="Fokker-Planck")
         ax.plot(t, g["mass_global_schrodinger"][...], "r--", label=f"imaginary time (T >= {T_floor:.3g})")
-        ax.plot(t, g["mass_global_particles"][...], "b.", ms=4, label="particles")
+        ax.plot(t, g["mass_global_particles"][...], "b.", ms=4, label="Langevin particles")
+        with h5py.File(f"{DATA}/v9_qtz_annealing.h5") as q:  # V9: the quantized optimizer's own particles
+            if law in q["annealing"]:
+                ax.plot(q["annealing/times"][...], q[f"annealing/{law}/mass_global_qtz"][...], "g+", ms=4,
+                        label="QTZ particles (dithered, FP clock)")
         ax.set_title(law); ax.set_xlabel("t")
         ax2 = ax.twinx(); ax2.plot(t, g["T"][...], color="gray", lw=.8); ax2.set_ylabel("T(t)", color="gray")
     axes[0].set_ylabel("mass in the global basin"); axes[0].legend()
 plt.tight_layout(); plt.savefig("figures/v7_annealing.png", dpi=72); plt.show()
-show_checks("v7")"""),
+show_checks("v7")
+show_checks("v9")"""),
+    ],
+    "qtz_vs_density.ipynb": [
+        ("md", "# The quantized optimizer against the density picture\n\n"
+               "qtzflow's reason to exist in one place. The same problem and schedule in three engines: the "
+               "Fokker–Planck density, the imaginary-time Schrödinger state mapped back by ρ = e^(−f/2T)φ, and the "
+               "quantized optimizer's own particles (dithered QTZ in Fokker–Planck time: Q_p = 1/(4T), m moves of "
+               "δ = 2√(T dt/m) per dt, docs/theory.md). Then the escape rate of QTZ particles between two wells "
+               "against the spectral gap λ1 = E1, and the authors' optimizer as published against the picture. "
+               "Data: `qtzflow verify`, experiments v9, v10, v11 (HDF5)."),
+        ("code", COMMON),
+        ("md", "## 1D tilted double well under the paper's law T = 2^(−t/4)\n\n"
+               "Densities at the frame times (the imaginary-time curve is absent below its temperature floor), then "
+               "the mass in the global basin over the whole run."),
+        ("code", """\
+with h5py.File(f"{DATA}/v9_qtz_annealing.h5") as f:
+    x = f["x"][...]; ft = f["annealing/frame_times"][...]
+    g = f["annealing/paper_Cq2_eta1_tau4"]
+    fig, axes = plt.subplots(1, len(ft), figsize=(2.6 * len(ft), 3), sharey=True)
+    for k, ax in enumerate(axes):
+        fr = g[f"frames/{k}"]
+        ax.plot(x, fr["rho_fp"][...], "k", lw=3, alpha=.35, label="Fokker-Planck")
+        ax.plot(x, fr["rho_imaginary_time"][...], "r--", label="imaginary time")
+        ax.step(x, fr["hist_qtz"][...], "g", where="mid", lw=.8, label="QTZ particles")
+        ax.set_title(f"t = {ft[k]:g}, T = {2 ** (-ft[k] / 4):.3g}"); ax.set_xlabel("x")
+    axes[0].set_ylabel("density"); axes[0].legend(fontsize=7)
+    plt.tight_layout(); plt.savefig("figures/v9_frames_1d.png", dpi=72); plt.show()
+    t = f["annealing/times"][...]
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    ax.plot(t, g["mass_global_fp"][...], "k", lw=3, alpha=.35, label="Fokker-Planck")
+    ax.plot(t, g["mass_global_imaginary_time"][...], "r--", label="imaginary time")
+    ax.plot(t, g["mass_global_qtz"][...], "g+", label="QTZ particles")
+    ax.set_xlabel("t"); ax.set_ylabel("mass in the global basin"); ax.legend()
+    ax2 = ax.twinx(); ax2.plot(t, g["T"][...], color="gray", lw=.8); ax2.set_ylabel("T(t)", color="gray")
+    plt.tight_layout(); plt.show()"""),
+        ("md", "## 2D tilted double well Σ(x_i² − 1)² + 0.3 x_i, the same law\n\n"
+               "Rows: Fokker–Planck, imaginary time, QTZ particles (one acceptance test for both coordinates)."),
+        ("code", """\
+with h5py.File(f"{DATA}/v9_qtz_annealing.h5") as f:
+    x2 = f["2d/x"][...]; ft = f["annealing/frame_times"][...]
+    g = f["annealing/2d/paper_Cq2_eta1_tau4"]
+    show = [k for k in range(len(ft)) if f"frames/{k}" in g]
+    fig, axes = plt.subplots(3, len(show), figsize=(2.3 * len(show), 6.6))
+    ext = (x2[0] - .05, x2[-1] + .05) * 2
+    for j, k in enumerate(show):
+        fr = g[f"frames/{k}"]
+        vmax = np.nanmax(fr["rho_fp"][...])
+        for i, (key, name) in enumerate([("rho_fp", "FP"), ("rho_imaginary_time", "imag. time"), ("hist_qtz", "QTZ")]):
+            a = axes[i, j]; a.imshow(fr[key][...].T, origin="lower", extent=ext, vmin=0, vmax=vmax); a.grid(False)
+            a.set_xticks([]); a.set_yticks([])
+            if j == 0: a.set_ylabel(name)
+        axes[0, j].set_title(f"t = {ft[k]:g}")
+    plt.tight_layout(); plt.savefig("figures/v9_frames_2d.png", dpi=72); plt.show()
+    t = f["2d/annealing/times"][...]
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.plot(t, g["mass_global_fp"][...], "k", lw=3, alpha=.35, label="Fokker-Planck")
+    ax.plot(t, g["mass_global_imaginary_time"][...], "r--", label="imaginary time")
+    ax.plot(t, g["mass_global_qtz"][...], "g+", label="QTZ particles")
+    ax.set_xlabel("t"); ax.set_ylabel("mass in the global basin (2D)"); ax.legend(); plt.tight_layout(); plt.show()"""),
+        ("md", "## Sampling and the weak limit's floor\n\n"
+               "L1(QTZ histogram, ρ_FP) for prefixes of one ensemble (constant T = 0.3) against M: M^(−1/2) down to the "
+               "floor the weak limit leaves; the floor's dependence on dt (f = x: the √dt drift bias alone; the double "
+               "well: √dt drift bias against the O(dt) curvature term)."),
+        ("code", """\
+with h5py.File(f"{DATA}/v9_qtz_annealing.h5") as f:
+    c = f["constant_T"]; M = c["M"][...]; tt = c["times"][...]
+    fig, (a, b) = plt.subplots(1, 2)
+    for k, t in enumerate(tt):
+        a.loglog(M, [c[f"l1_M{int(m)}"][k] for m in M], "o-", label=f"t = {t:g}")
+    a.loglog(M, 0.9 * (M / M[0]) ** -0.5 * c[f"l1_M{int(M[0])}"][0], "k:", label="M^(-1/2)")
+    a.set_xlabel("M"); a.set_ylabel("L1"); a.legend(fontsize=7)
+    s = f["floor/slope_potential"]; d = f["floor/double_well"]
+    b.loglog(s["dt"][...], s["bias_1_minus_lambda_T_over_F"][...], "o-", label="f = x: 1 - lambda T/F")
+    b.loglog(s["dt"][...], s["drift_bias_kappa_F_eps"][...], "k:", label="kappa F delta/q (drift only)")
+    b.loglog(d["dt"][...], d["l1_beyond_sampling"][...], "s-", label="double well: L1 beyond sampling")
+    b.set_xlabel("dt"); b.legend(fontsize=7)
+    plt.tight_layout(); plt.show()
+show_checks("v9")"""),
+        ("md", "## Escape = the spectral gap (V10)\n\n"
+               "An ensemble started in the left well of (x² − 1)²: its imbalance ⟨sign x⟩ decays as e^(−λ1 t). The fitted "
+               "QTZ rate at four temperatures against λ1 of the Fokker–Planck generator, E1 of H_T (imaginary-time "
+               "deflation) and the Eyring–Kramers 2k."),
+        ("code", """\
+with h5py.File(f"{DATA}/v10_escape_rate.h5") as f:
+    T = f["T"][...]; lam = f["lambda1_fp"][...]; E1 = f["E1_imaginary_time"][...]
+    r = f["rate_qtz"][...]; s = f["rate_qtz_sigma"][...]
+    fig, (a, b) = plt.subplots(1, 2)
+    Tf = np.linspace(T.min() * 0.95, T.max() * 1.05, 100)
+    a.semilogy(1 / Tf, 2 * 4 / (2 * np.pi) * np.sqrt(2) * np.exp(-1 / Tf), "k:", label="Kramers 2k")
+    a.semilogy(1 / T, lam, "ks", mfc="none", ms=9, label="lambda1 (FP generator)")
+    a.semilogy(1 / T, E1, "r+", ms=9, label="E1 (imaginary time)")
+    a.errorbar(1 / T, r, yerr=4 * s, fmt="go", ms=4, label="QTZ particles (4 sigma)")
+    a.set_xlabel("1/T"); a.set_ylabel("rate"); a.legend(fontsize=7)
+    for Tk in T:
+        g = f[f"T{Tk:.3g}"]
+        b.semilogy(g["times"][...], -g["imbalance_qtz"][...], ".", ms=4)
+        b.semilogy(g["times"][...], -g["imbalance_fp"][...], "k-", lw=.7)
+    b.set_xlabel("t"); b.set_ylabel("-<sign x> (dots: QTZ, lines: FP)")
+    plt.tight_layout(); plt.savefig("figures/v10_escape_rate.png", dpi=72); plt.show()
+show_checks("v10")"""),
+        ("md", "## The authors' optimizer against the picture (V11)\n\n"
+               "QTZ as published (blind proposals, plain quantizer, Q_p = η·2^h per acceptance), 2·10⁴ runs: the law of "
+               "the current point at level h against Gibbs at the paper's T(h) = C_q/(2Q_p(h)), C_q = 2; the fitted "
+               "C_q,eff = 2Q_p(h)T_fit(h); the mass in the global basin; and the Kolmogorov–Smirnov distance of the "
+               "quantization errors from U(−½, ½) for accepted comparisons and for an arbitrary evaluation."),
+        ("code", """\
+with h5py.File(f"{DATA}/v11_authors_optimizer.h5") as f:
+    cases = [k for k in f.keys()]
+    fig, axes = plt.subplots(len(cases), 3, figsize=(13, 3.3 * len(cases)))
+    for row, name in zip(axes, cases):
+        g = f[name]; h = g["h"][...]
+        row[0].semilogy(h, g["C_q_effective"][...], "o-", label="C_q,eff (all runs)")
+        row[0].semilogy(h, g["C_q_effective_in_global_basin"][...], "s-", ms=3, label="within the global basin")
+        row[0].axhline(2, color="k", ls=":", label="paper: 2"); row[0].set_xlabel("h"); row[0].legend(fontsize=7); row[0].set_title(name)
+        row[1].plot(h, g["p_global_measured"][...], "o-", label="measured P(global)")
+        row[1].plot(h, g["gibbs_global_mass_at_T_paper"][...], "k--", label="Gibbs at T(h) (paper)")
+        row[1].plot(h, g["gibbs_global_mass_at_T_fit"][...], "g:", label="Gibbs at T_fit(h)")
+        row[1].set_xlabel("h"); row[1].legend(fontsize=7)
+        n = g["n_accepted_comparisons"][...]
+        row[2].semilogy(h, g["ks_u_candidate"][...] * np.sqrt(n), "o-", label="accepted candidates")
+        row[2].semilogy(h, g["ks_sqrt_n_u_first_candidate"][...], "s-", label="an arbitrary candidate")
+        row[2].axhline(1.63, color="k", ls=":", label="1 % critical"); row[2].set_xlabel("h"); row[2].set_ylabel("sqrt(n) KS")
+        row[2].legend(fontsize=7)
+    plt.tight_layout(); plt.savefig("figures/v11_authors_optimizer.png", dpi=72); plt.show()
+    name = cases[0]; g = f[name]; xb = g["law_x"][...]
+    fig, axes = plt.subplots(1, 4, figsize=(13, 2.8))
+    for ax, lvl in zip(axes, [2, 6, 10, 14]):
+        if f"law_h{lvl}" not in g: continue
+        ax.step(xb, g[f"law_h{lvl}/histogram"][...], where="mid", label="x_h")
+        ax.plot(xb, g[f"law_h{lvl}/gibbs_at_T_paper"][...], "k--", lw=.8, label="Gibbs, paper's T(h)")
+        ax.set_title(f"{name}, h = {lvl}"); ax.set_xlabel("x")
+    axes[0].legend(fontsize=7); plt.tight_layout(); plt.show()
+show_checks("v11")
+display(Markdown("\\n".join(f"- {x['text']}" for x in summary.get("findings", []) if x["experiment"][:3] in ("v9_", "v10", "v11"))))"""),
     ],
     "tunneling.ipynb": [
         ("md", "# Real-time tunneling\n\n"
@@ -199,10 +347,15 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--quick", action="store_true", help="use `verify --quick` data")
     ap.add_argument("--skip-verify", action="store_true", help="reuse notebooks_out/verify_data")
+    ap.add_argument("--data", help="existing verify data to read (implies --skip-verify)")
+    ap.add_argument("--out", default=OUT, help="where the executed notebooks and figures go")
     args = ap.parse_args()
-    os.makedirs(os.path.join(OUT, "figures"), exist_ok=True)
-    if not args.skip_verify:
-        cmd = [os.path.join(ROOT, args.build, "apps", "qtzflow"), "verify", "-o", os.path.join(OUT, "verify_data")]
+    out = os.path.abspath(args.out)
+    os.makedirs(os.path.join(out, "figures"), exist_ok=True)
+    if args.data:
+        os.environ["QTZFLOW_VERIFY_DATA"] = os.path.abspath(args.data)  # the kernels inherit it
+    elif not args.skip_verify:
+        cmd = [os.path.join(ROOT, args.build, "apps", "qtzflow"), "verify", "-o", os.path.join(out, "verify_data")]
         if args.quick:
             cmd.append("--quick")
         rc = subprocess.run(cmd).returncode
@@ -212,10 +365,10 @@ def main():
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src) for kind, src in cells]
-        ExecutePreprocessor(timeout=600, kernel_name="python3").preprocess(nb, {"metadata": {"path": OUT}})
-        with open(os.path.join(OUT, name), "w") as fh:
+        ExecutePreprocessor(timeout=600, kernel_name="python3").preprocess(nb, {"metadata": {"path": out}})
+        with open(os.path.join(out, name), "w") as fh:
             nbformat.write(nb, fh)
-        print("executed", os.path.join("notebooks_out", name))
+        print("executed", os.path.join(out, name))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@
 //   V6 effective temperature of quantized local search: C_q = 2 Q_p T_eff (dithered 1/2, plain: not Gibbs)
 //   V7 annealing: mass in the global basin from FP, imaginary time and particles; the imaginary-time floor
 //   V8 real-time tunneling against the two-level (E1 − E0) estimate
+//   V9 dithered-QTZ particles in FP time ↔ FP under constant T and annealing (1D, 2D): M^(−1/2), √dt floor, basin mass
+//   V10 QTZ escape rate between the wells = λ1 of the FP generator = E1 of H_T, at several T (1D, 2D)
+//   V11 the authors' optimizer: law of the current point against h, white-noise test, success against basin mass
 // To add one: a file vN_name.cpp with `void vN_name(Experiment&)`, declared here and listed in
 // kExperiments (verify.cpp); docs/developing.md has the checklist.
 #pragma once
@@ -24,6 +27,9 @@ void v5_particles(Experiment& e);
 void v6_effective_temperature(Experiment& e);
 void v7_annealing(Experiment& e);
 void v8_tunneling(Experiment& e);
+void v9_qtz_annealing(Experiment& e);
+void v10_escape_rate(Experiment& e);
+void v11_authors_optimizer(Experiment& e);
 
 struct ExperimentEntry {
   const char* name;
@@ -40,6 +46,9 @@ inline constexpr ExperimentEntry kExperiments[] = {
     {"v6_effective_temperature", "effective temperature of quantized local search: C_q = 2 Q_p T_eff", v6_effective_temperature},
     {"v7_annealing", "annealing: mass in the global basin from FP, imaginary time and particles", v7_annealing},
     {"v8_tunneling", "real-time tunneling against the two-level (E1 - E0) estimate", v8_tunneling},
+    {"v9_qtz_annealing", "dithered QTZ particles in FP time against FP: constant T and annealing, 1D and 2D", v9_qtz_annealing},
+    {"v10_escape_rate", "QTZ escape rate between the wells against lambda1 (FP) and E1 (imaginary time)", v10_escape_rate},
+    {"v11_authors_optimizer", "the authors' QTZ: law of the current point against h, white noise, success against basin mass", v11_authors_optimizer},
 };
 
 }  // namespace qtzflow::verify

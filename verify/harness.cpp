@@ -34,12 +34,12 @@ std::string number_text(double v, int digits) {
   return b;
 }
 
-Experiment::Experiment(std::string name, const std::string& dir, bool quick, std::vector<Check>& checks)
+Experiment::Experiment(std::string name, const std::string& dir, bool quick, Report& report)
     : name_(std::move(name)),
       target_((std::filesystem::path(dir) / (name_ + ".h5")).string()),
       file_(io::File::create(target_.temporary())),
       quick_(quick),
-      checks_(checks) {
+      report_(report) {
   file_.root().write_attribute("experiment", name_);
   file_.root().write_attribute("quick", std::int64_t{quick});
 }
@@ -79,40 +79,56 @@ io::Group Experiment::group_of(const std::string& path) const {
 }
 
 void Experiment::add(const std::string& q, const char* kind, double m, double e, double tol, bool pass, const std::string& why) {
-  checks_.push_back({name_, q, kind, m, e, tol, pass && std::isfinite(m), why});
+  report_.checks.push_back({name_, q, kind, m, e, tol, pass && std::isfinite(m), why});
 }
 
-std::string summary_markdown(const std::vector<Check>& checks, bool quick, int threads, double seconds,
-                             const std::vector<std::pair<std::string, double>>& durations) {
+void Experiment::finding(const std::string& text) { report_.findings.push_back({name_, text}); }
+
+std::string summary_markdown(const Report& r) {
   long failed = 0;
-  for (const auto& c : checks) failed += c.pass ? 0 : 1;
+  for (const auto& c : r.checks) failed += c.pass ? 0 : 1;
   std::ostringstream md;
-  md << "# qtzflow verify" << (quick ? " --quick" : "") << "\n\n"
-     << checks.size() - static_cast<std::size_t>(failed) << " of " << checks.size() << " checks pass; " << threads << " threads, "
-     << number_text(seconds) << " s.\n\n"
+  md << "# qtzflow verify" << (r.quick ? " --quick" : "") << "\n\n"
+     << r.checks.size() - static_cast<std::size_t>(failed) << " of " << r.checks.size() << " checks pass; " << r.threads << " threads, "
+     << number_text(r.seconds) << " s.\n\n"
      << "| experiment | quantity | measured | expected | pass | why this tolerance |\n|---|---|---|---|---|---|\n";
-  for (const auto& c : checks)
+  for (const auto& c : r.checks)
     md << "| " << c.experiment << " | " << c.quantity << " | " << measured_text(c.measured, c.kind == "close" ? c.tolerance : 0) << " | "
        << relation(c) << " | " << (c.pass ? "yes" : "**NO**") << " | " << c.why << " |\n";
+  if (!r.findings.empty()) {
+    md << "\nFindings:\n";
+    for (const auto& f : r.findings) md << "- " << f.experiment << ": " << f.text << "\n";
+  }
   md << "\nDuration per experiment (s): ";
-  for (std::size_t k = 0; k < durations.size(); ++k) md << (k ? ", " : "") << durations[k].first << " " << number_text(durations[k].second);
+  for (std::size_t k = 0; k < r.experiments.size(); ++k)
+    md << (k ? ", " : "") << r.experiments[k].name << " " << number_text(r.experiments[k].seconds, 3);
   md << "\n";
   return md.str();
 }
 
-std::string summary_json(const std::vector<Check>& checks, bool quick, int threads, double seconds) {
+std::string summary_json(const Report& r) {
   long failed = 0;
-  for (const auto& c : checks) failed += c.pass ? 0 : 1;
+  for (const auto& c : r.checks) failed += c.pass ? 0 : 1;
   std::ostringstream js;
-  js << "{\"quick\": " << (quick ? "true" : "false") << ", \"seconds\": " << number_text(seconds) << ", \"threads\": " << threads
-     << ", \"passed\": " << (failed == 0 ? "true" : "false") << ",\n \"checks\": [";
-  for (std::size_t k = 0; k < checks.size(); ++k) {
-    const auto& c = checks[k];
+  js << "{\"quick\": " << (r.quick ? "true" : "false") << ", \"date\": \"" << r.date << "\", \"seconds\": " << number_text(r.seconds)
+     << ", \"threads\": " << r.threads << ", \"passed\": " << (failed == 0 ? "true" : "false") << ",\n \"experiments\": [";
+  for (std::size_t k = 0; k < r.experiments.size(); ++k) {
+    const auto& x = r.experiments[k];
+    js << (k ? "," : "") << "\n  {\"name\": \"" << core::json_escape(x.name) << "\", \"title\": \"" << core::json_escape(x.title)
+       << "\", \"seconds\": " << number_text(x.seconds) << "}";
+  }
+  js << "],\n \"checks\": [";
+  for (std::size_t k = 0; k < r.checks.size(); ++k) {
+    const auto& c = r.checks[k];
     js << (k ? "," : "") << "\n  {\"experiment\": \"" << c.experiment << "\", \"quantity\": \"" << core::json_escape(c.quantity) << "\", \"kind\": \""
        << c.kind << "\", \"measured\": " << number_text(c.measured, 17) << ", \"expected\": " << number_text(c.expected, 17)
        << ", \"tolerance\": " << number_text(c.tolerance, 17) << ", \"pass\": " << (c.pass ? "true" : "false") << ", \"why\": \""
        << core::json_escape(c.why) << "\"}";
   }
+  js << "],\n \"findings\": [";
+  for (std::size_t k = 0; k < r.findings.size(); ++k)
+    js << (k ? "," : "") << "\n  {\"experiment\": \"" << core::json_escape(r.findings[k].experiment) << "\", \"text\": \""
+       << core::json_escape(r.findings[k].text) << "\"}";
   js << "]}\n";
   return js.str();
 }

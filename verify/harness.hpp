@@ -22,9 +22,31 @@ struct Check {
   std::string why;  ///< why this tolerance is right for the discretisation
 };
 
+/// What an experiment found, in words with its measured numbers (the README's findings are
+/// regenerated from these by scripts/verification_report.py).
+struct Finding {
+  std::string experiment, text;
+};
+
+struct ExperimentRecord {
+  std::string name, title;
+  double seconds;
+};
+
+/// Everything one `qtzflow verify` run reports.
+struct Report {
+  bool quick = false;
+  std::string date;  ///< UTC, when the run started
+  int threads = 1;
+  double seconds = 0;
+  std::vector<Check> checks;
+  std::vector<Finding> findings;
+  std::vector<ExperimentRecord> experiments;
+};
+
 class Experiment {
  public:
-  Experiment(std::string name, const std::string& dir, bool quick, std::vector<Check>& checks);
+  Experiment(std::string name, const std::string& dir, bool quick, Report& report);
   bool quick() const { return quick_; }
   const std::string& name() const { return name_; }
   io::Group root() const { return file_.root(); }
@@ -34,6 +56,8 @@ class Experiment {
   void close(const std::string& quantity, double measured, double expected, double tolerance, const std::string& why);
   void at_most(const std::string& quantity, double measured, double bound, const std::string& why);
   void at_least(const std::string& quantity, double measured, double bound, const std::string& why);
+  /// A finding in words, numbers included (format them with number_text).
+  void finding(const std::string& text);
   /// Closes the file and moves it into place.
   void finish();
 
@@ -44,15 +68,14 @@ class Experiment {
   core::AtomicReplacement target_;
   io::File file_;
   bool quick_;
-  std::vector<Check>& checks_;
+  Report& report_;
 };
 
 /// Shortest faithful text of a number for the summaries (JSON null for NaN/Inf).
 std::string number_text(double v, int digits = 6);
 
-/// The summary table (Markdown) and the same as JSON.
-std::string summary_markdown(const std::vector<Check>& checks, bool quick, int threads, double seconds,
-                             const std::vector<std::pair<std::string, double>>& durations);
-std::string summary_json(const std::vector<Check>& checks, bool quick, int threads, double seconds);
+/// The summary (Markdown: the checks table, the findings, the durations) and the same as JSON.
+std::string summary_markdown(const Report& r);
+std::string summary_json(const Report& r);
 
 }  // namespace qtzflow::verify

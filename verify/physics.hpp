@@ -13,6 +13,7 @@
 // grids for the split-step side and reflecting ones for Fokker–Planck.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <functional>
@@ -61,6 +62,19 @@ std::vector<double> values(const grids::Field<double, D>& f) {
 solver::SplitStepOptions split_options(solver::TimeMode mode, double dt, solver::SplitScheme scheme = solver::SplitScheme::strang);
 
 double fitted_slope(const std::vector<double>& x, const std::vector<double>& y);
+
+/// The L1 distance by which a histogram of M exact samples misses the density ρ, in
+/// expectation: Σ E|n_i/M − p_i| ≈ √(2/(πM)) Σ √(p_i(1 − p_i)), p_i = ρ_i·cell volume
+/// (binomial cells in their normal limit).
+template <int D>
+double histogram_sampling_l1(const grids::Grid<D>& g, const grids::Field<double, D>& rho, double M) {
+  double s = 0;
+  for (double r : rho) {
+    const double p = std::clamp(r * g.cell_volume(), 0.0, 1.0);
+    s += std::sqrt(p * (1 - p));
+  }
+  return std::sqrt(2 / (kPi * M)) * s;
+}
 
 struct WittenGap {
   double extrapolated = 0;                    ///< (4 g(dt/2) − g(dt))/3

@@ -68,11 +68,17 @@ void v6_effective_temperature(Experiment& e) {
     if (dyn == particles::ParticleDynamics::qtz_dither) {
       e.close("dithered quantizer: C_q = 2 Q_p T_eff at the smallest delta", cq.front(), 0.5, 0.05,
               "diffusion limit of the white-noise hypothesis (derivation above); corrections O((delta f'/q)^2) < 1 %, sampling sqrt(2/M) < 1 %");
+      e.finding("QTZ's temperature depends on the quantizer: with the dithered quantizer local moves are Gibbs at C_q = 2 Q_p T_eff = " +
+                number_text(cq.front(), 3) + " (the white-noise prediction 1/2; Gibbs misfit " + number_text(misfit.front(), 2) + ")");
       e.at_most("dithered quantizer: L1 misfit to the fitted Gibbs density at the smallest delta", misfit.front(), 0.05,
                 "Gibbs within sampling noise (histogram L1 ~ 0.02 for this M)");
     } else {
       e.close("plain quantizer: 2 Q_p <x^2> at the smallest delta (uniform on the lowest band: 2/3)", cq.front(), 2.0 / 3.0, 0.03,
               "uniform law on |x| < sqrt(q) has variance q/3; sampling sqrt(2/M) ~ 1 %");
+      e.finding(
+          "the plain quantizer of the paper's code is not a diffusion: particles settle uniformly in the lowest quantization band "
+          "(2 Q_p <x^2> = " +
+          number_text(cq.front(), 3) + ", 2/3 for a flat band; L1 misfit to the best Gibbs law " + number_text(misfit.front(), 2) + ")");
       e.at_least("plain quantizer: L1 misfit to the best Gibbs density (not Gibbs)", misfit.front(), 0.1,
                  "a flat band against a Gaussian of the same variance differs by ~0.2 in L1");
     }

@@ -108,6 +108,11 @@ void v7_annealing(Experiment& e) {
              "below the critical depth (0.717) the metastable basin freezes: c = 0.4 leaves a third of the mass behind that c = 1.5 "
              "moves (measured 0.36 at t = 10, 0.40 at t = 40); the paper's law is reported as measured");
   for (const auto& [k, v] : final_mass) e.attr("final_mass_global_" + k, v);
+  e.finding("imaginary time has a temperature floor: under a falling T, phi = rho e^(f/2T) weights the basins by e^(df/2T); below T = " +
+            number_text(T_floor, 2) + " the weaker basin is lost to round-off, while Fokker-Planck and particles go on");
+  e.finding("annealing below the critical depth freezes mass: at t = " + number_text(t_end) + " the global basin holds " +
+            number_text(final_mass["log_c1.5"], 3) + " under T = 1.5/ln(t+2) and " + number_text(final_mass["log_c0.4"], 3) +
+            " under T = 0.4/ln(t+2) (critical depth 0.717)");
 }
 
 }  // namespace qtzflow::verify

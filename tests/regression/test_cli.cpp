@@ -476,7 +476,7 @@ TEST_CASE("qtzflow verify: one experiment, its HDF5 and a JSON summary, bad opti
                       .c_str());
   CHECK(WIFEXITED(py));
   CHECK(WEXITSTATUS(py) == 0);
-  const auto bad = run_cli("verify --only v9", d);
+  const auto bad = run_cli("verify --only v99", d);
   CHECK(bad.code == 2);
   CHECK(bad.err.find("--only") != std::string::npos);
   write_file(d / "afile", "keep me");
