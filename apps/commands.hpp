@@ -30,6 +30,7 @@ int run_command(const scenario::RunConfig& config, const RunArgs& args);
 struct OptimizeArgs {
   scenario::OptimizeRequest request;
   std::vector<std::string> params;  ///< --param name=value[,value...]
+  std::vector<std::string> minima;  ///< --minimum x[,y,...]
   std::string algorithm = "qtz";
   std::string h_schedule = "acceptances";  ///< qtz: acceptances | logarithmic | fixed
   bool local = false;

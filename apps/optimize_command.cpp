@@ -8,29 +8,37 @@ namespace qtzflow::apps {
 
 namespace {
 
+/// "v1,v2,..." as numbers; `flag` names the option in errors.
+std::vector<double> parse_numbers(const std::string& text, const std::string& flag) {
+  std::vector<double> v;
+  std::stringstream in(text);
+  std::string tok;
+  while (std::getline(in, tok, ',')) {
+    std::size_t used = 0;
+    double x = 0;
+    try {
+      x = std::stod(tok, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != tok.size()) core::throw_invalid(flag, tok, "a number");
+    v.push_back(x);
+  }
+  if (v.empty()) core::throw_invalid(flag, "\"" + text + "\"", "one or more comma-separated numbers");
+  return v;
+}
+
 potentials::Params parse_params(const std::vector<std::string>& items) {
   potentials::Params p;
   for (const auto& s : items) {
     const auto eq = s.find('=');
     if (eq == std::string::npos || eq == 0) core::throw_invalid("--param", s, "name=value or name=v1,v2,...");
-    std::vector<double> v;
-    std::stringstream in(s.substr(eq + 1));
-    std::string tok;
-    while (std::getline(in, tok, ',')) {
-      std::size_t used = 0;
-      double x = 0;
-      try {
-        x = std::stod(tok, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used == 0 || used != tok.size()) core::throw_invalid("--param " + s.substr(0, eq), tok, "a number");
-      v.push_back(x);
-    }
-    p[s.substr(0, eq)] = v;
+    p[s.substr(0, eq)] = parse_numbers(s.substr(eq + 1), "--param " + s.substr(0, eq));
   }
   return p;
 }
+
+std::vector<double> parse_point(const std::string& text) { return parse_numbers(text, "--minimum"); }
 
 /// The options of the chosen algorithm from the flags that concern it.
 particles::AlgorithmOptions algorithm_options(const OptimizeArgs& a) {
@@ -86,9 +94,12 @@ int optimize_command(OptimizeArgs a) {
                                                         {"upper", "--upper"},
                                                         {"tsp", "--tsp"},
                                                         {"optimum", "--optimum"},
-                                                        {"objective/tsp", "--objective/--tsp"}};
+                                                        {"expression", "--expression"},
+                                                        {"objective.minima", "--minimum"},
+                                                        {"objective/expression/tsp", "--objective/--expression/--tsp"}};
   try {
     a.request.params = parse_params(a.params);
+    for (const auto& m : a.minima) a.request.minima.push_back(parse_point(m));
     a.request.output = a.output;
     a.request.options.algorithm = algorithm_options(a);
     const auto report = scenario::optimize(a.request);

@@ -3,6 +3,7 @@
 // argument and the accepted range), 128 + signal after a clean stop on SIGINT/SIGTERM.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -16,6 +17,7 @@
 #include "grids/fft.hpp"
 #include "io/hdf5.hpp"
 #include "particles/optimizers.hpp"
+#include "potentials/objective.hpp"
 #include "scenario/config.hpp"
 #include "verify/verify.hpp"
 
@@ -31,6 +33,32 @@ void print_info() {
   std::printf("  HDF5       %s\n", io::hdf5_version().c_str());
   std::printf("  OpenMP     %d\n", _OPENMP);
   std::printf("  threads    %d (set with --threads or OMP_NUM_THREADS)\n", core::thread_count());
+}
+
+/// The built-in objectives as docs/objectives.md lists them: formula, parameters, dimensions,
+/// domain and global minimum (in the smallest dimension the objective accepts).
+void print_objectives() {
+  std::printf("| name | f(x) | parameters (default) | d | domain | global minimum |\n|---|---|---|---|---|---|\n");
+  for (const auto& info : potentials::objective_catalog()) {
+    const int d = std::max(info.min_dim, 1);
+    const auto f = potentials::make_objective(info.name, d);
+    std::string params, dims, minimum = "-";
+    for (const auto& [k, v] : info.defaults) params += (params.empty() ? "" : ", ") + k + " = " + core::format_value(v.at(0));
+    dims = info.max_dim > (1 << 19)
+               ? (info.min_dim <= 1 ? "any" : ">= " + std::to_string(info.min_dim))
+               : (info.min_dim == info.max_dim ? std::to_string(info.min_dim) : std::to_string(info.min_dim) + " .. " + std::to_string(info.max_dim));
+    if (!f->minima().empty()) {
+      const auto& m = f->minima().front();
+      std::string x;
+      for (double c : m.x) x += (x.empty() ? "" : ", ") + core::format_value(c);
+      minimum = core::format_value(m.f) + " at (" + x + ")" + (d > 1 || info.max_dim > 1 ? " (d = " + std::to_string(d) + ")" : "");
+    }
+    std::printf("| %s | %s | %s | %s | [%s, %s] per axis | %s |\n", info.name.c_str(), info.formula.c_str(), params.empty() ? "-" : params.c_str(),
+                dims.c_str(), core::format_value(f->lower()[0]).c_str(), core::format_value(f->upper()[0]).c_str(), minimum.c_str());
+  }
+  std::printf(
+      "| expression | your formula: [objective] name = \"expression\", f = \"...\" (or optimize --expression) | named constants | any | "
+      "domain = [lo, hi] or the grid's box | minima = [[...], ...] |\n");
 }
 
 }  // namespace
@@ -59,6 +87,8 @@ int main(int argc, char** argv) {
   run->add_flag("--print-config", print_config, "print the effective configuration (defaults filled in) and exit");
 
   auto* info = app.add_subcommand("info", "version, compiler, FFTW/HDF5/OpenMP versions and threads");
+  bool list_objectives = false;
+  info->add_flag("--objectives", list_objectives, "list the built-in objectives: formula, parameters, dimensions, domain, global minimum");
 
   auto* ver = app.add_subcommand("verify",
                                  "check the QTZ theory numerically with all three engines (V1-V11): HDF5 data, a summary "
@@ -82,7 +112,13 @@ int main(int argc, char** argv) {
       },
       "INT>=0");
   auto* obj_opt = opt->add_option("--objective", rq.objective, "built-in objective (see docs/objectives.md)");
-  opt->add_option("--tsp", rq.tsp, "TSPLIB file (EUC_2D, CEIL_2D, ATT, GEO, EXPLICIT)")->excludes(obj_opt);
+  auto* expr_opt = opt->add_option("--expression", rq.expression,
+                                   "your own objective as a formula in x, y, z (or x0, x1, ...) with --param constants, on the box "
+                                   "--lower/--upper (docs/objectives.md)")
+                       ->excludes(obj_opt);
+  opt->add_option("--minimum", oa.minima, "a known minimum of the --expression, x[,y,...] (repeatable; the lowest sets success)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  opt->add_option("--tsp", rq.tsp, "TSPLIB file (EUC_2D, CEIL_2D, ATT, GEO, EXPLICIT)")->excludes(obj_opt)->excludes(expr_opt);
   opt->add_option("--dim", rq.dim, "dimension of the objective")->default_val(1);
   opt->add_option("--param", oa.params, "objective parameter name=value[,value...] (repeatable)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -121,7 +157,10 @@ int main(int argc, char** argv) {
     if (threads > 0) core::set_thread_count(threads);
     grids::set_wisdom_cache(no_wisdom_cache ? std::string() : grids::default_wisdom_cache());
     if (*info) {
-      print_info();
+      if (list_objectives)
+        print_objectives();
+      else
+        print_info();
       return 0;
     }
     if (*ver) return verify::run_verify(vo);

@@ -5,6 +5,7 @@ find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(Spectra REQUIRED)
 find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(toml11 REQUIRED)
+find_package(muparser REQUIRED)  # the expression objective (potentials/expression.hpp)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(FFTW3 REQUIRED IMPORTED_TARGET GLOBAL fftw3)
 # Debian's FFTW3 CMake config is incomplete; pkg-config has no entry for the OpenMP library.

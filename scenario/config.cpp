@@ -16,6 +16,7 @@
 
 #include "core/error.hpp"
 #include "core/memory.hpp"
+#include "potentials/expression.hpp"
 
 namespace qtzflow::scenario {
 
@@ -316,9 +317,50 @@ RunConfig from_table(const Table& root) {
     const Table* t = section_table(root, "objective");
     Section o(t, "objective");
     c.objective.name = o.word("name", "double_well");
+    const bool expression = c.objective.is_expression();
+    if (expression) {
+      c.objective.formula = o.word("f", "");
+      if (c.objective.formula.empty())
+        throw_invalid("objective.f", "missing or empty", "a formula in x, y, z (or x0, x1, ...), e.g. f = \"(x^2-1)^2 + 0.3*x\"");
+      // domain = [lo, hi] (every axis) or [[lo, hi], ...] (one pair per axis)
+      if (const Value* dom = o.find("domain")) {
+        if (!dom->is_array() || dom->as_array().empty()) throw_invalid("objective.domain", show(*dom), "[lower, upper] or [[lower, upper], ...]");
+        const auto& arr = dom->as_array();
+        auto pair = [&](const Value& p) {
+          if (!p.is_array() || p.as_array().size() != 2 || !Section::is_number(p.as_array()[0]) || !Section::is_number(p.as_array()[1]))
+            throw_invalid("objective.domain", show(*dom), "[lower, upper] or [[lower, upper], ...] with numbers");
+          c.objective.lower.push_back(checked_number(p.as_array()[0], "objective.domain"));
+          c.objective.upper.push_back(checked_number(p.as_array()[1], "objective.domain"));
+        };
+        if (arr[0].is_array()) {
+          for (const auto& p : arr) pair(p);
+          require_length("objective.domain", c.objective.lower.size(), d);
+        } else {
+          pair(*dom);
+          c.objective.lower.assign(d, c.objective.lower[0]);
+          c.objective.upper.assign(d, c.objective.upper[0]);
+        }
+      }
+      if (const Value* mins = o.find("minima")) {
+        if (!mins->is_array()) throw_invalid("objective.minima", show(*mins), "an array of points, e.g. [[-1.0], [1.0]]");
+        for (const auto& p : mins->as_array()) {
+          if (!p.is_array()) throw_invalid("objective.minima", show(*mins), "an array of points, e.g. [[-1.0], [1.0]]");
+          std::vector<double> x;
+          for (const auto& e : p.as_array()) {
+            if (!Section::is_number(e)) throw_invalid("objective.minima", show(p), "a point of numbers");
+            x.push_back(checked_number(e, "objective.minima"));
+          }
+          require_length("objective.minima", x.size(), d);
+          c.objective.minima.push_back(std::move(x));
+        }
+      }
+    }
     if (t != nullptr)
       for (const auto& [k, v] : *t) {
-        if (k == "name") continue;
+        if (k == "name" || (expression && (k == "f" || k == "domain" || k == "minima"))) continue;
+        if (k == "f" || k == "domain" || k == "minima")
+          throw_invalid("objective." + k, show(v),
+                        "absent unless objective.name = \"expression\" (built-ins have their own formula, domain, minima)");
         if (Section::is_number(v))
           c.objective.params[k] = {checked_number(v, "objective." + k)};
         else if (v.is_array())
@@ -512,6 +554,20 @@ std::string to_toml(const RunConfig& c) {
   o << "[grid]\nn = " << array(c.grid.n) << "\nlower = " << array(c.grid.lower) << "\nupper = " << array(c.grid.upper)
     << "\nboundary = " << quoted(name_of(kBoundaries, c.grid.boundary)) << "\n\n";
   o << "[objective]\nname = " << quoted(c.objective.name) << "\n";
+  if (c.objective.is_expression()) {
+    o << "f = " << quoted(c.objective.formula) << "\n";
+    if (!c.objective.lower.empty()) {
+      o << "domain = [";
+      for (std::size_t a = 0; a < c.objective.lower.size(); ++a)
+        o << (a ? ", " : "") << "[" << format_value(c.objective.lower[a]) << ", " << format_value(c.objective.upper[a]) << "]";
+      o << "]\n";
+    }
+    if (!c.objective.minima.empty()) {
+      o << "minima = [";
+      for (std::size_t k = 0; k < c.objective.minima.size(); ++k) o << (k ? ", " : "") << array(c.objective.minima[k]);
+      o << "]\n";
+    }
+  }
   for (const auto& [k, v] : c.objective.params) o << k << " = " << (v.size() == 1 ? format_value(v[0]) : array(v)) << "\n";
   o << "\n[schedule]\nkind = " << quoted(name_of(kScheduleKinds, c.schedule.kind)) << "\nT = " << format_value(c.schedule.T)
     << "\nc = " << format_value(c.schedule.c) << "\ngamma = " << format_value(c.schedule.gamma) << "\nC_q = " << format_value(c.schedule.C_q)
@@ -552,6 +608,18 @@ RunConfig parse_config(const std::string& text, const std::vector<std::string>& 
   RunConfig c = from_table(root);
   c.text = to_toml(c);
   return c;
+}
+
+std::unique_ptr<potentials::Objective> make_objective(const ObjectiveConfig& o, int dim, const std::vector<double>& default_lower,
+                                                      const std::vector<double>& default_upper) {
+  if (!o.is_expression()) return potentials::make_objective(o.name, dim, o.params);
+  potentials::ExpressionSpec spec;
+  spec.formula = o.formula;
+  spec.params = o.params;
+  spec.lower = o.lower.empty() ? default_lower : o.lower;
+  spec.upper = o.upper.empty() ? default_upper : o.upper;
+  spec.minima = o.minima;
+  return potentials::make_expression_objective(spec, dim);
 }
 
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {

@@ -39,9 +39,19 @@ struct GridConfig {
 };
 
 struct ObjectiveConfig {
-  std::string name = "double_well";
-  potentials::Params params;  ///< every other key of [objective]
+  std::string name = "double_well";  ///< a built-in, or "expression"
+  potentials::Params params;         ///< every other numeric key of [objective]
+  // name = "expression" only (potentials/expression.hpp)
+  std::string formula;                      ///< key f
+  std::vector<double> lower, upper;         ///< key domain; empty: the grid's box
+  std::vector<std::vector<double>> minima;  ///< key minima
+  bool is_expression() const { return name == "expression"; }
 };
+
+/// The configured objective in dimension dim; an expression without a domain takes
+/// [default_lower, default_upper] (the grid's box).
+std::unique_ptr<potentials::Objective> make_objective(const ObjectiveConfig& o, int dim, const std::vector<double>& default_lower,
+                                                      const std::vector<double>& default_upper);
 
 struct ScheduleConfig {
   potentials::Schedule::Kind kind = potentials::Schedule::Kind::constant;

@@ -12,6 +12,7 @@
 #include "core/version.hpp"
 #include "io/hdf5.hpp"
 #include "io/tsplib.hpp"
+#include "potentials/expression.hpp"
 
 namespace qtzflow::scenario {
 
@@ -81,7 +82,8 @@ OptimizeSummary summarise(const std::vector<particles::RunResult>& rs) {
 }
 
 OptimizeReport optimize(const OptimizeRequest& q) {
-  if (q.objective.empty() == q.tsp.empty()) core::throw_invalid("objective/tsp", q.objective.empty() ? "neither" : "both", "exactly one of them");
+  const int given = !q.objective.empty() + !q.expression.empty() + !q.tsp.empty();
+  if (given != 1) core::throw_invalid("objective/expression/tsp", given == 0 ? "none" : "more than one", "exactly one of them");
   OptimizeReport rep;
   if (!q.output.empty()) core::require_replaceable("output", q.output, {q.tsp});  // before hours of computing, not after
   if (!(q.optimum < 0) && !(std::isfinite(q.optimum) && q.optimum > 0))
@@ -101,13 +103,28 @@ OptimizeReport optimize(const OptimizeRequest& q) {
                   ", nearest-neighbour start " + fixed2(inst.tour_length(start)) + ")";
     rep.results = particles::run_ensemble(inst, q.options, q.runs, start);
   } else {
-    auto f = potentials::make_objective(q.objective, q.dim, q.params);
+    std::unique_ptr<potentials::Objective> f;
+    if (q.expression.empty()) {
+      f = potentials::make_objective(q.objective, q.dim, q.params);
+    } else {
+      if (q.lower.empty() || q.upper.empty())
+        core::throw_invalid(q.lower.empty() ? "lower" : "upper", "missing", "the search box of the expression (1 value or one per axis)");
+      potentials::ExpressionSpec spec;
+      spec.formula = q.expression;
+      spec.params = q.params;
+      spec.lower = per_axis(q.lower, {}, q.dim, "lower");
+      spec.upper = per_axis(q.upper, {}, q.dim, "upper");
+      spec.minima = q.minima;
+      spec.key = "expression";
+      f = potentials::make_expression_objective(spec, q.dim);
+    }
     particles::ContinuousProblem p(*f, per_axis(q.lower, f->lower(), q.dim, "lower"), per_axis(q.upper, f->upper(), q.dim, "upper"));
     rep.reference = p.f_star;
     std::string box;
     for (std::size_t i = 0; i < p.lower.size(); ++i)
       box += (i ? " x " : "") + ("[" + core::format_value(p.lower[i]) + ", " + core::format_value(p.upper[i]) + "]");
-    rep.problem = q.objective + " (d = " + std::to_string(q.dim) + ", box " + box + ")";
+    rep.problem =
+        (q.expression.empty() ? q.objective : "f = " + core::shorten(q.expression, 80)) + " (d = " + std::to_string(q.dim) + ", box " + box + ")";
     rep.results = particles::run_ensemble(p, q.options, q.runs);
   }
   rep.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -22,6 +22,8 @@ namespace qtzflow::scenario {
 struct OptimizeRequest {
   // the problem: a built-in objective (name, dim, params, box; empty box = its domain) or a TSP file
   std::string objective;
+  std::string expression;                   ///< or a formula (potentials/expression.hpp) on the box [lower, upper]
+  std::vector<std::vector<double>> minima;  ///< the formula's known minima (the lowest sets the success threshold)
   int dim = 1;
   potentials::Params params;
   std::vector<double> lower, upper;  ///< 1 value (every axis) or one per axis

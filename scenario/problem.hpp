@@ -7,8 +7,11 @@
 // uniform 1, gibbs e^{−(f − min f)/T(0)}.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "grids/basins.hpp"
@@ -34,6 +37,32 @@ grids::Grid<D> make_grid(const GridConfig& g) {
   return grids::Grid<D>(n, lo, hi, g.boundary);
 }
 
+/// The objective sampled on the grid; an expression that is not finite at a grid point is
+/// reported against objective.f, with the point.
+template <int D>
+potentials::Landscape<D> sample_objective(const potentials::Objective& f, const grids::Grid<D>& g, const ObjectiveConfig& o) {
+  if (o.is_expression()) {
+    std::vector<double> x(D);
+    grids::for_each_point(g, [&](std::size_t, const auto& p) {
+      std::copy(p.begin(), p.end(), x.begin());
+      const double v = f.value(x);
+      if (!std::isfinite(v)) {
+        std::string at;
+        for (double c : x) at += (at.empty() ? "" : ", ") + core::format_value(c);
+        core::throw_invalid("objective.f", "\"" + core::shorten(o.formula, 80) + "\" = " + core::format_value(v) + " at x = (" + at + ")",
+                            "finite at every grid point");
+      }
+    });
+  }
+  try {
+    return potentials::Landscape<D>(f, g);
+  } catch (const core::InvalidArgument& e) {  // f finite, its derivatives not
+    if (!o.is_expression()) throw;
+    throw core::InvalidArgument("objective.f", "objective.f = \"" + core::shorten(o.formula, 80) + "\" is not finite on the grid (" + e.what() +
+                                                   "): must be finite at every grid point");
+  }
+}
+
 template <int D>
 struct Problem {
   grids::Grid<D> grid;
@@ -44,8 +73,8 @@ struct Problem {
 
   explicit Problem(const RunConfig& c)
       : grid(make_grid<D>(c.grid)),
-        objective(potentials::make_objective(c.objective.name, D, c.objective.params)),
-        landscape(*objective, grid),
+        objective(make_objective(c.objective, D, c.grid.lower, c.grid.upper)),
+        landscape(sample_objective(*objective, grid, c.objective)),
         basins(grids::find_basins(grid, landscape.f())),
         schedule(c.schedule.make()) {}
   Problem(const Problem&) = delete;

@@ -10,7 +10,7 @@ packages=(
   g++ cmake pkg-config make
   # libraries
   libfftw3-dev libeigen3-dev libhdf5-dev doctest-dev libtoml11-dev libcli11-dev
-  librandom123-dev libpagmo-dev libspectra-dev
+  librandom123-dev libpagmo-dev libspectra-dev libmuparser-dev
   # command-line tools used by tests and users; TSPLIB instances with proven optima
   hdf5-tools glpk-utils
   # analysis and notebooks (/usr/bin/python3; scripts/make_notebooks.py executes notebooks_out/)

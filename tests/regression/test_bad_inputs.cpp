@@ -115,6 +115,21 @@ TEST_CASE("every reported bad input exits 2 naming the key or file:line, and lea
       {"optimize --objective rastrigin --dim 2 --seed -1 --runs 2", "--seed: must be an integer >= 0"},
       {"optimize --objective rastrigin --dim 2 --seed 1e23 --runs 2", "--seed: must be an integer >= 0"},
       {"optimize --tsp " + in + "../../../data/tsp/random10.tsp --optimum inf --runs 2", "--optimum"},
+      // the expression objective (issue 15)
+      {"run " + in + "fp2d_small.toml --set 'objective.name=\"expression\"' --set 'objective.f=\"(x^2-1)^2 + q*x\"' -o o.h5 -q",
+       "objective.f = unknown name \"q\" at column 13"},
+      {"run " + in + "fp2d_small.toml --set 'objective.name=\"expression\"' --set 'objective.f=\"x^2 + *y\"' -o o.h5 -q", "objective.f"},
+      {"run " + in + "fp2d_small.toml --set 'objective.name=\"expression\"' -o o.h5 -q", "objective.f = missing or empty"},
+      {"run " + in + "fp2d_small.toml --set 'objective.name=\"expression\"' --set 'objective.f=\"ln(x + 1.5)\"' -o o.h5 -q", "objective.f"},
+      {"run " + in + "fp2d_small.toml --set 'objective.f=\"x\"' -o o.h5 -q", "objective.f"},
+      {"run " + in + "fp2d_small.toml --set 'objective.name=\"expression\"' --set 'objective.f=\"x*y\"' --set 'objective.domain=[[0, 1]]' -o o.h5 -q",
+       "objective.domain"},
+      {"run " + in + "fp2d_small.toml --set 'objective.name=\"expression\"' --set 'objective.f=\"x*y\"' --set 'objective.minima=[[9, 9]]' -o o.h5 -q",
+       "objective.minima"},
+      {"optimize --expression 'x^2' --runs 2", "--lower"},
+      {"optimize --expression 'x^2 +' --lower=-1 --upper 1 --runs 2", "--expression"},
+      {"optimize --expression 'x^2' --lower=-1 --upper 1 --minimum 2 --runs 2", "--minimum"},
+      {"optimize --expression 'x^2' --objective rastrigin --lower=-1 --upper 1 --runs 2", "--expression"},
   };
   fs::create_directories(d / "d");
   for (const auto& c : cases) {

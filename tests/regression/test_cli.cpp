@@ -20,6 +20,7 @@
 #include "../test_support.hpp"
 #include "io/hdf5.hpp"
 #include "io/snapshot.hpp"
+#include "potentials/objective.hpp"
 
 using namespace qtzflow;
 namespace fs = std::filesystem;
@@ -88,6 +89,16 @@ TEST_CASE("qtzflow info and --help exit 0, an unknown option exits 2") {
   CHECK(run_cli("run --help", d).code == 0);
   CHECK(run_cli("run --frobnicate", d).code == 2);
   CHECK(run_cli("", d).code == 2);  // a subcommand is required
+  // info --objectives lists every built-in, and docs/objectives.md documents the same ones
+  const auto objs = run_cli("info --objectives", d);
+  CHECK(objs.code == 0);
+  const std::string docs = read_file(fs::path(QTZFLOW_SOURCE_DIR) / "docs" / "objectives.md");
+  for (const auto& o : potentials::objective_catalog()) {
+    CAPTURE(o.name);
+    CHECK(objs.out.find("| " + o.name + " | " + o.formula + " |") != std::string::npos);
+    CHECK(docs.find("| `" + o.name + "` |") != std::string::npos);
+  }
+  CHECK(objs.out.find("| expression |") != std::string::npos);
   fs::remove_all(d);
 }
 
@@ -445,7 +456,7 @@ TEST_CASE("qtzflow optimize: table, JSON, HDF5 results, same seed same numbers, 
                                                                                   {"--objective salomon --budget 0", "--budget"},
                                                                                   {"--objective salomon --dim 2 --lower 1,2,3", "--lower"},
                                                                                   {"--objective salomon --h-schedule fixed", "--qp"},
-                                                                                  {"", "--objective/--tsp"}}) {
+                                                                                  {"", "--objective/--expression/--tsp"}}) {
     const auto b = run_cli("optimize " + args, d);
     CAPTURE(args);
     CAPTURE(b.err);
@@ -483,5 +494,54 @@ TEST_CASE("qtzflow verify: one experiment, its HDF5 and a JSON summary, bad opti
   const auto clash = run_cli("verify --quick --only v3 -o afile", d);
   CHECK(clash.code == 2);
   CHECK(read_file(d / "afile") == "keep me");
+  fs::remove_all(d);
+}
+
+TEST_CASE("an expression objective equal to a built-in gives the same outputs in all three engines (1e-8 relative)") {
+  // Fields differ only through ∇f and Δf (order-8 differences, measured <= 1.6e-11 and 1.4e-9
+  // relative, tests/unit/test_expression.cpp); the particles see f itself, so their histograms
+  // are bit-identical unless a comparison falls within rounding of a tie.
+  const auto d = scratch("expression");
+  const std::string grid = "[grid]\nn = [40, 40]\nlower = [-2, -2]\nupper = [2, 2]\nboundary = \"reflecting\"\n";
+  const std::string builtin = "[objective]\nname = \"double_well\"\nc = 0.3\n";
+  const std::string expression = "[objective]\nname = \"expression\"\nf = \"(x^2-1)^2 + c*x + (y^2-1)^2 + c*y\"\nc = 0.3\n";
+  const std::string rest = "[schedule]\nkind = \"logarithmic\"\nc = 1.0\n[initial]\ncenter = [0.96, 0.96]\nwidth = [0.2, 0.2]\n";
+  const std::vector<std::pair<std::string, std::string>> engines{
+      {"fokker_planck", "[fokker_planck]\ndt = 0.01\nt_end = 0.3\n[output]\nevery = 30\n"},
+      {"schrodinger", "[schrodinger]\nmode = \"imaginary\"\ndt = 0.002\nt_end = 0.2\n[output]\nevery = 100\n"},
+      {"particles", "[particles]\nalgorithm = \"qtz-dither\"\ncount = 4000\ndt = 0.01\nt_end = 0.3\n[output]\nevery = 30\n"}};
+  for (const auto& [engine, section] : engines) {
+    CAPTURE(engine);
+    const std::string bg = engine == "schrodinger" ? "[grid]\nn = [40, 40]\nlower = [-2.5, -2.5]\nupper = [2.5, 2.5]\n" : grid;
+    write_file(d / "a.toml", bg + builtin + rest + section);
+    write_file(d / "b.toml", bg + expression + rest + section);
+    REQUIRE(run_cli("run a.toml -q -o a.h5", d).code == 0);
+    const auto rb = run_cli("run b.toml -q -o b.h5", d);
+    CAPTURE(rb.err);
+    REQUIRE(rb.code == 0);
+    const long last = engine == "schrodinger" ? 100 : 30;
+    const auto a = io::read_snapshot((d / "a.h5").string(), last), b = io::read_snapshot((d / "b.h5").string(), last);
+    REQUIRE(a.fields.size() == b.fields.size());
+    for (const auto& [name, fa] : a.fields) {
+      CAPTURE(name);
+      const auto& fb = b.fields.at(name);
+      REQUIRE(fa.size() == fb.size());
+      double diff = 0, norm = 0;
+      for (std::size_t i = 0; i < fa.size(); ++i) {
+        diff = std::max(diff, std::abs(fa[i] - fb[i]));
+        norm = std::max(norm, std::abs(fa[i]));
+      }
+      CHECK(diff <= 1e-8 * norm);
+    }
+  }
+  // bad expressions exit 2 naming objective.f, with the column
+  write_file(d / "bad.toml", grid + "[objective]\nname = \"expression\"\nf = \"(x^2-1)^2 + q*x\"\n" + rest + engines[0].second);
+  const auto bad = run_cli("run bad.toml -q -o bad.h5", d);
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("objective.f") != std::string::npos);
+  CHECK(bad.err.find("unknown name \"q\" at column 13") != std::string::npos);
+  CHECK_FALSE(fs::exists(d / "bad.h5"));
+  write_file(d / "bad2.toml", grid + "[objective]\nname = \"double_well\"\nf = \"x\"\n" + rest + engines[0].second);
+  CHECK(run_cli("run bad2.toml -q -o bad.h5", d).err.find("objective.f") != std::string::npos);
   fs::remove_all(d);
 }

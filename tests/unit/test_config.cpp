@@ -85,3 +85,37 @@ TEST_CASE("particles.clock: dithered QTZ in Fokker-Planck time by default, the r
   CHECK(c.text.find("clock = \"fokker_planck\"\nmoves_per_dt = 8") != std::string::npos);
   CHECK(scenario::parse_config(c.text).text == c.text);
 }
+
+TEST_CASE("objective.name = expression: formula, parameters, domain and minima read, written back, checked") {
+  const std::string base = "[schrodinger]\n[grid]\nn = [32, 32]\n";
+  const auto c = scenario::parse_config(base +
+                                        "[objective]\nname = \"expression\"\nf = \"(x^2-1)^2 + a*x + y^2 \\\"\"\na = 0.3\n"
+                                        "domain = [[-2, 2], [-1, 1]]\nminima = [[-1.0, 0.0], [1.0, 0.0]]\n");
+  CHECK(c.objective.is_expression());
+  CHECK(c.objective.formula == "(x^2-1)^2 + a*x + y^2 \"");
+  CHECK(c.objective.params.at("a") == std::vector<double>{0.3});
+  CHECK(c.objective.lower == std::vector<double>{-2, -1});
+  CHECK(c.objective.upper == std::vector<double>{2, 1});
+  REQUIRE(c.objective.minima.size() == 2);
+  CHECK(scenario::parse_config(c.text).text == c.text);  // the effective text round-trips, quotes escaped
+  // one [lower, upper] pair for every axis
+  const auto one = scenario::parse_config(base + "[objective]\nname = \"expression\"\nf = \"x*y\"\ndomain = [-3, 3]\n");
+  CHECK(one.objective.lower == std::vector<double>{-3, -3});
+  // without a domain the grid's box is used when the objective is made
+  const auto g = scenario::parse_config(base + "[objective]\nname = \"expression\"\nf = \"x*y\"\n");
+  const auto f = scenario::make_objective(g.objective, 2, g.grid.lower, g.grid.upper);
+  CHECK(f->lower() == g.grid.lower);
+  CHECK(f->value(std::vector<double>{2, 3}) == 6);
+  auto fails = [&](const std::string& obj, const char* key) {
+    CAPTURE(obj);
+    CHECK_THROWS_WITH_AS(scenario::parse_config(base + "[objective]\n" + obj), doctest::Contains(key), core::InvalidArgument);
+  };
+  fails("name = \"expression\"\n", "objective.f");
+  fails("name = \"expression\"\nf = 3\n", "objective.f");
+  fails("name = \"expression\"\nf = \"x\"\ndomain = [[0, 1]]\n", "objective.domain");
+  fails("name = \"expression\"\nf = \"x\"\ndomain = [[0, \"a\"], [0, 1]]\n", "objective.domain");
+  fails("name = \"expression\"\nf = \"x\"\nminima = [[0]]\n", "objective.minima");
+  fails("name = \"expression\"\nf = \"x\"\nminima = [0, 0]\n", "objective.minima");
+  fails("name = \"double_well\"\nf = \"x\"\n", "objective.f");
+  fails("name = \"double_well\"\ndomain = [0, 1]\n", "objective.domain");
+}
