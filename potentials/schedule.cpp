@@ -1,10 +1,50 @@
 #include "potentials/schedule.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
+#include "potentials/formula.hpp"
 
 namespace qtzflow::potentials {
+
+struct Schedule::Shared {
+  std::vector<double> t, T, slope;   // table: knots and PCHIP slopes
+  std::unique_ptr<Formula> formula;  // expression
+  std::string key;
+};
+
+namespace {
+
+/// Fritsch–Carlson slopes: the harmonic mean of neighbouring secants where they agree in sign,
+/// 0 at a local extremum, one-sided three-point ends limited likewise (Moler's pchip).
+std::vector<double> pchip_slopes(const std::vector<double>& x, const std::vector<double>& y) {
+  const std::size_t n = x.size();
+  std::vector<double> h(n - 1), del(n - 1), d(n, 0.0);
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    h[k] = x[k + 1] - x[k];
+    del[k] = (y[k + 1] - y[k]) / h[k];
+  }
+  if (n == 2) return {del[0], del[0]};
+  for (std::size_t k = 1; k + 1 < n; ++k)
+    if (del[k - 1] * del[k] > 0) {
+      const double w1 = 2 * h[k] + h[k - 1], w2 = h[k] + 2 * h[k - 1];
+      d[k] = (w1 + w2) / (w1 / del[k - 1] + w2 / del[k]);
+    }
+  auto end = [](double h0, double h1, double d0, double d1) {
+    double v = ((2 * h0 + h1) * d0 - h0 * d1) / (h0 + h1);
+    if (v * d0 <= 0)
+      v = 0;
+    else if (d0 * d1 <= 0 && std::abs(v) > std::abs(3 * d0))
+      v = 3 * d0;
+    return v;
+  };
+  d[0] = end(h[0], h[1], del[0], del[1]);
+  d[n - 1] = end(h[n - 2], h[n - 3], del[n - 2], del[n - 3]);
+  return d;
+}
+
+}  // namespace
 
 Schedule Schedule::constant(double T) {
   core::require_positive("schedule.T", T);
@@ -30,8 +70,69 @@ Schedule Schedule::paper(double C_q, double eta, double tau) {
   return {Kind::paper, C_q / (2 * eta), std::exp2(-1 / tau), tau};
 }
 
+Schedule Schedule::table(std::vector<double> t, std::vector<double> T, const std::string& key) {
+  if (t.size() != T.size())
+    core::throw_invalid(key, std::to_string(t.size()) + " times and " + std::to_string(T.size()) + " temperatures", "pairs (t, T)");
+  if (t.size() < 2) core::throw_invalid(key, std::to_string(t.size()) + " points", "at least 2 points (t, T)");
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    if (!std::isfinite(t[k]) || !std::isfinite(T[k]))
+      core::throw_invalid(key, "point " + std::to_string(k) + " (" + core::format_value(t[k]) + ", " + core::format_value(T[k]) + ")",
+                          "finite numbers");
+    if (!(T[k] > 0)) core::throw_invalid(key, "T = " + core::format_value(T[k]) + " at t = " + core::format_value(t[k]), "T > 0 at every point");
+    if (k == 0 && t[0] != 0) core::throw_invalid(key, "first time " + core::format_value(t[0]), "0 (the table starts at t = 0)");
+    if (k > 0 && !(t[k] > t[k - 1]))
+      core::throw_invalid(key, "t = " + core::format_value(t[k]) + " after t = " + core::format_value(t[k - 1]), "strictly increasing times");
+  }
+  auto sh = std::make_shared<Shared>();
+  sh->slope = pchip_slopes(t, T);
+  sh->t = std::move(t);
+  sh->T = std::move(T);
+  sh->key = key;
+  Schedule s(Kind::table, 0, 0);
+  s.shared_ = std::move(sh);
+  return s;
+}
+
+Schedule Schedule::expression(const std::string& formula, const Params& constants, const std::string& key) {
+  auto sh = std::make_shared<Shared>();
+  sh->formula = std::make_unique<Formula>(formula, std::vector<std::vector<std::string>>{{"t"}}, constants, key);
+  sh->key = key;
+  Schedule s(Kind::expression, 0, 0);
+  s.shared_ = std::move(sh);
+  const double T0 = s.T(0);
+  if (!(std::isfinite(T0) && T0 > 0))
+    core::throw_invalid(key, "\"" + core::shorten(formula, 120) + "\" = " + core::format_value(T0) + " at t = 0", "T > 0");
+  return s;
+}
+
+void Schedule::require_positive_until(double t_end, double dt) const {
+  if (kind_ != Kind::expression) return;  // the closed forms and the table are > 0 by construction
+  const double steps = std::ceil(t_end / dt - 1e-9);
+  const long samples = static_cast<long>(std::min(2 * steps + 1, 2e6));
+  for (long k = 0; k < samples; ++k) {
+    const double t = samples == 1 ? 0 : t_end * static_cast<double>(k) / static_cast<double>(samples - 1);
+    const double v = T(t);
+    if (!(std::isfinite(v) && v > 0))
+      core::throw_invalid(shared_->key,
+                          "\"" + core::shorten(shared_->formula->text(), 120) + "\" = " + core::format_value(v) + " at t = " + core::format_value(t),
+                          "T > 0 and finite over the whole run, t in [0, " + core::format_value(t_end) + "]");
+  }
+}
+
 double Schedule::T(double t) const {
   switch (kind_) {
+    case Kind::table: {
+      const auto& x = shared_->t;
+      if (t >= x.back()) return shared_->T.back();
+      if (t <= x.front()) return shared_->T.front();
+      const std::size_t k = static_cast<std::size_t>(std::upper_bound(x.begin(), x.end(), t) - x.begin()) - 1;
+      const double h = x[k + 1] - x[k], s = (t - x[k]) / h, y0 = shared_->T[k], y1 = shared_->T[k + 1];
+      const double d0 = shared_->slope[k] * h, d1 = shared_->slope[k + 1] * h;
+      const double s2 = s * s, s3 = s2 * s;
+      return (2 * s3 - 3 * s2 + 1) * y0 + (s3 - 2 * s2 + s) * d0 + (-2 * s3 + 3 * s2) * y1 + (s3 - s2) * d1;
+    }
+    case Kind::expression:
+      return shared_->formula->evaluate(std::span<const double>(&t, 1));
     case Kind::constant:
       return a_;
     case Kind::logarithmic:
@@ -45,6 +146,21 @@ double Schedule::T(double t) const {
 
 double Schedule::Tdot(double t) const {
   switch (kind_) {
+    case Kind::table: {
+      const auto& x = shared_->t;
+      if (t >= x.back() || t < x.front()) return 0;
+      const std::size_t k = static_cast<std::size_t>(std::upper_bound(x.begin(), x.end(), t) - x.begin()) - 1;
+      const double h = x[k + 1] - x[k], s = (t - x[k]) / h, y0 = shared_->T[k], y1 = shared_->T[k + 1];
+      const double d0 = shared_->slope[k] * h, d1 = shared_->slope[k + 1] * h;
+      return ((6 * s * s - 6 * s) * y0 + (3 * s * s - 4 * s + 1) * d0 + (-6 * s * s + 6 * s) * y1 + (3 * s * s - 2 * s) * d1) / h;
+    }
+    case Kind::expression: {
+      const double h = 1e-4 * (1 + std::abs(t));
+      const double m2 = T(t - 2 * h), m1 = T(t - h), p1 = T(t + h), p2 = T(t + 2 * h);
+      if (std::isfinite(m2) && std::isfinite(m1)) return (m2 - 8 * m1 + 8 * p1 - p2) / (12 * h);
+      const double p0 = T(t), p3 = T(t + 3 * h), p4 = T(t + 4 * h);  // one-sided, 4th order
+      return (-25 * p0 + 48 * p1 - 36 * p2 + 16 * p3 - 3 * p4) / (12 * h);
+    }
     case Kind::constant:
       return 0;
     case Kind::logarithmic: {
@@ -60,6 +176,11 @@ double Schedule::Tdot(double t) const {
 
 std::string Schedule::describe() const {
   switch (kind_) {
+    case Kind::table:
+      return "table of " + std::to_string(shared_->t.size()) + " points (t, T), monotone cubic, T = " + core::format_value(shared_->T.back()) +
+             " after t = " + core::format_value(shared_->t.back());
+    case Kind::expression:
+      return "T(t) = " + shared_->formula->text();
     case Kind::constant:
       return "constant T = " + core::format_value(a_);
     case Kind::logarithmic:

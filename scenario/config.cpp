@@ -134,10 +134,10 @@ using NameTable = std::pair<std::string_view, E>;
 // The configuration's spelling of every enum, in the order docs/config.md lists them.
 constexpr NameTable<grids::Boundary> kBoundaries[] = {
     {"periodic", grids::Boundary::periodic}, {"reflecting", grids::Boundary::reflecting}, {"absorbing", grids::Boundary::absorbing}};
-constexpr NameTable<potentials::Schedule::Kind> kScheduleKinds[] = {{"constant", potentials::Schedule::Kind::constant},
-                                                                    {"logarithmic", potentials::Schedule::Kind::logarithmic},
-                                                                    {"geometric", potentials::Schedule::Kind::geometric},
-                                                                    {"paper", potentials::Schedule::Kind::paper}};
+constexpr NameTable<potentials::Schedule::Kind> kScheduleKinds[] = {
+    {"constant", potentials::Schedule::Kind::constant},   {"logarithmic", potentials::Schedule::Kind::logarithmic},
+    {"geometric", potentials::Schedule::Kind::geometric}, {"paper", potentials::Schedule::Kind::paper},
+    {"table", potentials::Schedule::Kind::table},         {"expression", potentials::Schedule::Kind::expression}};
 constexpr NameTable<InitialKind> kInitialKinds[] = {
     {"gaussian", InitialKind::gaussian}, {"uniform", InitialKind::uniform}, {"gibbs", InitialKind::gibbs}};
 constexpr NameTable<solver::TimeMode> kModes[] = {{"real", solver::TimeMode::real}, {"imaginary", solver::TimeMode::imaginary}};
@@ -242,6 +242,39 @@ const Table* section_table(const Table& root, const std::string& name) {
   if (it == root.end()) return nullptr;
   if (!it->second.is_table()) throw_invalid(name, show(it->second), "a table ([" + name + "])");
   return &it->second.as_table();
+}
+
+/// A two-column text file of (t, T) knots: '#' starts a comment, columns separated by blanks or
+/// a comma; errors name FILE:LINE.  At most 1 MiB (a schedule, not a data set).
+void read_schedule_file(const std::string& path, ScheduleConfig& s) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw_invalid("schedule.file", "\"" + core::shorten(path, 200) + "\" (" + ec.message() + ")", "a readable file of t T lines");
+  if (size > (1u << 20))
+    throw_invalid("schedule.file", "\"" + core::shorten(path, 200) + "\" of " + std::to_string(size) + " bytes", "at most 1 MiB");
+  std::ifstream in(path);
+  std::string line;
+  for (long n = 1; std::getline(in, line); ++n) {
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::replace(line.begin(), line.end(), ',', ' ');
+    std::istringstream fields(line);
+    std::vector<std::string> tok;
+    for (std::string w; fields >> w;) tok.push_back(w);
+    if (tok.empty()) continue;
+    const std::string where = core::shorten(path, 200) + ":" + std::to_string(n);
+    if (tok.size() != 2) throw_invalid("schedule.file", where + ": " + std::to_string(tok.size()) + " columns", "two columns, t and T");
+    double v[2];
+    for (int k = 0; k < 2; ++k) {
+      char* end = nullptr;
+      errno = 0;
+      v[k] = std::strtod(tok[static_cast<std::size_t>(k)].c_str(), &end);
+      if (end == tok[static_cast<std::size_t>(k)].c_str() || *end != '\0' || errno == ERANGE || !std::isfinite(v[k]))
+        throw_invalid("schedule.file", where + ": \"" + core::shorten(tok[static_cast<std::size_t>(k)], 40) + "\"", "a finite number");
+    }
+    s.table_t.push_back(v[0]);
+    s.table_T.push_back(v[1]);
+  }
+  s.table_source = "schedule.file " + core::shorten(path, 200);
 }
 
 void require_length(const std::string& key, std::size_t got, std::size_t d) {
@@ -385,6 +418,37 @@ RunConfig from_table(const Table& root) {
     core::require_positive("schedule.T", c.schedule.T);
     core::require_positive("schedule.c", c.schedule.c);
     if (!(c.schedule.gamma > 0 && c.schedule.gamma < 1)) throw_invalid("schedule.gamma", format_value(c.schedule.gamma), "in (0, 1)");
+    using SK = potentials::Schedule::Kind;
+    const Value* tab = s.find("table");
+    const Value* file = s.find("file");
+    const Value* formula = s.find("formula");
+    if (c.schedule.kind == SK::table) {
+      if ((tab == nullptr) == (file == nullptr))
+        throw_invalid("schedule.table", tab ? "both table and file" : "neither table nor file",
+                      "one of schedule.table = [[t, T], ...] or schedule.file");
+      if (tab) {
+        if (!tab->is_array()) throw_invalid("schedule.table", show(*tab), "an array of [t, T] pairs");
+        for (const auto& p : tab->as_array()) {
+          if (!p.is_array() || p.as_array().size() != 2 || !Section::is_number(p.as_array()[0]) || !Section::is_number(p.as_array()[1]))
+            throw_invalid("schedule.table", show(p), "a [t, T] pair of numbers");
+          c.schedule.table_t.push_back(checked_number(p.as_array()[0], "schedule.table"));
+          c.schedule.table_T.push_back(checked_number(p.as_array()[1], "schedule.table"));
+        }
+      } else {
+        if (!file->is_string()) throw_invalid("schedule.file", show(*file), "a file name (two columns: t and T)");
+        read_schedule_file(file->as_string().str, c.schedule);
+      }
+    } else if (tab || file) {
+      throw_invalid(tab ? "schedule.table" : "schedule.file", "given", "absent unless schedule.kind = \"table\"");
+    }
+    if (c.schedule.kind == SK::expression) {
+      if (formula == nullptr || !formula->is_string() || formula->as_string().str.empty())
+        throw_invalid("schedule.formula", formula ? show(*formula) : "missing", "a formula in t, e.g. formula = \"0.5/ln(t + 2)\"");
+      c.schedule.formula = formula->as_string().str;
+    } else if (formula) {
+      throw_invalid("schedule.formula", show(*formula), "absent unless schedule.kind = \"expression\"");
+    }
+    c.schedule.make();  // knots and formula checked here, with their keys
     s.finish();
   }
 
@@ -571,7 +635,15 @@ std::string to_toml(const RunConfig& c) {
   for (const auto& [k, v] : c.objective.params) o << k << " = " << (v.size() == 1 ? format_value(v[0]) : array(v)) << "\n";
   o << "\n[schedule]\nkind = " << quoted(name_of(kScheduleKinds, c.schedule.kind)) << "\nT = " << format_value(c.schedule.T)
     << "\nc = " << format_value(c.schedule.c) << "\ngamma = " << format_value(c.schedule.gamma) << "\nC_q = " << format_value(c.schedule.C_q)
-    << "\neta = " << format_value(c.schedule.eta) << "\ntau = " << format_value(c.schedule.tau) << "\n\n";
+    << "\neta = " << format_value(c.schedule.eta) << "\ntau = " << format_value(c.schedule.tau) << "\n";
+  if (c.schedule.kind == potentials::Schedule::Kind::table) {  // the knots themselves, also when read from a file
+    o << "table = [";
+    for (std::size_t k = 0; k < c.schedule.table_t.size(); ++k)
+      o << (k ? ", " : "") << "[" << format_value(c.schedule.table_t[k]) << ", " << format_value(c.schedule.table_T[k]) << "]";
+    o << "]\n";
+  }
+  if (c.schedule.kind == potentials::Schedule::Kind::expression) o << "formula = " << quoted(c.schedule.formula) << "\n";
+  o << "\n";
   o << "[initial]\nkind = " << quoted(name_of(kInitialKinds, c.initial.kind)) << "\ncenter = " << array(c.initial.center)
     << "\nwidth = " << array(c.initial.width) << "\nrelax_time = " << format_value(c.initial.relax_time) << "\n\n";
   if (const auto* f = std::get_if<FokkerPlanckConfig>(&c.engine)) {
@@ -606,6 +678,7 @@ RunConfig parse_config(const std::string& text, const std::vector<std::string>& 
   Table& root = v.as_table();
   for (const auto& o : overrides) apply_override(root, o);
   RunConfig c = from_table(root);
+  c.schedule.make().require_positive_until(c.t_end(), c.dt());
   c.text = to_toml(c);
   return c;
 }
@@ -722,6 +795,10 @@ potentials::Schedule ScheduleConfig::make() const {
       return potentials::Schedule::geometric(T, gamma);
     case potentials::Schedule::Kind::paper:
       return potentials::Schedule::paper(C_q, eta, tau);
+    case potentials::Schedule::Kind::table:
+      return potentials::Schedule::table(table_t, table_T, table_source);
+    case potentials::Schedule::Kind::expression:
+      return potentials::Schedule::expression(formula, {}, "schedule.formula");
   }
   throw core::Error("scenario: unknown schedule kind");
 }

@@ -55,10 +55,13 @@ std::unique_ptr<potentials::Objective> make_objective(const ObjectiveConfig& o, 
 
 struct ScheduleConfig {
   potentials::Schedule::Kind kind = potentials::Schedule::Kind::constant;
-  double T = 0.5;       ///< constant T, and T0 of the geometric law
-  double c = 1.0;       ///< logarithmic: T = c / ln(t + 2)
-  double gamma = 0.99;  ///< geometric: T = T · gamma^t
-  double C_q = 2.0;     ///< paper: T = C_q / (2 eta 2^(t/tau))
+  double T = 0.5;                               ///< constant T, and T0 of the geometric law
+  double c = 1.0;                               ///< logarithmic: T = c / ln(t + 2)
+  double gamma = 0.99;                          ///< geometric: T = T · gamma^t
+  std::vector<double> table_t, table_T;         ///< table: the knots (from key table or file)
+  std::string table_source = "schedule.table";  ///< where they came from, for messages
+  std::string formula;                          ///< expression: T(t)
+  double C_q = 2.0;                             ///< paper: T = C_q / (2 eta 2^(t/tau))
   double eta = 1.0;
   double tau = 1.0;
   potentials::Schedule make() const;

@@ -210,15 +210,16 @@ void v11_authors_optimizer(Experiment& e) {
       reached.push_back(static_cast<double>(total_reached) / static_cast<double>(runs));
       if (h == 2 || h == 6 || h == 10 || h == 14) {
         // the law of x_h (modal-η runs) beside Gibbs at the paper's T(h), on 240 bins
-        const std::size_t bins = 240, per = n / bins;
+        // (bin b holds the fine cells c with c·bins/n = b: 240 does not divide 2^16)
+        const std::size_t bins = 240;
+        const double bin_width = (prob.upper[0] - prob.lower[0]) / static_cast<double>(bins);
         std::vector<double> hist(bins, 0.0), gib(bins, 0.0);
-        const double w = 1 / (static_cast<double>(count) * g.spacing(0) * static_cast<double>(per));
         for (const auto& t : tr)
-          if (!std::isnan(t.x[h]) && t.eta == eta) hist[cell(t.x[h]) / per] += w;
+          if (!std::isnan(t.x[h]) && t.eta == eta) hist[cell(t.x[h]) * bins / n] += 1 / (static_cast<double>(count) * bin_width);
         const double fmin = *std::min_element(fv.begin(), fv.end());
         double z = 0;
-        for (std::size_t c = 0; c < n; ++c) z += std::exp(-(fv[c] - fmin) / Tp) * g.spacing(0);
-        for (std::size_t c = 0; c < n; ++c) gib[c / per] += std::exp(-(fv[c] - fmin) / Tp) / z / static_cast<double>(per);
+        for (std::size_t c = 0; c < n; ++c) z += std::exp(-(fv[c] - fmin) / Tp);
+        for (std::size_t c = 0; c < n; ++c) gib[c * bins / n] += std::exp(-(fv[c] - fmin) / Tp) / (z * bin_width);
         e.put(cs.name + "/law_h" + std::to_string(h) + "/histogram", hist);
         e.put(cs.name + "/law_h" + std::to_string(h) + "/gibbs_at_T_paper", gib);
       }

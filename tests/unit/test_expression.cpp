@@ -202,7 +202,7 @@ TEST_CASE("expression objective: bad formulas, parameters, domains and minima ar
   const std::string unknown = error_of([] { expr("x + w", 1, {{"a", {1.0}}}); });
   CHECK(unknown.find("unknown name \"w\" at column 5") != std::string::npos);
   CHECK(unknown.find("x, x0") != std::string::npos);
-  CHECK(unknown.find("parameters a") != std::string::npos);
+  CHECK(unknown.find("constants a") != std::string::npos);
   CHECK(error_of([] { expr("z", 2); }).find("unknown name \"z\"") != std::string::npos);  // z only in 3D
   CHECK(error_of([] { expr("x + y", 2, {{"y", {1.0}}}); }).find("objective.y") != std::string::npos);
   CHECK(error_of([] { expr("x + a", 1, {{"a", {1.0, 2.0}}}); }).find("objective.a") != std::string::npos);
