@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "scenario/config.hpp"
 #include "scenario/optimize.hpp"
+#include "scenario/spectrum.hpp"
 
 namespace qtzflow::apps {
 
@@ -35,12 +36,27 @@ struct OptimizeArgs {
   std::string h_schedule = "acceptances";  ///< qtz: acceptances | logarithmic | fixed
   bool local = false;
   double qp = 0, delta = 0.1, dt = 1e-3, T = 0.1, pimc_T = 0, pimc_gamma0 = 0;
+  double eta = 0, sa_T0 = 1000, sa_cooling = 0.9995;
   int replicas = 30;
   std::string schedule = "constant";  ///< langevin: constant | logarithmic
   bool json = false;
   std::string output;
 };
 int optimize_command(OptimizeArgs args);
+
+/// `qtzflow spectrum`: λ_k of the FP generator and E_k of H_T per temperature, as a table or
+/// JSON on stdout and in HDF5 with -o.
+struct SpectrumArgs {
+  std::string config_path;
+  std::vector<std::string> sets;  ///< --set overrides
+  std::vector<double> temperatures;
+  int count = 4;
+  double dt = 1e-3;
+  std::string only;  ///< "", fokker_planck, schrodinger
+  bool json = false;
+  std::string output;
+};
+int spectrum_command(const SpectrumArgs& args);
 
 /// Re-raises a library InvalidArgument under the command-line flag that set its key
 /// (e.g. "budget" -> "--budget"), so the message names what the user typed.

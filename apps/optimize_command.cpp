@@ -56,9 +56,12 @@ particles::AlgorithmOptions algorithm_options(const OptimizeArgs& a) {
     q->qp = a.qp;
     q->proposal = proposal(q->proposal);
     q->delta = a.delta;
+    q->eta = a.eta;
   } else if (auto* s = std::get_if<particles::SaOptions>(&o)) {
     s->proposal = proposal(s->proposal);
     s->delta = a.delta;
+    s->T0 = a.sa_T0;
+    s->cooling = a.sa_cooling;
   } else if (auto* l = std::get_if<particles::LangevinOptions>(&o)) {
     core::require_positive("--T", a.T);
     if (a.schedule == "constant")
@@ -86,6 +89,9 @@ int optimize_command(OptimizeArgs a) {
                                                         {"tolerance", "--tolerance"},
                                                         {"qp", "--qp"},
                                                         {"delta", "--delta"},
+                                                        {"eta", "--eta"},
+                                                        {"sa.T0", "--sa-T0"},
+                                                        {"sa.cooling", "--sa-cooling"},
                                                         {"dt", "--dt"},
                                                         {"replicas", "--replicas"},
                                                         {"pimc.T", "--pimc-T"},
@@ -106,6 +112,7 @@ int optimize_command(OptimizeArgs a) {
     if (!a.output.empty()) scenario::write_optimize_results(a.output, report);
     const std::string text = a.json ? scenario::optimize_json(report, core::thread_count()) : scenario::optimize_table(report, core::thread_count());
     std::fputs(text.c_str(), stdout);
+    for (const auto& w : report.warnings) std::fprintf(stderr, "qtzflow optimize: warning: %s\n", w.c_str());
     return 0;
   } catch (const core::InvalidArgument& e) {
     rethrow_as_flag(e, flags);

@@ -99,6 +99,19 @@ int main(int argc, char** argv) {
   ver->add_option("-o,--output", vo.dir, "directory for the data and the summary")->default_val("qtzflow_verify");
   ver->add_flag("-q,--quiet", vo.quiet, "no progress on stderr");
 
+  auto* spec = app.add_subcommand("spectrum",
+                                  "the K lowest eigenvalues of the FP generator (lambda_k) and of H_T (E_k, imaginary time) "
+                                  "for a configuration's grid and objective, per temperature");
+  apps::SpectrumArgs sa;
+  spec->add_option("CONFIG", sa.config_path, "TOML configuration (its grid, objective and schedule)")->required();
+  spec->add_option("--set", sa.sets, "override a key, key=value (repeatable)")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  spec->add_option("--T", sa.temperatures, "temperatures, comma-separated (default: the schedule's T(0))")->delimiter(',');
+  spec->add_option("-k,--count", sa.count, "eigenvalues per temperature (2 .. 16)")->default_val(4);
+  spec->add_option("--dt", sa.dt, "imaginary-time step (Richardson with dt/2)")->default_val(1e-3);
+  spec->add_option("--only", sa.only, "fokker_planck or schrodinger (default: both)");
+  spec->add_flag("--json", sa.json, "JSON instead of the table");
+  spec->add_option("-o,--output", sa.output, "also write the eigenvalues to this HDF5 file");
+
   auto* opt = app.add_subcommand("optimize",
                                  "ensembles of optimizer runs (QTZ, its variants, SA, QIA, Langevin, PIMC, pagmo SA) on an "
                                  "objective or a TSP instance: a summary table or JSON, per-run results in HDF5");
@@ -137,6 +150,9 @@ int main(int argc, char** argv) {
       ->default_val("acceptances");
   opt->add_option("--qp", oa.qp, "fixed resolution Q_p (with --h-schedule fixed)");
   opt->add_option("--delta", oa.delta, "local proposal size (qtz-local, --local)")->default_val(0.1);
+  opt->add_option("--eta", oa.eta, "qtz: Q_p = eta 2^h (default 0: the authors' power of 2 above |f(x0)|)")->default_val(0);
+  opt->add_option("--sa-T0", oa.sa_T0, "sa, qia: initial temperature (the authors': 1000)")->default_val(1000);
+  opt->add_option("--sa-cooling", oa.sa_cooling, "sa, qia: T <- cooling T per iteration (the authors': 0.9995)")->default_val(0.9995);
   opt->add_flag("--local", oa.local, "local proposals x + delta*N(0,1) for qtz, qtz-dither, sa, qia");
   opt->add_option("--dt", oa.dt, "langevin time step")->default_val(1e-3);
   opt->add_option("--T", oa.T, "langevin temperature (constant) or c (logarithmic)")->default_val(0.1);
@@ -165,6 +181,7 @@ int main(int argc, char** argv) {
     }
     if (*ver) return verify::run_verify(vo);
     if (*opt) return apps::optimize_command(oa);
+    if (*spec) return apps::spectrum_command(sa);
     const bool builtin = config_path.empty();
     const scenario::RunConfig config = builtin ? scenario::parse_config(scenario::default_config_text(), sets, "built-in default scenario")
                                                : scenario::load_config(config_path, sets);

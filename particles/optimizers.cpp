@@ -99,7 +99,7 @@ RunResult run_qtz(Space& sp, const QtzOptions& o, long budget, core::RandomStrea
   const double f0 = sp.start(rng);
   r.improve(f0, 0, target);
   sp.best_state(r.best_x);
-  QuantizedOptimizer q(f0, o.qp_rule, o.qp, o.dither, rng);
+  QuantizedOptimizer q(f0, o.qp_rule, o.qp, o.dither, rng, o.eta);
   long it = 0;
   while (it < budget && !q.finished()) {
     q.begin_iteration(++it, rng);
@@ -114,25 +114,28 @@ RunResult run_qtz(Space& sp, const QtzOptions& o, long budget, core::RandomStrea
   }
   r.iterations = it;
   r.final_h = q.h();
+  r.stop = q.finished() ? StopReason::h_limit : StopReason::budget;
   return r;
 }
 
-/// Iterations of the authors' SA: T0 = 1000, ×0.9995 per iteration while T ≥ 0.1/budget.
-long sa_length(long budget) {
-  long n = 0;
-  for (double T = 1000; n < budget && T >= 0.1 / static_cast<double>(budget); T *= 0.9995) ++n;
+/// Iterations of the authors' SA: T0 (1000), × cooling (0.9995) per iteration while T ≥ 0.1/budget.
+long sa_length(long budget, double T0, double cooling) {
+  long n = 0;  // the loop itself, not a closed form: the count must match the run's own T updates
+  for (double T = T0; n < budget && T >= 0.1 / static_cast<double>(budget); T *= cooling) ++n;
   return n;
 }
 
 template <class Space>
-RunResult run_sa(Space& sp, long budget, core::RandomStream& rng, bool qia, double target) {
+RunResult run_sa(Space& sp, long budget, core::RandomStream& rng, const SaOptions& o, double target) {
+  const bool qia = o.qia;
   RunResult r;
   r.final_h = -1;
   double fx = sp.start(rng);
   r.improve(fx, 0, target);
   sp.best_state(r.best_x);
-  const long n = sa_length(budget);
-  double T = 1000;
+  const long n = sa_length(budget, o.T0, o.cooling);
+  r.stop = n < budget ? StopReason::sa_stop_rule : StopReason::budget;
+  double T = o.T0;
   for (long it = 1; it <= n; ++it) {
     const double fc = sp.propose(rng);
     double delta = fc - fx;
@@ -148,7 +151,7 @@ RunResult run_sa(Space& sp, long budget, core::RandomStream& rng, bool qia, doub
       sp.accept();
       fx = fc;
     }
-    T *= 0.9995;
+    T *= o.cooling;
   }
   r.iterations = n;
   return r;
@@ -238,6 +241,18 @@ RunResult run_pimc(const potentials::TspInstance& p, const PimcOptions& o, long 
 
 }  // namespace
 
+std::string_view to_string(StopReason r) {
+  switch (r) {
+    case StopReason::budget:
+      return "budget";
+    case StopReason::h_limit:
+      return "h = 1023";
+    case StopReason::sa_stop_rule:
+      return "SA stop rule";
+  }
+  return "?";
+}
+
 std::string_view to_string(Algorithm a) {
   for (const auto& [k, n] : kNames)
     if (k == a) return n;
@@ -310,8 +325,15 @@ void validate(const OptimizerOptions& o, bool tsp) {
   if (const auto* q = std::get_if<QtzOptions>(&o.algorithm)) {
     if (q->qp_rule == QpRule::fixed) core::require_positive("qp", q->qp);
     if (q->proposal == Proposal::local) core::require_positive("delta", q->delta);
+    core::require_non_negative("eta", q->eta);
+    if (q->eta > 0 && !std::isfinite(q->eta)) core::throw_invalid("eta", core::format_value(q->eta), "finite, > 0 (or 0: the authors' rule)");
   }
-  if (const auto* s = std::get_if<SaOptions>(&o.algorithm); s && s->proposal == Proposal::local) core::require_positive("delta", s->delta);
+  if (const auto* s = std::get_if<SaOptions>(&o.algorithm)) {
+    if (s->proposal == Proposal::local) core::require_positive("delta", s->delta);
+    core::require_positive("sa.T0", s->T0);
+    if (!std::isfinite(s->T0)) core::throw_invalid("sa.T0", core::format_value(s->T0), "a finite temperature > 0");
+    if (!(s->cooling > 0 && s->cooling < 1)) core::throw_invalid("sa.cooling", core::format_value(s->cooling), "in (0, 1)");
+  }
   if (const auto* l = std::get_if<LangevinOptions>(&o.algorithm)) core::require_positive("dt", l->dt);
   if (const auto* p = std::get_if<PimcOptions>(&o.algorithm)) {
     core::require_at_least("replicas", p->replicas, 2);
@@ -329,7 +351,7 @@ RunResult run_once(const ContinuousProblem& p, const OptimizerOptions& o, std::u
     r = run_qtz(sp, *q, o.budget, rng, target);
   } else if (const auto* s = std::get_if<SaOptions>(&o.algorithm)) {
     BoxSpace sp(p, s->proposal, s->delta);
-    r = run_sa(sp, o.budget, rng, s->qia, target);
+    r = run_sa(sp, o.budget, rng, *s, target);
   } else if (const auto* l = std::get_if<LangevinOptions>(&o.algorithm)) {
     r = run_langevin(p, *l, o.budget, rng, target);
   } else if (std::holds_alternative<PagmoSaOptions>(o.algorithm)) {
@@ -352,7 +374,7 @@ RunResult run_once(const potentials::TspInstance& p, const OptimizerOptions& o, 
     r = run_qtz(sp, *q, o.budget, rng, target);
   } else if (const auto* s = std::get_if<SaOptions>(&o.algorithm)) {
     TourSpace sp(p, start);
-    r = run_sa(sp, o.budget, rng, s->qia, target);
+    r = run_sa(sp, o.budget, rng, *s, target);
   } else if (const auto* pi = std::get_if<PimcOptions>(&o.algorithm)) {
     r = run_pimc(p, *pi, o.budget, rng, start, target);
   } else {

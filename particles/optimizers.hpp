@@ -59,9 +59,12 @@ struct QtzOptions {
   bool dither = false;  ///< the dithered quantizer instead of the authors' plain one
   Proposal proposal = Proposal::blind;
   double delta = 0.1;  ///< local proposals: step size δ (> 0)
+  double eta = 0;      ///< Q_p = η·2^h; 0: the authors' η = 2^(−floor(log2 |f(x0)| + 1))
 };
 /// sa, qia: the authors' simulated annealing, and QIA (interpolated cost; TSP: sa).
 struct SaOptions {
+  double T0 = 1000;         ///< initial temperature (the authors': 1000)
+  double cooling = 0.9995;  ///< T ← cooling·T per iteration (the authors': 0.9995), in (0, 1)
   bool qia = false;
   Proposal proposal = Proposal::blind;
   double delta = 0.1;
@@ -97,7 +100,13 @@ struct OptimizerOptions {
 /// Whether this build has pagmo2 (pagmo-sa).
 bool have_pagmo();
 
+/// Why a run ended: its candidate budget, QTZ's last refinement level h = 1023, or the authors'
+/// SA stop rule (T < 0.1/budget, reached before the budget when the cooling is fast enough).
+enum class StopReason { budget, h_limit, sa_stop_rule };
+std::string_view to_string(StopReason r);
+
 struct RunResult {
+  StopReason stop = StopReason::budget;
   double best = 0;             ///< best objective value seen
   long last_improvement = 0;   ///< candidate count at which `best` was last lowered (0 = start)
   long iterations = 0;         ///< candidates evaluated

@@ -67,9 +67,10 @@ enum class QpRule { per_acceptance, logarithmic, fixed };
 /// acceptance), so a seed fixes the search.
 class QuantizedOptimizer {
  public:
-  /// fixed_qp: the resolution under QpRule::fixed (> 0, ignored otherwise).
-  QuantizedOptimizer(double f0, QpRule rule, double fixed_qp, bool dither, core::RandomStream& rng)
-      : rule_(rule), dither_(dither), eta_(quantizer_eta(f0)), qp_(rule == QpRule::fixed ? fixed_qp : eta_), f_(f0) {
+  /// fixed_qp: the resolution under QpRule::fixed (> 0, ignored otherwise); eta > 0 replaces
+  /// the authors' η (the power of 2 above |f(x0)|).
+  QuantizedOptimizer(double f0, QpRule rule, double fixed_qp, bool dither, core::RandomStream& rng, double eta = 0)
+      : rule_(rule), dither_(dither), eta_(eta > 0 ? eta : quantizer_eta(f0)), qp_(rule == QpRule::fixed ? fixed_qp : eta_), f_(f0) {
     fq_ = quantized(f_, rng);
   }
 

@@ -65,6 +65,11 @@ OptimizeSummary summarise(const std::vector<particles::RunResult>& rs) {
     s.best = std::min(s.best, r.best);
     s.mean_last_improvement += static_cast<double>(r.last_improvement) / n;
     s.mean_final_h += r.final_h / n;
+    s.mean_iterations += static_cast<double>(r.iterations) / n;
+    s.stopped_by_budget += r.stop == particles::StopReason::budget;
+    s.stopped_by_h_limit += r.stop == particles::StopReason::h_limit;
+    s.stopped_by_sa_rule += r.stop == particles::StopReason::sa_stop_rule;
+    s.never_improved += r.last_improvement == 0;
   }
   double var = 0, hits = 0, hit_sum = 0, ok = 0;
   for (const auto& r : rs) {
@@ -129,7 +134,32 @@ OptimizeReport optimize(const OptimizeRequest& q) {
   }
   rep.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   rep.summary = summarise(rep.results);
+  rep.tsp = !q.tsp.empty();
+  const auto& s = rep.summary;
+  if (s.mean_iterations < 0.9 * static_cast<double>(rep.budget))
+    rep.warnings.push_back("the budget went unused: runs evaluated " + core::format_value(std::round(s.mean_iterations)) +
+                           " candidates on average of " + std::to_string(rep.budget) + " (stopped by " + rep.stop_reasons() +
+                           "); a larger budget changes nothing");
+  if (s.never_improved > 0)
+    rep.warnings.push_back(std::to_string(s.never_improved) + " of " + std::to_string(rep.runs) +
+                           " runs never improved on their start (their best is the starting point)");
   return rep;
+}
+
+std::string OptimizeReport::stop_reasons() const {
+  std::string out;
+  auto add = [&](long n, std::string_view what) {
+    if (n > 0) out += (out.empty() ? "" : ", ") + std::string(what) + ": " + std::to_string(n);
+  };
+  add(summary.stopped_by_budget, particles::to_string(particles::StopReason::budget));
+  add(summary.stopped_by_h_limit, particles::to_string(particles::StopReason::h_limit));
+  add(summary.stopped_by_sa_rule, particles::to_string(particles::StopReason::sa_stop_rule));
+  return out;
+}
+
+double OptimizeReport::gap() const {
+  if (!std::isfinite(reference)) return NAN;
+  return tsp ? (summary.mean - reference) / reference : summary.mean - reference;
 }
 
 void write_optimize_results(const std::string& path, const OptimizeReport& rep) {
@@ -175,15 +205,21 @@ std::string optimize_json(const OptimizeReport& rep, int threads) {
              core::json_escape(rep.problem).c_str(), rep.runs, rep.budget, static_cast<unsigned long long>(rep.seed), threads);
   o += format(
       " \"reference\": %s, \"mean\": %s, \"std\": %s, \"best\": %s, \"success_rate\": %s, \"mean_last_improvement\": %s,"
-      " \"mean_hit_iteration\": %s, \"mean_final_h\": %s, \"wall_seconds\": %s,\n \"results\": [",
+      " \"mean_hit_iteration\": %s, \"mean_final_h\": %s, \"mean_iterations\": %s, \"gap\": %s, \"stopped_by\": \"%s\","
+      " \"never_improved\": %ld, \"wall_seconds\": %s,\n \"warnings\": [",
       json_number(rep.reference).c_str(), json_number(s.mean).c_str(), json_number(s.std).c_str(), json_number(s.best).c_str(),
       json_number(s.success_rate).c_str(), json_number(s.mean_last_improvement).c_str(), json_number(s.mean_hit_iteration).c_str(),
-      json_number(s.mean_final_h).c_str(), json_number(rep.wall_seconds).c_str());
+      json_number(s.mean_final_h).c_str(), json_number(s.mean_iterations).c_str(), json_number(rep.gap()).c_str(), rep.stop_reasons().c_str(),
+      s.never_improved, json_number(rep.wall_seconds).c_str());
+  for (std::size_t i = 0; i < rep.warnings.size(); ++i) o += (i ? ", \"" : "\"") + core::json_escape(rep.warnings[i]) + "\"";
+  o += "],\n \"results\": [";
   for (std::size_t i = 0; i < rep.results.size(); ++i) {
     const auto& r = rep.results[i];
-    o +=
-        format("%s\n  {\"best\": %s, \"last_improvement\": %ld, \"hit_iteration\": %ld, \"iterations\": %ld, \"final_h\": %d, \"success\": %s}",
-               i ? "," : "", json_number(r.best).c_str(), r.last_improvement, r.hit_iteration, r.iterations, r.final_h, r.success ? "true" : "false");
+    o += format(
+        "%s\n  {\"best\": %s, \"last_improvement\": %ld, \"hit_iteration\": %ld, \"iterations\": %ld, \"final_h\": %d, \"success\": %s, "
+        "\"stopped_by\": \"%s\"}",
+        i ? "," : "", json_number(r.best).c_str(), r.last_improvement, r.hit_iteration, r.iterations, r.final_h, r.success ? "true" : "false",
+        std::string(particles::to_string(r.stop)).c_str());
   }
   return o + "]}\n";
 }
@@ -193,14 +229,15 @@ std::string optimize_table(const OptimizeReport& rep, int threads) {
   std::string o = format("qtzflow optimize: %s on %s\n%ld runs, budget %ld, seed %llu, %d threads; reference (optimum) %s\n\n", rep.algorithm.c_str(),
                          rep.problem.c_str(), rep.runs, rep.budget, static_cast<unsigned long long>(rep.seed), threads,
                          std::isfinite(rep.reference) ? core::format_value(rep.reference).c_str() : "unknown");
-  o += "| algorithm | mean best | std | best | success | iterations to success (mean over successes) | last improvement (mean) "
-       "| final h (mean) | wall (s) |\n";
-  o += "|---|---|---|---|---|---|---|---|---|\n";
-  char h[32] = "-", hit[32] = "-";
+  o += "| algorithm | mean best | std | best | gap to optimum | success | iterations to success (mean over successes) | last improvement (mean) "
+       "| iterations used (mean) | stopped by | final h (mean) | wall (s) |\n";
+  o += "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  char h[32] = "-", hit[32] = "-", gap[40] = "-";
   if (s.mean_final_h >= 0) std::snprintf(h, sizeof h, "%.1f", s.mean_final_h);
   if (std::isfinite(s.mean_hit_iteration)) std::snprintf(hit, sizeof hit, "%.0f", s.mean_hit_iteration);
-  return o + format("| %s | %.6g | %.4g | %.6g | %.0f %% | %s | %.0f | %s | %.3f |\n", rep.algorithm.c_str(), s.mean, s.std, s.best,
-                    100 * s.success_rate, hit, s.mean_last_improvement, h, rep.wall_seconds);
+  if (std::isfinite(rep.gap())) std::snprintf(gap, sizeof gap, rep.tsp ? "%.2f %%" : "%.4g", rep.tsp ? 100 * rep.gap() : rep.gap());
+  return o + format("| %s | %.6g | %.4g | %.6g | %s | %.0f %% | %s | %.0f | %.0f | %s | %s | %.3f |\n", rep.algorithm.c_str(), s.mean, s.std, s.best,
+                    gap, 100 * s.success_rate, hit, s.mean_last_improvement, s.mean_iterations, rep.stop_reasons().c_str(), h, rep.wall_seconds);
 }
 
 }  // namespace qtzflow::scenario

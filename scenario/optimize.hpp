@@ -38,6 +38,9 @@ struct OptimizeRequest {
 
 struct OptimizeSummary {
   double mean = 0, std = 0, best = 0, success_rate = 0, mean_last_improvement = 0, mean_final_h = 0;
+  double mean_iterations = 0;  ///< candidates actually evaluated per run
+  long stopped_by_budget = 0, stopped_by_h_limit = 0, stopped_by_sa_rule = 0;
+  long never_improved = 0;        ///< runs whose best stayed their start
   double mean_hit_iteration = 0;  ///< over the successful runs; NaN without any
 };
 
@@ -51,6 +54,12 @@ struct OptimizeReport {
   std::vector<particles::RunResult> results;  ///< in run order
   OptimizeSummary summary;
   double wall_seconds = 0;
+  std::vector<std::string> warnings;  ///< what a user must know before trusting the numbers (the CLI prints them to stderr)
+  /// "stopped by": the reasons with their run counts, e.g. "h = 1023: 30".
+  std::string stop_reasons() const;
+  /// mean best − reference (TSP: relative to the optimum); NaN without a reference.
+  double gap() const;
+  bool tsp = false;
 };
 
 /// Runs the study.  Bad requests (unknown objective or algorithm, malformed TSP file with its

@@ -545,3 +545,72 @@ TEST_CASE("an expression objective equal to a built-in gives the same outputs in
   CHECK(run_cli("run bad2.toml -q -o bad.h5", d).err.find("objective.f") != std::string::npos);
   fs::remove_all(d);
 }
+
+TEST_CASE("qtzflow spectrum: a table, JSON and HDF5 of lambda_k and E_k, bad options exit 2") {
+  const auto d = scratch("spectrum");
+  write_file(d / "s.toml",
+             "[fokker_planck]\n[grid]\nn = [200]\nlower = [-2.5]\nupper = [2.5]\nboundary = \"reflecting\"\n"
+             "[objective]\nname = \"double_well\"\n[schedule]\nT = 0.5\n");
+  const auto r = run_cli("spectrum s.toml --T 0.5,0.4 -k 3 -o sp.h5", d);
+  CAPTURE(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("| 0.4 | 2 |") != std::string::npos);
+  {
+    io::File f = io::File::open_read((d / "sp.h5").string());
+    CHECK(f.root().open_group("spectrum").open_dataset("lambda_fokker_planck").read_doubles().size() == 6);
+    CHECK(f.root().open_group("spectrum").open_dataset("E_witten").read_doubles().size() == 6);
+  }
+  const auto j = run_cli("spectrum s.toml -k 2 --only fokker_planck --json", d);
+  CHECK(j.code == 0);
+  CHECK(j.out.find("\"E\": []") != std::string::npos);
+  for (const auto& [args, key] : std::vector<std::pair<std::string, std::string>>{{"spectrum s.toml -k 1", "-k"},
+                                                                                  {"spectrum s.toml --T -1", "--T"},
+                                                                                  {"spectrum s.toml --only x", "--only"},
+                                                                                  {"spectrum s.toml --dt 0", "--dt"},
+                                                                                  {"spectrum missing.toml", "missing.toml"},
+                                                                                  {"spectrum s.toml -o sp.h5/x", "-o"}}) {
+    CAPTURE(args);
+    const auto b = run_cli(args, d);
+    CHECK(b.code == 2);
+    CHECK(b.err.find(key) != std::string::npos);
+  }
+  fs::remove_all(d);
+}
+
+TEST_CASE("qtzflow optimize tells the truth: iterations used, why runs stopped, the gap, warnings, SA's T0 and cooling, QTZ's eta") {
+  const auto d = scratch("optimize_truth");
+  const std::string tsp = std::string(QTZFLOW_SOURCE_DIR) + "/data/tsp/random10.tsp";
+  // QTZ on 10 cities: ties are accepted, h reaches 1023 long before a budget of 10^6
+  const auto q = run_cli("optimize --tsp " + tsp + " --runs 4 --budget 1000000 --json", d);
+  REQUIRE(q.code == 0);
+  CHECK(q.out.find("\"stopped_by\": \"h = 1023: 4\"") != std::string::npos);
+  CHECK(q.err.find("warning: the budget went unused") != std::string::npos);
+  CHECK(q.out.find("\"gap\": ") != std::string::npos);
+  // the authors' SA stops by its rule, T < 0.1/budget: with T0 = 1000 and cooling 0.999, after
+  // as many iterations as this loop counts
+  const auto s = run_cli("optimize --objective washboard --algorithm sa --runs 2 --budget 100000 --sa-cooling 0.999 --json", d);
+  REQUIRE(s.code == 0);
+  long n = 0;
+  for (double T = 1000; T >= 0.1 / 100000; T *= 0.999) ++n;
+  CHECK(s.out.find("\"mean_iterations\": " + std::to_string(n)) != std::string::npos);
+  CHECK(s.out.find("SA stop rule: 2") != std::string::npos);
+  // a cooler start changes the run: fewer iterations
+  const auto s2 = run_cli("optimize --objective washboard --algorithm sa --runs 2 --budget 100000 --sa-cooling 0.999 --sa-T0 10 --json", d);
+  CHECK(s2.out.find("\"mean_iterations\": " + std::to_string(n)) == std::string::npos);
+  // QTZ's eta: a coarser start quantizes differently, so the runs differ
+  const auto e1 = run_cli("optimize --objective washboard --runs 2 --budget 5000 --json", d);
+  const auto e2 = run_cli("optimize --objective washboard --runs 2 --budget 5000 --eta 0.001 --json", d);
+  CHECK(e1.code == 0);
+  CHECK(e2.code == 0);
+  CHECK(e1.out != e2.out);
+  for (const auto& [args, key] :
+       std::vector<std::pair<std::string, std::string>>{{"--objective washboard --algorithm sa --sa-cooling 1", "--sa-cooling"},
+                                                        {"--objective washboard --algorithm sa --sa-T0 0", "--sa-T0"},
+                                                        {"--objective washboard --eta -1", "--eta"}}) {
+    CAPTURE(args);
+    const auto b = run_cli("optimize " + args, d);
+    CHECK(b.code == 2);
+    CHECK(b.err.find(key) != std::string::npos);
+  }
+  fs::remove_all(d);
+}
