@@ -6,6 +6,7 @@
 //   /data/<iteration>/     attributes time, dt, timeUnitSI
 //       meshes/rho                    Fokker–Planck density
 //       meshes/psi/re, meshes/psi/im  Schrödinger wavefunction (φ for imaginary time: re only)
+//       meshes/psi_abs2               |ψ|² (real time), also in the XDMF
 //       meshes/particles_hist         particle histogram (density: counts / (M · cell volume))
 //       particles/ensemble/position/x…  particle positions (particle runs; what a restart reads)
 //     every mesh carries gridSpacing, gridGlobalOffset (first point), axisLabels, geometry,

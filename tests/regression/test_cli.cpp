@@ -255,6 +255,15 @@ TEST_CASE("a real-time run starts from the normalised wavefunction sqrt(rho0)") 
   const auto s0 = io::read_snapshot((d / "c.h5").string(), 0), s5 = io::read_snapshot((d / "c.h5").string(), 5);
   CHECK_ABS(s0.diagnostics.at("norm"), 1.0, 1e-14);  // absolute: round-off of one sum over 256^2 cells
   CHECK_ABS(s5.diagnostics.at("norm"), 1.0, 1e-13);  // unitary steps keep it
+  // |ψ|² is stored beside re and im (the same products, bit for bit), and listed in the XDMF
+  const auto& re = s5.fields.at("psi/re");
+  const auto& im = s5.fields.at("psi/im");
+  const auto& a2 = s5.fields.at("psi_abs2");
+  REQUIRE(a2.size() == re.size());
+  bool same = true;
+  for (std::size_t i = 0; i < re.size(); ++i) same = same && a2[i] == re[i] * re[i] + im[i] * im[i];
+  CHECK(same);
+  CHECK(read_file(d / "c.xdmf").find("<Attribute Name=\"psi_abs2\"") != std::string::npos);
   fs::remove_all(d);
 }
 
@@ -612,5 +621,22 @@ TEST_CASE("qtzflow optimize tells the truth: iterations used, why runs stopped, 
     CHECK(b.code == 2);
     CHECK(b.err.find(key) != std::string::npos);
   }
+  fs::remove_all(d);
+}
+
+TEST_CASE("the cell Peclet warning looks at the whole schedule, where the density is") {
+  // T(0) = 1 is resolved on 64 cells; the paper's law cools to T = 2^-10 by t = 20, where the
+  // thermal width sqrt(T/f'') is below the spacing 1/16: the warning names that time
+  const auto d = scratch("peclet");
+  write_file(d / "p.toml",
+             "[fokker_planck]\ndt = 0.01\nt_end = 20\n[grid]\nn = [64]\nlower = [-2]\nupper = [2]\nboundary = \"reflecting\"\n"
+             "[objective]\nname = \"double_well\"\nc = 0.3\n[schedule]\nkind = \"paper\"\ntau = 2\n[output]\nevery = 1000\n");
+  const auto cold = run_cli("run p.toml -o a.h5", d);
+  CHECK(cold.code == 0);
+  CHECK(cold.err.find("cell Peclet number") != std::string::npos);
+  CHECK(cold.err.find("at t = 1") != std::string::npos);  // late in the run (t = 18.125), not at t = 0
+  const auto warm = run_cli("run p.toml -o b.h5 --set fokker_planck.t_end=1", d);
+  CHECK(warm.code == 0);
+  CHECK(warm.err.find("Peclet") == std::string::npos);
   fs::remove_all(d);
 }
