@@ -586,6 +586,10 @@ RunConfig from_table(const Table& root) {
     if (c.output.path.empty()) throw_invalid("output.path", "\"\"", "a file name");
     c.output.every = o.integer("every", 100);
     core::require_at_least("output.every", c.output.every, 1);
+    if (const Value* pp = o.find("particle_positions")) {
+      if (!pp->is_boolean()) throw_invalid("output.particle_positions", show(*pp), "true or false");
+      c.output.particle_positions = pp->as_boolean();
+    }
     o.finish();
   }
   return c;
@@ -661,6 +665,7 @@ std::string to_toml(const RunConfig& c) {
       << "\nfft_planning = " << quoted(name_of(kPlanning, s.fft_planning)) << "\n\n";
   }
   o << "[output]\npath = " << quoted(c.output.path) << "\nevery = " << c.output.every << "\n";
+  if (!c.output.particle_positions) o << "particle_positions = false\n";  // written only when off: older outputs compare equal
   return o.str();
 }
 

@@ -116,7 +116,8 @@ using EngineConfig = std::variant<SchrodingerConfig, FokkerPlanckConfig, Particl
 
 struct OutputConfig {
   std::string path = "qtzflow.h5";
-  long every = 100;  ///< a snapshot every N steps, plus the first and the last
+  long every = 100;                ///< a snapshot every N steps, plus the first and the last
+  bool particle_positions = true;  ///< particle runs: store every particle's position (what --restart needs)
 };
 
 struct RunConfig {

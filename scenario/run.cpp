@@ -83,6 +83,9 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
     }
   };
   if (!opt.restart.empty()) {
+    if (std::holds_alternative<ParticlesConfig>(c.engine) && !c.output.particle_positions)
+      core::throw_invalid("restart", "an output of a run with output.particle_positions = false (it holds no positions to continue from)",
+                          "an output written with output.particle_positions = true (the default)");
     restart_checked([&] {
       writer.emplace(io::SnapshotWriter::resume(opt.restart));
       require_same_config(c, *writer, opt.restart);
@@ -147,7 +150,10 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   auto snapshot = [&] {
     Diagnostics diag{{"T", problem.schedule.T(e.time())}};
     const auto fields = e.output(problem.basins, diag);
-    writer->write(step, e.time(), e.dt(), fields, diag, e.particle_output());
+    if (c.output.particle_positions)
+      writer->write(step, e.time(), e.dt(), fields, diag, e.particle_output());
+    else
+      writer->write(step, e.time(), e.dt(), fields, diag);
   };
 
   RunOutcome out;

@@ -640,3 +640,22 @@ TEST_CASE("the cell Peclet warning looks at the whole schedule, where the densit
   CHECK(warm.err.find("Peclet") == std::string::npos);
   fs::remove_all(d);
 }
+
+TEST_CASE("output.particle_positions = false: histograms only, smaller files, and a restart refused naming the key") {
+  const auto d = scratch("no_positions");
+  write_file(d / "p.toml",
+             "[grid]\nn = [32]\nlower = [-2]\nupper = [2]\nboundary = \"reflecting\"\n[objective]\nname = \"double_well\"\nc = 0.3\n"
+             "[schedule]\nT = 0.6\n[particles]\ncount = 20000\ndt = 0.01\nt_end = 0.2\n[output]\nevery = 10\n");
+  REQUIRE(run_cli("run p.toml -q -o with.h5", d).code == 0);
+  REQUIRE(run_cli("run p.toml -q -o without.h5 --set output.particle_positions=false", d).code == 0);
+  const auto a = io::read_snapshot((d / "with.h5").string(), 20), b = io::read_snapshot((d / "without.h5").string(), 20);
+  CHECK(a.fields == b.fields);  // the same run: only the positions are left out
+  CHECK_FALSE(a.particles.empty());
+  CHECK(b.particles.empty());
+  CHECK(fs::file_size(d / "without.h5") < fs::file_size(d / "with.h5") / 4);  // 3 snapshots x 20000 positions gone
+  const auto r = run_cli("run p.toml -q --restart without.h5 --set output.particle_positions=false", d);
+  CHECK(r.code == 2);
+  CHECK(r.err.find("output.particle_positions") != std::string::npos);
+  CHECK(run_cli("run p.toml -q -o x.h5 --set output.particle_positions=1", d).err.find("output.particle_positions") != std::string::npos);
+  fs::remove_all(d);
+}
