@@ -95,13 +95,6 @@ class ExpressionObjective final : public Objective {
 
 }  // namespace
 
-std::vector<std::string> expression_variables(int dim) {
-  std::vector<std::string> v;
-  for (const auto& slot : slots_of(dim)) v.push_back(slot.front());
-  for (int a = 0; a < dim && dim <= 3; ++a) v.push_back("x" + std::to_string(a));
-  return v;
-}
-
 std::unique_ptr<Objective> make_expression_objective(const ExpressionSpec& spec, int dim) {
   if (dim < 1) core::throw_invalid("objective dimension", std::to_string(dim), ">= 1");
   return std::make_unique<ExpressionObjective>(spec, dim);

@@ -42,7 +42,4 @@ struct ExpressionSpec {
 /// the domain, or a formula that is not finite at the domain's centre.
 std::unique_ptr<Objective> make_expression_objective(const ExpressionSpec& spec, int dim);
 
-/// The variable names of dimension dim: x, y, z (d ≤ 3) and x0 … x{d−1}.
-std::vector<std::string> expression_variables(int dim);
-
 }  // namespace qtzflow::potentials
