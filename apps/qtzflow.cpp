@@ -58,7 +58,9 @@ void print_objectives() {
   }
   std::printf(
       "| expression | your formula: [objective] name = \"expression\", f = \"...\" (or optimize --expression) | named constants | any | "
-      "domain = [lo, hi] or the grid's box | minima = [[...], ...] |\n");
+      "domain = [lo, hi] or the grid's box | minima = [[...], ...] |\n"
+      "| sampled | your samples on the run's grid: [objective] name = \"sampled\", file = \"f.h5\", dataset = \"f\" | - | 1-3 | the grid's box | "
+      "minima = [[...], ...] |\n");
 }
 
 }  // namespace

@@ -69,26 +69,34 @@ double finite_attribute(const Object& o, const std::string& name, double lo) {
   return v;
 }
 
-/// The /diagnostics series, each checked to hold one value per snapshot.
-void read_diagnostics(const Group& root, std::size_t snapshots, std::vector<std::int64_t>& iterations, std::vector<double>& times,
-                      std::map<std::string, std::vector<double>>& series) {
+/// The /diagnostics series, checked to hold one value per row each, with ascending iterations.
+void read_diagnostics_group(const Group& root, std::vector<std::int64_t>& iterations, std::vector<double>& times,
+                            std::map<std::string, std::vector<double>>& series) {
   if (!root.exists("diagnostics")) damaged(root.file(), "no /diagnostics group");
   const Group diag = root.open_group("diagnostics");
+  const auto it_shape = diag.open_dataset("iteration").shape();
+  if (it_shape.size() != 1) damaged(root.file(), "/diagnostics/iteration is not a 1D series");
+  const std::size_t rows_n = it_shape[0];
   // shapes first, so that a damaged extent is refused before anything is allocated
   auto rows = [&](const std::string& name) -> Dataset {
     Dataset d = diag.open_dataset(name);
     const auto shape = d.shape();
-    if (shape.size() != 1 || shape[0] != snapshots)
+    if (shape.size() != 1 || shape[0] != rows_n)
       damaged(root.file(), "/diagnostics/" + core::shorten(name, 40) + " holds " +
-                               (shape.size() == 1 ? std::to_string(shape[0]) + " values" : "a non-1D array") + " for " + std::to_string(snapshots) +
-                               " snapshots");
+                               (shape.size() == 1 ? std::to_string(shape[0]) + " values" : "a non-1D array") + " for " + std::to_string(rows_n) +
+                               " rows");
     return d;
   };
+  for (const auto& c : diag.children()) (void)rows(c);
   iterations = rows("iteration").read_int64();
+  for (std::size_t r = 1; r < iterations.size(); ++r)
+    if (iterations[r] <= iterations[r - 1]) damaged(root.file(), "/diagnostics/iteration is not ascending at row " + std::to_string(r));
   times = rows("time").read_doubles();
   for (const auto& c : diag.children())
     if (c != "iteration" && c != "time") series[c] = rows(c).read_doubles();
 }
+
+constexpr const char* kGridPart = "grid";
 
 }  // namespace
 
@@ -107,13 +115,9 @@ void SnapshotWriter::write(std::int64_t iteration, double time, double dt, std::
                            const std::vector<std::pair<std::string, double>>& diagnostics, std::span<const FieldView> particles) {
   if (!snapshots_.empty() && iteration <= snapshots_.back().iteration)
     core::throw_invalid("iteration", std::to_string(iteration), "> the last snapshot's " + std::to_string(snapshots_.back().iteration));
-  std::set<std::string> names;
-  for (const auto& [n, v] : diagnostics) names.insert(n);
-  if (!diagnostics_.empty()) {
-    std::set<std::string> have;
-    for (const auto& [n, v] : diagnostics_) have.insert(n);
-    if (names != have) core::throw_invalid("diagnostics", "a different set of names", "the same names at every snapshot");
-  }
+  if (!diag_iterations_.empty() && iteration < diag_iterations_.back())
+    core::throw_invalid("iteration", std::to_string(iteration), ">= the last diagnostics row's " + std::to_string(diag_iterations_.back()));
+  if (diag_iterations_.empty() || diag_iterations_.back() != iteration) check_row(diagnostics);
   for (const auto& f : fields)
     if (f.values.size() != mesh_.size())
       core::throw_invalid("field " + f.name, std::to_string(f.values.size()) + " values", std::to_string(mesh_.size()) + " (the mesh size)");
@@ -156,11 +160,80 @@ void SnapshotWriter::write(std::int64_t iteration, double time, double dt, std::
   Entry e{iteration, time, {}};
   for (const auto& f : fields) e.fields.push_back(f.name);
   snapshots_.push_back(std::move(e));
+  if (diag_iterations_.empty() || diag_iterations_.back() != iteration) append_row(iteration, time, diagnostics);
+  write_main(false);
+  write_xdmf();
+}
+
+void SnapshotWriter::add_diagnostics(std::int64_t iteration, double time, const std::vector<std::pair<std::string, double>>& diagnostics) {
+  if (!diag_iterations_.empty() && iteration <= diag_iterations_.back())
+    core::throw_invalid("iteration", std::to_string(iteration), "> the last diagnostics row's " + std::to_string(diag_iterations_.back()));
+  append_row(iteration, time, diagnostics);
+}
+
+void SnapshotWriter::check_row(const std::vector<std::pair<std::string, double>>& diagnostics) const {
+  std::set<std::string> names;
+  for (const auto& [n, v] : diagnostics) names.insert(n);
+  if (names.size() != diagnostics.size()) core::throw_invalid("diagnostics", "a name given twice", "each name once per row");
+  if (!diagnostics_.empty()) {
+    std::set<std::string> have;
+    for (const auto& [n, v] : diagnostics_) have.insert(n);
+    if (names != have) core::throw_invalid("diagnostics", "a different set of names", "the same names in every row");
+  }
+}
+
+void SnapshotWriter::append_row(std::int64_t iteration, double time, const std::vector<std::pair<std::string, double>>& diagnostics) {
+  check_row(diagnostics);
   for (const auto& [n, v] : diagnostics) diagnostics_[n].push_back(v);
   diag_iterations_.push_back(iteration);
   diag_times_.push_back(time);
-  write_main(false);
-  write_xdmf();
+}
+
+std::string SnapshotWriter::grid_part_name() const { return fs::path(path_).filename().string() + ".parts/" + kGridPart + ".h5"; }
+
+void SnapshotWriter::write_grid(const GridRecords& r) {
+  if (has_grid_) return;  // a resumed output keeps the /grid it has
+  if (r.coordinates.size() != mesh_.shape.size())
+    core::throw_invalid("grid records", std::to_string(r.coordinates.size()) + " coordinate axes", std::to_string(mesh_.shape.size()));
+  for (std::size_t a = 0; a < r.coordinates.size(); ++a)
+    if (r.coordinates[a].size() != mesh_.shape[a])
+      core::throw_invalid("grid records", std::to_string(r.coordinates[a].size()) + " coordinates on axis " + std::to_string(a),
+                          std::to_string(mesh_.shape[a]));
+  for (const auto& m : r.meshes)
+    if (m.values.size() != mesh_.size())
+      core::throw_invalid("grid mesh " + m.name, std::to_string(m.values.size()) + " values", std::to_string(mesh_.size()) + " (the mesh size)");
+  if (!r.basin.empty() && r.basin.size() != mesh_.size())
+    core::throw_invalid("grid mesh basin", std::to_string(r.basin.size()) + " values", std::to_string(mesh_.size()) + " (the mesh size)");
+  const std::string part = (fs::path(path_).parent_path() / grid_part_name()).string();
+  fs::create_directories(fs::path(part).parent_path());
+  core::replace_file_atomically(part, [&](const std::string& tmp) {
+    File pf = File::create(tmp);
+    const Group g = pf.root().create_group(kGridPart);
+    // the descriptions go into one attribute of /grid: a ninth attribute on a mesh would move its
+    // attributes to HDF5's dense storage, which libhdf5 itself crashes on when copying a damaged one
+    std::string about = "what every snapshot lies on (written once):";
+    for (std::size_t a = 0; a < r.coordinates.size(); ++a) {
+      const Dataset d = g.write_dataset(mesh_.labels[a], r.coordinates[a], {r.coordinates[a].size()});
+      d.write_attribute("unitSI", 1.0);
+      about += "\n" + mesh_.labels[a] + ": coordinates of the points along axis " + std::to_string(a);
+    }
+    const Group meshes = g.create_group("meshes");
+    for (const auto& m : r.meshes) {
+      const Dataset d = meshes.write_dataset(m.name, m.values, mesh_.shape);
+      write_mesh_attributes(d, mesh_);
+      about += "\nmeshes/" + m.name + ": " + (m.description.empty() ? m.name : m.description);
+      grid_meshes_.push_back(m.name);
+    }
+    if (!r.basin.empty()) {
+      const Dataset d = meshes.write_dataset("basin", r.basin, mesh_.shape);
+      write_mesh_attributes(d, mesh_);
+      about += "\nmeshes/basin: basin of attraction of each point (steepest descent on f), label 0 holding the lowest minimum";
+      grid_meshes_.push_back("basin");
+    }
+    g.write_attribute("description", about);
+    pf.close();
+  });
+  has_grid_ = true;
 }
 
 void SnapshotWriter::write_main(bool consolidate) const {
@@ -179,6 +252,14 @@ void SnapshotWriter::write_main(bool consolidate) const {
     root.write_attribute("meshesPath", std::string("meshes/"));
     root.write_attribute("iterationEncoding", std::string("groupBased"));
     root.write_attribute("iterationFormat", std::string("/data/%T/"));
+    if (has_grid_) {
+      if (consolidate) {
+        const File pf = File::open_read((fs::path(path_).parent_path() / grid_part_name()).string());
+        root.copy_from(pf.root(), kGridPart, kGridPart);
+      } else {
+        root.link_external(kGridPart, grid_part_name(), std::string("/") + kGridPart);
+      }
+    }
     for (const auto& s : snapshots_) {
       if (consolidate) {
         const File pf = File::open_read(part_path(s.iteration));
@@ -223,6 +304,10 @@ void SnapshotWriter::write_xdmf() const {
       << "     <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"" << d << "\">" << join(origin) << "</DataItem>\n"
       << "     <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"" << d << "\">" << join(spacing) << "</DataItem>\n"
       << "    </Geometry>\n";
+    for (const auto& g : grid_meshes_)
+      x << "    <Attribute Name=\"" << g << "\" AttributeType=\"Scalar\" Center=\"Node\">\n"
+        << "     <DataItem Format=\"HDF\" NumberType=\"" << (g == "basin" ? "Int\" Precision=\"4" : "Float\" Precision=\"8") << "\" Dimensions=\""
+        << dims << "\">" << h5 << ":/" << kGridPart << "/meshes/" << g << "</DataItem>\n    </Attribute>\n";
     for (const auto& f : s.fields) {
       std::string label = f;
       std::replace(label.begin(), label.end(), '/', '_');
@@ -237,9 +322,9 @@ void SnapshotWriter::write_xdmf() const {
 }
 
 void SnapshotWriter::finish() {
-  if (snapshots_.empty()) {  // nothing landed: leave no empty parts folder behind
+  if (snapshots_.empty()) {  // nothing landed: leave no parts folder behind (it holds /grid at most)
     std::error_code ec;
-    fs::remove(fs::path(path_).parent_path() / (fs::path(path_).filename().string() + ".parts"), ec);
+    fs::remove_all(fs::path(path_).parent_path() / (fs::path(path_).filename().string() + ".parts"), ec);
     return;
   }
   write_main(true);
@@ -291,8 +376,33 @@ SnapshotWriter SnapshotWriter::resume(const std::string& path) {
       if (snap.open_group("meshes").open_dataset(field).shape() != mesh.shape)
         damaged(path, snap.path() + "/meshes/" + field + ": not of the mesh's shape");
   }
-  read_diagnostics(root, its.size(), w.diag_iterations_, w.diag_times_, w.diagnostics_);
-  if (w.diag_iterations_ != its) damaged(path, "/diagnostics/iteration does not list the snapshots' iterations");
+  if (root.exists(kGridPart)) {
+    const std::string part = (fs::path(path).parent_path() / w.grid_part_name()).string();
+    if (!root.is_external_link(kGridPart)) {
+      fs::create_directories(fs::path(part).parent_path());
+      core::replace_file_atomically(part, [&](const std::string& tmp) {
+        File pf = File::create(tmp);
+        pf.root().copy_from(root, kGridPart, kGridPart);
+        pf.close();
+      });
+    }
+    const Group g = root.open_group(std::string(kGridPart) + "/meshes");
+    for (const auto& m : g.children()) {
+      if (g.open_dataset(m).shape() != mesh.shape) damaged(path, g.path() + "/" + m + ": not of the mesh's shape");
+      w.grid_meshes_.push_back(m);
+    }
+    w.has_grid_ = true;
+  }
+  read_diagnostics_group(root, w.diag_iterations_, w.diag_times_, w.diagnostics_);
+  for (auto it : its)
+    if (!std::binary_search(w.diag_iterations_.begin(), w.diag_iterations_.end(), it))
+      damaged(path, "/diagnostics/iteration has no row for snapshot " + std::to_string(it));
+  // rows after the last snapshot (a run that failed between snapshots) are recomputed by the restart
+  while (!w.diag_iterations_.empty() && w.diag_iterations_.back() > its.back()) {
+    w.diag_iterations_.pop_back();
+    w.diag_times_.pop_back();
+    for (auto& [n, v] : w.diagnostics_) v.pop_back();
+  }
   if (root.has_attribute("restartHistory")) w.info_.restart_history = root.read_string_attribute("restartHistory");
   return w;
 }
@@ -304,6 +414,8 @@ std::vector<std::int64_t> snapshot_iterations(const std::string& path) {
   if (!root.exists("data")) return its;
   for (const auto& c : root.open_group("data").children()) its.push_back(parse_iteration(c, path));
   std::sort(its.begin(), its.end());
+  const auto twice = std::adjacent_find(its.begin(), its.end());
+  if (twice != its.end()) damaged(path, "/data holds two groups of iteration " + std::to_string(*twice) + " (e.g. \"7\" and \"007\")");
   return its;
 }
 
@@ -337,7 +449,7 @@ Snapshot read_snapshot(const std::string& path, std::int64_t iteration, const Sn
     std::vector<std::int64_t> its;
     std::vector<double> times;
     std::map<std::string, std::vector<double>> series;
-    read_diagnostics(f.root(), f.root().open_group("data").children().size(), its, times, series);  // one row per snapshot
+    read_diagnostics_group(f.root(), its, times, series);
     const auto row = std::find(its.begin(), its.end(), iteration);
     if (row != its.end()) {
       const auto r = static_cast<std::size_t>(row - its.begin());
@@ -346,6 +458,13 @@ Snapshot read_snapshot(const std::string& path, std::int64_t iteration, const Sn
     }
   }
   return s;
+}
+
+DiagnosticsTable read_diagnostics(const std::string& path) {
+  const File f = File::open_read(path);
+  DiagnosticsTable t;
+  read_diagnostics_group(f.root(), t.iteration, t.time, t.series);
+  return t;
 }
 
 std::string read_config_text(const std::string& path) {

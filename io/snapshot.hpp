@@ -11,14 +11,28 @@
 //       particles/ensemble/position/x…  particle positions (particle runs; what a restart reads)
 //     every mesh carries gridSpacing, gridGlobalOffset (first point), axisLabels, geometry,
 //     dataOrder = "C" (last index fastest), unitSI, position
-//   /diagnostics/<name>    extendible 1D series, one value per snapshot, with iteration and time
-//   OUT.xdmf               XDMF sidecar: ParaView opens the snapshots as a time series
+//   /grid/                 written once per file: what every snapshot lies on
+//       x, y, z                       per-axis coordinates of the points (cell centres)
+//       meshes/f                      the objective sampled on the grid
+//       meshes/grad_f_sq, laplacian_f |∇f|² and Δf (so V_T(t) = |∇f|²/(4T) − Δf/2 needs no objective)
+//       meshes/V                      Schrödinger runs: the potential at t = 0 (attribute description)
+//       meshes/basin                  int32 basin label of each point (mass_basin_<k> sums label k)
+//     the attribute description of /grid says what each holds; the meshes carry the same
+//     geometry attributes as a snapshot's
+//   /diagnostics/<name>    extendible 1D series with iteration and time: one row per
+//                          output.diagnostics_every steps and one at every snapshot, so rows
+//                          outnumber snapshots when the cadence is finer (iterations ascending)
+//   OUT.xdmf               XDMF sidecar: ParaView opens the snapshots as a time series, with
+//                          f, V and basin attached to every time
 //
 // Crash safety (process death at any moment, SIGKILL included): each snapshot is first written
 // whole to its own part file OUT.h5.parts/<iteration>.h5, then OUT.h5 is rewritten to a
 // temporary name and renamed over the old one (rename is atomic), with /data/<iteration> as
 // external links into the parts.  So OUT.h5 is always a complete file listing every finished
 // snapshot.  `finish()` makes OUT.h5 self-contained (the data copied in, the parts removed).
+// /grid lives in its own part file the same way.  Diagnostics rows recorded between snapshots
+// are held in memory and land with the next snapshot (a process killed between snapshots loses
+// the rows after the last one, which a restart recomputes).
 // Power-loss durability is left to the file system (no fsync).
 #pragma once
 
@@ -62,6 +76,14 @@ struct MeshGeometry {
 struct FieldView {
   std::string name;
   std::span<const double> values;
+  std::string description = {};  ///< /grid meshes: a line of /grid's attribute description
+};
+
+/// What /grid holds: written once per file.
+struct GridRecords {
+  std::vector<std::vector<double>> coordinates;  ///< per axis, the points' coordinates
+  std::vector<FieldView> meshes;                 ///< f, grad_f_sq, laplacian_f, V, ...
+  std::span<const std::int32_t> basin;           ///< basin labels (empty: none)
 };
 
 /// What the root attributes record about the run.
@@ -93,11 +115,16 @@ class SnapshotWriter {
   /// Continues the output at `path`, keeping its snapshots and diagnostics.
   static SnapshotWriter resume(const std::string& path);
 
+  /// Writes /grid (once, before the first snapshot; a resumed output keeps its own).
+  void write_grid(const GridRecords& records);
   /// Writes one snapshot and one row of diagnostics (the same names every time).  `particles`
   /// are 1D per-particle records named "species/record/component" (openPMD particle layout),
   /// e.g. "ensemble/position/x", written under /data/<iteration>/particles/.
   void write(std::int64_t iteration, double time, double dt, std::span<const FieldView> fields,
              const std::vector<std::pair<std::string, double>>& diagnostics, std::span<const FieldView> particles = {});
+  /// One row of diagnostics between snapshots (iteration above the last row's); it lands in
+  /// the file with the next snapshot or finish().
+  void add_diagnostics(std::int64_t iteration, double time, const std::vector<std::pair<std::string, double>>& diagnostics);
   /// Makes the output one self-contained file.  Call once at the end of a run.
   void finish();
 
@@ -143,10 +170,15 @@ class SnapshotWriter {
   std::map<std::string, std::vector<double>> diagnostics_;
   std::vector<std::int64_t> diag_iterations_;
   std::vector<double> diag_times_;
+  std::vector<std::string> grid_meshes_;  // names under /grid/meshes, for the XDMF
+  bool has_grid_ = false;
+  void check_row(const std::vector<std::pair<std::string, double>>& diagnostics) const;
+  void append_row(std::int64_t iteration, double time, const std::vector<std::pair<std::string, double>>& diagnostics);
+  std::string grid_part_name() const;
 };
 
 // Readers.  Every attribute and dataset is checked before use (type, shape, finite values,
-// diagnostics of one value per snapshot); a file that fails a check throws Hdf5Error saying
+// diagnostics series of one length with ascending iterations, a row for every snapshot); a file that fails a check throws Hdf5Error saying
 // what is wrong and where, as does a file without metadata checksums (see io/hdf5.hpp).
 
 /// Iterations of the snapshots stored at `path`, ascending.
@@ -160,5 +192,13 @@ struct SnapshotShape {
 Snapshot read_snapshot(const std::string& path, std::int64_t iteration, const SnapshotShape& expect = {});
 /// The run's config text as stored in the root attributes.
 std::string read_config_text(const std::string& path);
+
+/// The whole /diagnostics table: iteration and time, and every series, row by row.
+struct DiagnosticsTable {
+  std::vector<std::int64_t> iteration;
+  std::vector<double> time;
+  std::map<std::string, std::vector<double>> series;
+};
+DiagnosticsTable read_diagnostics(const std::string& path);
 
 }  // namespace qtzflow::io

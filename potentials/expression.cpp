@@ -49,18 +49,7 @@ class ExpressionObjective final : public Objective {
     if (!std::isfinite(fc))
       core::throw_invalid(spec.key, "\"" + core::shorten(spec.formula, 120) + "\" = " + core::format_value(fc) + " at the domain's centre",
                           "a finite value");
-    for (const auto& m : spec.minima) {
-      if (m.size() != d) core::throw_invalid("objective.minima", std::to_string(m.size()) + " coordinates", std::to_string(d) + " per minimum");
-      for (std::size_t a = 0; a < d; ++a)
-        if (!(m[a] >= lower_[a] && m[a] <= upper_[a]))
-          core::throw_invalid("objective.minima", core::format_value(m[a]) + " on axis " + std::to_string(a), "inside the domain");
-      const double fm = value(m);
-      if (!std::isfinite(fm)) core::throw_invalid("objective.minima", "f = " + core::format_value(fm), "a point where f is finite");
-      minima_.push_back({m, fm, false});
-    }
-    // the lowest value first, marked global (with ties to a relative 1e-12)
-    std::stable_sort(minima_.begin(), minima_.end(), [](const Minimum& a, const Minimum& b) { return a.f < b.f; });
-    for (auto& m : minima_) m.global = m.f <= minima_.front().f + 1e-12 * std::max(1.0, std::abs(minima_.front().f));
+    set_known_minima(spec.minima);
   }
 
   double value(std::span<const double> x) const override { return formula_.evaluate(x); }

@@ -54,6 +54,10 @@ class Objective {
 
  protected:
   Objective(std::string name, int dim, Params params) : name_(std::move(name)), dim_(dim), params_(std::move(params)) {}
+  /// Records user-given minima (objectives of your own): each point checked to have dim
+  /// coordinates inside [lower_, upper_] and a finite f; the lowest f first, marked global (ties
+  /// to a relative 1e-12).  Errors name the key `objective.minima`.  Call after lower_/upper_.
+  void set_known_minima(const std::vector<std::vector<double>>& points);
   std::string name_;
   int dim_;
   Params params_;

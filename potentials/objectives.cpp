@@ -525,6 +525,21 @@ const std::vector<ObjectiveInfo>& objective_catalog() {
   return c;
 }
 
+void Objective::set_known_minima(const std::vector<std::vector<double>>& points) {
+  const auto d = static_cast<std::size_t>(dim_);
+  for (const auto& m : points) {
+    if (m.size() != d) core::throw_invalid("objective.minima", std::to_string(m.size()) + " coordinates", std::to_string(d) + " per minimum");
+    for (std::size_t a = 0; a < d; ++a)
+      if (!(m[a] >= lower_[a] && m[a] <= upper_[a]))
+        core::throw_invalid("objective.minima", core::format_value(m[a]) + " on axis " + std::to_string(a), "inside the domain");
+    const double fm = value(m);
+    if (!std::isfinite(fm)) core::throw_invalid("objective.minima", "f = " + core::format_value(fm), "a point where f is finite");
+    minima_.push_back({m, fm, false});
+  }
+  std::stable_sort(minima_.begin(), minima_.end(), [](const Minimum& a, const Minimum& b) { return a.f < b.f; });
+  for (auto& m : minima_) m.global = m.f <= minima_.front().f + 1e-12 * std::max(1.0, std::abs(minima_.front().f));
+}
+
 std::unique_ptr<Objective> make_objective(std::string_view name, int dim, const Params& params) {
   const auto& reg = registry();
   const auto it = std::find_if(reg.begin(), reg.end(), [&](const Entry& e) { return e.info.name == name; });

@@ -350,7 +350,7 @@ RunConfig from_table(const Table& root) {
     const Table* t = section_table(root, "objective");
     Section o(t, "objective");
     c.objective.name = o.word("name", "double_well");
-    const bool expression = c.objective.is_expression();
+    const bool expression = c.objective.is_expression(), sampled = c.objective.is_sampled();
     if (expression) {
       c.objective.formula = o.word("f", "");
       if (c.objective.formula.empty())
@@ -374,6 +374,17 @@ RunConfig from_table(const Table& root) {
           c.objective.upper.assign(d, c.objective.upper[0]);
         }
       }
+    }
+    if (sampled) {
+      const std::string file = o.word("file", "");
+      if (file.empty()) throw_invalid("objective.file", "missing or empty", "an HDF5 file holding f on the run's grid, e.g. file = \"f.h5\"");
+      std::error_code ec;
+      const auto abs = std::filesystem::absolute(file, ec);  // the stored config then works from any folder
+      c.objective.file = ec ? file : abs.lexically_normal().string();
+      c.objective.dataset = o.word("dataset", "f");
+      if (c.objective.dataset.empty()) throw_invalid("objective.dataset", "\"\"", "the path of a dataset in objective.file, e.g. \"f\"");
+    }
+    if (expression || sampled) {
       if (const Value* mins = o.find("minima")) {
         if (!mins->is_array()) throw_invalid("objective.minima", show(*mins), "an array of points, e.g. [[-1.0], [1.0]]");
         for (const auto& p : mins->as_array()) {
@@ -390,10 +401,14 @@ RunConfig from_table(const Table& root) {
     }
     if (t != nullptr)
       for (const auto& [k, v] : *t) {
-        if (k == "name" || (expression && (k == "f" || k == "domain" || k == "minima"))) continue;
-        if (k == "f" || k == "domain" || k == "minima")
-          throw_invalid("objective." + k, show(v),
-                        "absent unless objective.name = \"expression\" (built-ins have their own formula, domain, minima)");
+        const bool expression_key = k == "f" || k == "domain", sampled_key = k == "file" || k == "dataset";
+        if (k == "name" || (expression && expression_key) || (sampled && sampled_key) || ((expression || sampled) && k == "minima")) continue;
+        if (expression_key)
+          throw_invalid("objective." + k, show(v), "absent unless objective.name = \"expression\" (a built-in has its own formula and domain)");
+        if (sampled_key) throw_invalid("objective." + k, show(v), "absent unless objective.name = \"sampled\"");
+        if (k == "minima")
+          throw_invalid("objective." + k, show(v), "absent unless objective.name = \"expression\" or \"sampled\" (a built-in knows its minima)");
+        if (sampled) throw_invalid("objective." + k, show(v), "absent: objective.name = \"sampled\" takes file, dataset and minima only");
         if (Section::is_number(v))
           c.objective.params[k] = {checked_number(v, "objective." + k)};
         else if (v.is_array())
@@ -586,6 +601,8 @@ RunConfig from_table(const Table& root) {
     if (c.output.path.empty()) throw_invalid("output.path", "\"\"", "a file name");
     c.output.every = o.integer("every", 100);
     core::require_at_least("output.every", c.output.every, 1);
+    c.output.diagnostics_every = o.integer("diagnostics_every", c.output.every);
+    core::require_at_least("output.diagnostics_every", c.output.diagnostics_every, 1);
     if (const Value* pp = o.find("particle_positions")) {
       if (!pp->is_boolean()) throw_invalid("output.particle_positions", show(*pp), "true or false");
       c.output.particle_positions = pp->as_boolean();
@@ -630,11 +647,12 @@ std::string to_toml(const RunConfig& c) {
         o << (a ? ", " : "") << "[" << format_value(c.objective.lower[a]) << ", " << format_value(c.objective.upper[a]) << "]";
       o << "]\n";
     }
-    if (!c.objective.minima.empty()) {
-      o << "minima = [";
-      for (std::size_t k = 0; k < c.objective.minima.size(); ++k) o << (k ? ", " : "") << array(c.objective.minima[k]);
-      o << "]\n";
-    }
+  }
+  if (c.objective.is_sampled()) o << "file = " << quoted(c.objective.file) << "\ndataset = " << quoted(c.objective.dataset) << "\n";
+  if (!c.objective.minima.empty()) {
+    o << "minima = [";
+    for (std::size_t k = 0; k < c.objective.minima.size(); ++k) o << (k ? ", " : "") << array(c.objective.minima[k]);
+    o << "]\n";
   }
   for (const auto& [k, v] : c.objective.params) o << k << " = " << (v.size() == 1 ? format_value(v[0]) : array(v)) << "\n";
   o << "\n[schedule]\nkind = " << quoted(name_of(kScheduleKinds, c.schedule.kind)) << "\nT = " << format_value(c.schedule.T)
@@ -664,7 +682,8 @@ std::string to_toml(const RunConfig& c) {
       << "\nabsorber_width = " << format_value(s.absorber_width) << "\nabsorber_strength = " << format_value(s.absorber_strength)
       << "\nfft_planning = " << quoted(name_of(kPlanning, s.fft_planning)) << "\n\n";
   }
-  o << "[output]\npath = " << quoted(c.output.path) << "\nevery = " << c.output.every << "\n";
+  o << "[output]\npath = " << quoted(c.output.path) << "\nevery = " << c.output.every << "\ndiagnostics_every = " << c.output.diagnostics_every
+    << "\n";
   if (!c.output.particle_positions) o << "particle_positions = false\n";  // written only when off: older outputs compare equal
   return o.str();
 }
@@ -690,6 +709,9 @@ RunConfig parse_config(const std::string& text, const std::vector<std::string>& 
 
 std::unique_ptr<potentials::Objective> make_objective(const ObjectiveConfig& o, int dim, const std::vector<double>& default_lower,
                                                       const std::vector<double>& default_upper) {
+  if (o.is_sampled())
+    core::throw_invalid("objective.name", "\"sampled\" here",
+                        "an objective defined without a grid (a built-in or an expression): samples need the run's [grid]");
   if (!o.is_expression()) return potentials::make_objective(o.name, dim, o.params);
   potentials::ExpressionSpec spec;
   spec.formula = o.formula;

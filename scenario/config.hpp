@@ -39,17 +39,22 @@ struct GridConfig {
 };
 
 struct ObjectiveConfig {
-  std::string name = "double_well";  ///< a built-in, or "expression"
+  std::string name = "double_well";  ///< a built-in, "expression" or "sampled"
   potentials::Params params;         ///< every other numeric key of [objective]
   // name = "expression" only (potentials/expression.hpp)
-  std::string formula;                      ///< key f
-  std::vector<double> lower, upper;         ///< key domain; empty: the grid's box
-  std::vector<std::vector<double>> minima;  ///< key minima
+  std::string formula;               ///< key f
+  std::vector<double> lower, upper;  ///< key domain; empty: the grid's box
+  // name = "sampled" only (potentials/sampled.hpp, io/grid_samples.hpp)
+  std::string file;                         ///< key file: the HDF5 file, made absolute when parsed
+  std::string dataset = "f";                ///< key dataset: the path of the samples in it
+  std::vector<std::vector<double>> minima;  ///< key minima (expression and sampled)
   bool is_expression() const { return name == "expression"; }
+  bool is_sampled() const { return name == "sampled"; }
 };
 
 /// The configured objective in dimension dim; an expression without a domain takes
-/// [default_lower, default_upper] (the grid's box).
+/// [default_lower, default_upper] (the grid's box).  A sampled objective needs its grid: use
+/// make_objective(o, grid) of scenario/problem.hpp.
 std::unique_ptr<potentials::Objective> make_objective(const ObjectiveConfig& o, int dim, const std::vector<double>& default_lower,
                                                       const std::vector<double>& default_upper);
 
@@ -117,6 +122,7 @@ using EngineConfig = std::variant<SchrodingerConfig, FokkerPlanckConfig, Particl
 struct OutputConfig {
   std::string path = "qtzflow.h5";
   long every = 100;                ///< a snapshot every N steps, plus the first and the last
+  long diagnostics_every = 100;    ///< a /diagnostics row every N steps (default: output.every), plus one per snapshot
   bool particle_positions = true;  ///< particle runs: store every particle's position (what --restart needs)
 };
 

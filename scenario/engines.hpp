@@ -10,7 +10,8 @@
 //   restore(snapshot)                   the state of a stored snapshot (restart)
 //   restart_field()                     the mesh a restart needs in a snapshot
 //   advance(n), time(), dt()
-//   output(basins, diagnostics)         the fields to store, appending the diagnostics
+//   diagnostics(basins, diagnostics)    appends the engine's diagnostics of the current state
+//   fields()                            the fields a snapshot stores (views valid until the next call)
 //   particle_output()                   openPMD particle records (positions), or none
 // Diagnostics: T (by the loop), the engine's own (norm/energy, mass/min_rho/free_energy/outflow,
 // acceptance), then mean_/var_/cov_ per axis and mass_basin_<k> of the density (|ψ|², ρ or the
@@ -139,11 +140,17 @@ class SchrodingerEngine {
   double dt() const { return s_.options().dt; }
   const solver::SplitStepSolver<D>& solver() const { return s_; }
 
-  std::vector<io::FieldView> output(const grids::Basins<D>& basins, Diagnostics& diag) {
+  void diagnostics(const grids::Basins<D>& basins, Diagnostics& diag) const {
     diag.emplace_back("norm", s_.norm());
     diag.emplace_back("energy", real_ ? s_.energy() : s_.decay_energy());
-    if (real_) {
+    if (real_)
       add_moments(diag, grid_, basins, s_.psi(), solver::abs2);
+    else
+      add_moments(diag, grid_, basins, s_.phi(), solver::abs2);
+  }
+
+  std::vector<io::FieldView> fields() {
+    if (real_) {
       for (std::size_t i = 0; i < re_.size(); ++i) {
         re_[i] = s_.psi()[i].real();
         im_[i] = s_.psi()[i].imag();
@@ -151,7 +158,6 @@ class SchrodingerEngine {
       }
       return {{"psi/re", re_}, {"psi/im", im_}, {"psi_abs2", abs2_}};
     }
-    add_moments(diag, grid_, basins, s_.phi(), solver::abs2);
     std::copy(s_.phi().begin(), s_.phi().end(), re_.begin());
     return {{"psi/re", re_}};
   }
@@ -238,7 +244,7 @@ class FokkerPlanckEngine {
   double dt() const { return s_.options().dt; }
   const solver::FokkerPlanckSolver<D>& solver() const { return s_; }
 
-  std::vector<io::FieldView> output(const grids::Basins<D>& basins, Diagnostics& diag) {
+  void diagnostics(const grids::Basins<D>& basins, Diagnostics& diag) const {
     diag.emplace_back("mass", s_.mass());
     double mn = s_.rho()[0];
     for (double v : s_.rho()) mn = std::min(mn, v);
@@ -246,8 +252,8 @@ class FokkerPlanckEngine {
     diag.emplace_back("free_energy", s_.free_energy());
     diag.emplace_back("outflow", s_.outflow());
     add_moments(diag, grid_, basins, s_.rho(), solver::identity);
-    return {{"rho", s_.rho().values()}};
   }
+  std::vector<io::FieldView> fields() { return {{"rho", s_.rho().values()}}; }
 
  private:
   const grids::Grid<D>& grid_;
@@ -287,10 +293,13 @@ class ParticleEngine {
   double dt() const { return e_.options().dt; }
   const particles::ParticleEnsemble<D>& ensemble() const { return e_; }
 
-  std::vector<io::FieldView> output(const grids::Basins<D>& basins, Diagnostics& diag) {
+  void diagnostics(const grids::Basins<D>& basins, Diagnostics& diag) {
     hist_ = e_.histogram();
     diag.emplace_back("acceptance", e_.acceptance_rate());
     add_moments(diag, grid_, basins, hist_, solver::identity);
+  }
+  std::vector<io::FieldView> fields() {
+    hist_ = e_.histogram();
     return {{"particles_hist", hist_.values()}};
   }
   std::vector<io::FieldView> particle_output() {

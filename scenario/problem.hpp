@@ -37,6 +37,13 @@ grids::Grid<D> make_grid(const GridConfig& g) {
   return grids::Grid<D>(n, lo, hi, g.boundary);
 }
 
+/// The configured objective on a run's grid: a built-in or an expression (make_objective of
+/// config.hpp, the grid's box as the default domain), or the samples of objective.file, which
+/// must lie on this very grid (n and box to 1e-9 of a spacing; otherwise an InvalidArgument
+/// naming objective.file with both grids).
+template <int D>
+std::unique_ptr<potentials::Objective> make_objective(const ObjectiveConfig& o, const grids::Grid<D>& grid);
+
 /// The objective sampled on the grid; an expression that is not finite at a grid point is
 /// reported against objective.f, with the point.
 template <int D>
@@ -73,7 +80,7 @@ struct Problem {
 
   explicit Problem(const RunConfig& c)
       : grid(make_grid<D>(c.grid)),
-        objective(make_objective(c.objective, D, c.grid.lower, c.grid.upper)),
+        objective(make_objective(c.objective, grid)),
         landscape(sample_objective(*objective, grid, c.objective)),
         basins(grids::find_basins(grid, landscape.f())),
         schedule(c.schedule.make()) {}

@@ -57,6 +57,42 @@ void require_finite_values(const std::string& path, const std::string& what, con
                           "an output whose " + what + " is finite (value " + std::to_string(i) + " is " + core::format_value(v[i]) + ")");
 }
 
+/// What /grid of an output holds: coordinates, f, |∇f|², Δf, the basin labels and, for the
+/// Schrödinger engine, its potential at t = 0.
+template <int D>
+class GridFields {
+ public:
+  GridFields(const RunConfig& c, const Problem<D>& p) : p_(p) {
+    for (int a = 0; a < D; ++a) coords_.push_back(p.grid.coordinates(a));
+    if (const auto* s = std::get_if<SchrodingerConfig>(&c.engine)) {
+      const bool real = s->mode == solver::TimeMode::real;
+      const double T0 = p.schedule.T(0), Tdot0 = real ? 0.0 : p.schedule.Tdot(0);
+      V_ = p.landscape.potential(s->potential, T0, Tdot0);
+      V_note_ = s->potential == potentials::PotentialKind::witten
+                    ? "the Schrodinger potential at t = 0: V_T = |grad f|^2/(4T) - lap f/2" + std::string(Tdot0 != 0 ? " + f Tdot/(2T^2)" : "") +
+                          " at T = " + core::format_value(T0) + (Tdot0 != 0 ? ", Tdot = " + core::format_value(Tdot0) : "") +
+                          (p.schedule.kind() == potentials::Schedule::Kind::constant ? "" : " (it follows T(t) during the run)")
+                    : "the Schrodinger potential V = f";
+    }
+  }
+  io::GridRecords records() const {
+    io::GridRecords r;
+    r.coordinates = coords_;
+    r.meshes.push_back({"f", p_.landscape.f().values(), "the objective f at the points"});
+    r.meshes.push_back({"grad_f_sq", p_.landscape.grad2().values(), "|grad f|^2 at the points"});
+    r.meshes.push_back({"laplacian_f", p_.landscape.laplacian().values(), "the Laplacian of f at the points"});
+    if (V_.size() > 0) r.meshes.push_back({"V", V_.values(), V_note_});
+    r.basin = p_.basins.label.values();
+    return r;
+  }
+
+ private:
+  const Problem<D>& p_;
+  std::vector<std::vector<double>> coords_;
+  grids::Field<double, D> V_;
+  std::string V_note_;
+};
+
 template <int D, class Engine>
 RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   const Problem<D> problem(c);
@@ -134,7 +170,7 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
     }
     // the series the file holds must be the ones this run appends to, checked before any step
     Diagnostics names{{"T", 0.0}};
-    (void)e.output(problem.basins, names);
+    e.diagnostics(problem.basins, names);
     std::vector<std::string> want;
     for (const auto& [name, v] : names) want.push_back(name);
     std::sort(want.begin(), want.end());
@@ -145,11 +181,19 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   } else {
     e.start(c, problem);
     writer.emplace(out_path, io::MeshGeometry::of(problem.grid), io::RunInfo{c.text, std::string(core::git_revision()), grids::export_wisdom(), {}});
+    GridFields<D> gf(c, problem);
+    writer->write_grid(gf.records());
   }
 
-  auto snapshot = [&] {
+  const long diag_every = c.output.diagnostics_every;
+  auto diagnostics = [&] {
     Diagnostics diag{{"T", problem.schedule.T(e.time())}};
-    const auto fields = e.output(problem.basins, diag);
+    e.diagnostics(problem.basins, diag);
+    return diag;
+  };
+  auto snapshot = [&] {
+    const auto diag = diagnostics();
+    const auto fields = e.fields();
     if (c.output.particle_positions)
       writer->write(step, e.time(), e.dt(), fields, diag, e.particle_output());
     else
@@ -160,9 +204,15 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   try {
     if (opt.restart.empty()) snapshot();
     while (step < total) {
-      const long chunk = std::min(every - step % every, total - step);
+      // chunks end on multiples of output.every and of output.diagnostics_every: a function of
+      // the step alone, so a restart repeats the uninterrupted run's chunks
+      const long chunk = std::min({every - step % every, diag_every - step % diag_every, total - step});
       e.advance(chunk);
       step += chunk;
+      if (step % every != 0 && step != total) {
+        writer->add_diagnostics(step, e.time(), diagnostics());
+        continue;
+      }
       snapshot();
       for (auto* o : opt.observers) o->on_snapshot({step, total, e.time(), writer->path()});
       if (opt.stop_flag != nullptr && *opt.stop_flag != 0) {

@@ -21,7 +21,7 @@ template <int D>
 void compute(const SpectrumRequest& q, SpectrumReport& rep) {
   const RunConfig& c = q.config;
   const auto grid = make_grid<D>(c.grid);
-  const auto objective = make_objective(c.objective, D, c.grid.lower, c.grid.upper);
+  const auto objective = make_objective(c.objective, grid);
   const auto land = sample_objective<D>(*objective, grid, c.objective);
   GridConfig periodic_cfg = c.grid;
   periodic_cfg.boundary = grids::Boundary::periodic;

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace qtzflow::testing {
@@ -18,6 +20,29 @@ inline std::filesystem::path scratch_dir(const std::string& name) {
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;
+}
+
+/// The whole content of a file ("" when it cannot be read).
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline void write_file(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+struct CliResult {
+  int code;  ///< the exit status, -1 when the process did not exit normally (a signal)
+  std::string err, out;
+};
+
+/// Runs `qtzflow ARGS` (in `dir`), capturing stderr and stdout.
+inline CliResult run_cli(const std::string& args, const std::filesystem::path& dir) {
+  const auto err = dir / "stderr.txt", out = dir / "stdout.txt";
+  const std::string cmd = "cd " + dir.string() + " && " QTZFLOW_CLI " " + args + " 2> " + err.string() + " > " + out.string();
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(err), read_file(out)};
 }
 
 /// Reports that (part of) a test could not run for lack of an optional tool.  The line goes to

@@ -3,8 +3,9 @@
 
 Usage: check_output.py OUT.h5 [--xdmf] [--expect-snapshots N]
 Checks the docs/config.md, "Output layout" layout: root attributes, /data/<iteration> with time and dt, meshes with
-gridSpacing/gridGlobalOffset/axisLabels in C order, /diagnostics series of one value per
-snapshot; with --xdmf, that the sidecar parses and every dataset it references exists with the
+gridSpacing/gridGlobalOffset/axisLabels in C order, /grid (coordinates that match the meshes'
+geometry, meshes of the mesh shape), /diagnostics series of one length with ascending iterations
+and a row for every snapshot; with --xdmf, that the sidecar parses and every dataset it references exists with the
 stated dimensions.  Exit status 0 when every check holds; the failures are printed otherwise.
 """
 import os
@@ -52,10 +53,26 @@ def main():
                 check(text(d.attrs.get("dataOrder")) == "C", f"{name}: dataOrder != C")
                 check(d.dtype.kind == "f", f"{name}: not floating point")
         diag = f["diagnostics"]
+        rows = diag["iteration"][:]
         for name, d in diag.items():
-            check(d.shape == (len(its),), f"diagnostics/{name}: shape {d.shape}, expected ({len(its)},)")
+            check(d.shape == rows.shape, f"diagnostics/{name}: shape {d.shape}, expected {rows.shape}")
             check(d.maxshape == (None,), f"diagnostics/{name}: not extendible")
-        check(list(diag["iteration"][:]) == its, "diagnostics/iteration != snapshot iterations")
+        check(all(rows[1:] > rows[:-1]), "diagnostics/iteration not ascending")
+        check(set(its) <= set(int(r) for r in rows), "a snapshot without a diagnostics row")
+        if "grid" in f:
+            g = f["grid"]
+            first = f[f"data/{its[0]}/meshes"]
+            ref = [o for o in first.values() if isinstance(o, h5py.Dataset)] or [o for grp in first.values() for o in grp.values()]
+            shape, h, x0 = ref[0].shape, ref[0].attrs["gridSpacing"], ref[0].attrs["gridGlobalOffset"]
+            for a, label in enumerate(ref[0].attrs["axisLabels"]):
+                c = g[text(label)][:]
+                check(len(c) == shape[a], f"grid/{text(label)}: {len(c)} coordinates, mesh has {shape[a]}")
+                check(abs(c[0] - x0[a]) <= 1e-12 * (1 + abs(x0[a])), f"grid/{text(label)}[0] != gridGlobalOffset")
+                check(len(c) < 2 or abs(c[1] - c[0] - h[a]) <= 1e-12 * (1 + abs(h[a])), f"grid/{text(label)}: spacing != gridSpacing")
+            for name, d in g["meshes"].items():
+                check(d.shape == shape, f"grid/meshes/{name}: shape {d.shape}, expected {shape}")
+                check("gridSpacing" in d.attrs, f"grid/meshes/{name}: gridSpacing missing")
+            check("description" in g.attrs, "grid: description missing")
     if "--xdmf" in sys.argv:
         xdmf = os.path.splitext(path)[0] + ".xdmf"
         tree = ET.parse(xdmf)

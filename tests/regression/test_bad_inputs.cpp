@@ -207,11 +207,11 @@ TEST_CASE("a damaged restart file is refused naming what is wrong: each 0.1 repr
   }
   SUBCASE("a diagnostics series shorter than the snapshots (was: _M_range_check, exit 1)") {
     REQUIRE(surgery::replace_dataset(fresh(), "/diagnostics/mass", {1}, 1.0));
-    require_refused(c, f, "/diagnostics/mass holds 1 values for 3 snapshots");
+    require_refused(c, f, "/diagnostics/mass holds 1 values for 3 rows");
   }
   SUBCASE("a diagnostics series declared 2^30 long: refused before it is allocated") {
     REQUIRE(surgery::replace_dataset(fresh(), "/diagnostics/mass", {std::uint64_t(1) << 30}, 1.0));
-    require_refused(c, f, "holds 1073741824 values for 3 snapshots");
+    require_refused(c, f, "holds 1073741824 values for 3 rows");
   }
   SUBCASE("a variable-length string attribute (HDF5's unchecksummed global heap)") {
     REQUIRE(surgery::set_attribute_string(fresh(), "/", "config", c.text, true));

@@ -30,27 +30,9 @@ namespace {
 
 fs::path scratch(const char* name) { return testing::scratch_dir(std::string("cli_") + name); }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write_file(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
-
-struct Result {
-  int code;
-  std::string err, out;
-};
-
-/// Runs `qtzflow ARGS` (in `dir`), capturing stderr and stdout.
-Result run_cli(const std::string& args, const fs::path& dir) {
-  const fs::path err = dir / "stderr.txt", out = dir / "stdout.txt";
-  const std::string cmd = "cd " + dir.string() + " && " QTZFLOW_CLI " " + args + " 2> " + err.string() + " > " + out.string();
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(err), read_file(out)};
-}
+using testing::read_file;
+using testing::run_cli;
+using testing::write_file;
 
 /// Starts qtzflow in the background; returns its pid.
 pid_t spawn(const std::vector<std::string>& args, const fs::path& dir) {
