@@ -3,7 +3,10 @@
 //
 // Threads: qtzflow uses OpenMP for its own loops and FFTW's OpenMP threads for transforms; both
 // follow `thread_count()`, set once by `set_thread_count` (default: OMP_NUM_THREADS or the
-// number of cores).  FFT plans read the count when they are made.
+// number of cores).  FFT plans read the count when they are made.  Every parallel region names
+// num_threads(thread_count()): OpenMP's own setting is per thread, so a thread other than the
+// one that called set_thread_count (a Python thread driving a solver) would otherwise use
+// OMP_NUM_THREADS, and two such threads would oversubscribe the cores with spinning teams.
 //
 // Reductions: every sum over a field (norm, mass, energy, histogram totals) ends in
 // `global_sum`, so that a later distributed-memory build only has to change this file.
@@ -35,7 +38,7 @@ inline double global_sum(double local) { return local; }
 template <class F>
 inline void parallel_for(std::ptrdiff_t n, const F& f) {
   if (n >= kParallelThreshold) {
-#pragma omp parallel
+#pragma omp parallel num_threads(thread_count())
     {
       const F body = f;
 #pragma omp for simd schedule(static)
@@ -73,7 +76,7 @@ std::array<double, K> parallel_sums(std::ptrdiff_t n, F&& f) {
     partial[static_cast<std::size_t>(c)] = acc;
   };
   if (n >= kParallelThreshold) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(thread_count())
     for (std::ptrdiff_t c = 0; c < nchunks; ++c) sum_chunk(c);
   } else {
     for (std::ptrdiff_t c = 0; c < nchunks; ++c) sum_chunk(c);
@@ -103,7 +106,7 @@ double parallel_sum(std::ptrdiff_t n, F&& f) {
   // Short sums stay out of OpenMP entirely: entering a parallel region, even one switched off
   // by an if clause, costs microseconds.
   if (n >= kParallelThreshold) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(thread_count())
     for (std::ptrdiff_t c = 0; c < nchunks; ++c) sum_chunk(c);
   } else {
     for (std::ptrdiff_t c = 0; c < nchunks; ++c) sum_chunk(c);

@@ -42,7 +42,7 @@ Basins<D> find_basins(const Grid<D>& grid, const Field<double, D>& f) {
 
   // Descent pointer of every point (itself for a minimum).
   std::vector<std::size_t> next(N);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(core::thread_count())
   for (long long i = 0; i < static_cast<long long>(N); ++i) {
     std::array<long long, D> idx{};
     long long r = i;

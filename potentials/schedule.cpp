@@ -9,8 +9,9 @@
 namespace qtzflow::potentials {
 
 struct Schedule::Shared {
-  std::vector<double> t, T, slope;   // table: knots and PCHIP slopes
-  std::unique_ptr<Formula> formula;  // expression
+  std::vector<double> t, T, slope;              // table: knots and PCHIP slopes
+  std::unique_ptr<Formula> formula;             // expression
+  std::function<double(double)> fn_T, fn_Tdot;  // function
   std::string key;
 };
 
@@ -105,16 +106,30 @@ Schedule Schedule::expression(const std::string& formula, const Params& constant
   return s;
 }
 
+Schedule Schedule::function(std::function<double(double)> T, std::function<double(double)> Tdot, const std::string& what) {
+  if (!T) core::throw_invalid("schedule", "no callable", "a function of t");
+  auto sh = std::make_shared<Shared>();
+  sh->fn_T = std::move(T);
+  sh->fn_Tdot = std::move(Tdot);
+  sh->key = what;
+  Schedule s(Kind::function, 0, 0);
+  s.shared_ = std::move(sh);
+  const double T0 = s.T(0);
+  if (!(std::isfinite(T0) && T0 > 0)) core::throw_invalid("schedule", what + " = " + core::format_value(T0) + " at t = 0", "T > 0");
+  return s;
+}
+
 void Schedule::require_positive_until(double t_end, double dt) const {
-  if (kind_ != Kind::expression) return;  // the closed forms and the table are > 0 by construction
+  if (kind_ != Kind::expression && kind_ != Kind::function) return;  // the closed forms and the table are > 0 by construction
   const double steps = std::ceil(t_end / dt - 1e-9);
   const long samples = static_cast<long>(std::min(2 * steps + 1, 2e6));
   for (long k = 0; k < samples; ++k) {
     const double t = samples == 1 ? 0 : t_end * static_cast<double>(k) / static_cast<double>(samples - 1);
     const double v = T(t);
     if (!(std::isfinite(v) && v > 0))
-      core::throw_invalid(shared_->key,
-                          "\"" + core::shorten(shared_->formula->text(), 120) + "\" = " + core::format_value(v) + " at t = " + core::format_value(t),
+      core::throw_invalid(kind_ == Kind::function ? "schedule" : shared_->key,
+                          (kind_ == Kind::function ? shared_->key : "\"" + core::shorten(shared_->formula->text(), 120) + "\"") + " = " +
+                              core::format_value(v) + " at t = " + core::format_value(t),
                           "T > 0 and finite over the whole run, t in [0, " + core::format_value(t_end) + "]");
   }
 }
@@ -133,6 +148,8 @@ double Schedule::T(double t) const {
     }
     case Kind::expression:
       return shared_->formula->evaluate(std::span<const double>(&t, 1));
+    case Kind::function:
+      return shared_->fn_T(t);
     case Kind::constant:
       return a_;
     case Kind::logarithmic:
@@ -154,6 +171,9 @@ double Schedule::Tdot(double t) const {
       const double d0 = shared_->slope[k] * h, d1 = shared_->slope[k + 1] * h;
       return ((6 * s * s - 6 * s) * y0 + (3 * s * s - 4 * s + 1) * d0 + (-6 * s * s + 6 * s) * y1 + (3 * s * s - 2 * s) * d1) / h;
     }
+    case Kind::function:
+      if (shared_->fn_Tdot) return shared_->fn_Tdot(t);
+      [[fallthrough]];
     case Kind::expression: {
       const double h = 1e-4 * (1 + std::abs(t));
       const double m2 = T(t - 2 * h), m1 = T(t - h), p1 = T(t + h), p2 = T(t + 2 * h);
@@ -181,6 +201,8 @@ std::string Schedule::describe() const {
              " after t = " + core::format_value(shared_->t.back());
     case Kind::expression:
       return "T(t) = " + shared_->formula->text();
+    case Kind::function:
+      return shared_->key;
     case Kind::constant:
       return "constant T = " + core::format_value(a_);
     case Kind::logarithmic:

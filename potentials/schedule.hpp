@@ -11,6 +11,8 @@
 //                 t_0 = 0, after the last knot T stays T_last
 //   expression    T(t) = a formula in t (potentials/formula.hpp); Ṫ by 4th-order differences
 //                 (h = 1e-4·(1 + t); one-sided where the formula is not finite for t − 2h)
+//   function      T(t) = any callable (a Python function through the module), Ṫ from a second
+//                 callable or by the same differences; checked like an expression
 // T(t) and its derivative Ṫ(t) are exact for the closed forms and the table; engines evaluate
 // them where their scheme needs (the split-step engine at the midpoint of each step).  All
 // parameters are validated (T0, c > 0, table knots); require_positive_until checks an
@@ -18,6 +20,7 @@
 // A Schedule is a small value: the table and the compiled formula are shared between copies.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,7 +31,7 @@ namespace qtzflow::potentials {
 
 class Schedule {
  public:
-  enum class Kind { constant, logarithmic, geometric, paper, table, expression };
+  enum class Kind { constant, logarithmic, geometric, paper, table, expression, function };
 
   static Schedule constant(double T);
   static Schedule logarithmic(double c);
@@ -39,6 +42,9 @@ class Schedule {
   static Schedule table(std::vector<double> t, std::vector<double> T, const std::string& key = "schedule.table");
   /// T(t) as a formula in t with named constants; `key` names it in errors.
   static Schedule expression(const std::string& formula, const Params& constants = {}, const std::string& key = "schedule.formula");
+  /// T(t) = T(t) of a callable (and Ṫ = Tdot(t), or differences when empty); `what` describes
+  /// it in messages.  The callable must be safe to call from the thread that advances an engine.
+  static Schedule function(std::function<double(double)> T, std::function<double(double)> Tdot = {}, const std::string& what = "T(t)");
 
   /// Throws InvalidArgument (key schedule.kind's source) unless T is finite and > 0 at every
   /// step time k·dt and mid-step time (k + ½)·dt up to t_end (at most 2·10⁶ evenly spread

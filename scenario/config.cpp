@@ -826,6 +826,8 @@ potentials::Schedule ScheduleConfig::make() const {
       return potentials::Schedule::table(table_t, table_T, table_source);
     case potentials::Schedule::Kind::expression:
       return potentials::Schedule::expression(formula, {}, "schedule.formula");
+    case potentials::Schedule::Kind::function:
+      break;  // a callable has no TOML form (the Python module makes such schedules directly)
   }
   throw core::Error("scenario: unknown schedule kind");
 }
@@ -837,6 +839,27 @@ double RunConfig::dt() const {
 double RunConfig::t_end() const {
   return std::visit([](const auto& e) { return e.t_end; }, engine);
 }
+
+namespace {
+template <class E, std::size_t N>
+E parse_word(const NameTable<E> (&table)[N], std::string_view word, const std::string& key) {
+  std::string allowed;
+  for (const auto& [name, v] : table) {
+    if (name == word) return v;
+    allowed += (allowed.empty() ? "\"" : ", \"") + std::string(name) + "\"";
+  }
+  core::throw_invalid(key, "\"" + core::shorten(std::string(word), 60) + "\"", "one of " + allowed);
+}
+}  // namespace
+
+grids::Boundary parse_boundary(std::string_view w, const std::string& key) { return parse_word(kBoundaries, w, key); }
+solver::TimeMode parse_time_mode(std::string_view w, const std::string& key) { return parse_word(kModes, w, key); }
+potentials::PotentialKind parse_potential(std::string_view w, const std::string& key) { return parse_word(kPotentials, w, key); }
+solver::SplitScheme parse_split_scheme(std::string_view w, const std::string& key) { return parse_word(kSplitSchemes, w, key); }
+grids::PlanRigor parse_planning(std::string_view w, const std::string& key) { return parse_word(kPlanning, w, key); }
+solver::FpScheme parse_fp_scheme(std::string_view w, const std::string& key) { return parse_word(kFpSchemes, w, key); }
+particles::QtzClock parse_clock(std::string_view w, const std::string& key) { return parse_word(kClocks, w, key); }
+particles::ParticleDynamics parse_dynamics(std::string_view w, const std::string& key) { return parse_word(kDynamics, w, key); }
 
 std::string_view config_name(grids::Boundary v) { return name_of(kBoundaries, v); }
 std::string_view config_name(particles::ParticleDynamics v) { return name_of(kDynamics, v); }

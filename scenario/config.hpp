@@ -158,6 +158,17 @@ std::vector<std::string> config_differences(const RunConfig& was, const RunConfi
 /// shallowest well, then real-time tunneling (a few seconds on 2 cores).
 const std::string& default_config_text();
 
+/// The enum value a configuration word names (the spellings of docs/config.md), for front ends
+/// other than TOML (the Python module); InvalidArgument(key, "one of …") for any other word.
+grids::Boundary parse_boundary(std::string_view word, const std::string& key);
+solver::TimeMode parse_time_mode(std::string_view word, const std::string& key);
+potentials::PotentialKind parse_potential(std::string_view word, const std::string& key);
+solver::SplitScheme parse_split_scheme(std::string_view word, const std::string& key);
+grids::PlanRigor parse_planning(std::string_view word, const std::string& key);
+solver::FpScheme parse_fp_scheme(std::string_view word, const std::string& key);
+particles::QtzClock parse_clock(std::string_view word, const std::string& key);
+particles::ParticleDynamics parse_dynamics(std::string_view word, const std::string& key);
+
 /// The configuration's spelling of an enum value ("backward_euler", "qtz-dither", …).
 std::string_view config_name(grids::Boundary v);
 std::string_view config_name(particles::ParticleDynamics v);

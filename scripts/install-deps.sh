@@ -15,6 +15,8 @@ packages=(
   hdf5-tools glpk-utils
   # analysis and notebooks (/usr/bin/python3; scripts/make_notebooks.py executes notebooks_out/)
   python3-numpy python3-scipy python3-h5py python3-matplotlib jupyter-nbconvert python3-ipykernel
+  # the Python module (python/) and its tests
+  pybind11-dev python3-dev python3-pytest
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(xmds2)

@@ -9,7 +9,8 @@
 3. executes them in place with nbconvert's ExecutePreprocessor (Debian: jupyter-nbconvert,
    python3-ipykernel), so the committed notebooks carry their figures (also saved as PNG in
    notebooks_out/figures/ for the README).
-The notebooks only read the HDF5 files; they can be re-run by hand from notebooks_out/.
+The notebooks read the HDF5 files through qtzflow.open and run their small cases with the
+module itself (python/qtzflow, from BUILD/python); they can be re-run by hand from notebooks_out/.
 --data DIR: read existing verify data from DIR (no verify run); --out DIR: write the executed
 notebooks and figures to DIR instead of notebooks_out/ (the test suite executes every notebook
 on `verify --quick` data this way, into a scratch folder).
@@ -31,13 +32,15 @@ OUT = os.path.join(ROOT, "notebooks_out")
 
 COMMON = """\
 import json
-import h5py
+import os
+import sys
+sys.path.insert(0, os.environ.get("QTZFLOW_PYTHON", "../build/python"))  # the module in the build tree
+import qtzflow as q
 import numpy as np
 import matplotlib
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 plt.rcParams.update({"figure.dpi": 90, "figure.figsize": (9, 3.6), "axes.grid": True})
-import os
 DATA = os.environ.get("QTZFLOW_VERIFY_DATA", "verify_data")
 summary = json.load(open(f"{DATA}/summary.json"))
 def show_checks(prefix):
@@ -56,7 +59,7 @@ NOTEBOOKS = {
                "real-time tunneling (V3). Data: `qtzflow verify`, experiments v1 and v3."),
         ("code", COMMON),
         ("code", """\
-with h5py.File(f"{DATA}/v1_witten.h5") as f:
+with q.open(f"{DATA}/v1_witten.h5") as f:
     cases = [k for k in f.keys()]
     fig, axes = plt.subplots(1, len(cases), figsize=(4 * len(cases), 3.4))
     for ax, k in zip(np.atleast_1d(axes), cases):
@@ -72,8 +75,24 @@ with h5py.File(f"{DATA}/v1_witten.h5") as f:
         print(k, "relative L2 error at dt =", f[k]["dts"][...], ":", f[k]["errors"][...])
 plt.tight_layout(); plt.savefig("figures/v1_witten.png", dpi=72); plt.show()
 show_checks("v1")"""),
+        ("md", "A small case run here, with the module: the 1D tilted double well at T = 0.5, imaginary time "
+               "from a uniform start, against e^(−f/2T) at two steps (the error falls as dt²)."),
         ("code", """\
-with h5py.File(f"{DATA}/v3_spectral_gap.h5") as f:
+grid = q.Grid(128, -2.5, 2.5)
+f = q.objective("double_well", 1, c=0.3)
+x = grid.coordinates(0)
+exact = np.exp(-np.array([f([v]) for v in x]) / (2 * 0.5)); exact /= np.sqrt((exact**2).sum() * grid.cell_volume)
+fig, (a, b) = plt.subplots(1, 2)
+a.plot(x, exact, "k", lw=3, alpha=.4, label="e^(-f/2T)")
+for dt in (0.02, 0.01):
+    s = q.SplitStepSolver(grid, f, 0.5, dt=dt, mode="imaginary")
+    s.advance(int(150 / dt))
+    a.plot(x, s.state, "--", label=f"imaginary time, dt = {dt}")
+    b.semilogy(x, np.abs(s.state - exact) + 1e-16, label=f"dt = {dt}: max {np.abs(s.state - exact).max():.2e}")
+a.legend(); a.set_xlabel("x"); b.legend(); b.set_xlabel("x"); b.set_title("|phi - e^(-f/2T)|")
+plt.tight_layout(); plt.show()"""),
+        ("code", """\
+with q.open(f"{DATA}/v3_spectral_gap.h5") as f:
     x = f["mean_x_real_time"][...]; dt = f.attrs["dt_real_time"]
     E1, lam, om = f.attrs["E1"], f.attrs["lambda1"], f.attrs["omega"]
     t = dt * np.arange(1, x.size + 1)
@@ -92,7 +111,7 @@ show_checks("v3")"""),
                "V4: λ1 against the Eyring–Kramers 2k and the Arrhenius slope."),
         ("code", COMMON),
         ("code", """\
-with h5py.File(f"{DATA}/v2_fokker_planck.h5") as f:
+with q.open(f"{DATA}/v2_fokker_planck.h5") as f:
     g = f["gibbs"]
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(13, 3.6))
     a.semilogy(5 * 0.5 * np.arange(1, g["l1_to_gibbs"].size + 1), g["l1_to_gibbs"][...]); a.set_xlabel("t"); a.set_title("L1(rho(t), Gibbs), 2D tilted double well")
@@ -105,8 +124,31 @@ with h5py.File(f"{DATA}/v2_fokker_planck.h5") as f:
     c.set_xlabel("t"); c.set_title("L1(rho_FP, e^(-f/2T) phi)"); c.legend()
 plt.tight_layout(); plt.savefig("figures/v2_fokker_planck.png", dpi=72); plt.show()
 show_checks("v2")"""),
+        ("md", "Run here with the module: the 2D tilted double well cooled logarithmically from a packet in the "
+               "shallow well; the masses per basin of attraction, and the density's distance to the Gibbs state "
+               "at the current temperature."),
         ("code", """\
-with h5py.File(f"{DATA}/v4_kramers.h5") as f:
+grid = q.Grid([64, 64], -2.2, 2.2, boundary="reflecting")
+f = q.objective("double_well", 2, c=0.3)
+fp = q.FokkerPlanckSolver(grid, f, q.Schedule.logarithmic(1.0), dt=0.02)
+X, Y = np.meshgrid(grid.coordinates(0), grid.coordinates(1), indexing="ij")
+rho = np.exp(-((X - 0.96)**2 + (Y - 0.96)**2) / 0.08); fp.rho = rho / (rho.sum() * grid.cell_volume)
+times, wells, dist = [], [], []
+for k in range(100):
+    fp.advance(10)
+    r = fp.rho
+    times.append(fp.time)
+    wells.append([(r[(X < 0) & (Y < 0)]).sum(), (r[(X > 0) & (Y > 0)]).sum()])
+    dist.append(np.abs(r - fp.gibbs()).sum() * grid.cell_volume)
+wells = np.array(wells) * grid.cell_volume
+fig, (a, b) = plt.subplots(1, 2)
+a.plot(times, wells[:, 0], label="deepest well (x, y < 0)"); a.plot(times, wells[:, 1], label="start well (x, y > 0)")
+a.set_xlabel("t"); a.legend(); a.set_title("mass per well, T = 1/ln(t+2)")
+b.semilogy(times, dist); b.set_xlabel("t"); b.set_title("L1(rho, Gibbs at T(t))")
+plt.tight_layout(); plt.show()
+print("mass", fp.mass(), " lambda_k at the final T:", fp.spectrum(3))"""),
+        ("code", """\
+with q.open(f"{DATA}/v4_kramers.h5") as f:
     fig, (a, b) = plt.subplots(1, 2)
     for d in ("1d", "2d"):
         T = f[d]["T"][...]; lam = f[d]["lambda1"][...]
@@ -125,7 +167,7 @@ show_checks("v4")"""),
                "and the dithered quantizer."),
         ("code", COMMON),
         ("code", """\
-with h5py.File(f"{DATA}/v5_particles.h5") as f:
+with q.open(f"{DATA}/v5_particles.h5") as f:
     times = f["times"][...]; M = f["M"][...]
     xc = f["x"][...]  # cell centres
     fig, (a, b) = plt.subplots(1, 2)
@@ -139,8 +181,26 @@ with h5py.File(f"{DATA}/v5_particles.h5") as f:
     b.set_xlabel("M"); b.set_title("L1(histogram, rho_FP)"); b.legend()
 plt.tight_layout(); plt.savefig("figures/v5_particles.png", dpi=72); plt.show()
 show_checks("v5")"""),
+        ("md", "Run here with the module: 10⁵ dithered-QTZ walkers in Fokker–Planck time beside the "
+               "Fokker–Planck density, 1D tilted double well at T = 0.4, from the shallow well."),
         ("code", """\
-with h5py.File(f"{DATA}/v6_effective_temperature.h5") as f:
+grid = q.Grid(80, -2.0, 2.0, boundary="reflecting")
+f = q.objective("double_well", 1, c=0.3)
+x = grid.coordinates(0)
+fp = q.FokkerPlanckSolver(grid, f, 0.4, dt=0.005)
+rho0 = np.exp(-(x - 0.96)**2 / (2 * 0.15**2)); fp.rho = rho0 / (rho0.sum() * grid.cell_volume)
+walkers = q.ParticleEnsemble(grid, f, 0.4, algorithm="qtz-dither", dt=0.005, seed=3)
+walkers.sample_initial(100_000, center=[0.96], width=[0.15])
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+for ax, t in zip(axes, (0.5, 2.0, 8.0)):
+    n = int(round((t - fp.time) / 0.005))
+    fp.advance(n); walkers.advance(n)
+    h = walkers.histogram()
+    ax.plot(x, fp.rho, "k", lw=2, alpha=.5, label="Fokker-Planck"); ax.step(x, h, where="mid", label="QTZ walkers")
+    ax.set_title(f"t = {t:g}: L1 = {np.abs(h - fp.rho).sum() * grid.cell_volume:.3f}"); ax.set_xlabel("x"); ax.legend()
+plt.tight_layout(); plt.show()"""),
+        ("code", """\
+with q.open(f"{DATA}/v6_effective_temperature.h5") as f:
     d = f["deltas"][...]
     fig, (a, b) = plt.subplots(1, 2)
     a.semilogx(d, f["plain/C_q"][...], "o-", label="plain quantizer")
@@ -166,7 +226,7 @@ show_checks("v6")"""),
                "the solver)."),
         ("code", COMMON),
         ("code", """\
-with h5py.File(f"{DATA}/v7_annealing.h5") as f:
+with q.open(f"{DATA}/v7_annealing.h5") as f:
     t = f["times"][...]
     laws = [k for k in f.keys() if k != "times"]
     T_floor = f.attrs["imaginary_time_T_floor"]
@@ -176,9 +236,9 @@ with h5py.File(f"{DATA}/v7_annealing.h5") as f:
         ax.plot(t, g["mass_global_fp"][...], "k", lw=3, alpha=.4, label="Fokker-Planck")
         ax.plot(t, g["mass_global_schrodinger"][...], "r--", label=f"imaginary time (T >= {T_floor:.3g})")
         ax.plot(t, g["mass_global_particles"][...], "b.", ms=4, label="Langevin particles")
-        with h5py.File(f"{DATA}/v9_qtz_annealing.h5") as q:  # V9: the quantized optimizer's own particles
-            if law in q["annealing"]:
-                ax.plot(q["annealing/times"][...], q[f"annealing/{law}/mass_global_qtz"][...], "g+", ms=4,
+        with q.open(f"{DATA}/v9_qtz_annealing.h5") as v9:  # V9: the quantized optimizer's own particles
+            if law in v9["annealing"]:
+                ax.plot(v9["annealing/times"][...], v9[f"annealing/{law}/mass_global_qtz"][...], "g+", ms=4,
                         label="QTZ particles (dithered, FP clock)")
         ax.set_title(law); ax.set_xlabel("t")
         ax2 = ax.twinx(); ax2.plot(t, g["T"][...], color="gray", lw=.8); ax2.set_ylabel("T(t)", color="gray")
@@ -200,7 +260,7 @@ show_checks("v9")"""),
                "Densities at the frame times (the imaginary-time curve is absent below its temperature floor), then "
                "the mass in the global basin over the whole run."),
         ("code", """\
-with h5py.File(f"{DATA}/v9_qtz_annealing.h5") as f:
+with q.open(f"{DATA}/v9_qtz_annealing.h5") as f:
     x = f["x"][...]; ft = f["annealing/frame_times"][...]
     g = f["annealing/paper_Cq2_eta1_tau4"]
     fig, axes = plt.subplots(1, len(ft), figsize=(2.6 * len(ft), 3), sharey=True)
@@ -223,7 +283,7 @@ with h5py.File(f"{DATA}/v9_qtz_annealing.h5") as f:
         ("md", "## 2D tilted double well Σ(x_i² − 1)² + 0.3 x_i, the same law\n\n"
                "Rows: Fokker–Planck, imaginary time, QTZ particles (one acceptance test for both coordinates)."),
         ("code", """\
-with h5py.File(f"{DATA}/v9_qtz_annealing.h5") as f:
+with q.open(f"{DATA}/v9_qtz_annealing.h5") as f:
     x2 = f["2d/x"][...]; ft = f["annealing/frame_times"][...]
     g = f["annealing/2d/paper_Cq2_eta1_tau4"]
     show = [k for k in range(len(ft)) if f"frames/{k}" in g]
@@ -249,7 +309,7 @@ with h5py.File(f"{DATA}/v9_qtz_annealing.h5") as f:
                "floor the weak limit leaves; the floor's dependence on dt (f = x: the √dt drift bias alone; the double "
                "well: √dt drift bias against the O(dt) curvature term)."),
         ("code", """\
-with h5py.File(f"{DATA}/v9_qtz_annealing.h5") as f:
+with q.open(f"{DATA}/v9_qtz_annealing.h5") as f:
     c = f["constant_T"]; M = c["M"][...]; tt = c["times"][...]
     fig, (a, b) = plt.subplots(1, 2)
     for k, t in enumerate(tt):
@@ -268,7 +328,7 @@ show_checks("v9")"""),
                "QTZ rate at four temperatures against λ1 of the Fokker–Planck generator, E1 of H_T (imaginary-time "
                "deflation) and the Eyring–Kramers 2k."),
         ("code", """\
-with h5py.File(f"{DATA}/v10_escape_rate.h5") as f:
+with q.open(f"{DATA}/v10_escape_rate.h5") as f:
     T = f["T"][...]; lam = f["lambda1_fp"][...]; E1 = f["E1_imaginary_time"][...]
     r = f["rate_qtz"][...]; s = f["rate_qtz_sigma"][...]
     fig, (a, b) = plt.subplots(1, 2)
@@ -291,7 +351,7 @@ show_checks("v10")"""),
                "C_q,eff = 2Q_p(h)T_fit(h); the mass in the global basin; and the Kolmogorov–Smirnov distance of the "
                "quantization errors from U(−½, ½) for accepted comparisons and for an arbitrary evaluation."),
         ("code", """\
-with h5py.File(f"{DATA}/v11_authors_optimizer.h5") as f:
+with q.open(f"{DATA}/v11_authors_optimizer.h5") as f:
     cases = [k for k in f.keys()]
     fig, axes = plt.subplots(len(cases), 3, figsize=(13, 3.3 * len(cases)))
     for row, name in zip(axes, cases):
@@ -327,7 +387,7 @@ display(Markdown("\\n".join(f"- {x['text']}" for x in summary.get("findings", []
                "eigenstates."),
         ("code", COMMON),
         ("code", """\
-with h5py.File(f"{DATA}/v8_tunneling.h5") as f:
+with q.open(f"{DATA}/v8_tunneling.h5") as f:
     t = f["t"][...]
     fig, (a, b) = plt.subplots(1, 2)
     a.plot(t, f["P_global_real_time"][...], label="real time (Yoshida-4)")
@@ -349,8 +409,10 @@ def main():
     ap.add_argument("--skip-verify", action="store_true", help="reuse notebooks_out/verify_data")
     ap.add_argument("--data", help="existing verify data to read (implies --skip-verify)")
     ap.add_argument("--out", default=OUT, help="where the executed notebooks and figures go")
+    ap.add_argument("--python", help="the folder holding the qtzflow package (default: BUILD/python)")
     args = ap.parse_args()
     out = os.path.abspath(args.out)
+    os.environ["QTZFLOW_PYTHON"] = os.path.abspath(args.python or os.path.join(ROOT, args.build, "python"))  # the kernels inherit it
     os.makedirs(os.path.join(out, "figures"), exist_ok=True)
     if args.data:
         os.environ["QTZFLOW_VERIFY_DATA"] = os.path.abspath(args.data)  # the kernels inherit it

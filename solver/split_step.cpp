@@ -76,7 +76,7 @@ grids::Field<double, D> wavenumber_squared(const std::array<std::vector<double>,
 template <class F>
 void for_each_row(std::ptrdiff_t rows, std::size_t total, const F& row) {
   if (static_cast<std::ptrdiff_t>(total) >= core::kParallelThreshold) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(core::thread_count())
     for (std::ptrdiff_t r = 0; r < rows; ++r) row(r);
   } else {
     for (std::ptrdiff_t r = 0; r < rows; ++r) row(r);

@@ -13,4 +13,10 @@ cmake -S "$work/consumer" -B "$work/consumer/build" -DCMAKE_PREFIX_PATH="$work/p
   || { cat "$work/configure.log"; exit 1; }
 cmake --build "$work/consumer/build" -j2 > "$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 "$work/consumer/build/consumer"
+# the Python package, when the build has it: importable from the prefix alone
+if [ -d "$build/python/qtzflow" ]; then
+  pkg=$(find "$work/prefix" -type d -name qtzflow -path '*dist-packages*' | head -1)
+  [ -n "$pkg" ] || { echo "install: no qtzflow package under $work/prefix"; exit 1; }
+  (cd / && PYTHONPATH=$(dirname "$pkg") /usr/bin/python3 -c "import qtzflow; g = qtzflow.Grid(8, -1, 1); print('install: python', qtzflow.__version__, g)")
+fi
 echo "install: headers $(find "$work/prefix/include/qtzflow" -name '*.hpp' | wc -l), libraries $(ls "$work/prefix"/lib*/libqtzflow_*.a | wc -l), consumer built and ran"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The repository's layout rules, checked on the source tree (ctest: layout.*):
 #   includes   every folder includes only the folders below it:
-#              core < grids < potentials < solver, particles < io < scenario < verify < apps
+#              core < grids < potentials < solver, particles < io < scenario < verify < apps;
+#              python/ (bindings) includes the libraries, never apps/ or verify/
 #              (solver/ includes neither particles/, io/ nor scenario/; io/ includes no engine)
 #   self       no file refers to anything outside the repository (the project's shared design notes)
 #   apps       apps/ holds no engine code: no file over 300 lines, no include of an engine header
@@ -22,9 +23,10 @@ includes)
       scenario) echo "core grids potentials solver particles io scenario" ;;
       verify) echo "core grids potentials solver particles io verify" ;;
       apps) echo "core grids potentials io particles scenario verify apps" ;;
+      python) echo "core grids potentials solver particles io scenario python" ;;  # bindings of every engine
     esac
   }
-  for dir in core grids potentials solver particles io scenario verify apps; do
+  for dir in core grids potentials solver particles io scenario verify apps python; do
     ok=$(allowed $dir)
     for f in "$src/$dir"/*.hpp "$src/$dir"/*.cpp; do
       [ -e "$f" ] || continue

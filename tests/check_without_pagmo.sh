@@ -4,7 +4,7 @@
 # Usage: tests/check_without_pagmo.sh [BUILD_DIR]   (run from the repository root; CI runs it)
 set -euo pipefail
 build=${1:-build-nopagmo}
-cmake -S . -B "$build" -DQTZFLOW_WITH_PAGMO=OFF -DQTZFLOW_BUILD_TESTS=OFF -DQTZFLOW_BUILD_BENCH=OFF -DQTZFLOW_BUILD_EXAMPLES=OFF > "$build.log"
+cmake -S . -B "$build" -DQTZFLOW_WITH_PAGMO=OFF -DQTZFLOW_BUILD_TESTS=OFF -DQTZFLOW_BUILD_BENCH=OFF -DQTZFLOW_BUILD_EXAMPLES=OFF -DQTZFLOW_PYTHON=OFF > "$build.log"
 grep -q "pagmo2 baseline (pagmo-sa) OFF" "$build.log"
 cmake --build "$build" -j2 --target qtzflow >> "$build.log"
 cli=$build/apps/qtzflow

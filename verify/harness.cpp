@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/version.hpp"
 
 namespace qtzflow::verify {
 
@@ -40,6 +41,8 @@ Experiment::Experiment(std::string name, const std::string& dir, bool quick, Rep
       file_(io::File::create(target_.temporary())),
       quick_(quick),
       report_(report) {
+  file_.root().write_attribute("software", std::string("qtzflow"));
+  file_.root().write_attribute("softwareVersion", std::string(core::version));
   file_.root().write_attribute("experiment", name_);
   file_.root().write_attribute("quick", std::int64_t{quick});
 }

@@ -1,0 +1,213 @@
+// Optimizer runs and whole configured runs (scenario::run) with progress callbacks.
+#include "bindings.hpp"
+#include "core/parallel.hpp"
+#include "particles/optimizers.hpp"
+#include "scenario/config.hpp"
+#include "scenario/run.hpp"
+
+namespace qtzflow::python {
+
+namespace {
+
+/// Optimizer options from keywords (the names of `qtzflow optimize`'s flags, without dashes).
+particles::OptimizerOptions optimizer_options(const std::string& algorithm, long budget, std::uint64_t seed, double tolerance, const py::kwargs& kw) {
+  particles::OptimizerOptions o;
+  o.algorithm = particles::default_options(particles::algorithm_from_string(algorithm));
+  o.budget = budget;
+  o.seed = seed;
+  o.tolerance = tolerance;
+  std::vector<std::string> accepted;
+  auto take = [&](const char* name, auto& field) {
+    accepted.emplace_back(name);
+    if (kw.contains(name)) field = kw[name].cast<std::decay_t<decltype(field)>>();
+  };
+  bool local = false;
+  take("local", local);
+  if (auto* q = std::get_if<particles::QtzOptions>(&o.algorithm)) {
+    std::string rule = "acceptances";
+    take("h_schedule", rule);
+    if (rule == "acceptances")
+      q->qp_rule = particles::QpRule::per_acceptance;
+    else if (rule == "logarithmic")
+      q->qp_rule = particles::QpRule::logarithmic;
+    else if (rule == "fixed")
+      q->qp_rule = particles::QpRule::fixed;
+    else
+      core::throw_invalid("h_schedule", "\"" + rule + "\"", "one of \"acceptances\", \"logarithmic\", \"fixed\"");
+    take("qp", q->qp);
+    take("delta", q->delta);
+    take("eta", q->eta);
+    if (local) q->proposal = particles::Proposal::local;
+  } else if (auto* s = std::get_if<particles::SaOptions>(&o.algorithm)) {
+    take("T0", s->T0);
+    take("cooling", s->cooling);
+    take("delta", s->delta);
+    if (local) s->proposal = particles::Proposal::local;
+  } else if (auto* l = std::get_if<particles::LangevinOptions>(&o.algorithm)) {
+    accepted.emplace_back("T");
+    if (kw.contains("T")) l->schedule = to_schedule(kw["T"]);
+    take("dt", l->dt);
+  }
+  for (const auto& [k, v] : kw) {
+    const auto key = k.cast<std::string>();
+    if (std::find(accepted.begin(), accepted.end(), key) == accepted.end()) {
+      std::string list;
+      for (const auto& a : accepted) list += (list.empty() ? "" : ", ") + a;
+      core::throw_invalid(key, py::repr(v).cast<std::string>(), "absent: " + algorithm + " takes " + list);
+    }
+  }
+  return o;
+}
+
+particles::ContinuousProblem problem_of(const potentials::Objective& f, const py::object& lower, const py::object& upper) {
+  if (lower.is_none() && upper.is_none()) return particles::ContinuousProblem(f);
+  auto box = [&](const py::object& v, const std::vector<double>& def) {
+    if (v.is_none()) return def;
+    if (py::isinstance<py::float_>(v) || py::isinstance<py::int_>(v)) return std::vector<double>(static_cast<std::size_t>(f.dim()), v.cast<double>());
+    return v.cast<std::vector<double>>();
+  };
+  return particles::ContinuousProblem(f, box(lower, f.lower()), box(upper, f.upper()));
+}
+
+py::dict result_dict(const particles::RunResult& r) {
+  return py::dict(py::arg("best") = r.best, py::arg("best_x") = r.best_x, py::arg("iterations") = r.iterations,
+                  py::arg("last_improvement") = r.last_improvement, py::arg("final_h") = r.final_h, py::arg("success") = r.success,
+                  py::arg("hit_iteration") = r.hit_iteration, py::arg("stop") = std::string(particles::to_string(r.stop)));
+}
+
+/// Calls a Python progress function after every snapshot (with the GIL).
+class ProgressObserver final : public scenario::RunObserver {
+ public:
+  explicit ProgressObserver(py::object fn) : fn_(std::move(fn)) {}
+  void on_warning(const std::string& m) override {
+    py::gil_scoped_acquire gil;
+    PyErr_WarnEx(PyExc_RuntimeWarning, m.c_str(), 1);
+  }
+  void on_snapshot(const scenario::RunProgress& p) override {
+    if (fn_.is_none()) return;
+    py::gil_scoped_acquire gil;
+    fn_(py::dict(py::arg("step") = p.step, py::arg("total_steps") = p.total_steps, py::arg("time") = p.time, py::arg("output") = p.output_path));
+  }
+
+ private:
+  py::object fn_;
+};
+
+}  // namespace
+
+void bind_studies(py::module_& m) {
+  static const char* kOptions = R"doc(
+Options by algorithm (keywords; defaults are the authors'):
+  qtz, qtz-dither, qtz-local:  h_schedule ("acceptances", "logarithmic", "fixed"), qp (fixed Q_p),
+                               eta (Q_p = eta 2^h; 0 = the authors' choice), local, delta
+  sa, qia:                     T0, cooling, local, delta
+  langevin:                    T (number, Schedule or function of t), dt
+  pagmo-sa:                    none (when built with pagmo2)
+Success: best <= f* + tolerance, with f* the objective's lowest known minimum.)doc";
+  m.def(
+      "run_once",
+      [](std::shared_ptr<potentials::Objective> f, const std::string& algorithm, std::uint64_t run, long budget, std::uint64_t seed, double tolerance,
+         py::object lower, py::object upper, const py::kwargs& kw) {
+        if (!f) core::throw_invalid("objective", "None", "a qtzflow.Objective");
+        const auto o = optimizer_options(algorithm, budget, seed, tolerance, kw);
+        particles::validate(o, false);
+        const auto p = problem_of(*f, lower, upper);
+        particles::RunResult r;
+        {
+          py::gil_scoped_release nogil;
+          r = particles::run_once(p, o, run);
+        }
+        rethrow_callable(*f);
+        return result_dict(r);
+      },
+      py::arg("objective"), py::arg("algorithm") = "qtz", py::arg("run") = 0, py::arg("budget") = 10000, py::arg("seed") = 1,
+      py::arg("tolerance") = 1e-3, py::arg("lower") = py::none(), py::arg("upper") = py::none(),
+      (std::string("One optimizer run (run number `run` of the seed's streams) on the objective's box or [lower, upper].\n"
+                   "Returns best, best_x, iterations, last_improvement, final_h, success, hit_iteration, stop.\n") +
+       kOptions)
+          .c_str());
+
+  m.def(
+      "run_ensemble",
+      [](std::shared_ptr<potentials::Objective> f, const std::string& algorithm, long runs, long budget, std::uint64_t seed, double tolerance,
+         py::object lower, py::object upper, const py::kwargs& kw) {
+        if (!f) core::throw_invalid("objective", "None", "a qtzflow.Objective");
+        const auto o = optimizer_options(algorithm, budget, seed, tolerance, kw);
+        const auto p = problem_of(*f, lower, upper);
+        std::vector<particles::RunResult> rs;
+        {
+          py::gil_scoped_release nogil;
+          rs = particles::run_ensemble(p, o, runs);
+        }
+        rethrow_callable(*f);
+        const auto n = static_cast<py::ssize_t>(rs.size());
+        const auto d = static_cast<py::ssize_t>(f->dim());
+        py::array_t<double> best(n), best_x({n, d});
+        py::array_t<long> iterations(n), last(n), hit(n), final_h(n);
+        py::array_t<bool> success(n);
+        py::list stop;
+        for (py::ssize_t r = 0; r < n; ++r) {
+          const auto& x = rs[static_cast<std::size_t>(r)];
+          best.mutable_at(r) = x.best;
+          for (py::ssize_t a = 0; a < d; ++a)
+            best_x.mutable_at(r, a) = a < static_cast<py::ssize_t>(x.best_x.size()) ? x.best_x[static_cast<std::size_t>(a)] : NAN;
+          iterations.mutable_at(r) = x.iterations;
+          last.mutable_at(r) = x.last_improvement;
+          hit.mutable_at(r) = x.hit_iteration;
+          final_h.mutable_at(r) = x.final_h;
+          success.mutable_at(r) = x.success;
+          stop.append(std::string(particles::to_string(x.stop)));
+        }
+        return py::dict(py::arg("best") = best, py::arg("best_x") = best_x, py::arg("iterations") = iterations, py::arg("last_improvement") = last,
+                        py::arg("hit_iteration") = hit, py::arg("final_h") = final_h, py::arg("success") = success, py::arg("stop") = stop,
+                        py::arg("f_star") = p.f_star);
+      },
+      py::arg("objective"), py::arg("algorithm") = "qtz", py::arg("runs") = 30, py::arg("budget") = 10000, py::arg("seed") = 1,
+      py::arg("tolerance") = 1e-3, py::arg("lower") = py::none(), py::arg("upper") = py::none(),
+      (std::string("runs independent optimizer runs (OpenMP threads; the same numbers for any thread count).\n"
+                   "Returns a dict of arrays, one entry per run: best, best_x (runs x d), iterations, last_improvement,\n"
+                   "hit_iteration, final_h, success, stop; and f_star.\n") +
+       kOptions)
+          .c_str());
+
+  m.def(
+      "_run_config",
+      [](const std::string& text, const std::string& origin, const std::vector<std::string>& overrides, const std::string& output,
+         const std::string& restart, py::object progress) {
+        auto c = scenario::parse_config(text, overrides, origin);
+        ProgressObserver obs(std::move(progress));
+        scenario::RunOptions o;
+        o.output = output;
+        o.restart = restart;
+        o.observers.push_back(&obs);
+        scenario::RunOutcome out;
+        {
+          py::gil_scoped_release nogil;
+          out = scenario::run(c, o);
+        }
+        const char* status = out.status == scenario::RunOutcome::Status::completed ? "completed"
+                             : out.status == scenario::RunOutcome::Status::stopped ? "stopped"
+                                                                                   : "failed";
+        return py::dict(py::arg("status") = status, py::arg("error") = out.error, py::arg("step") = out.step, py::arg("time") = out.time,
+                        py::arg("snapshots") = out.snapshots, py::arg("output") = out.output_path, py::arg("xdmf") = out.xdmf_path);
+      },
+      py::arg("text"), py::arg("origin"), py::arg("overrides"), py::arg("output"), py::arg("restart"), py::arg("progress"));
+
+  m.def(
+      "_load_config_text",
+      [](const std::string& path, const std::vector<std::string>& overrides) { return scenario::load_config(path, overrides).text; }, py::arg("path"),
+      py::arg("overrides"));
+  m.def(
+      "_config_text",
+      [](const std::string& text, const std::vector<std::string>& overrides, const std::string& origin) {
+        return scenario::parse_config(text, overrides, origin).text;
+      },
+      py::arg("text"), py::arg("overrides"), py::arg("origin"));
+  m.def(
+      "default_config", [] { return scenario::default_config_text(); }, "the built-in default scenario as TOML text");
+
+  m.def("threads", &core::thread_count, "the OpenMP threads the engines use");
+  m.def("set_threads", &core::set_thread_count, py::arg("n"), "sets the OpenMP threads the engines use (FFT plans made afterwards follow)");
+}
+
+}  // namespace qtzflow::python

@@ -1,0 +1,259 @@
+"""qtzflow from Python: the density picture of quantization-based optimization.
+
+The compiled engines (qtzflow._core, pybind11 over the C++ library) and two pure-Python helpers:
+
+    Grid, Schedule                     the grid and temperature schedules
+    objective, expression, sampled,    objectives: built-in by name, a formula, values on a grid,
+    function, catalog                  a Python function; the list of built-ins
+    SplitStepSolver                    Schrödinger equation, real and imaginary time
+    FokkerPlanckSolver                 Fokker–Planck equation (structure-preserving finite volumes)
+    ParticleEnsemble                   Langevin and quantized-optimizer walkers
+    run_once, run_ensemble             the optimizers (qtz, qtz-dither, qtz-local, langevin, sa, qia, ...)
+    run(config, ...)                   a configured run (dict, TOML text or file) with HDF5 output
+    open(path)                         a run's output: iterations in numeric order, coordinates,
+                                       fields, diagnostics, configuration
+
+Conventions: arrays in C order with axis 0 slowest (a[i, j] at (x_i, y_j)); engine states are
+writable views into the engine's memory; bad input raises ValueError with the CLI's message,
+numerical failures RuntimeError. A tour: docs/python.md.
+"""
+import math
+import os
+import tomllib
+
+from ._core import (  # noqa: F401
+    FokkerPlanckSolver,
+    Grid,
+    Objective,
+    ParticleEnsemble,
+    Schedule,
+    SplitStepSolver,
+    __version__,
+    catalog,
+    default_config,
+    expression,
+    function,
+    objective,
+    run_ensemble,
+    run_once,
+    sampled,
+    set_threads,
+    threads,
+)
+from . import _core
+
+__all__ = [
+    "FokkerPlanckSolver", "Grid", "Objective", "Output", "ParticleEnsemble", "Schedule", "SplitStepSolver",
+    "catalog", "default_config", "expression", "function", "objective", "open", "run", "run_ensemble",
+    "run_once", "sampled", "set_threads", "threads", "to_toml",
+]
+
+
+def _toml_value(v, key):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise ValueError(f"{key}: {v!r}: must be a finite number")
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x, key) for x in v) + "]"
+    if hasattr(v, "tolist"):  # NumPy arrays and scalars
+        return _toml_value(v.tolist(), key)
+    raise ValueError(f"{key}: {v!r} ({type(v).__name__}): must be a number, string, boolean or list")
+
+
+def to_toml(config):
+    """A configuration dict {section: {key: value}} as TOML text (docs/config.md's sections)."""
+    if not isinstance(config, dict):
+        raise ValueError(f"config: {type(config).__name__}: must be a dict of sections")
+    lines = []
+    for section, keys in config.items():
+        if not isinstance(keys, dict):
+            raise ValueError(f"config.{section}: {keys!r}: must be a table (dict) of keys")
+        lines.append(f"[{section}]")
+        for k, v in keys.items():
+            lines.append(f"{k} = {_toml_value(v, f'{section}.{k}')}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def run(config=None, output=None, restart=None, progress=None, overrides=()):
+    """Runs a configured scenario to its end, writing HDF5 snapshots (as `qtzflow run`).
+
+    config: a dict {section: {key: value}}, TOML text, a path to a TOML file, or None (the
+    built-in default scenario). output: the HDF5 file (default: output.path). restart: continue
+    this output from its last snapshot. progress: a function called after every snapshot with a
+    dict (step, total_steps, time, output). overrides: "section.key=value" strings, as --set.
+    Configuration warnings are issued as RuntimeWarning. The GIL is released while it runs.
+    Returns a dict: status (completed, stopped, failed), error, step, time, snapshots, output, xdmf.
+    """
+    overrides = list(overrides)
+    if config is None:
+        text, origin = default_config(), "built-in default scenario"
+    elif isinstance(config, dict):
+        text, origin = to_toml(config), "config dict"
+    elif isinstance(config, os.PathLike) or (isinstance(config, str) and "\n" not in config and "[" not in config):
+        text, origin = _core._load_config_text(os.fspath(config), []), os.fspath(config)
+    elif isinstance(config, str):
+        text, origin = config, "config text"
+    else:
+        raise ValueError(f"config: {type(config).__name__}: must be a dict, TOML text or the path of a TOML file")
+    return _core._run_config(text, origin, overrides, os.fspath(output) if output else "", os.fspath(restart) if restart else "", progress)
+
+
+class Output:
+    """A qtzflow output file, read with h5py (docs/config.md, "Output layout").
+
+    Run outputs (/data/<iteration>) get the accessors below; any qtzflow HDF5 file (the data of
+    `qtzflow verify`, `optimize -o`, `spectrum -o`) opens too, and out["group/dataset"],
+    out.keys(), out.attrs reach its objects as h5py does.
+
+        out = qtzflow.open("run.h5")
+        out.iterations            # [0, 100, 200, ...] in numeric order
+        out.times                 # their times
+        out.field("rho", -1)      # a mesh of the last snapshot (index into iterations, or iteration=...)
+        out.fields(100)           # every mesh of iteration 100, by name ("psi/re", ...)
+        out.coordinates           # per-axis coordinates of the points
+        out.grid_fields           # f, grad_f_sq, laplacian_f, V (Schrödinger), basin
+        out.diagnostics           # {"iteration": ..., "time": ..., "T": ..., "mass_basin_0": ...}
+        out.config                # the run's configuration as a dict (out.config_text: TOML)
+        out.particles(100)        # particle records ("ensemble/position/x", ...)
+    """
+
+    def __init__(self, path):
+        """Opens `path` read-only (ValueError if it is not a qtzflow HDF5 file)."""
+        import h5py  # noqa: PLC0415 (h5py is needed only to read outputs)
+
+        self.path = os.fspath(path)
+        if not os.path.isfile(self.path):
+            raise ValueError(f"path: {self.path!r}: must be an existing qtzflow HDF5 file")
+        try:
+            self._f = h5py.File(self.path, "r")
+        except OSError as e:
+            raise ValueError(f"path: {self.path!r}: not an HDF5 file ({e})") from None
+        software = self._text(self._f.attrs.get("software", b"qtzflow"))  # verify data before 0.2 has none
+        if software != "qtzflow":
+            self._f.close()
+            raise ValueError(f"path: {self.path!r}: written by {software!r}, not qtzflow")
+        self.iterations = sorted(int(k) for k in self._f["data"].keys()) if "data" in self._f else []
+        self.times = [float(self._f[f"data/{it}"].attrs["time"]) for it in self.iterations]
+
+    def close(self):
+        """Closes the file (also at the end of a with block)."""
+        self._f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        if not self.iterations:
+            return f"qtzflow.Output({self.path!r}: {sorted(self._f.keys())})"
+        return f"qtzflow.Output({self.path!r}: {len(self.iterations)} snapshots, t = {self.times[0]:g} .. {self.times[-1]:g})"
+
+    def __getitem__(self, key):
+        """The h5py object at `key` (a group or a dataset: [()] reads it)."""
+        return self._f[key]
+
+    def __contains__(self, key):
+        return key in self._f
+
+    def keys(self):
+        """The names at the file's root."""
+        return self._f.keys()
+
+    @property
+    def attrs(self):
+        """The root attributes, as h5py gives them."""
+        return self._f.attrs
+
+    @staticmethod
+    def _text(v):
+        return v.decode() if isinstance(v, bytes) else str(v)
+
+    @property
+    def config_text(self):
+        """The run's full configuration (defaults filled in) as TOML text."""
+        return self._text(self._f.attrs["config"])
+
+    @property
+    def config(self):
+        """The run's configuration as a dict {section: {key: value}}."""
+        return tomllib.loads(self.config_text)
+
+    @property
+    def attributes(self):
+        """The root attributes (software, softwareVersion, date, gitRevision, ...) as strings."""
+        return {k: self._text(v) for k, v in self._f.attrs.items()}
+
+    def _iteration(self, index=None, iteration=None):
+        if not self.iterations:
+            raise ValueError(f"{self.path}: holds no snapshots (not a run's output)")
+        if iteration is not None:
+            if iteration not in self.iterations:
+                raise ValueError(f"iteration: {iteration}: must be one of the stored iterations {self.iterations[:5]}...")
+            return iteration
+        if index is None:
+            index = -1
+        return self.iterations[index]
+
+    def fields(self, iteration=None):
+        """Every mesh of one snapshot (default: the last), by name, as arrays."""
+        it = self._iteration(iteration=iteration)
+        out = {}
+        self._f[f"data/{it}/meshes"].visititems(lambda n, o: out.__setitem__(n, o[()]) if hasattr(o, "shape") else None)
+        return out
+
+    def field(self, name, index=-1, iteration=None):
+        """Mesh `name` ("rho", "psi/re", "psi_abs2", "particles_hist") of the snapshot at `index`
+        in iterations (or of `iteration`)."""
+        it = self._iteration(index, iteration)
+        key = f"data/{it}/meshes/{name}"
+        if key not in self._f:
+            raise ValueError(f"name: {name!r}: not a mesh of iteration {it}; it has {sorted(self.fields(it))}")
+        return self._f[key][()]
+
+    def particles(self, iteration=None):
+        """The particle records of one snapshot (default: the last), e.g. "ensemble/position/x"."""
+        it = self._iteration(iteration=iteration)
+        out = {}
+        if f"data/{it}/particles" in self._f:
+            self._f[f"data/{it}/particles"].visititems(lambda n, o: out.__setitem__(n, o[()]) if hasattr(o, "shape") else None)
+        return out
+
+    @property
+    def coordinates(self):
+        """Per-axis coordinates of the points (from /grid, or rebuilt from the mesh attributes)."""
+        if "grid" in self._f:
+            labels = ("x", "y", "z")
+            return [self._f[f"grid/{a}"][()] for a in labels if f"grid/{a}" in self._f]
+        import numpy as np  # noqa: PLC0415
+
+        first = self._f[f"data/{self.iterations[0]}/meshes"]
+        d = [o for o in first.values() if hasattr(o, "shape")] or [o for g in first.values() for o in g.values()]
+        h, x0, shape = d[0].attrs["gridSpacing"], d[0].attrs["gridGlobalOffset"], d[0].shape
+        return [x0[a] + h[a] * np.arange(shape[a]) for a in range(len(shape))]
+
+    @property
+    def grid_fields(self):
+        """/grid's meshes: f, grad_f_sq, laplacian_f, V (Schrödinger runs), basin."""
+        if "grid/meshes" not in self._f:
+            return {}
+        return {k: v[()] for k, v in self._f["grid/meshes"].items()}
+
+    @property
+    def diagnostics(self):
+        """Every /diagnostics series (rows: output.diagnostics_every steps and every snapshot)."""
+        return {k: v[()] for k, v in self._f["diagnostics"].items()}
+
+
+def open(path):  # noqa: A001 (qtzflow.open, as h5py.File and xarray.open_dataset)
+    """Opens a qtzflow output for reading (see Output)."""
+    return Output(path)
