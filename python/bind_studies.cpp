@@ -1,6 +1,9 @@
 // Optimizer runs and whole configured runs (scenario::run) with progress callbacks.
+#include <cmath>
+
 #include "bindings.hpp"
 #include "core/parallel.hpp"
+#include "io/tsplib.hpp"
 #include "particles/optimizers.hpp"
 #include "scenario/config.hpp"
 #include "scenario/run.hpp"
@@ -47,6 +50,10 @@ particles::OptimizerOptions optimizer_options(const std::string& algorithm, long
     accepted.emplace_back("T");
     if (kw.contains("T")) l->schedule = to_schedule(kw["T"]);
     take("dt", l->dt);
+  } else if (auto* pimc = std::get_if<particles::PimcOptions>(&o.algorithm)) {
+    take("replicas", pimc->replicas);
+    take("T", pimc->T);
+    take("gamma0", pimc->gamma0);
   }
   for (const auto& [k, v] : kw) {
     const auto key = k.cast<std::string>();
@@ -67,6 +74,36 @@ particles::ContinuousProblem problem_of(const potentials::Objective& f, const py
     return v.cast<std::vector<double>>();
   };
   return particles::ContinuousProblem(f, box(lower, f.lower()), box(upper, f.upper()));
+}
+
+/// The start tour: given, or the nearest-neighbour tour from city 0 (the QTZ authors' start).
+std::vector<int> start_of(const potentials::TspInstance& t, const py::object& start) {
+  return start.is_none() ? t.nearest_neighbour_tour(0) : start.cast<std::vector<int>>();
+}
+
+/// An ensemble's results as arrays, one entry per run (best_x: runs × width, NaN-padded).
+py::dict results_dict(const std::vector<particles::RunResult>& rs, std::size_t width, double reference) {
+  const auto n = static_cast<py::ssize_t>(rs.size());
+  const auto d = static_cast<py::ssize_t>(width);
+  py::array_t<double> best(n), best_x({n, d});
+  py::array_t<long> iterations(n), last(n), hit(n), final_h(n);
+  py::array_t<bool> success(n);
+  py::list stop;
+  for (py::ssize_t r = 0; r < n; ++r) {
+    const auto& x = rs[static_cast<std::size_t>(r)];
+    best.mutable_at(r) = x.best;
+    for (py::ssize_t a = 0; a < d; ++a)
+      best_x.mutable_at(r, a) = a < static_cast<py::ssize_t>(x.best_x.size()) ? x.best_x[static_cast<std::size_t>(a)] : NAN;
+    iterations.mutable_at(r) = x.iterations;
+    last.mutable_at(r) = x.last_improvement;
+    hit.mutable_at(r) = x.hit_iteration;
+    final_h.mutable_at(r) = x.final_h;
+    success.mutable_at(r) = x.success;
+    stop.append(std::string(particles::to_string(x.stop)));
+  }
+  return py::dict(py::arg("best") = best, py::arg("best_x") = best_x, py::arg("iterations") = iterations, py::arg("last_improvement") = last,
+                  py::arg("hit_iteration") = hit, py::arg("final_h") = final_h, py::arg("success") = success, py::arg("stop") = stop,
+                  py::arg("f_star") = reference);
 }
 
 py::dict result_dict(const particles::RunResult& r) {
@@ -102,6 +139,7 @@ Options by algorithm (keywords; defaults are the authors'):
                                eta (Q_p = eta 2^h; 0 = the authors' choice), local, delta
   sa, qia:                     T0, cooling, local, delta
   langevin:                    T (number, Schedule or function of t), dt
+  pimc (TSP):                  replicas, T, gamma0
   pagmo-sa:                    none (when built with pagmo2)
 Success: best <= f* + tolerance, with f* the objective's lowest known minimum.)doc";
   m.def(
@@ -140,27 +178,7 @@ Success: best <= f* + tolerance, with f* the objective's lowest known minimum.)d
           rs = particles::run_ensemble(p, o, runs);
         }
         rethrow_callable(*f);
-        const auto n = static_cast<py::ssize_t>(rs.size());
-        const auto d = static_cast<py::ssize_t>(f->dim());
-        py::array_t<double> best(n), best_x({n, d});
-        py::array_t<long> iterations(n), last(n), hit(n), final_h(n);
-        py::array_t<bool> success(n);
-        py::list stop;
-        for (py::ssize_t r = 0; r < n; ++r) {
-          const auto& x = rs[static_cast<std::size_t>(r)];
-          best.mutable_at(r) = x.best;
-          for (py::ssize_t a = 0; a < d; ++a)
-            best_x.mutable_at(r, a) = a < static_cast<py::ssize_t>(x.best_x.size()) ? x.best_x[static_cast<std::size_t>(a)] : NAN;
-          iterations.mutable_at(r) = x.iterations;
-          last.mutable_at(r) = x.last_improvement;
-          hit.mutable_at(r) = x.hit_iteration;
-          final_h.mutable_at(r) = x.final_h;
-          success.mutable_at(r) = x.success;
-          stop.append(std::string(particles::to_string(x.stop)));
-        }
-        return py::dict(py::arg("best") = best, py::arg("best_x") = best_x, py::arg("iterations") = iterations, py::arg("last_improvement") = last,
-                        py::arg("hit_iteration") = hit, py::arg("final_h") = final_h, py::arg("success") = success, py::arg("stop") = stop,
-                        py::arg("f_star") = p.f_star);
+        return results_dict(rs, static_cast<std::size_t>(f->dim()), p.f_star);
       },
       py::arg("objective"), py::arg("algorithm") = "qtz", py::arg("runs") = 30, py::arg("budget") = 10000, py::arg("seed") = 1,
       py::arg("tolerance") = 1e-3, py::arg("lower") = py::none(), py::arg("upper") = py::none(),
@@ -169,6 +187,91 @@ Success: best <= f* + tolerance, with f* the objective's lowest known minimum.)d
                    "hit_iteration, final_h, success, stop; and f_star.\n") +
        kOptions)
           .c_str());
+
+  py::class_<potentials::TspInstance, std::shared_ptr<potentials::TspInstance>>(m, "TspInstance",
+                                                                                R"doc(A travelling-salesman instance: n cities and their distances.
+
+Made by qtzflow.tsp(path) (a TSPLIB file: EUC_2D, CEIL_2D, ATT, GEO, EXPLICIT) or
+qtzflow.tsp_from_coordinates(x, y). Tours are permutations of 0 .. n-1; run_once and
+run_ensemble accept an instance in place of an objective (qtz, qtz-dither, sa, qia, pimc).
+)doc")
+      .def_property_readonly("name", &potentials::TspInstance::name, "the instance's name")
+      .def_property_readonly("size", &potentials::TspInstance::size, "the number of cities n")
+      .def_property_readonly(
+          "metric", [](const potentials::TspInstance& t) { return std::string(potentials::to_string(t.metric())); }, "how distances were computed")
+      .def_property(
+          "optimum",
+          [](const potentials::TspInstance& t) -> py::object { return t.optimum ? py::object(py::float_(*t.optimum)) : py::object(py::none()); },
+          [](potentials::TspInstance& t, py::object v) {
+            if (v.is_none()) {
+              t.optimum.reset();
+              return;
+            }
+            const double o = v.cast<double>();
+            if (!(std::isfinite(o) && o > 0)) core::throw_invalid("optimum", core::format_value(o), "a finite tour length > 0");
+            t.optimum = o;
+          },
+          "a known optimal tour length (the success threshold is optimum (1 + tolerance)), or None")
+      .def("distance", &potentials::TspInstance::distance, py::arg("i"), py::arg("j"), "the distance between cities i and j")
+      .def(
+          "tour_length", [](const potentials::TspInstance& t, const std::vector<int>& tour) { return t.tour_length(tour); }, py::arg("tour"),
+          "the closed length of a tour (ValueError unless it is a permutation of 0 .. n-1)")
+      .def("nearest_neighbour_tour", &potentials::TspInstance::nearest_neighbour_tour, py::arg("start") = 0,
+           "the greedy nearest-neighbour tour from a city (ties to the lower index)");
+  m.def(
+      "tsp",
+      [](const std::string& path, bool unrounded) {
+        auto t = std::make_shared<potentials::TspInstance>(io::read_tsplib(path, unrounded));
+        const double opt = io::tsplib_known_optimum(t->name());
+        if (opt > 0) t->optimum = opt;
+        return t;
+      },
+      py::arg("path"), py::arg("unrounded") = false,
+      "reads a TSPLIB file (unrounded: EUC_2D distances not rounded, the QTZ authors' convention); the known optimum of "
+      "dantzig42, gr120, ulysses16 and ulysses22 is filled in");
+  m.def(
+      "tsp_from_coordinates",
+      [](std::vector<double> x, std::vector<double> y, const std::string& name) {
+        return std::make_shared<potentials::TspInstance>(
+            potentials::TspInstance::from_coordinates(name, std::move(x), std::move(y), potentials::TspMetric::euclidean));
+      },
+      py::arg("x"), py::arg("y"), py::arg("name") = "cities", "an instance of Euclidean (unrounded) distances between the points (x[i], y[i])");
+  m.def(
+      "run_once",
+      [](std::shared_ptr<potentials::TspInstance> t, const std::string& algorithm, std::uint64_t run, long budget, std::uint64_t seed,
+         double tolerance, py::object start, const py::kwargs& kw) {
+        if (!t) core::throw_invalid("problem", "None", "a qtzflow.TspInstance");
+        const auto o = optimizer_options(algorithm, budget, seed, tolerance, kw);
+        particles::validate(o, true);
+        const auto tour = start_of(*t, start);
+        t->tour_length(tour);
+        particles::RunResult r;
+        {
+          py::gil_scoped_release nogil;
+          r = particles::run_once(*t, o, run, tour);
+        }
+        return result_dict(r);
+      },
+      py::arg("problem"), py::arg("algorithm") = "qtz", py::arg("run") = 0, py::arg("budget") = 10000, py::arg("seed") = 1,
+      py::arg("tolerance") = 1e-3, py::arg("start") = py::none(),
+      "One optimizer run on a TSP instance from `start` (default: the nearest-neighbour tour from city 0); best_x is the best tour.");
+  m.def(
+      "run_ensemble",
+      [](std::shared_ptr<potentials::TspInstance> t, const std::string& algorithm, long runs, long budget, std::uint64_t seed, double tolerance,
+         py::object start, const py::kwargs& kw) {
+        if (!t) core::throw_invalid("problem", "None", "a qtzflow.TspInstance");
+        const auto o = optimizer_options(algorithm, budget, seed, tolerance, kw);
+        const auto tour = start_of(*t, start);
+        std::vector<particles::RunResult> rs;
+        {
+          py::gil_scoped_release nogil;
+          rs = particles::run_ensemble(*t, o, runs, tour);
+        }
+        return results_dict(rs, t->size(), t->optimum ? *t->optimum : NAN);
+      },
+      py::arg("problem"), py::arg("algorithm") = "qtz", py::arg("runs") = 30, py::arg("budget") = 10000, py::arg("seed") = 1,
+      py::arg("tolerance") = 1e-3, py::arg("start") = py::none(),
+      "runs independent optimizer runs on a TSP instance (a dict of arrays; best_x: runs x n tours; f_star: the optimum or NaN)");
 
   m.def(
       "_run_config",

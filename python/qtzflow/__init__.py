@@ -8,7 +8,8 @@ The compiled engines (qtzflow._core, pybind11 over the C++ library) and two pure
     SplitStepSolver                    Schrödinger equation, real and imaginary time
     FokkerPlanckSolver                 Fokker–Planck equation (structure-preserving finite volumes)
     ParticleEnsemble                   Langevin and quantized-optimizer walkers
-    run_once, run_ensemble             the optimizers (qtz, qtz-dither, qtz-local, langevin, sa, qia, ...)
+    run_once, run_ensemble             the optimizers (qtz, qtz-dither, qtz-local, langevin, sa, qia, pimc,
+                                       pagmo-sa) on an objective or a TSP instance (tsp, tsp_from_coordinates)
     run(config, ...)                   a configured run (dict, TOML text or file) with HDF5 output
     open(path)                         a run's output: iterations in numeric order, coordinates,
                                        fields, diagnostics, configuration
@@ -28,6 +29,7 @@ from ._core import (  # noqa: F401
     ParticleEnsemble,
     Schedule,
     SplitStepSolver,
+    TspInstance,
     __version__,
     catalog,
     default_config,
@@ -39,13 +41,15 @@ from ._core import (  # noqa: F401
     sampled,
     set_threads,
     threads,
+    tsp,
+    tsp_from_coordinates,
 )
 from . import _core
 
 __all__ = [
     "FokkerPlanckSolver", "Grid", "Objective", "Output", "ParticleEnsemble", "Schedule", "SplitStepSolver",
     "catalog", "default_config", "expression", "function", "objective", "open", "run", "run_ensemble",
-    "run_once", "sampled", "set_threads", "threads", "to_toml",
+    "run_once", "sampled", "set_threads", "threads", "to_toml", "TspInstance", "tsp", "tsp_from_coordinates",
 ]
 
 

@@ -142,6 +142,28 @@ def test_an_optimizer_with_a_python_objective_gives_the_builtin_results():
     assert e([0.3, -1.2]) == pytest.approx(f([0.3, -1.2]), rel=1e-15)
 
 
+@pytest.mark.skipif(not CLI, reason="QTZFLOW_CLI not set")
+def test_tsp_runs_equal_the_cli_and_every_tsp_algorithm_runs():
+    import json
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "data", "tsp", "random10.tsp")
+    t = q.tsp(path, unrounded=True)
+    assert t.size == 10 and t.optimum is None
+    for algorithm in ("qtz", "sa", "pimc"):
+        cli = subprocess.run([CLI, "optimize", "--tsp", path, "--unrounded", "--algorithm", algorithm, "--runs", "6", "--budget", "3000",
+                              "--seed", "3", "--json"], check=True, capture_output=True, text=True)
+        want = [r["best"] for r in json.loads(cli.stdout)["results"]]
+        got = q.run_ensemble(t, algorithm, runs=6, budget=3000, seed=3)
+        assert list(got["best"]) == want, algorithm  # the same numbers as the CLI, exactly
+        for tour, best in zip(got["best_x"], got["best"]):
+            assert t.tour_length([int(c) for c in tour]) == pytest.approx(best, rel=1e-12)  # relative: best_x is the best tour
+    square = q.tsp_from_coordinates([0, 1, 1, 0], [0, 0, 1, 1])
+    square.optimum = 4.0
+    r = q.run_once(square, "qtz-dither", budget=500, start=[0, 2, 1, 3])
+    assert r["success"] and r["best"] == pytest.approx(4.0, rel=1e-15)
+    expect_value_error("tour", square.tour_length, [0, 0, 1, 2])
+
+
 def test_a_python_callable_is_called_once_per_evaluation():
     calls = []
 
