@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "apps/commands.hpp"
+#include "core/mpi.hpp"
 #include "core/parallel.hpp"
 
 namespace qtzflow::apps {
@@ -109,7 +110,7 @@ int optimize_command(OptimizeArgs a) {
     a.request.output = a.output;
     a.request.options.algorithm = algorithm_options(a);
     const auto report = scenario::optimize(a.request);
-    if (!a.output.empty()) scenario::write_optimize_results(a.output, report);
+    if (!a.output.empty() && core::mpi::rank() == 0) scenario::write_optimize_results(a.output, report);  // every rank holds every result
     const std::string text = a.json ? scenario::optimize_json(report, core::thread_count()) : scenario::optimize_table(report, core::thread_count());
     std::fputs(text.c_str(), stdout);
     for (const auto& w : report.warnings) std::fprintf(stderr, "qtzflow optimize: warning: %s\n", w.c_str());

@@ -12,6 +12,7 @@
 #include "apps/commands.hpp"
 #include "core/build_info.hpp"
 #include "core/error.hpp"
+#include "core/mpi.hpp"
 #include "core/parallel.hpp"
 #include "core/version.hpp"
 #include "grids/fft.hpp"
@@ -33,6 +34,8 @@ void print_info() {
   std::printf("  HDF5       %s\n", io::hdf5_version().c_str());
   std::printf("  OpenMP     %d\n", _OPENMP);
   std::printf("  threads    %d (set with --threads or OMP_NUM_THREADS)\n", core::thread_count());
+  std::printf("  MPI        %s, %d rank%s (qtzflow optimize divides its runs among ranks)\n",
+              core::mpi::built_with_mpi() ? "built with MPI" : "built without MPI", core::mpi::size(), core::mpi::size() == 1 ? "" : "s");
 }
 
 /// The built-in objectives as docs/objectives.md lists them: formula, parameters, dimensions,
@@ -66,6 +69,14 @@ void print_objectives() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const core::mpi::Session mpi(argc, argv);  // MPI only under mpirun/srun (core/mpi.hpp)
+  if (core::mpi::launched_by_mpirun() && !core::mpi::built_with_mpi()) {
+    std::fprintf(stderr,
+                 "qtzflow: failed: started by mpirun, but this qtzflow was built without MPI (each process would do the whole job); "
+                 "rebuild with Open MPI installed (libopenmpi-dev) or run without mpirun\n");
+    return 1;
+  }
+  if (core::mpi::rank() != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) return 1;  // rank 0 prints for all
   CLI::App app{"qtzflow: the density picture of quantization-based optimization (Schrodinger, Fokker-Planck and particle engines)"};
   app.require_subcommand(1);
   int threads = 0;
@@ -181,8 +192,15 @@ int main(int argc, char** argv) {
         print_info();
       return 0;
     }
+    if (*opt) return apps::optimize_command(oa);  // runs divided among the ranks
+    if (core::mpi::active() && !print_config)
+      core::throw_invalid("mpirun -n",
+                          std::to_string(core::mpi::size()) + " ranks for qtzflow " +
+                              (*ver    ? "verify"
+                               : *spec ? "spectrum"
+                                       : "run"),
+                          "1 rank: in this version only qtzflow optimize divides its work among MPI ranks (the engines run on one)");
     if (*ver) return verify::run_verify(vo);
-    if (*opt) return apps::optimize_command(oa);
     if (*spec) return apps::spectrum_command(sa);
     const bool builtin = config_path.empty();
     const scenario::RunConfig config = builtin ? scenario::parse_config(scenario::default_config_text(), sets, "built-in default scenario")
@@ -203,10 +221,14 @@ int main(int argc, char** argv) {
     try {
       apps::rethrow_as_flag(e, flags);
     } catch (const core::InvalidArgument& named) {
-      std::fprintf(stderr, "qtzflow: error: %s\n", named.what());
+      if (core::mpi::rank() == 0) std::fprintf(stderr, "qtzflow: error: %s\n", named.what());  // every rank saw the same input
     }
     return 2;
   } catch (const std::exception& e) {
+    if (core::mpi::active()) {
+      std::fprintf(stderr, "qtzflow: failed on rank %d: %s\n", core::mpi::rank(), e.what());
+      core::mpi::abort_all(1);  // the other ranks may be waiting in a collective call
+    }
     std::fprintf(stderr, "qtzflow: failed: %s\n", e.what());
     return 1;
   }

@@ -23,6 +23,21 @@ else()
 endif()
 message(STATUS "qtzflow: pagmo2 baseline (pagmo-sa) ${QTZFLOW_HAVE_PAGMO}")
 
+# MPI (Open MPI from Debian): one build whose CLI runs on one rank without mpirun and divides its
+# work under mpirun (core/mpi.hpp).
+set(QTZFLOW_MPI "AUTO" CACHE STRING "MPI for runs under mpirun: AUTO (if found), ON (required), OFF")
+set_property(CACHE QTZFLOW_MPI PROPERTY STRINGS AUTO ON OFF)
+set(QTZFLOW_HAVE_MPI OFF)
+if(NOT QTZFLOW_MPI STREQUAL "OFF")
+  if(QTZFLOW_MPI STREQUAL "ON")
+    find_package(MPI REQUIRED COMPONENTS C)
+  else()
+    find_package(MPI QUIET COMPONENTS C)
+  endif()
+  set(QTZFLOW_HAVE_MPI ${MPI_C_FOUND})
+endif()
+message(STATUS "qtzflow: MPI ${QTZFLOW_HAVE_MPI}")
+
 # The Python module: pybind11 (Debian's pybind11-dev) with the interpreter the tests and
 # notebooks use, /usr/bin/python3 (Debian's numpy, h5py); Python_EXECUTABLE overrides it.
 set(QTZFLOW_BUILD_PYTHON OFF)

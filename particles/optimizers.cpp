@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/memory.hpp"
+#include "core/mpi.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "core/version.hpp"
@@ -390,22 +391,61 @@ RunResult run_once(const potentials::TspInstance& p, const OptimizerOptions& o, 
 }
 
 namespace {
+// A run's result as doubles, for the gather across MPI ranks: 7 scalars, the width, best_x.
+void pack(const RunResult& r, std::vector<double>& out) {
+  out.insert(out.end(), {r.best, static_cast<double>(r.last_improvement), static_cast<double>(r.iterations), static_cast<double>(r.final_h),
+                         r.success ? 1.0 : 0.0, static_cast<double>(r.hit_iteration), static_cast<double>(static_cast<int>(r.stop)),
+                         static_cast<double>(r.best_x.size())});
+  out.insert(out.end(), r.best_x.begin(), r.best_x.end());
+}
+
+std::vector<RunResult> unpack(const std::vector<double>& v, long runs) {
+  std::vector<RunResult> out(static_cast<std::size_t>(runs));
+  std::size_t at = 0;
+  for (auto& r : out) {
+    r.best = v[at];
+    r.last_improvement = static_cast<long>(v[at + 1]);
+    r.iterations = static_cast<long>(v[at + 2]);
+    r.final_h = static_cast<int>(v[at + 3]);
+    r.success = v[at + 4] != 0;
+    r.hit_iteration = static_cast<long>(v[at + 5]);
+    r.stop = static_cast<StopReason>(static_cast<int>(v[at + 6]));
+    const auto width = static_cast<std::size_t>(v[at + 7]);
+    r.best_x.assign(v.begin() + static_cast<std::ptrdiff_t>(at + 8), v.begin() + static_cast<std::ptrdiff_t>(at + 8 + width));
+    at += 8 + width;
+  }
+  return out;
+}
+
+/// Runs 0 … runs−1, each from its own counter-based stream: the OpenMP threads of this rank take
+/// its block of runs (all of them on one rank), and the blocks are gathered in run order, so the
+/// results do not depend on the number of threads or ranks.  A failure on any rank ends the
+/// study on every rank (the failing one rethrows its error).
 template <class Run>
 std::vector<RunResult> ensemble(long runs, const Run& one) {
   core::require_at_least("runs", runs, 1);
-  std::vector<RunResult> out(static_cast<std::size_t>(runs));
+  const auto block = core::mpi::block_of(runs, core::mpi::rank(), core::mpi::size());
+  std::vector<RunResult> mine(static_cast<std::size_t>(block.last - block.first));
   std::exception_ptr error;
 #pragma omp parallel for schedule(dynamic) num_threads(core::thread_count())
-  for (long r = 0; r < runs; ++r) {
+  for (long r = block.first; r < block.last; ++r) {
     try {
-      out[static_cast<std::size_t>(r)] = one(static_cast<std::uint64_t>(r));
+      mine[static_cast<std::size_t>(r - block.first)] = one(static_cast<std::uint64_t>(r));
     } catch (...) {
 #pragma omp critical
       if (!error) error = std::current_exception();
     }
   }
+  if (!core::mpi::active()) {
+    if (error) std::rethrow_exception(error);
+    return mine;
+  }
+  const double failed = core::mpi::allreduce_sum(error ? 1.0 : 0.0);
   if (error) std::rethrow_exception(error);
-  return out;
+  if (failed > 0) throw core::Error("optimizer: a run failed on another MPI rank (its rank reports why)");
+  std::vector<double> packed;
+  for (const auto& r : mine) pack(r, packed);
+  return unpack(core::mpi::allgather(packed), runs);
 }
 }  // namespace
 

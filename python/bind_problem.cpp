@@ -154,6 +154,15 @@ std::vector<std::vector<double>> minima_of(const py::object& m) {
   return m.cast<std::vector<std::vector<double>>>();
 }
 
+/// A Python function shared by the copies of a schedule; the last copy lets it go with the GIL
+/// taken, wherever that copy dies.
+std::shared_ptr<py::function> held(const py::function& fn) {
+  return std::shared_ptr<py::function>(new py::function(fn), [](py::function* f) {
+    py::gil_scoped_acquire gil;
+    delete f;
+  });
+}
+
 /// A point of the objective's dimension, or ValueError naming x.
 void require_point(const potentials::Objective& f, const std::vector<double>& x) {
   if (static_cast<int>(x.size()) != f.dim()) core::throw_invalid("x", std::to_string(x.size()) + " coordinates", std::to_string(f.dim()));
@@ -184,7 +193,7 @@ potentials::Schedule to_schedule(const py::object& T) {
   if (py::isinstance<py::float_>(T) || py::isinstance<py::int_>(T)) return potentials::Schedule::constant(T.cast<double>());
   if (PyCallable_Check(T.ptr())) {
     py::function fn = T.cast<py::function>();
-    auto holder = std::make_shared<py::function>(fn);
+    auto holder = held(fn);
     std::function<double(double)> call = [holder](double t) {
       py::gil_scoped_acquire gil;
       return (*holder)(t).cast<double>();
@@ -458,7 +467,7 @@ Every engine also accepts a number (constant T) or a function of t where a sched
           [](py::function fn, py::object Tdot) {
             auto T = to_schedule(fn);
             if (Tdot.is_none()) return T;
-            auto hT = std::make_shared<py::function>(fn), hD = std::make_shared<py::function>(Tdot.cast<py::function>());
+            auto hT = held(fn), hD = held(Tdot.cast<py::function>());
             return potentials::Schedule::function(
                 [hT](double t) {
                   py::gil_scoped_acquire gil;

@@ -17,6 +17,8 @@ packages=(
   python3-numpy python3-scipy python3-h5py python3-matplotlib jupyter-nbconvert python3-ipykernel
   # the Python module (python/) and its tests
   pybind11-dev python3-dev python3-pytest
+  # runs under mpirun (core/mpi.hpp)
+  libopenmpi-dev openmpi-bin
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(xmds2)
