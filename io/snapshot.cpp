@@ -334,8 +334,10 @@ void SnapshotWriter::finish() {
 SnapshotWriter SnapshotWriter::resume(const std::string& path) {
   const File f = File::open_read(path);
   const Group root = f.root();
-  RunInfo info{root.read_string_attribute("config"), root.read_string_attribute("gitRevision"),
-               root.has_attribute("fftwWisdom") ? root.read_string_attribute("fftwWisdom") : std::string()};
+  RunInfo info{root.read_string_attribute("config"),
+               root.read_string_attribute("gitRevision"),
+               root.has_attribute("fftwWisdom") ? root.read_string_attribute("fftwWisdom") : std::string(),
+               {}};  // history: below
   const auto its = snapshot_iterations(path);
   if (its.empty()) damaged(path, "no snapshot under /data");
   // mesh geometry from the first mesh of the first snapshot
