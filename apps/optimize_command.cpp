@@ -43,41 +43,28 @@ std::vector<double> parse_point(const std::string& text) { return parse_numbers(
 
 /// The options of the chosen algorithm from the flags that concern it.
 particles::AlgorithmOptions algorithm_options(const OptimizeArgs& a) {
-  auto o = particles::default_options(particles::algorithm_from_string(a.algorithm));
-  const auto proposal = [&](particles::Proposal p) { return a.local ? particles::Proposal::local : p; };
-  if (auto* q = std::get_if<particles::QtzOptions>(&o)) {
-    if (a.h_schedule == "acceptances")
-      q->qp_rule = particles::QpRule::per_acceptance;
-    else if (a.h_schedule == "logarithmic")
-      q->qp_rule = particles::QpRule::logarithmic;
-    else if (a.h_schedule == "fixed")
-      q->qp_rule = particles::QpRule::fixed;
-    else
-      core::throw_invalid("--h-schedule", a.h_schedule, "acceptances, logarithmic or fixed");
-    q->qp = a.qp;
-    q->proposal = proposal(q->proposal);
-    q->delta = a.delta;
-    q->eta = a.eta;
-  } else if (auto* s = std::get_if<particles::SaOptions>(&o)) {
-    s->proposal = proposal(s->proposal);
-    s->delta = a.delta;
-    s->T0 = a.sa_T0;
-    s->cooling = a.sa_cooling;
-  } else if (auto* l = std::get_if<particles::LangevinOptions>(&o)) {
+  particles::AlgorithmSettings st;
+  st.h_schedule = a.h_schedule;
+  st.qp = a.qp;
+  st.delta = a.delta;
+  st.eta = a.eta;
+  st.local = a.local;
+  st.sa_T0 = a.sa_T0;
+  st.sa_cooling = a.sa_cooling;
+  st.dt = a.dt;
+  st.replicas = a.replicas;
+  st.pimc_T = a.pimc_T;
+  st.pimc_gamma0 = a.pimc_gamma0;
+  if (particles::algorithm_from_string(a.algorithm) == particles::Algorithm::langevin) {
     core::require_positive("--T", a.T);
     if (a.schedule == "constant")
-      l->schedule = potentials::Schedule::constant(a.T);
+      st.schedule = potentials::Schedule::constant(a.T);
     else if (a.schedule == "logarithmic")
-      l->schedule = potentials::Schedule::logarithmic(a.T);
+      st.schedule = potentials::Schedule::logarithmic(a.T);
     else
       core::throw_invalid("--schedule", a.schedule, "constant or logarithmic");
-    l->dt = a.dt;
-  } else if (auto* p = std::get_if<particles::PimcOptions>(&o)) {
-    p->replicas = a.replicas;
-    p->T = a.pimc_T;
-    p->gamma0 = a.pimc_gamma0;
   }
-  return o;
+  return particles::algorithm_options(a.algorithm, st);
 }
 
 }  // namespace
@@ -89,6 +76,7 @@ int optimize_command(OptimizeArgs a) {
                                                         {"runs", "--runs"},
                                                         {"tolerance", "--tolerance"},
                                                         {"qp", "--qp"},
+                                                        {"h_schedule", "--h-schedule"},
                                                         {"delta", "--delta"},
                                                         {"eta", "--eta"},
                                                         {"sa.T0", "--sa-T0"},

@@ -168,6 +168,7 @@ void SnapshotWriter::write(std::int64_t iteration, double time, double dt, std::
 void SnapshotWriter::add_diagnostics(std::int64_t iteration, double time, const std::vector<std::pair<std::string, double>>& diagnostics) {
   if (!diag_iterations_.empty() && iteration <= diag_iterations_.back())
     core::throw_invalid("iteration", std::to_string(iteration), "> the last diagnostics row's " + std::to_string(diag_iterations_.back()));
+  check_row(diagnostics);
   append_row(iteration, time, diagnostics);
 }
 
@@ -183,7 +184,6 @@ void SnapshotWriter::check_row(const std::vector<std::pair<std::string, double>>
 }
 
 void SnapshotWriter::append_row(std::int64_t iteration, double time, const std::vector<std::pair<std::string, double>>& diagnostics) {
-  check_row(diagnostics);
   for (const auto& [n, v] : diagnostics) diagnostics_[n].push_back(v);
   diag_iterations_.push_back(iteration);
   diag_times_.push_back(time);

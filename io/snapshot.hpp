@@ -173,6 +173,7 @@ class SnapshotWriter {
   std::vector<std::string> grid_meshes_;  // names under /grid/meshes, for the XDMF
   bool has_grid_ = false;
   void check_row(const std::vector<std::pair<std::string, double>>& diagnostics) const;
+  /// Appends a row already checked (check_row) by the caller.
   void append_row(std::int64_t iteration, double time, const std::vector<std::pair<std::string, double>>& diagnostics);
   std::string grid_part_name() const;
 };

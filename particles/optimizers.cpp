@@ -290,6 +290,38 @@ AlgorithmOptions default_options(Algorithm a) {
   throw core::Error("particles: unknown algorithm");
 }
 
+AlgorithmOptions algorithm_options(std::string_view name, const AlgorithmSettings& a) {
+  auto o = default_options(algorithm_from_string(name));
+  const auto proposal = [&](Proposal p) { return a.local ? Proposal::local : p; };
+  if (auto* q = std::get_if<QtzOptions>(&o)) {
+    if (a.h_schedule == "acceptances")
+      q->qp_rule = QpRule::per_acceptance;
+    else if (a.h_schedule == "logarithmic")
+      q->qp_rule = QpRule::logarithmic;
+    else if (a.h_schedule == "fixed")
+      q->qp_rule = QpRule::fixed;
+    else
+      core::throw_invalid("h_schedule", "\"" + core::shorten(a.h_schedule, 40) + "\"", "one of \"acceptances\", \"logarithmic\", \"fixed\"");
+    q->qp = a.qp;
+    q->proposal = proposal(q->proposal);
+    q->delta = a.delta;
+    q->eta = a.eta;
+  } else if (auto* s = std::get_if<SaOptions>(&o)) {
+    s->proposal = proposal(s->proposal);
+    s->delta = a.delta;
+    s->T0 = a.sa_T0;
+    s->cooling = a.sa_cooling;
+  } else if (auto* l = std::get_if<LangevinOptions>(&o)) {
+    l->schedule = a.schedule;
+    l->dt = a.dt;
+  } else if (auto* p = std::get_if<PimcOptions>(&o)) {
+    p->replicas = a.replicas;
+    p->T = a.pimc_T;
+    p->gamma0 = a.pimc_gamma0;
+  }
+  return o;
+}
+
 Algorithm algorithm_of(const AlgorithmOptions& o) {
   struct Name {
     Algorithm operator()(const QtzOptions& q) const {

@@ -90,6 +90,24 @@ AlgorithmOptions default_options(Algorithm a);
 /// Which algorithm a set of options runs (qtz with local proposals is qtz-local).
 Algorithm algorithm_of(const AlgorithmOptions& o);
 
+/// The settings the front ends expose (the CLI's flags, the Python module's keywords), at the
+/// library's defaults: algorithm_options keeps the ones the named algorithm uses.
+struct AlgorithmSettings {
+  std::string h_schedule = "acceptances";  ///< qtz: acceptances (the authors') | logarithmic | fixed
+  double qp = 0;                           ///< qtz, h_schedule fixed: Q_p
+  double delta = 0.1;                      ///< local proposal size
+  double eta = 0;                          ///< qtz: Q_p = η·2^h (0: the authors' choice)
+  bool local = false;                      ///< local proposals for qtz, qtz-dither, sa, qia
+  double sa_T0 = 1000, sa_cooling = 0.9995;
+  double dt = 1e-3;                                                     ///< langevin
+  potentials::Schedule schedule = potentials::Schedule::constant(0.1);  ///< langevin
+  int replicas = 30;                                                    ///< pimc
+  double pimc_T = 0, pimc_gamma0 = 0;
+};
+/// The options of algorithm `name` from the settings; an unknown h_schedule is an
+/// InvalidArgument with key "h_schedule" (the CLI names it --h-schedule).
+AlgorithmOptions algorithm_options(std::string_view name, const AlgorithmSettings& settings);
+
 struct OptimizerOptions {
   AlgorithmOptions algorithm = QtzOptions{};
   long budget = 10000;  ///< candidate evaluations per run (langevin: steps; pimc: over all replicas)

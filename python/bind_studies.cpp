@@ -12,57 +12,58 @@ namespace qtzflow::python {
 
 namespace {
 
-/// Optimizer options from keywords (the names of `qtzflow optimize`'s flags, without dashes).
+/// Optimizer options from keywords (the names of `qtzflow optimize`'s flags, without dashes);
+/// a keyword the algorithm does not take is a ValueError listing the ones it does.
 particles::OptimizerOptions optimizer_options(const std::string& algorithm, long budget, std::uint64_t seed, double tolerance, const py::kwargs& kw) {
   particles::OptimizerOptions o;
-  o.algorithm = particles::default_options(particles::algorithm_from_string(algorithm));
   o.budget = budget;
   o.seed = seed;
   o.tolerance = tolerance;
+  particles::AlgorithmSettings st;
   std::vector<std::string> accepted;
   auto take = [&](const char* name, auto& field) {
     accepted.emplace_back(name);
     if (kw.contains(name)) field = kw[name].cast<std::decay_t<decltype(field)>>();
   };
-  bool local = false;
-  take("local", local);
-  if (auto* q = std::get_if<particles::QtzOptions>(&o.algorithm)) {
-    std::string rule = "acceptances";
-    take("h_schedule", rule);
-    if (rule == "acceptances")
-      q->qp_rule = particles::QpRule::per_acceptance;
-    else if (rule == "logarithmic")
-      q->qp_rule = particles::QpRule::logarithmic;
-    else if (rule == "fixed")
-      q->qp_rule = particles::QpRule::fixed;
-    else
-      core::throw_invalid("h_schedule", "\"" + rule + "\"", "one of \"acceptances\", \"logarithmic\", \"fixed\"");
-    take("qp", q->qp);
-    take("delta", q->delta);
-    take("eta", q->eta);
-    if (local) q->proposal = particles::Proposal::local;
-  } else if (auto* s = std::get_if<particles::SaOptions>(&o.algorithm)) {
-    take("T0", s->T0);
-    take("cooling", s->cooling);
-    take("delta", s->delta);
-    if (local) s->proposal = particles::Proposal::local;
-  } else if (auto* l = std::get_if<particles::LangevinOptions>(&o.algorithm)) {
-    accepted.emplace_back("T");
-    if (kw.contains("T")) l->schedule = to_schedule(kw["T"]);
-    take("dt", l->dt);
-  } else if (auto* pimc = std::get_if<particles::PimcOptions>(&o.algorithm)) {
-    take("replicas", pimc->replicas);
-    take("T", pimc->T);
-    take("gamma0", pimc->gamma0);
+  switch (particles::algorithm_from_string(algorithm)) {
+    case particles::Algorithm::qtz:
+    case particles::Algorithm::qtz_local:
+    case particles::Algorithm::qtz_dither:
+      take("h_schedule", st.h_schedule);
+      take("qp", st.qp);
+      take("delta", st.delta);
+      take("eta", st.eta);
+      take("local", st.local);
+      break;
+    case particles::Algorithm::sa:
+    case particles::Algorithm::qia:
+      take("T0", st.sa_T0);
+      take("cooling", st.sa_cooling);
+      take("delta", st.delta);
+      take("local", st.local);
+      break;
+    case particles::Algorithm::langevin:
+      accepted.emplace_back("T");
+      if (kw.contains("T")) st.schedule = to_schedule(kw["T"]);
+      take("dt", st.dt);
+      break;
+    case particles::Algorithm::pimc:
+      take("replicas", st.replicas);
+      take("T", st.pimc_T);
+      take("gamma0", st.pimc_gamma0);
+      break;
+    case particles::Algorithm::pagmo_sa:
+      break;
   }
   for (const auto& [k, v] : kw) {
     const auto key = k.cast<std::string>();
     if (std::find(accepted.begin(), accepted.end(), key) == accepted.end()) {
       std::string list;
       for (const auto& a : accepted) list += (list.empty() ? "" : ", ") + a;
-      core::throw_invalid(key, py::repr(v).cast<std::string>(), "absent: " + algorithm + " takes " + list);
+      core::throw_invalid(key, py::repr(v).cast<std::string>(), "absent: " + algorithm + " takes " + (list.empty() ? "no options" : list));
     }
   }
+  o.algorithm = particles::algorithm_options(algorithm, st);
   return o;
 }
 

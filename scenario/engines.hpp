@@ -274,6 +274,7 @@ class ParticleEngine {
       e_.sample_initial(count_, {}, {});
     else
       e_.sample_initial(count_, c.initial.center, c.initial.width);
+    hist_steps_ = -1;  // new positions at the same step count
   }
   void restore(const io::Snapshot& snap) {
     std::vector<double> xs(count_ * D);
@@ -285,6 +286,7 @@ class ParticleEngine {
       for (std::size_t q = 0; q < count_; ++q) xs[q * D + static_cast<std::size_t>(a)] = it->second[q];
     }
     e_.set_positions(std::move(xs), snap.time, std::lround(snap.time / e_.options().dt));
+    hist_steps_ = -1;
   }
   static const char* restart_field() { return "particles_hist"; }
 
@@ -294,14 +296,10 @@ class ParticleEngine {
   const particles::ParticleEnsemble<D>& ensemble() const { return e_; }
 
   void diagnostics(const grids::Basins<D>& basins, Diagnostics& diag) {
-    hist_ = e_.histogram();
     diag.emplace_back("acceptance", e_.acceptance_rate());
-    add_moments(diag, grid_, basins, hist_, solver::identity);
+    add_moments(diag, grid_, basins, histogram(), solver::identity);
   }
-  std::vector<io::FieldView> fields() {
-    hist_ = e_.histogram();
-    return {{"particles_hist", hist_.values()}};
-  }
+  std::vector<io::FieldView> fields() { return {{"particles_hist", histogram().values()}}; }
   std::vector<io::FieldView> particle_output() {
     // positions per axis (openPMD particle records), what a restart reads back
     const auto& x = e_.positions();
@@ -317,6 +315,15 @@ class ParticleEngine {
 
  private:
   static constexpr const char* kAxes[] = {"x", "y", "z"};
+  /// The histogram of the current positions, binned once per step count (a snapshot's
+  /// diagnostics and fields share it).
+  const grids::Field<double, D>& histogram() {
+    if (hist_steps_ != e_.steps()) {
+      hist_ = e_.histogram();
+      hist_steps_ = e_.steps();
+    }
+    return hist_;
+  }
   static particles::ParticleOptions options(const RunConfig& c) {
     const auto& p = std::get<Config>(c.engine);
     particles::ParticleOptions o{p.algorithm, p.dt, p.delta, c.schedule.C_q, static_cast<std::uint64_t>(p.seed)};
@@ -328,6 +335,7 @@ class ParticleEngine {
   std::size_t count_;
   particles::ParticleEnsemble<D> e_;
   grids::Field<double, D> hist_;
+  long hist_steps_ = -1;  // the step count hist_ was binned at (-1: none yet)
   std::array<std::vector<double>, D> columns_;
 };
 

@@ -5,12 +5,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace qtzflow::testing {
 
@@ -43,6 +46,17 @@ inline CliResult run_cli(const std::string& args, const std::filesystem::path& d
   const std::string cmd = "cd " + dir.string() + " && " QTZFLOW_CLI " " + args + " 2> " + err.string() + " > " + out.string();
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(err), read_file(out)};
+}
+
+/// max |a − b| / max |a| over two arrays of one length (the size mismatch is a failed REQUIRE).
+inline double relative_max_difference(const std::vector<double>& a, const std::vector<double>& b) {
+  REQUIRE(a.size() == b.size());
+  double diff = 0, norm = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff = std::max(diff, std::abs(a[i] - b[i]));
+    norm = std::max(norm, std::abs(a[i]));
+  }
+  return diff / norm;
 }
 
 /// Reports that (part of) a test could not run for lack of an optional tool.  The line goes to

@@ -515,14 +515,7 @@ TEST_CASE("an expression objective equal to a built-in gives the same outputs in
     REQUIRE(a.fields.size() == b.fields.size());
     for (const auto& [name, fa] : a.fields) {
       CAPTURE(name);
-      const auto& fb = b.fields.at(name);
-      REQUIRE(fa.size() == fb.size());
-      double diff = 0, norm = 0;
-      for (std::size_t i = 0; i < fa.size(); ++i) {
-        diff = std::max(diff, std::abs(fa[i] - fb[i]));
-        norm = std::max(norm, std::abs(fa[i]));
-      }
-      CHECK(diff <= 1e-8 * norm);
+      CHECK(testing::relative_max_difference(fa, b.fields.at(name)) <= 1e-8);  // relative to the field's largest value
     }
   }
   // bad expressions exit 2 naming objective.f, with the column

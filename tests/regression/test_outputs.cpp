@@ -21,21 +21,11 @@
 using namespace qtzflow;
 namespace fs = std::filesystem;
 using testing::read_file;
+using testing::relative_max_difference;
 using testing::run_cli;
 using testing::write_file;
 
 namespace {
-
-/// max |a − b| / max |a| over two equally long arrays.
-double relative_max_difference(const std::vector<double>& a, const std::vector<double>& b) {
-  REQUIRE(a.size() == b.size());
-  double diff = 0, norm = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::abs(a[i] - b[i]));
-    norm = std::max(norm, std::abs(a[i]));
-  }
-  return diff / norm;
-}
 
 std::vector<double> dataset(const fs::path& file, const std::string& name) {
   return io::File::open_read(file.string()).root().open_dataset(name).read_doubles();
