@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "apps/commands.hpp"
@@ -193,13 +194,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*opt) return apps::optimize_command(oa);  // runs divided among the ranks
-    if (core::mpi::active() && !print_config)
-      core::throw_invalid("mpirun -n",
-                          std::to_string(core::mpi::size()) + " ranks for qtzflow " +
-                              (*ver    ? "verify"
-                               : *spec ? "spectrum"
-                                       : "run"),
-                          "1 rank: in this version only qtzflow optimize divides its work among MPI ranks (the engines run on one)");
+    if (core::mpi::active() && (*ver || *spec))
+      core::throw_invalid("mpirun -n", std::to_string(core::mpi::size()) + " ranks for qtzflow " + (*ver ? "verify" : "spectrum"),
+                          "1 rank: in this version qtzflow optimize and [schrodinger] runs divide their work among MPI ranks");
     if (*ver) return verify::run_verify(vo);
     if (*spec) return apps::spectrum_command(sa);
     const bool builtin = config_path.empty();
@@ -209,7 +206,13 @@ int main(int argc, char** argv) {
       std::printf("%s", config.text.c_str());
       return 0;
     }
-    if (builtin && !options.quiet)
+    const bool schrodinger = std::holds_alternative<scenario::SchrodingerConfig>(config.engine);
+    if (core::mpi::active() && (std::holds_alternative<scenario::FokkerPlanckConfig>(config.engine) || (schrodinger && config.grid.dim() < 2)))
+      core::throw_invalid("mpirun -n",
+                          std::to_string(core::mpi::size()) + " ranks for a " + (schrodinger ? "1D [schrodinger]" : "[fokker_planck]") + " run",
+                          "1 rank: in this version [schrodinger] runs on 2D and 3D grids, [particles] runs and qtzflow optimize divide "
+                          "their work among MPI ranks");
+    if (builtin && !options.quiet && core::mpi::rank() == 0)
       std::fprintf(stderr,
                    "qtzflow: no CONFIG given: running the built-in default scenario (2D tilted double well: "
                    "relaxation in the shallow well, then real-time tunneling)\n");

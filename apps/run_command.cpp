@@ -6,6 +6,7 @@
 #include <string>
 
 #include "apps/commands.hpp"
+#include "core/mpi.hpp"
 #include "scenario/run.hpp"
 
 namespace qtzflow::apps {
@@ -47,7 +48,8 @@ class TerminalObserver : public scenario::RunObserver {
 }  // namespace
 
 int run_command(const scenario::RunConfig& config, const RunArgs& args) {
-  TerminalObserver terminal(args.quiet);
+  const bool speaks = core::mpi::rank() == 0;  // under mpirun rank 0 reports for all
+  TerminalObserver terminal(args.quiet || !speaks);
   scenario::RunOptions opt;
   opt.output = args.output;
   opt.restart = args.restart;
@@ -67,15 +69,17 @@ int run_command(const scenario::RunConfig& config, const RunArgs& args) {
   std::signal(SIGTERM, SIG_DFL);
   switch (out.status) {
     case scenario::RunOutcome::Status::failed:
-      std::fprintf(stderr, "qtzflow: run stopped: %s\nqtzflow: the last good snapshot (iteration %ld) is in %s\n", out.error.c_str(), out.step,
-                   out.output_path.c_str());
+      if (speaks)
+        std::fprintf(stderr, "qtzflow: run stopped: %s\nqtzflow: the last good snapshot (iteration %ld) is in %s\n", out.error.c_str(), out.step,
+                     out.output_path.c_str());
       return 1;
     case scenario::RunOutcome::Status::stopped:
-      std::fprintf(stderr, "qtzflow: stopped by signal %d after a final snapshot at iteration %ld (t = %g) in %s\n", out.stop_value, out.step,
-                   out.time, out.output_path.c_str());
+      if (speaks)
+        std::fprintf(stderr, "qtzflow: stopped by signal %d after a final snapshot at iteration %ld (t = %g) in %s\n", out.stop_value, out.step,
+                     out.time, out.output_path.c_str());
       return 128 + out.stop_value;
     case scenario::RunOutcome::Status::completed:
-      if (!args.quiet)
+      if (!args.quiet && speaks)
         std::fprintf(stderr,
                      "qtzflow: %zu snapshots (t = 0 .. %g) written to %s\n"
                      "         ParaView: open %s    Python: h5py.File('%s')['data'].keys()\n",

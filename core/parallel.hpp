@@ -8,10 +8,11 @@
 // one that called set_thread_count (a Python thread driving a solver) would otherwise use
 // OMP_NUM_THREADS, and two such threads would oversubscribe the cores with spinning teams.
 //
-// Reductions: every sum over a field (norm, mass, energy, histogram totals) ends in
-// `global_sum`, so that a later distributed-memory build only has to change this file.
-// Loops that reduce use `parallel_sum(s)`, whose result does not depend on the thread count
-// (fixed chunking, then a serial sum of the chunk results), keeping runs bit-reproducible.
+// Reductions: loops that reduce use `parallel_sum(s)`, whose result does not depend on the
+// thread count (fixed chunking, then a serial sum of the chunk results), keeping runs
+// bit-reproducible.  They sum this process's values only; a sum over a distributed field is
+// completed over the MPI ranks by grids::sum_over_blocks (which knows whether the field is
+// distributed), never here: a whole field held by every rank must not be summed P times.
 #pragma once
 
 #include <array>
@@ -26,9 +27,6 @@ void set_thread_count(int n);
 
 /// Loops shorter than this run serially: below it thread start-up costs more than it saves.
 inline constexpr std::ptrdiff_t kParallelThreshold = 1 << 14;
-
-/// Sum of a locally computed value over all processes (identity while the grid is not split).
-inline double global_sum(double local) { return local; }
 
 /// Runs body(i) for i in [0, n): threaded above kParallelThreshold, a SIMD loop below it
 /// (no parallel region is entered for short loops: its start-up would dominate).
@@ -64,7 +62,7 @@ inline std::ptrdiff_t chunk_size(std::ptrdiff_t n) {
 /// K sums at once, deterministically: f(i, acc) adds the contributions of index i to acc[0..K).
 /// The range is cut into fixed chunks (detail::chunk_size), each summed serially; the chunk sums
 /// are added in order, so the result is bit-identical for any number of threads.  No heap
-/// allocation.  Ends in global_sum.
+/// allocation.
 template <std::size_t K, class F>
 std::array<double, K> parallel_sums(std::ptrdiff_t n, F&& f) {
   const std::ptrdiff_t chunk = detail::chunk_size(n), nchunks = (n + chunk - 1) / chunk;
@@ -84,7 +82,6 @@ std::array<double, K> parallel_sums(std::ptrdiff_t n, F&& f) {
   std::array<double, K> total{};
   for (std::ptrdiff_t c = 0; c < nchunks; ++c)
     for (std::size_t k = 0; k < K; ++k) total[k] += partial[static_cast<std::size_t>(c)][k];
-  for (double& v : total) v = global_sum(v);
   return total;
 }
 
@@ -113,7 +110,7 @@ double parallel_sum(std::ptrdiff_t n, F&& f) {
   }
   double total = 0;
   for (std::ptrdiff_t c = 0; c < nchunks; ++c) total += partial[static_cast<std::size_t>(c)];
-  return global_sum(total);
+  return total;
 }
 
 }  // namespace qtzflow::core

@@ -1,5 +1,7 @@
 #include "grids/basins.hpp"
 
+#include "core/parallel.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>

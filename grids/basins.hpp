@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/parallel.hpp"
 #include "grids/field.hpp"
 #include "grids/grid.hpp"
 
@@ -30,14 +29,16 @@ template <int D>
 Basins<D> find_basins(const Grid<D>& grid, const Field<double, D>& f);
 
 /// Mass of density(field[i]) · cell volume in each basin (density = |ψ|² or ρ, chosen by the
-/// caller); entries follow the basin labels.
+/// caller); entries follow the basin labels.  `field` may be one rank's block of a distributed
+/// field (the labels cover the whole grid; the masses are then summed over ranks: collective).
 template <int D, class T, class Density>
 std::vector<double> mass_per_basin(const Grid<D>& grid, const Basins<D>& basins, const Field<T, D>& field, Density density) {
-  require_shape("field", field, grid.shape());
+  if (field.global_extent() != grid.shape()) require_shape("field", field, grid.shape());
   std::vector<double> mass(basins.count(), 0.0);
-  const auto* lab = basins.label.data();
+  const auto* lab = basins.label.data() + field.offset()[0] * (grid.size() / grid.n(0));
   for (std::size_t i = 0; i < field.size(); ++i) mass[static_cast<std::size_t>(lab[i])] += density(field[i]);
-  for (double& m : mass) m = core::global_sum(m * grid.cell_volume());
+  for (double& m : mass) m *= grid.cell_volume();
+  if (field.distributed()) core::mpi::allreduce_sum(mass);
   return mass;
 }
 

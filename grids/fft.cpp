@@ -11,10 +11,11 @@
 
 #include "core/atomic_file.hpp"
 #include "core/parallel.hpp"
+#include "grids/fft_planning.hpp"
 
 namespace qtzflow::grids {
 
-namespace {
+namespace detail {
 
 // FFTW's planner is not thread-safe; all planning goes through this lock.
 std::mutex& planner_mutex() {
@@ -41,21 +42,13 @@ unsigned flags_of(PlanRigor r) {
   return FFTW_MEASURE;
 }
 
-template <int D>
-std::array<int, D> dims_of(const std::array<std::size_t, D>& e) {
-  std::array<int, D> n{};
-  for (int a = 0; a < D; ++a) n[a] = static_cast<int>(e[a]);
-  return n;
-}
-
-fftw_complex* as_fftw(complex* p) { return reinterpret_cast<fftw_complex*>(p); }
-
 // ---- the wisdom cache ----------------------------------------------------------------------
 std::string& cache_directory() {
   static std::string dir;
   return dir;
 }
 
+namespace {
 /// The processor's model name: wisdom timed on one CPU model says little about another.
 const std::string& machine_id() {
   static const std::string id = [] {
@@ -67,25 +60,16 @@ const std::string& machine_id() {
   }();
   return id;
 }
+}  // namespace
 
 /// Threads for a transform of `points` values: one below core::kParallelThreshold, like qtzflow's
 /// own loops.  A small transform gains nothing from threads, and each execution would wake them:
 /// when another process holds the other cores, every such wake-up costs a scheduler time slice.
 int plan_threads(std::size_t points) { return static_cast<std::ptrdiff_t>(points) >= core::kParallelThreshold ? core::thread_count() : 1; }
 
-template <int D>
-std::size_t points_of(const std::array<std::size_t, D>& extent) {
-  std::size_t n = 1;
-  for (auto e : extent) n *= e;
-  return n;
-}
-
-/// One cache file per (FFTW version, machine, transform, extent, threads, rigor).
-template <int D>
-std::string cache_file(const char* kind, const std::array<std::size_t, D>& extent, unsigned flags) {
+std::string cache_file(const std::string& kind, const std::vector<std::size_t>& extent, int threads, unsigned flags) {
   if (cache_directory().empty()) return {};
-  std::string key = std::string(::fftw_version) + "|" + machine_id() + "|" + kind + "|" + std::to_string(plan_threads(points_of<D>(extent))) + "|" +
-                    std::to_string(flags);
+  std::string key = std::string(::fftw_version) + "|" + machine_id() + "|" + kind + "|" + std::to_string(threads) + "|" + std::to_string(flags);
   std::string shape;
   for (auto n : extent) shape += (shape.empty() ? "" : "x") + std::to_string(n);
   key += "|" + shape;
@@ -93,7 +77,20 @@ std::string cache_file(const char* kind, const std::array<std::size_t, D>& exten
   for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
   char name[64];
   std::snprintf(name, sizeof name, "-%016llx.wisdom", static_cast<unsigned long long>(h));
-  return (std::filesystem::path(cache_directory()) / (std::string(kind) + "-" + shape + name)).string();
+  return (std::filesystem::path(cache_directory()) / (kind + "-" + shape + name)).string();
+}
+
+void write_wisdom_file(const std::string& file) {
+  if (file.empty()) return;
+  try {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(file).parent_path(), ec);
+    char* w = fftw_export_wisdom_to_string();
+    const std::string text = w ? w : "";
+    std::free(w);
+    core::write_text_atomically(file, text);
+  } catch (const std::exception&) {
+  }
 }
 
 /// Makes a plan, preferring wisdom to timing: the wisdom already in the process (a restart's),
@@ -106,17 +103,7 @@ fftw_plan plan_with_wisdom(const std::function<fftw_plan(unsigned)>& make, unsig
   if (!file.empty() && fftw_import_wisdom_from_filename(file.c_str()) != 0)
     if (fftw_plan p = make(flags | FFTW_WISDOM_ONLY)) return p;
   fftw_plan p = make(flags);
-  if (p != nullptr && !file.empty()) {
-    try {
-      std::error_code ec;
-      std::filesystem::create_directories(std::filesystem::path(file).parent_path(), ec);
-      char* w = fftw_export_wisdom_to_string();
-      const std::string text = w ? w : "";
-      std::free(w);
-      core::write_text_atomically(file, text);
-    } catch (const std::exception&) {
-    }
-  }
+  if (p != nullptr) write_wisdom_file(file);
   return p;
 }
 
@@ -125,9 +112,6 @@ void* checked(fftw_plan p, const char* what) {
   return p;
 }
 
-}  // namespace
-
-namespace detail {
 PlanHandle& PlanHandle::operator=(PlanHandle&& o) noexcept {
   if (this != &o) {
     this->~PlanHandle();
@@ -145,15 +129,31 @@ PlanHandle::~PlanHandle() {
 }
 }  // namespace detail
 
+namespace {
+using namespace detail;
+
+template <int D>
+std::array<int, D> dims_of(const std::array<std::size_t, D>& e) {
+  std::array<int, D> n{};
+  for (int a = 0; a < D; ++a) n[a] = static_cast<int>(e[a]);
+  return n;
+}
+
+template <int D>
+std::string serial_cache_file(const char* kind, const std::array<std::size_t, D>& extent, unsigned flags) {
+  return cache_file(kind, std::vector<std::size_t>(extent.begin(), extent.end()), plan_threads(Field<double, D>::product(extent)), flags);
+}
+}  // namespace
+
 template <int D>
 ComplexFft<D>::ComplexFft(const Shape& extent, PlanRigor rigor) : extent_(extent) {
   init_fftw_threads();
   Field<complex, D> scratch(extent);
   const auto n = dims_of<D>(extent);
   std::lock_guard lock(planner_mutex());
-  fftw_plan_with_nthreads(plan_threads(points_of<D>(extent)));
+  fftw_plan_with_nthreads(plan_threads(Field<double, D>::product(extent)));
   const unsigned flags = flags_of(rigor);
-  const std::string file = cache_file<D>("c2c", extent, flags);
+  const std::string file = serial_cache_file<D>("c2c", extent, flags);
   auto plan = [&](int sign) {
     return plan_with_wisdom([&](unsigned f) { return fftw_plan_dft(D, n.data(), as_fftw(scratch.data()), as_fftw(scratch.data()), sign, f); }, flags,
                             file);
@@ -181,9 +181,9 @@ RealFft<D>::RealFft(const Shape& real_extent, PlanRigor rigor) : real_(real_exte
   Field<complex, D> c(spectral_);
   const auto n = dims_of<D>(real_);
   std::lock_guard lock(planner_mutex());
-  fftw_plan_with_nthreads(plan_threads(points_of<D>(real_extent)));
+  fftw_plan_with_nthreads(plan_threads(Field<double, D>::product(real_extent)));
   const unsigned flags = flags_of(rigor);
-  const std::string file = cache_file<D>("r2c", real_extent, flags);
+  const std::string file = serial_cache_file<D>("r2c", real_extent, flags);
   fwd_ = detail::PlanHandle(
       checked(plan_with_wisdom([&](unsigned f) { return fftw_plan_dft_r2c(D, n.data(), r.data(), as_fftw(c.data()), f); }, flags, file), "r2c"));
   bwd_ = detail::PlanHandle(
@@ -217,6 +217,7 @@ std::string export_wisdom() {
 
 void import_wisdom(const std::string& wisdom) {
   init_fftw_threads();
+  detail::init_fftw_mpi_if_running();  // wisdom of distributed plans names FFTW-MPI's solvers
   std::lock_guard lock(planner_mutex());
   if (fftw_import_wisdom_from_string(wisdom.c_str()) == 0)
     core::throw_invalid("fftw wisdom", "the stored text", "wisdom FFTW can read (written by the same FFTW)");

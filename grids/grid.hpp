@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <numbers>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -99,36 +100,36 @@ class Grid {
   Boundary boundary_;
 };
 
-/// Calls f(flat_index, point) for every grid point in C order (not for hot loops).
+/// Calls f(local_flat_index, point) for the points of rows [first, first + count) of axis 0, in
+/// C order (one rank's block of a distributed field; not for hot loops).
 template <int D, class F>
-void for_each_point(const Grid<D>& g, F&& f) {
+void for_each_point_of_rows(const Grid<D>& g, std::size_t first, std::size_t count, F&& f) {
   typename Grid<D>::Point p{};
   std::size_t flat = 0;
-  if constexpr (D == 1) {
-    for (std::size_t i = 0; i < g.n(0); ++i) {
-      p[0] = g.x(0, i);
+  for (std::size_t i = first; i < first + count; ++i) {
+    p[0] = g.x(0, i);
+    if constexpr (D == 1) {
       f(flat++, p);
-    }
-  } else if constexpr (D == 2) {
-    for (std::size_t i = 0; i < g.n(0); ++i) {
-      p[0] = g.x(0, i);
+    } else {
       for (std::size_t j = 0; j < g.n(1); ++j) {
         p[1] = g.x(1, j);
-        f(flat++, p);
-      }
-    }
-  } else {
-    for (std::size_t i = 0; i < g.n(0); ++i) {
-      p[0] = g.x(0, i);
-      for (std::size_t j = 0; j < g.n(1); ++j) {
-        p[1] = g.x(1, j);
-        for (std::size_t k = 0; k < g.n(2); ++k) {
-          p[2] = g.x(2, k);
+        if constexpr (D == 2) {
           f(flat++, p);
+        } else {
+          for (std::size_t k = 0; k < g.n(2); ++k) {
+            p[2] = g.x(2, k);
+            f(flat++, p);
+          }
         }
       }
     }
   }
+}
+
+/// Calls f(flat_index, point) for every grid point in C order (not for hot loops).
+template <int D, class F>
+void for_each_point(const Grid<D>& g, F&& f) {
+  for_each_point_of_rows(g, 0, g.n(0), std::forward<F>(f));
 }
 
 }  // namespace qtzflow::grids

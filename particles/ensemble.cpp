@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "core/error.hpp"
+#include "core/mpi.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "particles/langevin.hpp"
@@ -36,6 +37,22 @@ ParticleEnsemble<D>::ParticleEnsemble(const potentials::Objective& f, const grid
   if (f.dim() != D) core::throw_invalid("objective dimension", std::to_string(f.dim()), std::to_string(D) + " (the grid's)");
   if (grid.boundary() == grids::Boundary::absorbing)
     core::throw_invalid("grid.boundary", "\"absorbing\"", "\"reflecting\" or \"periodic\" for particles");
+  distributed_ = opts.distributed && core::mpi::active();
+}
+
+template <int D>
+std::size_t ParticleEnsemble<D>::take_block(std::size_t count) {
+  total_ = count;
+  first_ = 0;
+  if (!distributed_) return count;
+  const auto b = core::mpi::block_of(static_cast<long>(count), core::mpi::rank(), core::mpi::size());
+  first_ = static_cast<std::size_t>(b.first);
+  return static_cast<std::size_t>(b.last - b.first);
+}
+
+template <int D>
+double ParticleEnsemble<D>::over_ranks(double local) const {
+  return distributed_ ? core::mpi::allreduce_sum(local) : local;
 }
 
 template <int D>
@@ -43,15 +60,16 @@ void ParticleEnsemble<D>::sample_initial(std::size_t count, const std::vector<do
   core::require_at_least("particles.count", static_cast<long long>(count), 1);
   if (!width.empty() && (width.size() != D || center.size() != D))
     core::throw_invalid("initial.width", std::to_string(width.size()) + " values", std::to_string(D));
-  x_.assign(count * D, 0.0);
+  const std::size_t local = take_block(count);
+  x_.assign(local * D, 0.0);
   double* x = x_.data();
   const auto& lo = grid_.lower();
   const auto& hi = grid_.upper();
-  const std::uint64_t seed = opts_.seed;
-  const std::ptrdiff_t m = static_cast<std::ptrdiff_t>(count);
+  const std::uint64_t seed = opts_.seed, first = first_;
+  const std::ptrdiff_t m = static_cast<std::ptrdiff_t>(local);
 #pragma omp parallel for schedule(static) num_threads(core::thread_count())
   for (std::ptrdiff_t p = 0; p < m; ++p) {
-    core::RandomStream rng(seed, static_cast<std::uint64_t>(p));
+    core::RandomStream rng(seed, first + static_cast<std::uint64_t>(p));  // the global index: any split gives the same particles
     for (int attempt = 0;; ++attempt) {
       bool inside = true;
       for (int a = 0; a < D; ++a) {
@@ -69,7 +87,7 @@ void ParticleEnsemble<D>::sample_initial(std::size_t count, const std::vector<do
   }
   t_ = t;
   steps_ = 0;
-  accepted_.assign(count, 0);
+  accepted_.assign(local, 0);
   counted_steps_ = 0;
 }
 
@@ -80,10 +98,16 @@ void ParticleEnsemble<D>::set_positions(std::vector<double> xs, double t, long s
   for (std::size_t i = 0; i < xs.size(); ++i)
     if (!(xs[i] >= grid_.lower()[i % D] && xs[i] <= grid_.upper()[i % D]))
       core::throw_invalid("particle positions", core::format_value(xs[i]), "inside the box");
-  x_ = std::move(xs);
+  const std::size_t local = take_block(xs.size() / D);
+  if (distributed_) {
+    const auto from = xs.begin() + static_cast<std::ptrdiff_t>(first_ * D);
+    x_.assign(from, from + static_cast<std::ptrdiff_t>(local * D));
+  } else {
+    x_ = std::move(xs);
+  }
   t_ = t;
   steps_ = steps;
-  accepted_.assign(size(), 0);
+  accepted_.assign(local_size(), 0);
   counted_steps_ = 0;
 }
 
@@ -113,9 +137,9 @@ void ParticleEnsemble<D>::advance(long n) {
   double* x = x_.data();
   long* acc = accepted_.data();
   const auto lo = grid_.lower(), hi = grid_.upper();
-  const std::uint64_t seed = opts_.seed, step0 = static_cast<std::uint64_t>(steps_);
+  const std::uint64_t seed = opts_.seed, step0 = static_cast<std::uint64_t>(steps_), first = first_;
   const potentials::Objective& f = f_;
-  const std::ptrdiff_t m = static_cast<std::ptrdiff_t>(size());
+  const std::ptrdiff_t m = static_cast<std::ptrdiff_t>(local_size());
   const bool periodic = grid_.boundary() == grids::Boundary::periodic;
   auto fold = [&](double v, int a) { return periodic ? detail::wrap(v, lo[a], hi[a]) : detail::reflect(v, lo[a], hi[a]); };
   std::exception_ptr error;
@@ -124,6 +148,7 @@ void ParticleEnsemble<D>::advance(long n) {
     // one particle through all n steps: its state stays in registers
     std::array<double, D> y, g;
     for (int a = 0; a < D; ++a) y[a] = x[p * D + a];
+    const std::uint64_t id = first + static_cast<std::uint64_t>(p);  // the draws follow the global index
     double fy = langevin ? 0.0 : f.value(y);
     long accepted = 0;
     const r123::Philox4x64::key_type key{{seed, kNoiseKey}};
@@ -134,7 +159,7 @@ void ParticleEnsemble<D>::advance(long n) {
       // move j of the step draws from counter (step, p, block, j): one move per step is the
       // original addressing, so the moves clock is unchanged
       for (long j = 0; j < moves; ++j) {
-        const auto u = philox(r123::Philox4x64::ctr_type{{step, static_cast<std::uint64_t>(p), 0, static_cast<std::uint64_t>(j)}}, key);
+        const auto u = philox(r123::Philox4x64::ctr_type{{step, id, 0, static_cast<std::uint64_t>(j)}}, key);
         const r123::double2 z01 = r123::boxmuller(u.v[0], u.v[1]);
         const double z[3] = {z01.x, z01.y, D > 2 ? r123::boxmuller(u.v[2], u.v[3]).x : 0.0};
         if (langevin) {
@@ -147,7 +172,7 @@ void ParticleEnsemble<D>::advance(long n) {
           if (dither) {
             // D <= 2 leaves u.v[2], u.v[3] unused by the proposal: the dithers come from them,
             // one Philox block per move (BENCHMARKS.md: 4-10 % faster); D = 3 draws block 1
-            const auto w = D > 2 ? philox(r123::Philox4x64::ctr_type{{step, static_cast<std::uint64_t>(p), 1, static_cast<std::uint64_t>(j)}}, key)
+            const auto w = D > 2 ? philox(r123::Philox4x64::ctr_type{{step, id, 1, static_cast<std::uint64_t>(j)}}, key)
                                  : r123::Philox4x64::ctr_type{{0, 0, u.v[2], u.v[3]}};
             take = quantized_not_worse_dithered(fc, fy, s, ::u01fixedpt_closed_open_64_double(w.v[2]) - 0.5,
                                                 ::u01fixedpt_closed_open_64_double(w.v[3]) - 0.5);
@@ -170,9 +195,12 @@ void ParticleEnsemble<D>::advance(long n) {
     acc[p] += accepted;
     if (!finite) {
 #pragma omp critical
-      if (!error) error = std::make_exception_ptr(core::NumericalError("particles: particle " + std::to_string(p) + " became non-finite"));
+      if (!error) error = std::make_exception_ptr(core::NumericalError("particles: particle " + std::to_string(id) + " became non-finite"));
     }
   }
+  // every rank learns of a failure on any one (else the others would wait in the next reduction)
+  if (distributed_ && core::mpi::allreduce_max(error ? 1.0 : 0.0) > 0 && !error)
+    error = std::make_exception_ptr(core::NumericalError("particles: a particle on another rank became non-finite"));
   if (error) std::rethrow_exception(error);
   steps_ += n;
   counted_steps_ += n * moves;
@@ -182,8 +210,8 @@ void ParticleEnsemble<D>::advance(long n) {
 template <int D>
 double ParticleEnsemble<D>::acceptance_rate() const {
   if (opts_.dynamics == ParticleDynamics::langevin || counted_steps_ == 0) return 0;
-  const long total = std::accumulate(accepted_.begin(), accepted_.end(), 0L);
-  return static_cast<double>(total) / (static_cast<double>(size()) * static_cast<double>(counted_steps_));
+  const double total = over_ranks(static_cast<double>(std::accumulate(accepted_.begin(), accepted_.end(), 0L)));  // exact below 2^53
+  return total / (static_cast<double>(size()) * static_cast<double>(counted_steps_));
 }
 
 template <int D>
@@ -192,7 +220,9 @@ typename ParticleEnsemble<D>::RField ParticleEnsemble<D>::histogram(std::size_t 
     core::throw_invalid("histogram count", std::to_string(count), "1 .. " + std::to_string(size()) + " (the ensemble's size)");
   RField h(grid_.shape(), 0.0);
   const std::size_t m = count;
-  for (std::size_t p = 0; p < m; ++p) {
+  // this rank's particles among the first `count`; the counts are integers, summed exactly
+  const std::size_t mine = count > first_ ? std::min(count - first_, local_size()) : 0;
+  for (std::size_t p = 0; p < mine; ++p) {
     std::size_t idx = 0;
     for (int a = 0; a < D; ++a) {
       const double u = (x_[p * D + static_cast<std::size_t>(a)] - grid_.lower()[a]) / grid_.spacing(a);
@@ -201,6 +231,7 @@ typename ParticleEnsemble<D>::RField ParticleEnsemble<D>::histogram(std::size_t 
     }
     h[idx] += 1;
   }
+  if (distributed_) core::mpi::allreduce_sum(h.values());
   const double w = 1 / (static_cast<double>(m) * grid_.cell_volume());
   for (double& v : h) v *= w;
   return h;

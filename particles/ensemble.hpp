@@ -9,8 +9,13 @@
 // into calls.  Block 0 gives the normals (two Box–Muller pairs) and, for D ≤ 2, the two dithers
 // from its last two words; for D = 3 the dithers come from block 1.
 // Histograms bin positions on the grid's cells (C order), as densities: count/(M·h^D), so they
-// compare point by point with FP's ρ.  Limits: D = 1..3 (one step's noise is one Philox block
-// of four normals).
+// compare point by point with FP's ρ.
+// Distributed (ParticleOptions::distributed, under mpirun with several ranks): each rank moves a
+// contiguous block of the particles, addressing their draws by the global particle index, so
+// positions, histograms (integer counts summed over ranks) and acceptance rates are bit-identical
+// to one rank for any rank and thread count.  Every rank must make the same calls (histogram,
+// acceptance_rate and advance end in collective reductions).
+// Limits: D = 1..3 (one step's noise is one Philox block of four normals).
 #pragma once
 
 #include <cstdint>
@@ -43,6 +48,8 @@ struct ParticleOptions {
   std::uint64_t seed = 1;
   QtzClock clock = QtzClock::moves;
   int moves_per_step = 4;  ///< qtz-dither with the fokker_planck clock
+  /// Divide the particles among the MPI ranks of the run (ignored on one rank).
+  bool distributed = false;
 };
 
 template <int D>
@@ -55,14 +62,20 @@ class ParticleEnsemble {
   /// M particles drawn from N(center, diag(width²)) restricted to the box (rejection), or
   /// uniform in the box when width is empty; the clock is set to t.
   void sample_initial(std::size_t count, const std::vector<double>& center, const std::vector<double>& width, double t = 0);
-  /// Sets the positions (count × D, row per particle), e.g. from a restart.
+  /// Sets the positions of all particles (count × D, row per particle), e.g. from a restart; a
+  /// distributed ensemble keeps its own block.
   void set_positions(std::vector<double> xs, double t, long steps);
 
   void advance(long n);
   double time() const { return t_; }
   const ParticleOptions& options() const { return opts_; }
   long steps() const { return steps_; }
-  std::size_t size() const { return x_.size() / D; }
+  /// The number of particles (on all ranks together).
+  std::size_t size() const { return total_; }
+  /// This process's particles: global indices [first(), first() + local_size()).
+  std::size_t first() const { return first_; }
+  std::size_t local_size() const { return x_.size() / D; }
+  /// Positions of this process's particles (all of them on one rank), particle-major.
   const std::vector<double>& positions() const { return x_; }
 
   /// Density estimate on the grid: counts per cell / (M · cell volume).
@@ -80,6 +93,12 @@ class ParticleEnsemble {
   ParticleOptions opts_;
   std::vector<double> x_;       // particle-major: x_[p·D + a]
   std::vector<long> accepted_;  // qtz: per particle, since the last sample/set
+  std::size_t first_ = 0, total_ = 0;
+  bool distributed_ = false;  // opts.distributed with several ranks
+  /// Takes this rank's block of `count` particles (all of them when not distributed); returns its size.
+  std::size_t take_block(std::size_t count);
+  /// Σ over ranks when distributed.
+  double over_ranks(double local) const;
   long counted_steps_ = 0;
   double t_ = 0;
   long steps_ = 0;

@@ -44,9 +44,22 @@ grids::Field<double, D> sample_objective(const Objective& f, const grids::Grid<D
 }
 
 template <int D>
-Landscape<D>::Landscape(const Objective& f, const grids::Grid<D>& grid) : grid_(grid), f_(grid.shape()), grad2_(grid.shape()), lap_(grid.shape()) {
+Landscape<D>::Landscape(const Objective& f, const grids::Grid<D>& grid) : Landscape(f, grid, 0, grid.n(0), false) {}
+
+template <int D>
+Landscape<D>::Landscape(const Objective& f, const grids::Grid<D>& grid, std::size_t first_row, std::size_t rows, bool distributed) : grid_(grid) {
   require_dimension<D>(f);
-  grids::for_each_point(grid, [&](std::size_t i, const auto& x) {
+  if (first_row + rows > grid.n(0))
+    core::throw_invalid("rows", std::to_string(first_row) + ".." + std::to_string(first_row + rows),
+                        "within the grid's " + std::to_string(grid.n(0)) + " rows");
+  auto extent = grid.shape();
+  typename grids::Grid<D>::Shape offset{};
+  extent[0] = rows;
+  offset[0] = first_row;
+  f_ = grids::Field<double, D>(grid.shape(), extent, offset, distributed);
+  grad2_ = f_;
+  lap_ = f_;
+  grids::for_each_point_of_rows(grid, first_row, rows, [&](std::size_t i, const auto& x) {
     std::array<double, D> g{};
     f.gradient(x, g);
     double g2 = 0;
@@ -55,15 +68,26 @@ Landscape<D>::Landscape(const Objective& f, const grids::Grid<D>& grid) : grid_(
     grad2_[i] = g2;
     lap_[i] = f.laplacian(x);
   });
+  const std::size_t first = first_flat();
   for (std::size_t i = 0; i < f_.size(); ++i) {
-    if (!std::isfinite(f_[i])) non_finite("f", f_[i], grid, i);
-    if (!std::isfinite(grad2_[i])) non_finite("|grad f|^2", grad2_[i], grid, i);
+    if (!std::isfinite(f_[i])) non_finite("f", f_[i], grid, first + i);
+    if (!std::isfinite(grad2_[i])) non_finite("|grad f|^2", grad2_[i], grid, first + i);
   }
 }
 
 template <int D>
+Landscape<D> Landscape<D>::block(std::size_t first_row, std::size_t rows, bool distributed) const {
+  if (!f_.whole()) core::throw_invalid("landscape", "a block of rows", "a whole-grid landscape to cut a block from");
+  Landscape out(*this);
+  out.f_ = grids::rows_of(f_, first_row, rows, distributed);
+  out.grad2_ = grids::rows_of(grad2_, first_row, rows, distributed);
+  out.lap_ = grids::rows_of(lap_, first_row, rows, distributed);
+  return out;
+}
+
+template <int D>
 void Landscape<D>::potential(PotentialKind kind, double T, double Tdot, grids::Field<double, D>& out) const {
-  grids::require_shape("potential", out, grid_.shape());
+  grids::require_shape("potential", out, f_.extent());
   const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(out.size());
   if (kind == PotentialKind::objective) {
     std::copy(f_.begin(), f_.end(), out.begin());
@@ -76,12 +100,12 @@ void Landscape<D>::potential(PotentialKind kind, double T, double Tdot, grids::F
   double* v = out.data();
   core::parallel_for(n, [=](std::ptrdiff_t i) { v[i] = a * g2[i] - 0.5 * lap[i] + b * f[i]; });
   for (std::ptrdiff_t i = 0; i < n; ++i)
-    if (!std::isfinite(v[i])) non_finite("V_T", v[i], grid_, static_cast<std::size_t>(i));
+    if (!std::isfinite(v[i])) non_finite("V_T", v[i], grid_, first_flat() + static_cast<std::size_t>(i));
 }
 
 template <int D>
 grids::Field<double, D> Landscape<D>::potential(PotentialKind kind, double T, double Tdot) const {
-  grids::Field<double, D> out(grid_.shape());
+  grids::Field<double, D> out(f_);
   potential(kind, T, Tdot, out);
   return out;
 }

@@ -7,7 +7,7 @@
 //   objective  V = f: the quantum-annealing picture; imaginary time with it is diffusion with
 //              killing, NOT Fokker–Planck, and its ground state is not the Gibbs density.
 //
-// A Landscape samples f, |∇f|² and Δf once, so that a time-dependent T(t) rebuilds V_T with one
+// A Landscape samples f, |∇f|² and Δf once (on the whole grid, or on one block of rows), so that a time-dependent T(t) rebuilds V_T with one
 // streaming pass and no objective calls.  Non-finite samples raise InvalidArgument naming the
 // grid point, so an objective's kink (see objective.hpp) never enters a run silently.
 #pragma once
@@ -28,18 +28,27 @@ template <int D>
 class Landscape {
  public:
   Landscape(const Objective& f, const grids::Grid<D>& grid);
+  /// Samples rows [first_row, first_row + rows) of axis 0 only: one rank's block of a
+  /// distributed engine (`distributed` marks the fields so), or any slab of interest.
+  Landscape(const Objective& f, const grids::Grid<D>& grid, std::size_t first_row, std::size_t rows, bool distributed);
+
+  /// Rows [first_row, first_row + rows) of this whole-grid landscape, as a block landscape.
+  Landscape block(std::size_t first_row, std::size_t rows, bool distributed) const;
 
   const grids::Grid<D>& grid() const { return grid_; }
   const grids::Field<double, D>& f() const { return f_; }
   const grids::Field<double, D>& grad2() const { return grad2_; }
   const grids::Field<double, D>& laplacian() const { return lap_; }
 
-  /// Writes the potential of kind `kind` at temperature T into out.  `Tdot` (Ṫ) adds the
+  /// Writes the potential of kind `kind` at temperature T into out (of the landscape's block).  `Tdot` (Ṫ) adds the
   /// f·Ṫ/(2T²) term of a time-dependent witten potential; pass 0 for constant T or real time.
   void potential(PotentialKind kind, double T, double Tdot, grids::Field<double, D>& out) const;
   grids::Field<double, D> potential(PotentialKind kind, double T, double Tdot = 0) const;
 
  private:
+  /// Global flat index of the block's first point.
+  std::size_t first_flat() const { return f_.offset()[0] * (grid_.size() / grid_.n(0)); }
+
   grids::Grid<D> grid_;
   grids::Field<double, D> f_, grad2_, lap_;
 };

@@ -183,7 +183,7 @@ py::object at_times(const py::object& t, F&& fn) {
   if (!a) core::throw_invalid("t", py::repr(t).cast<std::string>(), "a number or an array of numbers");
   py::array_t<double> out(std::vector<py::ssize_t>(a.shape(), a.shape() + a.ndim()));
   for (py::ssize_t i = 0; i < a.size(); ++i) out.mutable_data()[i] = fn(a.data()[i]);
-  return std::move(out);
+  return out;
 }
 
 }  // namespace

@@ -12,7 +12,9 @@
 //   advance(n), time(), dt()
 //   diagnostics(basins, diagnostics)    appends the engine's diagnostics of the current state
 //   fields()                            the fields a snapshot stores (views valid until the next call)
-//   particle_output()                   openPMD particle records (positions), or none
+//   fields_are_slabs()                  whether fields() are this rank's rows (to be gathered)
+//   particle_output()                   openPMD particle records (positions; under MPI this
+//                                       rank's particles, gathered in particle order), or none
 // Diagnostics: T (by the loop), the engine's own (norm/energy, mass/min_rho/free_energy/outflow,
 // acceptance), then mean_/var_/cov_ per axis and mass_basin_<k> of the density (|ψ|², ρ or the
 // histogram).  Output fields: psi/re (+ psi/im and psi_abs2 = |ψ|² in real time), rho, particles_hist.
@@ -26,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mpi.hpp"
 #include "grids/basins.hpp"
 #include "grids/fft.hpp"
 #include "io/snapshot.hpp"
@@ -63,13 +66,11 @@ class SchrodingerEngine {
   using Config = SchrodingerConfig;
 
   SchrodingerEngine(const RunConfig& c, const Problem<D>& p, const io::SnapshotWriter* resumed, const Warn& warn)
-      : cfg_(std::get<Config>(c.engine)),
-        grid_(p.grid),
-        real_(cfg_.mode == solver::TimeMode::real),
-        re_(p.grid.size()),
-        im_(p.grid.size()),
-        abs2_(real_ ? p.grid.size() : 0),
-        s_(make(cfg_, p, resumed)) {
+      : cfg_(std::get<Config>(c.engine)), grid_(p.grid), real_(cfg_.mode == solver::TimeMode::real), s_(make(cfg_, p, resumed)) {
+    const std::size_t local = grids::Field<double, D>::product(s_.layout().local);  // this rank's slab under MPI
+    re_.resize(local);
+    im_.resize(real_ ? local : 0);
+    abs2_.resize(real_ ? local : 0);
     if (!real_ && cfg_.potential == potentials::PotentialKind::witten) {
       const double df = p.basins.minimum_value.back() - p.basins.minimum_value.front();
       const double T_floor = potentials::imaginary_time_temperature_floor(df);
@@ -94,8 +95,12 @@ class SchrodingerEngine {
     so.absorber_width = c.absorber_width;
     so.absorber_strength = c.absorber_strength;
     so.rigor = c.fft_planning;
+    so.distributed = true;  // under mpirun with several ranks: slabs of axis 0 (one rank: ignored)
     // a restart plans with the interrupted run's FFTW wisdom: same plans, bit-identical results
-    if (resumed != nullptr && !resumed->info().fftw_wisdom.empty()) grids::import_wisdom(resumed->info().fftw_wisdom);
+    // (under MPI only rank 0 holds the output; the planner broadcasts its wisdom to the others)
+    core::mpi::on_root([&] {
+      if (resumed != nullptr && !resumed->info().fftw_wisdom.empty()) grids::import_wisdom(resumed->info().fftw_wisdom);
+    });
     return solver::SplitStepSolver<D>(p.landscape, c.potential, p.schedule, so);
   }
 
@@ -107,10 +112,11 @@ class SchrodingerEngine {
       ro.mode = solver::TimeMode::imaginary;
       ro.dt = cfg_.dt;
       ro.rigor = s_.options().rigor;
+      ro.distributed = s_.distributed();
       solver::SplitStepSolver<D> relax(p.landscape, cfg_.potential, potentials::Schedule::constant(p.schedule.T(0)), ro);
       relax.set_state(phi0);
       relax.advance(std::max(1L, std::lround(c.initial.relax_time / ro.dt)));
-      phi0 = relax.phi();
+      phi0 = relax.phi();  // this rank's slab when distributed
     }
     // ψ0 = √ρ0 normalised: |ψ|² is then a probability density (imaginary time normalises itself)
     const double n2 = solver::integral(grid_, phi0, solver::abs2);
@@ -149,6 +155,8 @@ class SchrodingerEngine {
       add_moments(diag, grid_, basins, s_.phi(), solver::abs2);
   }
 
+  /// This rank's rows (the whole grid on one rank): the run loop gathers them for writing.
+  bool fields_are_slabs() const { return s_.distributed(); }
   std::vector<io::FieldView> fields() {
     if (real_) {
       for (std::size_t i = 0; i < re_.size(); ++i) {
@@ -166,8 +174,8 @@ class SchrodingerEngine {
   Config cfg_;
   const grids::Grid<D>& grid_;
   bool real_;
-  std::vector<double> re_, im_, abs2_;  // abs2_: |ψ|² (real time), so readers need no calculator step
   solver::SplitStepSolver<D> s_;
+  std::vector<double> re_, im_, abs2_;  // this rank's values; abs2_: |ψ|² (real time), so readers need no calculator step
 };
 
 /// The largest cell Péclet number |f_j − f_i|/T over the run, counted only on faces where the
@@ -253,6 +261,7 @@ class FokkerPlanckEngine {
     diag.emplace_back("outflow", s_.outflow());
     add_moments(diag, grid_, basins, s_.rho(), solver::identity);
   }
+  bool fields_are_slabs() const { return false; }
   std::vector<io::FieldView> fields() { return {{"rho", s_.rho().values()}}; }
 
  private:
@@ -300,14 +309,18 @@ class ParticleEngine {
     add_moments(diag, grid_, basins, histogram(), solver::identity);
   }
   std::vector<io::FieldView> fields() { return {{"particles_hist", histogram().values()}}; }
+  /// The histogram is whole on every rank (counts summed over ranks).
+  bool fields_are_slabs() const { return false; }
   std::vector<io::FieldView> particle_output() {
-    // positions per axis (openPMD particle records), what a restart reads back
+    // positions per axis (openPMD particle records), what a restart reads back; under MPI this
+    // rank's particles, which the run loop gathers in particle order
     const auto& x = e_.positions();
+    const std::size_t local = e_.local_size();
     std::vector<io::FieldView> out;
     for (int a = 0; a < D; ++a) {
       auto& comp = columns_[static_cast<std::size_t>(a)];
-      comp.resize(count_);
-      for (std::size_t q = 0; q < count_; ++q) comp[q] = x[q * D + static_cast<std::size_t>(a)];
+      comp.resize(local);
+      for (std::size_t q = 0; q < local; ++q) comp[q] = x[q * D + static_cast<std::size_t>(a)];
       out.push_back({std::string("ensemble/position/") + kAxes[a], comp});
     }
     return out;
@@ -329,6 +342,7 @@ class ParticleEngine {
     particles::ParticleOptions o{p.algorithm, p.dt, p.delta, c.schedule.C_q, static_cast<std::uint64_t>(p.seed)};
     if (p.algorithm != particles::ParticleDynamics::langevin) o.clock = p.clock;  // Langevin's step is FP time already
     o.moves_per_step = static_cast<int>(p.moves_per_dt);
+    o.distributed = true;  // under mpirun with several ranks: blocks of particles (one rank: ignored)
     return o;
   }
   const grids::Grid<D>& grid_;

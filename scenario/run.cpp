@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <variant>
 
 #include "core/atomic_file.hpp"
 #include "core/build_info.hpp"
 #include "core/error.hpp"
+#include "core/mpi.hpp"
 #include "grids/fft.hpp"
 #include "io/hdf5.hpp"
 #include "io/snapshot.hpp"
@@ -93,6 +95,47 @@ class GridFields {
   std::string V_note_;
 };
 
+/// Rank 0's snapshot on every rank (the restart's state; a no-op on one rank).
+void broadcast_snapshot(io::Snapshot& snap) {
+  if (!core::mpi::active()) return;
+  std::vector<double> head{static_cast<double>(snap.iteration), snap.time, snap.dt};
+  core::mpi::broadcast(head);
+  snap.iteration = static_cast<long>(head[0]);
+  snap.time = head[1];
+  snap.dt = head[2];
+  for (auto* records : {&snap.fields, &snap.particles}) {
+    long count = static_cast<long>(records->size());
+    core::mpi::broadcast(count);
+    auto it = records->begin();
+    std::map<std::string, std::vector<double>> received;
+    for (long k = 0; k < count; ++k) {
+      std::string name = core::mpi::rank() == 0 ? it->first : std::string();
+      std::vector<double> values = core::mpi::rank() == 0 ? it->second : std::vector<double>();
+      if (core::mpi::rank() == 0) ++it;
+      core::mpi::broadcast(name);
+      core::mpi::broadcast(values);
+      received.emplace(std::move(name), std::move(values));
+    }
+    *records = std::move(received);
+  }
+  std::vector<double> diag;
+  std::string names;
+  if (core::mpi::rank() == 0)
+    for (const auto& [name, v] : snap.diagnostics) {
+      names += name + '\n';
+      diag.push_back(v);
+    }
+  core::mpi::broadcast(names);
+  core::mpi::broadcast(diag);
+  snap.diagnostics.clear();
+  std::size_t at = 0;
+  for (double v : diag) {
+    const std::size_t end = names.find('\n', at);
+    snap.diagnostics.emplace(names.substr(at, end - at), v);
+    at = end + 1;
+  }
+}
+
 template <int D, class Engine>
 RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   const Problem<D> problem(c);
@@ -122,47 +165,54 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
     if (std::holds_alternative<ParticlesConfig>(c.engine) && !c.output.particle_positions)
       core::throw_invalid("restart", "an output of a run with output.particle_positions = false (it holds no positions to continue from)",
                           "an output written with output.particle_positions = true (the default)");
-    restart_checked([&] {
-      writer.emplace(io::SnapshotWriter::resume(opt.restart));
-      require_same_config(c, *writer, opt.restart);
-      const io::MeshGeometry want = io::MeshGeometry::of(problem.grid);
-      const io::MeshGeometry& have = writer->mesh();
-      bool same = have.shape == want.shape;
-      for (std::size_t a = 0; same && a < want.shape.size(); ++a)
-        same = std::abs(have.spacing[a] - want.spacing[a]) <= 1e-12 * want.spacing[a] &&
-               std::abs(have.offset[a] - want.offset[a]) <= 1e-12 * (std::abs(want.offset[a]) + want.spacing[a]);
-      if (!same) core::throw_invalid("restart", opt.restart, "an output whose meshes lie on the configured grid (grid.n, grid.lower, grid.upper)");
+    core::mpi::on_root([&] {
+      restart_checked([&] {
+        writer.emplace(io::SnapshotWriter::resume(opt.restart));
+        require_same_config(c, *writer, opt.restart);
+        const io::MeshGeometry want = io::MeshGeometry::of(problem.grid);
+        const io::MeshGeometry& have = writer->mesh();
+        bool same = have.shape == want.shape;
+        for (std::size_t a = 0; same && a < want.shape.size(); ++a)
+          same = std::abs(have.spacing[a] - want.spacing[a]) <= 1e-12 * want.spacing[a] &&
+                 std::abs(have.offset[a] - want.offset[a]) <= 1e-12 * (std::abs(want.offset[a]) + want.spacing[a]);
+        if (!same) core::throw_invalid("restart", opt.restart, "an output whose meshes lie on the configured grid (grid.n, grid.lower, grid.upper)");
+      });
     });
   }
   const Warn warn = [&](const std::string& m) {
-    for (auto* o : opt.observers) o->on_warning(m);
+    if (core::mpi::rank() == 0)
+      for (auto* o : opt.observers) o->on_warning(m);
   };
   Engine e(c, problem, writer ? &*writer : nullptr, warn);
   const long every = c.output.every;
   long step = 0;
 
   if (!opt.restart.empty()) {
-    restart_checked([&] {
-      const auto* particles = std::get_if<ParticlesConfig>(&c.engine);
-      const io::SnapshotShape shape{writer->mesh().shape, particles != nullptr ? static_cast<std::size_t>(particles->count) : 0};
-      last = io::read_snapshot(opt.restart, io::snapshot_iterations(opt.restart).back(), shape);
+    // Rank 0 reads and checks the last snapshot; every rank gets it (each keeps its rows).
+    core::mpi::on_root([&] {
+      restart_checked([&] {
+        const auto* particles = std::get_if<ParticlesConfig>(&c.engine);
+        const io::SnapshotShape shape{writer->mesh().shape, particles != nullptr ? static_cast<std::size_t>(particles->count) : 0};
+        last = io::read_snapshot(opt.restart, io::snapshot_iterations(opt.restart).back(), shape);
+      });
+      const auto field = last.fields.find(Engine::restart_field());
+      if (field == last.fields.end() || field->second.size() != problem.grid.size())
+        core::throw_invalid("restart", opt.restart,
+                            std::string("an output of the configured engine and grid (a ") + Engine::restart_field() + " field of " +
+                                std::to_string(problem.grid.size()) + " points)");
+      for (const auto& [name, values] : last.fields) require_finite_values(opt.restart, "field " + name, values);
+      for (const auto& [name, values] : last.particles) require_finite_values(opt.restart, "particle record " + name, values);
+      if (last.iteration > total)
+        core::throw_invalid("restart", opt.restart + " at step " + std::to_string(last.iteration),
+                            "an output at most at the run's last step, t_end/dt = " + std::to_string(total));
+      if (std::abs(last.dt - e.dt()) > 1e-12 * e.dt() ||
+          std::abs(last.time - static_cast<double>(last.iteration) * e.dt()) > 1e-6 * std::max(1.0, last.time))
+        core::throw_invalid("restart",
+                            opt.restart + " (last snapshot: iteration " + std::to_string(last.iteration) + ", time " + core::format_value(last.time) +
+                                ", dt " + core::format_value(last.dt) + ")",
+                            "a snapshot at time = iteration * dt with the configured dt = " + core::format_value(e.dt()));
     });
-    const auto field = last.fields.find(Engine::restart_field());
-    if (field == last.fields.end() || field->second.size() != problem.grid.size())
-      core::throw_invalid("restart", opt.restart,
-                          std::string("an output of the configured engine and grid (a ") + Engine::restart_field() + " field of " +
-                              std::to_string(problem.grid.size()) + " points)");
-    for (const auto& [name, values] : last.fields) require_finite_values(opt.restart, "field " + name, values);
-    for (const auto& [name, values] : last.particles) require_finite_values(opt.restart, "particle record " + name, values);
-    if (last.iteration > total)
-      core::throw_invalid("restart", opt.restart + " at step " + std::to_string(last.iteration),
-                          "an output at most at the run's last step, t_end/dt = " + std::to_string(total));
-    if (std::abs(last.dt - e.dt()) > 1e-12 * e.dt() ||
-        std::abs(last.time - static_cast<double>(last.iteration) * e.dt()) > 1e-6 * std::max(1.0, last.time))
-      core::throw_invalid("restart",
-                          opt.restart + " (last snapshot: iteration " + std::to_string(last.iteration) + ", time " + core::format_value(last.time) +
-                              ", dt " + core::format_value(last.dt) + ")",
-                          "a snapshot at time = iteration * dt with the configured dt = " + core::format_value(e.dt()));
+    broadcast_snapshot(last);
     try {
       e.restore(last);
     } catch (const core::InvalidArgument& bad) {
@@ -170,19 +220,25 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
     }
     // the series the file holds must be the ones this run appends to, checked before any step
     Diagnostics names{{"T", 0.0}};
-    e.diagnostics(problem.basins, names);
+    e.diagnostics(problem.basins, names);  // collective
     std::vector<std::string> want;
     for (const auto& [name, v] : names) want.push_back(name);
     std::sort(want.begin(), want.end());
-    if (want != writer->diagnostic_names())
-      core::throw_invalid("restart", opt.restart, "an output whose /diagnostics hold the series this run writes (it was damaged or edited)");
+    core::mpi::on_root([&] {
+      if (want != writer->diagnostic_names())
+        core::throw_invalid("restart", opt.restart, "an output whose /diagnostics hold the series this run writes (it was damaged or edited)");
+    });
     step = last.iteration;
-    for (auto* o : opt.observers) o->on_restart({step, total, last.time, opt.restart});
+    if (core::mpi::rank() == 0)
+      for (auto* o : opt.observers) o->on_restart({step, total, last.time, opt.restart});
   } else {
     e.start(c, problem);
-    writer.emplace(out_path, io::MeshGeometry::of(problem.grid), io::RunInfo{c.text, std::string(core::git_revision()), grids::export_wisdom(), {}});
-    GridFields<D> gf(c, problem);
-    writer->write_grid(gf.records());
+    core::mpi::on_root([&] {
+      writer.emplace(out_path, io::MeshGeometry::of(problem.grid),
+                     io::RunInfo{c.text, std::string(core::git_revision()), grids::export_wisdom(), {}});
+      GridFields<D> gf(c, problem);
+      writer->write_grid(gf.records());
+    });
   }
 
   const long diag_every = c.output.diagnostics_every;
@@ -191,13 +247,32 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
     e.diagnostics(problem.basins, diag);
     return diag;
   };
+  // Under MPI every rank computes the diagnostics (collective sums), its rows of the fields (or
+  // the whole histogram) and its particles; rank 0 gathers them (blocks follow rank order) and
+  // writes alone.
+  std::vector<std::vector<double>> gathered_fields, gathered_particles;
+  auto gather = [](std::vector<io::FieldView>& views, std::vector<std::vector<double>>& store) {
+    store.resize(views.size());  // sized first: the views point into it
+    for (std::size_t k = 0; k < views.size(); ++k) {
+      store[k] = core::mpi::gather_to_root(views[k].values);
+      views[k].values = store[k];
+    }
+  };
   auto snapshot = [&] {
     const auto diag = diagnostics();
-    const auto fields = e.fields();
-    if (c.output.particle_positions)
-      writer->write(step, e.time(), e.dt(), fields, diag, e.particle_output());
-    else
-      writer->write(step, e.time(), e.dt(), fields, diag);
+    auto fields = e.fields();
+    std::vector<io::FieldView> particles;
+    if (c.output.particle_positions) particles = e.particle_output();
+    if (core::mpi::active()) {
+      if (e.fields_are_slabs()) gather(fields, gathered_fields);
+      gather(particles, gathered_particles);  // each rank's particles, in particle order
+    }
+    core::mpi::on_root([&] {
+      if (c.output.particle_positions)
+        writer->write(step, e.time(), e.dt(), fields, diag, particles);
+      else
+        writer->write(step, e.time(), e.dt(), fields, diag);
+    });
   };
 
   RunOutcome out;
@@ -210,14 +285,19 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
       e.advance(chunk);
       step += chunk;
       if (step % every != 0 && step != total) {
-        writer->add_diagnostics(step, e.time(), diagnostics());
+        const auto diag = diagnostics();
+        core::mpi::on_root([&] { writer->add_diagnostics(step, e.time(), diag); });
         continue;
       }
       snapshot();
-      for (auto* o : opt.observers) o->on_snapshot({step, total, e.time(), writer->path()});
-      if (opt.stop_flag != nullptr && *opt.stop_flag != 0) {
+      if (core::mpi::rank() == 0)
+        for (auto* o : opt.observers) o->on_snapshot({step, total, e.time(), writer->path()});
+      // a signal may reach the ranks at different steps: they stop together, at the first
+      // snapshot after any rank saw it
+      const int stop = static_cast<int>(core::mpi::allreduce_max(opt.stop_flag != nullptr ? static_cast<double>(*opt.stop_flag) : 0.0));
+      if (stop != 0) {
         out.status = RunOutcome::Status::stopped;
-        out.stop_value = *opt.stop_flag;
+        out.stop_value = stop;
         break;
       }
     }
@@ -227,17 +307,22 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   } catch (...) {
     // any other failure (a full disk, a bug): make the snapshots that landed one file, then report
     try {
-      writer->finish();
+      if (writer) writer->finish();
     } catch (...) {
     }
     throw;
   }
-  writer->finish();
+  long snapshots = 0;
+  core::mpi::on_root([&] {
+    writer->finish();
+    snapshots = static_cast<long>(writer->count());
+  });
+  core::mpi::broadcast(snapshots);
   out.step = step;
   out.time = e.time();
-  out.snapshots = writer->count();
-  out.output_path = writer->path();
-  out.xdmf_path = writer->xdmf_path();
+  out.snapshots = static_cast<std::size_t>(snapshots);
+  out.output_path = out_path;
+  out.xdmf_path = io::SnapshotWriter::xdmf_path_of(out_path);
   return out;
 }
 

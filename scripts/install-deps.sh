@@ -17,8 +17,8 @@ packages=(
   python3-numpy python3-scipy python3-h5py python3-matplotlib jupyter-nbconvert python3-ipykernel
   # the Python module (python/) and its tests
   pybind11-dev python3-dev python3-pytest
-  # runs under mpirun (core/mpi.hpp)
-  libopenmpi-dev openmpi-bin
+  # runs under mpirun (core/mpi.hpp) and FFTW's distributed transforms (grids/distributed_fft.hpp)
+  libopenmpi-dev openmpi-bin libfftw3-mpi-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(xmds2)

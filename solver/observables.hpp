@@ -2,8 +2,10 @@
 //
 // A density is w(u) of the field's values u: |ψ|² for wavefunctions (`abs2`), ρ itself for
 // Fokker–Planck densities (`identity`).  Integrals are midpoint sums Σ w h^D over cell centres
-// (spectrally accurate for smooth periodic fields); moments include the full covariance.  Sums are deterministic for any thread
-// count and go through core::global_sum.  Mass per basin: grids::mass_per_basin.
+// (spectrally accurate for smooth periodic fields); moments include the full covariance.  Sums
+// are deterministic for any thread count.  A field may be one rank's block of rows of a
+// distributed field: its sums are then completed over the ranks (grids::sum_over_blocks; the
+// call is collective).  Mass per basin: grids::mass_per_basin.
 #pragma once
 
 #include <array>
@@ -14,6 +16,12 @@
 #include "grids/grid.hpp"
 
 namespace qtzflow::solver {
+
+/// Throws unless `field` is the grid's whole array or a block of it.
+template <int D, class T>
+void require_on_grid(const char* key, const grids::Field<T, D>& field, const grids::Grid<D>& grid) {
+  if (field.global_extent() != grid.shape()) grids::require_shape(key, field, grid.shape());
+}
 
 struct Abs2 {
   double operator()(const std::complex<double>& z) const { return std::norm(z); }
@@ -37,23 +45,23 @@ struct Moments {
 
 template <int D, class T, class Density>
 Moments<D> moments(const grids::Grid<D>& grid, const grids::Field<T, D>& field, Density w) {
-  grids::require_shape("field", field, grid.shape());
-  const std::size_t nlast = grid.n(D - 1);
+  require_on_grid("field", field, grid);
+  const std::size_t nlast = field.extent()[D - 1], first_row = field.offset()[0], first_last = D == 1 ? first_row : 0;
   const std::ptrdiff_t rows = static_cast<std::ptrdiff_t>(field.size() / nlast);
   // Per row (the last axis): m = Σw, m1 = Σw·x_last, m2 = Σw·x_last²; the slower coordinates are
   // constant along a row.  acc = [m, Σ m·x_a (a < D−1), m1, Σ of the D×D products ⟨x_a x_b⟩·m].
   constexpr std::size_t K = 1 + D + D * D;
-  const auto acc = core::parallel_sums<K>(rows, [&](std::ptrdiff_t r, auto& s) {
+  auto acc = core::parallel_sums<K>(rows, [&](std::ptrdiff_t r, auto& s) {
     std::array<double, D> x{};
     std::size_t rem = static_cast<std::size_t>(r);
     for (int a = D - 2; a >= 0; --a) {
-      x[a] = grid.x(a, rem % grid.n(a));
-      rem /= grid.n(a);
+      x[a] = grid.x(a, (a == 0 ? first_row : 0) + rem % field.extent()[a]);
+      rem /= field.extent()[a];
     }
     const T* row = field.data() + static_cast<std::size_t>(r) * nlast;
     double m = 0, m1 = 0, m2 = 0;
     for (std::size_t j = 0; j < nlast; ++j) {
-      const double wj = w(row[j]), xj = grid.x(D - 1, j);
+      const double wj = w(row[j]), xj = grid.x(D - 1, first_last + j);
       m += wj;
       m1 += wj * xj;
       m2 += wj * xj * xj;
@@ -67,6 +75,7 @@ Moments<D> moments(const grids::Grid<D>& grid, const grids::Field<T, D>& field, 
         s[1 + D + a * D + b] += la && lb ? m2 : la ? m1 * x[b] : lb ? m1 * x[a] : m * x[a] * x[b];
       }
   });
+  if (field.distributed()) core::mpi::allreduce_sum(acc);
   Moments<D> out;
   out.mass = acc[0] * grid.cell_volume();
   for (int a = 0; a < D; ++a) {
@@ -80,19 +89,21 @@ Moments<D> moments(const grids::Grid<D>& grid, const grids::Field<T, D>& field, 
 /// ∫ w(u) h^D: the L² norm squared of a wavefunction (abs2) or the mass of a density (identity).
 template <int D, class T, class Density>
 double integral(const grids::Grid<D>& grid, const grids::Field<T, D>& field, Density w) {
-  grids::require_shape("field", field, grid.shape());
-  return core::parallel_sum(static_cast<std::ptrdiff_t>(field.size()), [&](std::ptrdiff_t i) { return w(field[static_cast<std::size_t>(i)]); }) *
-         grid.cell_volume();
+  require_on_grid("field", field, grid);
+  const double local =
+      core::parallel_sum(static_cast<std::ptrdiff_t>(field.size()), [&](std::ptrdiff_t i) { return w(field[static_cast<std::size_t>(i)]); });
+  return grids::sum_over_blocks(field, local) * grid.cell_volume();
 }
 
 /// ∫ |a − b| h^D: the L1 distance of two densities on the grid.
 template <int D>
 double l1_distance(const grids::Grid<D>& grid, const grids::Field<double, D>& a, const grids::Field<double, D>& b) {
-  grids::require_shape("a", a, grid.shape());
-  grids::require_shape("b", b, grid.shape());
-  return core::parallel_sum(static_cast<std::ptrdiff_t>(a.size()),
-                            [&](std::ptrdiff_t i) { return std::abs(a[static_cast<std::size_t>(i)] - b[static_cast<std::size_t>(i)]); }) *
-         grid.cell_volume();
+  require_on_grid("a", a, grid);
+  grids::require_shape("b", b, a.extent());
+  const double local = core::parallel_sum(static_cast<std::ptrdiff_t>(a.size()), [&](std::ptrdiff_t i) {
+    return std::abs(a[static_cast<std::size_t>(i)] - b[static_cast<std::size_t>(i)]);
+  });
+  return grids::sum_over_blocks(a, local) * grid.cell_volume();
 }
 
 }  // namespace qtzflow::solver

@@ -14,13 +14,39 @@ namespace {
 
 using grids::complex;
 
-/// |∇V|² by 4th-order central differences on a periodic grid (indices wrap).
+/// |∇V|² by 4th-order central differences on a periodic grid (indices wrap).  V may be one rank's
+/// slab of a distributed field: the two rows on either side come from the neighbouring ranks.
 template <int D>
 void gradient_squared(const grids::Grid<D>& g, const grids::Field<double, D>& V, grids::Field<double, D>& out) {
-  if (out.size() != V.size()) out = grids::Field<double, D>(g.shape());
+  if (out.size() != V.size()) out = V;  // once: the same block as V
   std::fill(out.begin(), out.end(), 0.0);
-  std::size_t stride = V.size();
-  for (int a = 0; a < D; ++a) {
+  const long n0 = static_cast<long>(g.n(0)), rows = static_cast<long>(V.extent()[0]), first = static_cast<long>(V.offset()[0]);
+  const std::size_t row = V.size() / static_cast<std::size_t>(rows);
+  // Axis 0, through the halo rows first-2, first-1, first+rows, first+rows+1 (periodic).
+  const std::array<long, 4> wanted{(first - 2 + 2 * n0) % n0, (first - 1 + n0) % n0, (first + rows) % n0, (first + rows + 1) % n0};
+  std::vector<double> halo(4 * row);
+  if (V.distributed()) {
+    halo = core::mpi::fetch_rows(V.values(), row, first, wanted);
+  } else {
+    for (std::size_t w = 0; w < 4; ++w) std::copy_n(V.data() + static_cast<std::size_t>(wanted[w]) * row, row, halo.data() + w * row);
+  }
+  auto row_at = [&](long k) {
+    return k < 0       ? halo.data() + static_cast<std::size_t>(k + 2) * row
+           : k >= rows ? halo.data() + static_cast<std::size_t>(2 + k - rows) * row
+                       : V.data() + static_cast<std::size_t>(k) * row;
+  };
+  const double c0 = 1.0 / (12 * g.spacing(0));
+  for (long k = 0; k < rows; ++k) {
+    const double *p2 = row_at(k + 2), *p1 = row_at(k + 1), *m1 = row_at(k - 1), *m2 = row_at(k - 2);
+    double* o = out.data() + static_cast<std::size_t>(k) * row;
+    for (std::size_t j = 0; j < row; ++j) {
+      const double d = c0 * (-p2[j] + 8 * p1[j] - 8 * m1[j] + m2[j]);
+      o[j] += d * d;
+    }
+  }
+  // The other axes are whole on every rank.
+  std::size_t stride = row;
+  for (int a = 1; a < D; ++a) {
     const std::size_t n = g.n(a);
     stride /= n;
     const double c = 1.0 / (12 * g.spacing(a));
@@ -33,40 +59,68 @@ void gradient_squared(const grids::Grid<D>& g, const grids::Field<double, D>& V,
   }
 }
 
+/// The layout of an undistributed solver: everything on this process, spectrum in grid order.
+template <int D>
+grids::SlabLayout<D> whole_layout(const typename grids::Grid<D>::Shape& shape, const typename grids::Grid<D>::Shape& spectral) {
+  grids::SlabLayout<D> L;
+  L.global = L.local = shape;
+  L.spectral_global = L.spectral_local = spectral;
+  for (int a = 0; a < D; ++a) L.spectral_axes[a] = a;
+  L.capacity = grids::Field<double, D>::product(spectral);
+  return L;
+}
+
 std::vector<double> stage_coefficients(SplitScheme s) {
   if (s == SplitScheme::strang) return {1.0};
   const double c = std::cbrt(2.0), w1 = 1 / (2 - c), w0 = -c / (2 - c);  // Yoshida (1990)
   return {w1, w0, w1};
 }
 
-/// Wavenumbers per axis on a spectral extent: FFT order, or j·2π/L on the last axis of a half
-/// spectrum (r2c keeps j = 0..n/2 only).
+/// Wavenumbers per storage axis of this process's spectral block: FFT order, or j·2π/L on the
+/// halved axis of a real transform (r2c keeps j = 0..n/2 only).
 template <int D>
-std::array<std::vector<double>, D> axis_wavenumbers(const grids::Grid<D>& g, const typename grids::Grid<D>::Shape& extent) {
+std::array<std::vector<double>, D> axis_wavenumbers(const grids::Grid<D>& g, const grids::SlabLayout<D>& L) {
   std::array<std::vector<double>, D> k;
-  for (int a = 0; a < D; ++a) {
-    k[a].resize(extent[a]);
-    const bool half = a == D - 1 && extent[a] != g.n(a);
-    for (std::size_t j = 0; j < extent[a]; ++j) k[a][j] = half ? 2 * std::numbers::pi / g.length(a) * static_cast<double>(j) : g.wavenumber(a, j);
+  for (int s = 0; s < D; ++s) {
+    const int a = L.spectral_axes[s];
+    k[s].resize(L.spectral_local[s]);
+    const bool half = a == D - 1 && L.spectral_global[s] != g.n(a);
+    for (std::size_t j = 0; j < k[s].size(); ++j) {
+      const std::size_t jg = L.spectral_offset[s] + j;
+      k[s][j] = half ? 2 * std::numbers::pi / g.length(a) * static_cast<double>(jg) : g.wavenumber(a, jg);
+    }
   }
   return k;
 }
 
+/// |k|² on the spectral block; with `half_spectrum`, modes 0 < j < n/2 of the halved axis count
+/// twice (they stand for their conjugate partners too), so Σ k2·|ψ̂|² is the whole sum.
 template <int D>
-grids::Field<double, D> wavenumber_squared(const std::array<std::vector<double>, D>& k) {
-  typename grids::Field<double, D>::Shape extent;
-  for (int a = 0; a < D; ++a) extent[a] = k[a].size();
-  grids::Field<double, D> k2(extent);
+grids::Field<double, D> wavenumber_squared(const grids::Grid<D>& g, const grids::SlabLayout<D>& L, const std::array<std::vector<double>, D>& k,
+                                           bool half_spectrum) {
+  std::array<std::vector<double>, D> w;
+  for (int s = 0; s < D; ++s) {
+    w[s].assign(k[s].size(), 1.0);
+    const int a = L.spectral_axes[s];
+    if (!half_spectrum || a != D - 1) continue;
+    const std::size_t n = g.n(a);
+    for (std::size_t j = 0; j < w[s].size(); ++j) {
+      const std::size_t jg = L.spectral_offset[s] + j;
+      w[s][j] = (jg == 0 || (n % 2 == 0 && jg == n / 2)) ? 1.0 : 2.0;
+    }
+  }
+  grids::Field<double, D> k2(L.spectral_local);
   std::size_t i = 0;
   if constexpr (D == 1) {
-    for (double a : k[0]) k2[i++] = a * a;
+    for (std::size_t a = 0; a < k[0].size(); ++a) k2[i++] = w[0][a] * k[0][a] * k[0][a];
   } else if constexpr (D == 2) {
-    for (double a : k[0])
-      for (double b : k[1]) k2[i++] = a * a + b * b;
+    for (std::size_t a = 0; a < k[0].size(); ++a)
+      for (std::size_t b = 0; b < k[1].size(); ++b) k2[i++] = w[0][a] * w[1][b] * (k[0][a] * k[0][a] + k[1][b] * k[1][b]);
   } else {
-    for (double a : k[0])
-      for (double b : k[1])
-        for (double c : k[2]) k2[i++] = a * a + b * b + c * c;
+    for (std::size_t a = 0; a < k[0].size(); ++a)
+      for (std::size_t b = 0; b < k[1].size(); ++b)
+        for (std::size_t c = 0; c < k[2].size(); ++c)
+          k2[i++] = w[0][a] * w[1][b] * w[2][c] * (k[0][a] * k[0][a] + k[1][b] * k[1][b] + k[2][c] * k[2][c]);
   }
   return k2;
 }
@@ -83,11 +137,11 @@ void for_each_row(std::ptrdiff_t rows, std::size_t total, const F& row) {
   }
 }
 
-/// W(x) = Σ_a s_a², s_a ∈ [0,1] the relative depth into the layer of width w at either edge.
+/// W(x) = Σ_a s_a², s_a ∈ [0,1] the relative depth into the layer of width w at either edge, on
+/// the block `W` (its rows of axis 0).
 template <int D>
-grids::Field<double, D> absorber_profile(const grids::Grid<D>& g, double width) {
-  grids::Field<double, D> W(g.shape());
-  grids::for_each_point(g, [&](std::size_t i, const auto& x) {
+void absorber_profile(const grids::Grid<D>& g, double width, grids::Field<double, D>& W) {
+  grids::for_each_point_of_rows(g, W.offset()[0], W.extent()[0], [&](std::size_t i, const auto& x) {
     double s2 = 0;
     for (int a = 0; a < D; ++a) {
       const double dist = std::min(x[a] - g.lower()[a], g.upper()[a] - x[a]);
@@ -96,7 +150,6 @@ grids::Field<double, D> absorber_profile(const grids::Grid<D>& g, double width) 
     }
     W[i] = s2;
   });
-  return W;
 }
 
 }  // namespace
@@ -104,10 +157,11 @@ grids::Field<double, D> absorber_profile(const grids::Grid<D>& g, double width) 
 template <int D>
 SplitStepSolver<D>::SplitStepSolver(const grids::Grid<D>& grid, RField V, double T, SplitStepOptions opts)
     : grid_(grid), schedule_(potentials::Schedule::constant(T)), V_(std::move(V)) {
-  grids::require_shape("V", V_, grid.shape());
+  if (V_.global_extent() != grid.shape()) grids::require_shape("V", V_, grid.shape());
+  const std::size_t first = V_.offset()[0] * (grid.size() / grid.n(0));
   for (std::size_t i = 0; i < V_.size(); ++i)
     if (!std::isfinite(V_[i]))
-      core::throw_invalid("potential", "V = " + core::format_value(V_[i]) + " at x = " + potentials::point_string(grid, i),
+      core::throw_invalid("potential", "V = " + core::format_value(V_[i]) + " at x = " + potentials::point_string(grid, first + i),
                           "finite at every grid point");
   init(opts);
 }
@@ -115,7 +169,7 @@ SplitStepSolver<D>::SplitStepSolver(const grids::Grid<D>& grid, RField V, double
 template <int D>
 SplitStepSolver<D>::SplitStepSolver(const potentials::Landscape<D>& landscape, potentials::PotentialKind kind, potentials::Schedule schedule,
                                     SplitStepOptions opts)
-    : grid_(landscape.grid()), landscape_(landscape), kind_(kind), schedule_(schedule), V_(landscape.grid().shape()) {
+    : grid_(landscape.grid()), landscape_(landscape), kind_(kind), schedule_(schedule) {
   init(opts);
 }
 
@@ -138,24 +192,60 @@ void SplitStepSolver<D>::init(SplitStepOptions opts) {
     double half = grid_.length(0) / 2;
     for (int a = 1; a < D; ++a) half = std::min(half, grid_.length(a) / 2);
     core::require_in_range("schrodinger.absorber_width", opts.absorber_width, 0, half);
-    W_ = absorber_profile(grid_, opts.absorber_width);
   }
   // A potential built from a landscape follows T(t); a witten potential depends on T even when
   // constant, so every landscape potential is built here at t = 0.
   time_dependent_ = landscape_.has_value() && !schedule_.is_constant();
 
-  if (real_time_) {
+  distributed_ = opts.distributed && core::mpi::size() > 1;
+  if (distributed_) {
+    if constexpr (D == 1) {
+      core::throw_invalid("schrodinger.distributed", "a 1D grid on " + std::to_string(core::mpi::size()) + " MPI ranks",
+                          "a 2D or 3D grid (a 1D grid runs on one rank: FFTW has no distributed 1D r2c transform)");
+    } else if (real_time_) {
+      dcfft_.emplace(grid_.shape(), opts.rigor);
+      layout_ = dcfft_->layout();
+      psi_ = dcfft_->make_field();
+      scratch_c_ = dcfft_->make_field();
+    } else {
+      drfft_.emplace(grid_.shape(), opts.rigor);
+      layout_ = drfft_->layout();
+      phi_ = drfft_->make_real();
+      spec_ = drfft_->make_spectrum();
+    }
+  } else if (real_time_) {
     cfft_.emplace(grid_.shape(), opts.rigor);
-    kaxis_ = axis_wavenumbers<D>(grid_, grid_.shape());
+    layout_ = whole_layout<D>(grid_.shape(), grid_.shape());
     psi_ = CField(grid_.shape());
     scratch_c_ = CField(grid_.shape());
   } else {
     rfft_.emplace(grid_.shape(), opts.rigor);
-    kaxis_ = axis_wavenumbers<D>(grid_, rfft_->spectral_extent());
+    layout_ = whole_layout<D>(grid_.shape(), rfft_->spectral_extent());
     phi_ = RField(grid_.shape());
     spec_ = CField(rfft_->spectral_extent());
   }
-  k2_ = wavenumber_squared<D>(kaxis_);
+  kaxis_ = axis_wavenumbers<D>(grid_, layout_);
+  k2_ = wavenumber_squared<D>(grid_, layout_, kaxis_, !real_time_);
+
+  // The potential on this rank's rows: a whole landscape or V is cut, a block must be this one.
+  auto require_block = [&](const char* key, const RField& f) {
+    if (f.extent() != layout_.local || f.offset() != layout_.offset)
+      core::throw_invalid(key, "sampled on rows " + std::to_string(f.offset()[0]) + ".." + std::to_string(f.offset()[0] + f.extent()[0]),
+                          "the whole grid or this rank's rows " + std::to_string(layout_.offset[0]) + ".." +
+                              std::to_string(layout_.offset[0] + layout_.local[0]) + " (SplitStepSolver::layout)");
+  };
+  if (landscape_) {
+    if (distributed_ && landscape_->f().whole()) landscape_ = landscape_->block(layout_.offset[0], layout_.local[0], true);
+    require_block("landscape", landscape_->f());
+    V_ = block_field<double>();
+  } else {
+    if (distributed_ && V_.whole()) V_ = grids::rows_of(V_, layout_.offset[0], layout_.local[0], true);
+    require_block("V", V_);
+  }
+  if (opts.absorber_width > 0) {
+    W_ = block_field<double>();
+    absorber_profile(grid_, opts.absorber_width, W_);
+  }
   build_programs();
   rebuild_phases(schedule_.T(0.5 * opts_.dt), schedule_.Tdot(0.5 * opts_.dt));
 }
@@ -167,9 +257,9 @@ std::size_t SplitStepSolver<D>::v_slot(double c, bool corrected) {
   v_coef_.push_back(c);
   v_corrected_.push_back(corrected ? 1 : 0);
   if (real_time_)
-    vphase_c_.emplace_back(grid_.shape());
+    vphase_c_.push_back(block_field<complex>());
   else
-    vphase_r_.emplace_back(grid_.shape());
+    vphase_r_.push_back(block_field<double>());
   return v_coef_.size() - 1;
 }
 
@@ -234,7 +324,7 @@ void SplitStepSolver<D>::rebuild_phases(double T, double Tdot) {
     const double* v = V_.data();
     if (v_corrected_[s] != 0) {
       // Ṽ = V + σ T dt² |∇V|²/24, σ = −1 in real time (ε = i dt), +1 in imaginary time
-      if (vtilde_.size() != V_.size()) vtilde_ = RField(grid_.shape());  // once: no allocation per step
+      if (vtilde_.size() != V_.size()) vtilde_ = block_field<double>();  // once: no allocation per step
       const double c = (real_time_ ? -1.0 : 1.0) * T * dt * dt / 24;
       for (std::size_t i = 0; i < V_.size(); ++i) vtilde_[i] = V_[i] + c * grad2_[i];
       v = vtilde_.data();
@@ -248,8 +338,8 @@ void SplitStepSolver<D>::rebuild_phases(double T, double Tdot) {
       core::parallel_for(nv, [=](std::ptrdiff_t i) { p[i] = std::exp(-h * v[i]); });
     }
   }
-  // e^{−i T k² h} = Π_a e^{−i T k_a² h}: the kinetic factor is kept per axis (1/N folded into the
-  // last axis), so the K pass streams only the field, not an N-point phase array as well.
+  // e^{−i T k² h} = Π_a e^{−i T k_a² h}: the kinetic factor is kept per (storage) axis, 1/N folded
+  // into the last one, so the K pass streams only the field, not an N-point phase array as well.
   for (std::size_t s = 0; s < k_coef_.size(); ++s) {
     const double h = k_coef_[s] * dt * T;
     for (int a = 0; a < D; ++a) {
@@ -272,19 +362,17 @@ void SplitStepSolver<D>::apply(const Op& op, bool accumulate_norm, double scale)
   if (op.kinetic) {
     // Row by row: the product of the slower axes' factors is formed once per row, the last
     // axis runs as a SIMD loop over interleaved doubles.
+    // The spectrum's storage order and block come from the layout (transposed when distributed).
     const AxisFactors& fac = kfactors_[op.index];
     grids::Field<complex, D>& spec = real_time_ ? psi_ : spec_;
-    const auto& ext = spec.extent();
-    const std::size_t nl = ext[D - 1];
-    const std::ptrdiff_t rows = static_cast<std::ptrdiff_t>(spec.size() / nl);
-    if (real_time_)
-      cfft_->forward(psi_);
-    else
-      rfft_->forward(phi_, spec_);
+    const auto& ext = layout_.spectral_local;
+    const std::size_t nl = ext[D - 1], total = grids::Field<complex, D>::product(ext);
+    const std::ptrdiff_t rows = static_cast<std::ptrdiff_t>(total / nl);
+    forward_transform();
     double* base = reinterpret_cast<double*>(spec.data());
     if (real_time_) {
       const double* fl = reinterpret_cast<const double*>(fac.c[D - 1].data());
-      for_each_row(rows, spec.size(), [&](std::ptrdiff_t r) {
+      for_each_row(rows, total, [&](std::ptrdiff_t r) {
         complex outer(1.0, 0.0);
         std::size_t rem = static_cast<std::size_t>(r);
         for (int a = D - 2; a >= 0; --a) {
@@ -302,10 +390,9 @@ void SplitStepSolver<D>::apply(const Op& op, bool accumulate_norm, double scale)
           u[2 * j + 1] = ur * pi + ui * pr;
         }
       });
-      cfft_->backward(psi_);
     } else {
       const double* fl = fac.r[D - 1].data();
-      for_each_row(rows, spec.size(), [&](std::ptrdiff_t r) {
+      for_each_row(rows, total, [&](std::ptrdiff_t r) {
         double outer = scale;
         std::size_t rem = static_cast<std::size_t>(r);
         for (int a = D - 2; a >= 0; --a) {
@@ -321,8 +408,8 @@ void SplitStepSolver<D>::apply(const Op& op, bool accumulate_norm, double scale)
           u[2 * j + 1] *= w;
         }
       });
-      rfft_->backward(spec_, phi_);
     }
+    backward_transform();
     return;
   }
   if (real_time_) {
@@ -341,15 +428,46 @@ void SplitStepSolver<D>::apply(const Op& op, bool accumulate_norm, double scale)
   const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(phi_.size());
   if (accumulate_norm) {
     // fused: scale, multiply and measure ‖φ‖² in one pass
-    pending_norm2_ = core::parallel_sum(n,
-                                        [=](std::ptrdiff_t i) {
-                                          u[i] *= p[i] * scale;
-                                          return u[i] * u[i];
-                                        }) *
+    pending_norm2_ = over_ranks(core::parallel_sum(n,
+                                                   [=](std::ptrdiff_t i) {
+                                                     u[i] *= p[i] * scale;
+                                                     return u[i] * u[i];
+                                                   })) *
                      grid_.cell_volume();
   } else {
     core::parallel_for(n, [=](std::ptrdiff_t i) { u[i] *= p[i] * scale; });
   }
+}
+
+template <int D>
+void SplitStepSolver<D>::forward_transform() {
+  if (real_time_)
+    dcfft_ ? dcfft_->forward(psi_) : cfft_->forward(psi_);
+  else
+    drfft_ ? drfft_->forward(phi_, spec_) : rfft_->forward(phi_, spec_);
+}
+
+template <int D>
+void SplitStepSolver<D>::backward_transform() {
+  if (real_time_)
+    dcfft_ ? dcfft_->backward(psi_) : cfft_->backward(psi_);
+  else
+    drfft_ ? drfft_->backward(spec_, phi_) : rfft_->backward(spec_, phi_);
+}
+
+template <int D>
+template <class T>
+grids::Field<T, D> SplitStepSolver<D>::block_field() const {
+  return grids::Field<T, D>(layout_.global, layout_.local, layout_.offset, distributed_);
+}
+
+template <int D>
+template <class T>
+const T* SplitStepSolver<D>::source_block(const char* key, const grids::Field<T, D>& in) const {
+  if (in.extent() == grid_.shape()) return in.data() + layout_.first_flat();  // whole: this rank's rows
+  if (in.global_extent() == grid_.shape() && in.extent() == layout_.local && in.offset() == layout_.offset) return in.data();
+  grids::require_shape(key, in, grid_.shape());  // throws, naming both extents
+  return nullptr;
 }
 
 template <int D>
@@ -421,41 +539,47 @@ double SplitStepSolver<D>::temperature() const {
 }
 
 template <int D>
+template <class T>
+double SplitStepSolver<D>::norm2_of(const T* block) const {
+  const auto n = static_cast<std::ptrdiff_t>(grids::Field<double, D>::product(layout_.local));
+  return over_ranks(core::parallel_sum(n, [=](std::ptrdiff_t i) { return abs2(block[i]); })) * grid_.cell_volume();
+}
+
+template <int D>
 void SplitStepSolver<D>::set_state(const CField& psi, double t) {
-  grids::require_shape("state", psi, grid_.shape());
+  const complex* src = source_block("state", psi);
   if (!real_time_) core::throw_invalid("state", "a complex field", "real in imaginary time");
-  const double n2 = integral(grid_, psi, abs2);
+  const double n2 = norm2_of(src);
   if (!std::isfinite(n2) || n2 <= 0) core::throw_invalid("state", "a field of norm " + core::format_value(n2), "finite and non-zero");
-  psi_ = psi;
+  std::copy_n(src, psi_.size(), psi_.data());
   t_ = t;
 }
 
 template <int D>
 void SplitStepSolver<D>::set_state(const RField& phi, double t) {
-  grids::require_shape("state", phi, grid_.shape());
-  t_ = t;
-  const double n2 = integral(grid_, phi, abs2);
+  const double* src = source_block("state", phi);
+  const double n2 = norm2_of(src);
   if (!std::isfinite(n2) || n2 <= 0) core::throw_invalid("state", "a field of norm " + core::format_value(n2), "finite and non-zero");
+  t_ = t;
   if (real_time_) {
-    for (std::size_t i = 0; i < phi.size(); ++i) psi_[i] = phi[i];
+    std::copy_n(src, psi_.size(), psi_.data());
     return;
   }
-  phi_ = phi;
   const double s = 1 / std::sqrt(n2);
-  for (double& v : phi_) v *= s;
+  for (std::size_t i = 0; i < phi_.size(); ++i) phi_[i] = src[i] * s;
   pending_norm2_ = 1;
 }
 
 template <int D>
 void SplitStepSolver<D>::restore_state(const RField& phi, double t) {
   if (real_time_) return set_state(phi, t);
-  grids::require_shape("state", phi, grid_.shape());
-  phi_ = phi;
-  t_ = t;
-  pending_norm2_ = 1;
-  const double n2 = norm();
+  const double* src = source_block("state", phi);
+  const double n2 = norm2_of(src);
   if (!std::isfinite(n2) || std::abs(n2 - 1) > 1e-8)
     core::throw_invalid("state", "a field of norm " + core::format_value(n2), "normalised (as phi() returns it)");
+  std::copy_n(src, phi_.size(), phi_.data());
+  t_ = t;
+  pending_norm2_ = 1;
 }
 
 template <int D>
@@ -479,30 +603,28 @@ template <int D>
 double SplitStepSolver<D>::energy() const {
   const double T = schedule_.T(t_), dv = grid_.cell_volume(), inv_n = 1.0 / static_cast<double>(grid_.size());
   const double* k2 = k2_.data();
+  const auto nk = static_cast<std::ptrdiff_t>(k2_.size());
+  // k2_ carries the half spectrum's factor 2 for paired modes (imaginary time).
   double kinetic;
   if (real_time_) {
-    scratch_c_ = psi_;
-    cfft_->forward(scratch_c_);
-    kinetic = core::parallel_sum(static_cast<std::ptrdiff_t>(scratch_c_.size()),
-                                 [&](std::ptrdiff_t i) { return k2[i] * std::norm(scratch_c_[static_cast<std::size_t>(i)]); });
+    std::copy_n(psi_.data(), psi_.size(), scratch_c_.data());
+    dcfft_ ? dcfft_->forward(scratch_c_) : cfft_->forward(scratch_c_);
+    const complex* c = scratch_c_.data();
+    kinetic = core::parallel_sum(nk, [=](std::ptrdiff_t i) { return k2[i] * std::norm(c[i]); });
   } else {
-    rfft_->forward(phi_, spec_);
-    // Half spectrum: modes 0 < j < n/2 of the last axis stand for their conjugate partners too.
-    const std::size_t nl = grid_.n(D - 1), nh = spec_.extent()[D - 1];
-    kinetic = core::parallel_sum(static_cast<std::ptrdiff_t>(spec_.size()), [&](std::ptrdiff_t i) {
-      const std::size_t j = static_cast<std::size_t>(i) % nh;
-      const double w = (j == 0 || (nl % 2 == 0 && j == nh - 1)) ? 1.0 : 2.0;
-      return w * k2[i] * std::norm(spec_[static_cast<std::size_t>(i)]);
-    });
+    drfft_ ? drfft_->forward(phi_, spec_) : rfft_->forward(phi_, spec_);
+    const complex* c = spec_.data();
+    kinetic = core::parallel_sum(nk, [=](std::ptrdiff_t i) { return k2[i] * std::norm(c[i]); });
   }
-  kinetic *= T * dv * inv_n;
   const double* v = V_.data();
   const double pot = real_time_ ? core::parallel_sum(static_cast<std::ptrdiff_t>(psi_.size()),
                                                      [&](std::ptrdiff_t i) { return v[i] * std::norm(psi_[static_cast<std::size_t>(i)]); })
                                 : core::parallel_sum(static_cast<std::ptrdiff_t>(phi_.size()), [&](std::ptrdiff_t i) {
                                     return v[i] * phi_[static_cast<std::size_t>(i)] * phi_[static_cast<std::size_t>(i)];
                                   });
-  return (kinetic + pot * dv) / norm();
+  std::array<double, 2> sums{kinetic, pot};
+  if (distributed_) core::mpi::allreduce_sum(sums);
+  return (sums[0] * T * dv * inv_n + sums[1] * dv) / norm();
 }
 
 template <int D>
@@ -517,7 +639,7 @@ Eigenstate<D> SplitStepSolver<D>::relax(double tolerance, long max_steps, long c
     const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(phi_.size());
     for (const auto& e : *deflate) {
       const double* q = e.phi.data();
-      const double c = core::parallel_sum(n, [&](std::ptrdiff_t i) { return q[i] * phi_[static_cast<std::size_t>(i)]; }) * dv;
+      const double c = over_ranks(core::parallel_sum(n, [&](std::ptrdiff_t i) { return q[i] * phi_[static_cast<std::size_t>(i)]; })) * dv;
       for (std::ptrdiff_t i = 0; i < n; ++i) phi_[static_cast<std::size_t>(i)] -= c * q[i];
     }
   };
@@ -562,12 +684,21 @@ std::vector<Eigenstate<D>> SplitStepSolver<D>::eigenstates(int count, const RFie
   std::vector<Eigenstate<D>> states;
   std::mt19937_64 rng(20261123);  // fixed: the perturbation only has to overlap every state
   std::uniform_real_distribution<double> u(-0.5, 0.5);
-  RField start(guess);
+  const double* g = source_block("guess", guess);
+  RField start = block_field<double>();
+  std::copy_n(g, start.size(), start.data());
   double scale = 0;
-  for (double v : guess) scale = std::max(scale, std::abs(v));
+  for (double v : start) scale = std::max(scale, std::abs(v));
+  if (distributed_) scale = core::mpi::allreduce_max(scale);
+  // The perturbation is drawn for every grid point in order, each rank keeping its own rows, so
+  // that it does not depend on the rank count.
+  const std::size_t first = layout_.first_flat(), total = grid_.size();
   for (int k = 0; k < count; ++k) {
     if (k > 0)
-      for (std::size_t i = 0; i < start.size(); ++i) start[i] = guess[i] + scale * u(rng);
+      for (std::size_t i = 0; i < total; ++i) {
+        const double r = u(rng);
+        if (i >= first && i - first < start.size()) start[i - first] = g[i - first] + scale * r;
+      }
     set_state(start, t_);
     states.push_back(relax(tolerance, max_steps, check_every, &states));
   }

@@ -24,14 +24,27 @@
 //
 // Conventions: FFTs are FFTW's, unnormalised; the 1/N is folded into the kinetic phase array.
 // Norms are Σ|ψ|² h^D.  Plans and phase arrays are made in the constructor; stepping allocates
-// nothing.  Imaginary time uses real-to-complex transforms.  Limits: periodic boundaries only
-// (use an absorbing layer in real time to emulate open ones); the grid must resolve the potential.
+// nothing (but for the halo rows of chin4's |∇V|² when a distributed T(t) rebuilds it each step).
+// Imaginary time uses real-to-complex transforms.
+//
+// Distributed (SplitStepOptions::distributed, under mpirun with more than one rank; 2D and 3D):
+// every rank holds a slab of rows of axis 0 (grids/distributed_fft.hpp gives the layout: the
+// `offset()` and `extent()` of psi()/phi()).  The kinetic step multiplies the transposed spectrum
+// FFTW-MPI leaves (wavenumbers stored in that order), so a Strang step costs two all-to-all
+// exchanges; every reduction (norm, energy, decay energy) is summed over ranks.  States, fixed
+// potentials and landscapes may be given whole (each rank takes its rows) or as this rank's
+// block; every rank must make the same calls in the same order (they are collective).  Results
+// agree with one rank to rounding (the transforms add in another order), not bit for bit.
+//
+// Limits: periodic boundaries only (use an absorbing layer in real time to emulate open ones);
+// the grid must resolve the potential.
 #pragma once
 
 #include <array>
 #include <optional>
 #include <vector>
 
+#include "grids/distributed_fft.hpp"
 #include "grids/fft.hpp"
 #include "grids/field.hpp"
 #include "grids/grid.hpp"
@@ -52,6 +65,9 @@ struct SplitStepOptions {
   /// depth into a layer of this width at each box edge (0 = no layer).
   double absorber_width = 0;
   double absorber_strength = 0;
+  /// Divide the grid among the MPI ranks of the run (slabs of axis 0).  Ignored on one rank;
+  /// refused for 1D grids.
+  bool distributed = false;
 };
 
 /// Result of an imaginary-time relaxation.
@@ -82,8 +98,14 @@ class SplitStepSolver {
   double temperature() const;
   /// The potential of the last step (at T(t + dt/2) for a time-dependent schedule).
   const RField& potential() const { return V_; }
+  /// Whether the fields are divided among MPI ranks (then psi(), phi() and potential() are this
+  /// rank's slab).
+  bool distributed() const { return distributed_; }
+  /// Where this rank's data lie (the whole grid, in grid order, on one rank).
+  const grids::SlabLayout<D>& layout() const { return layout_; }
 
-  /// Sets the state (real time: ψ; imaginary time: φ, which must be real) and the clock.
+  /// Sets the state (real time: ψ; imaginary time: φ, which must be real) and the clock.  A
+  /// distributed solver takes a whole field (and keeps its rows) or this rank's block.
   void set_state(const CField& psi, double t = 0);
   void set_state(const RField& phi, double t = 0);
   /// Continues from a state written out by phi() (a restart): taken verbatim, not renormalised,
@@ -127,6 +149,19 @@ class SplitStepSolver {
   void apply(const Op& op, bool accumulate_norm, double scale);
   void run(const std::vector<Op>& ops);
   void check_finite(const char* what) const;
+  void forward_transform();
+  void backward_transform();
+  /// A field of this rank's real-space block (the whole grid when not distributed).
+  template <class T>
+  grids::Field<T, D> block_field() const;
+  /// This rank's values in `in` (the whole grid, or this rank's block); throws otherwise.
+  template <class T>
+  const T* source_block(const char* key, const grids::Field<T, D>& in) const;
+  /// Σ|u|² h^D over this rank's values `block` (and over the ranks).
+  template <class T>
+  double norm2_of(const T* block) const;
+  /// Σ over ranks of a locally computed sum (itself when not distributed).
+  double over_ranks(double local) const { return distributed_ ? core::mpi::allreduce_sum(local) : local; }
 
   grids::Grid<D> grid_;
   std::optional<potentials::Landscape<D>> landscape_;
@@ -135,6 +170,8 @@ class SplitStepSolver {
   SplitStepOptions opts_;
   bool real_time_ = true;
   bool time_dependent_ = false;
+  bool distributed_ = false;
+  grids::SlabLayout<D> layout_;
 
   /// Kinetic factors of one sub-step, per axis (complex in real time, real in imaginary time).
   struct AxisFactors {
@@ -143,8 +180,8 @@ class SplitStepSolver {
   };
 
   RField V_, W_;
-  std::array<std::vector<double>, D> kaxis_;  // wavenumbers per axis on the spectral extent
-  RField k2_;                                 // |k|² on the spectral extent (for energy())
+  std::array<std::vector<double>, D> kaxis_;  // wavenumbers per storage axis of the spectral block
+  RField k2_;                                 // |k|² on the spectral block, times 2 for the half spectrum's paired modes (energy())
   std::vector<double> v_coef_, k_coef_;
   std::vector<char> v_corrected_;  // slot uses Ṽ (chin4's middle stage)
   RField grad2_, vtilde_;          // |∇V|² and Ṽ
@@ -152,6 +189,9 @@ class SplitStepSolver {
   std::vector<Op> step_full_, step_rest_, merged_open_, merged_body_, merged_join_, merged_close_;
   double phases_T_ = -1, phases_Tdot_ = 0;
 
+  // distributed transforms (when distributed_)
+  std::optional<grids::DistributedComplexFft<D>> dcfft_;
+  std::optional<grids::DistributedRealFft<D>> drfft_;
   // real time
   std::optional<grids::ComplexFft<D>> cfft_;
   std::vector<CField> vphase_c_;

@@ -363,7 +363,7 @@ int main(int argc, char** argv) {
     };
     std::vector<Base> bases;
     for (const auto& f : corpus_files(opt.at("--corpus"), ".toml")) {
-      Base b{scenario::load_config(f), work / (fs::path(f).stem().string() + "_base.h5")};
+      Base b{scenario::load_config(f), work / (fs::path(f).stem().string() + "_base.h5"), {}, {}};
       scenario::RunOptions ro;
       ro.output = b.file.string();
       scenario::run(b.config, ro);

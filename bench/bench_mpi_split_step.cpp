@@ -1,0 +1,118 @@
+// Split-step steps on slabs under mpirun (issue 17): the time of one Strang step, real time
+// (complex transforms) and imaginary time (r2c), as the slowest rank sees it, plus the time of the
+// distributed transform pair alone (two all-to-all exchanges included) and the bytes each rank
+// sends per exchange.  Run it the three ways BENCHMARKS.md compares on the same cores:
+//   bench_mpi_split_step --threads 1            one rank, one thread
+//   bench_mpi_split_step --threads 2            one rank, OpenMP on two threads
+//   mpirun -n 2 bench_mpi_split_step --threads 1    two ranks (slabs), one thread each
+// Usage: bench_mpi_split_step [--threads N] [--quick | --weak]
+//   --quick  256² and 64³ instead of 1024² and 128³
+//   --weak   weak scaling: a (256·P) × 256 grid on P ranks (the same slab per rank)
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "bench_common.hpp"
+#include "core/mpi.hpp"
+#include "core/parallel.hpp"
+#include "grids/distributed_fft.hpp"
+#include "solver/split_step.hpp"
+
+using namespace qtzflow;
+namespace mpi = core::mpi;
+
+namespace {
+
+/// Median over samples of the slowest rank's time per call (every sample ends in a reduction).
+template <class F>
+double slowest_rank_median(int samples, long reps, F&& f) {
+  std::vector<double> t;
+  for (int s = 0; s < samples; ++s) t.push_back(mpi::allreduce_max(bench::median_seconds(1, reps, f)));
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+template <int D>
+void measure(const typename grids::Grid<D>::Shape& n, int samples) {
+  typename grids::Grid<D>::Point lo{}, hi{};
+  for (int a = 0; a < D; ++a) lo[a] = -8, hi[a] = 8;
+  const grids::Grid<D> g(n, lo, hi);
+  std::string shape;
+  for (int a = 0; a < D; ++a) shape += (a ? "x" : "") + std::to_string(n[a]);
+  for (const auto mode : {solver::TimeMode::real, solver::TimeMode::imaginary}) {
+    const bool real = mode == solver::TimeMode::real;
+    // V = |x|²/2 on this rank's rows only
+    solver::SplitStepOptions opt;
+    opt.mode = mode;
+    opt.dt = 1e-3;
+    opt.distributed = true;
+    const auto layout = mpi::active() ? grids::slab_layout<D>(n, !real) : grids::SlabLayout<D>{n, n, {}, {}, {}, {}, {}, 0};
+    auto extent = n;
+    extent[0] = layout.local[0];
+    grids::Field<double, D> V(n, extent, layout.offset, mpi::active()), start(n, extent, layout.offset, mpi::active());
+    grids::for_each_point_of_rows(g, layout.offset[0], layout.local[0], [&](std::size_t i, const auto& x) {
+      double r2 = 0, s = 0;
+      for (double v : x) r2 += (v - 1) * (v - 1), s += v * v;
+      V[i] = 0.5 * s;
+      start[i] = std::exp(-r2);
+    });
+    solver::SplitStepSolver<D> s(g, V, 1.0, opt);
+    s.set_state(start);
+    s.advance(2);
+    const long reps = static_cast<long>(std::max<std::size_t>(1, (1u << 22) / g.size()));
+    const double step = slowest_rank_median(samples, reps, [&] { s.advance(1); });
+    // the transform pair alone, and what each rank sends per all-to-all
+    double pair = 0, bytes = 0;
+    if constexpr (D >= 2) {
+      if (mpi::active()) {
+        if (real) {
+          grids::DistributedComplexFft<D> fft(n, grids::PlanRigor::measure);
+          auto f = fft.make_field();
+          pair = slowest_rank_median(samples, reps, [&] {
+            fft.forward(f);
+            fft.backward(f);
+          });
+          bytes = 16.0 * static_cast<double>(f.size()) * (1.0 - 1.0 / mpi::size());
+        } else {
+          grids::DistributedRealFft<D> fft(n, grids::PlanRigor::measure);
+          auto r = fft.make_real();
+          auto c = fft.make_spectrum();
+          pair = slowest_rank_median(samples, reps, [&] {
+            fft.forward(r, c);
+            fft.backward(c, r);
+          });
+          bytes = 16.0 * static_cast<double>(c.size()) * (1.0 - 1.0 / mpi::size());
+        }
+      }
+    }
+    if (mpi::rank() == 0) {
+      std::printf("%-9s %-9s ranks %d x threads %d   step %9.3f ms", shape.c_str(), real ? "real" : "imaginary", mpi::size(), core::thread_count(),
+                  1e3 * step);
+      if (pair > 0) std::printf("   transform pair %8.3f ms   sent per rank per exchange %.1f MB", 1e3 * pair, bytes / 1e6);
+      std::printf("\n");
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mpi::Session session(argc, argv);
+  bool quick = false, weak = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) quick = true;
+    if (std::strcmp(argv[i], "--weak") == 0) weak = true;
+    if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) core::set_thread_count(std::atoi(argv[++i]));
+  }
+  if (mpi::rank() == 0) std::printf("# %s, %s\n", bench::cpu_model().c_str(), bench::utc_now().c_str());
+  const int samples = quick ? 3 : 7;
+  if (weak) {
+    measure<2>(grids::Grid<2>::Shape{256 * static_cast<std::size_t>(mpi::size()), 256}, samples);
+    return 0;
+  }
+  measure<2>(quick ? grids::Grid<2>::Shape{256, 256} : grids::Grid<2>::Shape{1024, 1024}, samples);
+  measure<3>(quick ? grids::Grid<3>::Shape{64, 64, 64} : grids::Grid<3>::Shape{128, 128, 128}, samples);
+  return 0;
+}
