@@ -206,12 +206,9 @@ int main(int argc, char** argv) {
       std::printf("%s", config.text.c_str());
       return 0;
     }
-    const bool schrodinger = std::holds_alternative<scenario::SchrodingerConfig>(config.engine);
-    if (core::mpi::active() && (std::holds_alternative<scenario::FokkerPlanckConfig>(config.engine) || (schrodinger && config.grid.dim() < 2)))
-      core::throw_invalid("mpirun -n",
-                          std::to_string(core::mpi::size()) + " ranks for a " + (schrodinger ? "1D [schrodinger]" : "[fokker_planck]") + " run",
-                          "1 rank: in this version [schrodinger] runs on 2D and 3D grids, [particles] runs and qtzflow optimize divide "
-                          "their work among MPI ranks");
+    if (core::mpi::active() && config.grid.dim() < 2 && !std::holds_alternative<scenario::ParticlesConfig>(config.engine))
+      core::throw_invalid("mpirun -n", std::to_string(core::mpi::size()) + " ranks for a 1D grid",
+                          "1 rank: 1D grids are not divided among MPI ranks (slabs need 2D or 3D grids; a 1D grid fits one node)");
     if (builtin && !options.quiet && core::mpi::rank() == 0)
       std::fprintf(stderr,
                    "qtzflow: no CONFIG given: running the built-in default scenario (2D tilted double well: "

@@ -2,7 +2,7 @@
 
 Model (every number is an input below or a measurement in BENCHMARKS.md):
   compute per rank   t_c = c · N log2 N / P, with c, the cost per point and log2-point of one
-                     real-time Strang step, measured on one core (128³: bench_mpi_split_step);
+                     real-time Strang step, measured on one core (128³: bench_mpi_engines);
   exchange per step  two all-to-alls (FFTW_MPI_TRANSPOSED_OUT/IN), each moving 16 N (1 − 1/P)
                      bytes of complex doubles; a node of r ranks sends 16 N/nodes · (1 − 1/nodes)
                      bytes through its link of bandwidth B, and every rank posts P − 1 messages of

@@ -10,10 +10,11 @@
 // gathered in run order, bit-identical to one rank since every run draws from its own
 // counter-based stream), and the split-step solver when asked to (SplitStepOptions::distributed:
 // slabs of axis 0, FFTW's MPI transforms in grids/distributed_fft.hpp), which `qtzflow run` uses
-// for [schrodinger] runs, and particle ensembles (ParticleOptions::distributed: blocks of
-// particles, bit-identical to one rank); rank 0 gathers and writes, on_root shares its failures.
-// The Fokker-Planck engine, `spectrum` and `verify` run on one rank and are refused on more
-// (exit 2) rather than repeating the work P times.
+// for [schrodinger] runs, the Fokker-Planck solver likewise (FokkerPlanckOptions::distributed:
+// slabs, axis-0 lines through grids::DistributedTranspose), and particle ensembles
+// (ParticleOptions::distributed: blocks of particles, bit-identical to one rank); rank 0 gathers
+// and writes, on_root shares its failures.  1D grids, `spectrum` and `verify` run on one rank and
+// are refused on more (exit 2) rather than repeating the work P times.
 // Collective calls (allreduce_*, allgather, fetch_rows) must be reached by every rank in the same
 // order: they are called from code paths all ranks follow.
 #pragma once

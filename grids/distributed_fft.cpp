@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/aligned.hpp"
 #include "core/mpi.hpp"
 #include "core/parallel.hpp"
 #include "core/version.hpp"
@@ -230,7 +231,49 @@ void DistributedRealFft<D>::backward(Field<complex, D>& spectrum, Field<double, 
   fftw_mpi_execute_dft_c2r(static_cast<fftw_plan>(bwd_.get()), as_fftw(spectrum.data()), buf);
   copy_rows(buf, padded, out.data(), nl, out.size() / nl, nl);
 }
+DistributedTranspose::DistributedTranspose(std::size_t n0, std::size_t m, PlanRigor rigor) : n0_(n0), m_(m) {
+  init_fftw_mpi();
+  const std::ptrdiff_t n[2] = {static_cast<std::ptrdiff_t>(n0), static_cast<std::ptrdiff_t>(m)};
+  std::ptrdiff_t ln0 = 0, s0 = 0, ln1 = 0, s1 = 0;
+  const std::ptrdiff_t alloc =
+      fftw_mpi_local_size_many_transposed(2, n, 1, FFTW_MPI_DEFAULT_BLOCK, FFTW_MPI_DEFAULT_BLOCK, MPI_COMM_WORLD, &ln0, &s0, &ln1, &s1);
+  const int p = core::mpi::size();
+  if (core::mpi::allreduce_min(static_cast<double>(std::min(ln0, ln1))) < 1) {
+    const long rows = static_cast<long>(n0), block = (rows + p - 1) / p;
+    core::throw_invalid(
+        "grid.n[0]",
+        std::to_string(rows) + " rows on " + std::to_string(p) + " MPI ranks" +
+            (rows >= p ? " (FFTW's blocks of " + std::to_string(block) + " rows leave rank " + std::to_string((rows + block - 1) / block) + " empty)"
+                       : std::string()),
+        "at least one row on every rank: fewer ranks (mpirun -n), or n[0] a multiple of the rank count");
+  }
+  first_ = static_cast<std::size_t>(s0);
+  count_ = static_cast<std::size_t>(ln0);
+  t_first_ = static_cast<std::size_t>(s1);
+  t_count_ = static_cast<std::size_t>(ln1);
+  capacity_ = std::max<std::size_t>(static_cast<std::size_t>(alloc), 1);
+  std::vector<double, core::AlignedAllocator<double>> a(capacity_), b(capacity_);
+  const unsigned flags = flags_of(rigor);
+  std::lock_guard lock(planner_mutex());
+  fftw_plan_with_nthreads(plan_threads(count_ * m));
+  const std::string file = cache_file("mpi-transpose", {n0, m, static_cast<std::size_t>(p)}, plan_threads(count_ * m), flags);
+  plan_collectively(flags, file, [&] {
+    fwd_ = PlanHandle(checked(
+        fftw_mpi_plan_many_transpose(n[0], n[1], 1, FFTW_MPI_DEFAULT_BLOCK, FFTW_MPI_DEFAULT_BLOCK, a.data(), b.data(), MPI_COMM_WORLD, flags),
+        "mpi transpose"));
+    bwd_ = PlanHandle(checked(
+        fftw_mpi_plan_many_transpose(n[1], n[0], 1, FFTW_MPI_DEFAULT_BLOCK, FFTW_MPI_DEFAULT_BLOCK, b.data(), a.data(), MPI_COMM_WORLD, flags),
+        "mpi transpose back"));
+  });
+}
+
+void DistributedTranspose::forward(double* in, double* out) const { fftw_mpi_execute_r2r(static_cast<fftw_plan>(fwd_.get()), in, out); }
+void DistributedTranspose::backward(double* in, double* out) const { fftw_mpi_execute_r2r(static_cast<fftw_plan>(bwd_.get()), in, out); }
 #else
+DistributedTranspose::DistributedTranspose(std::size_t, std::size_t, PlanRigor) { no_mpi(); }
+void DistributedTranspose::forward(double*, double*) const { no_mpi(); }
+void DistributedTranspose::backward(double*, double*) const { no_mpi(); }
+
 template <int D>
 DistributedComplexFft<D>::DistributedComplexFft(const Shape&, PlanRigor) {
   no_mpi();

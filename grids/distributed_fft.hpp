@@ -94,6 +94,31 @@ class DistributedRealFft {
   detail::PlanHandle fwd_, bwd_;
 };
 
+/// FFTW-MPI's global transpose of an n0 × m array of doubles distributed by rows: each rank's rows
+/// [first(), first() + count()) of n0 become its rows [t_first(), t_first() + t_count()) of the
+/// m × n0 transpose, and back.  Both sides use FFTW's default blocks (⌈n0/P⌉, ⌈m/P⌉ rows), so the
+/// n0 side is the slab of the distributed transforms above.  The Fokker–Planck engine makes its
+/// axis-0 lines local this way.  Planning is collective; construction refuses (InvalidArgument
+/// naming grid.n[0]) a rank without rows.
+class DistributedTranspose {
+ public:
+  DistributedTranspose(std::size_t n0, std::size_t m, PlanRigor rigor = PlanRigor::measure);
+  std::size_t first() const { return first_; }
+  std::size_t count() const { return count_; }
+  std::size_t t_first() const { return t_first_; }
+  std::size_t t_count() const { return t_count_; }
+  /// Doubles of storage each array handed to forward/backward must have.
+  std::size_t capacity() const { return capacity_; }
+  /// in: count() × m rows, out: t_count() × n0 rows.  `in` may be overwritten.
+  void forward(double* in, double* out) const;
+  /// in: t_count() × n0 rows, out: count() × m rows.  `in` may be overwritten.
+  void backward(double* in, double* out) const;
+
+ private:
+  std::size_t n0_ = 0, m_ = 0, first_ = 0, count_ = 0, t_first_ = 0, t_count_ = 0, capacity_ = 0;
+  detail::PlanHandle fwd_, bwd_;
+};
+
 extern template SlabLayout<1> slab_layout<1>(const SlabLayout<1>::Shape&, bool);
 extern template SlabLayout<2> slab_layout<2>(const SlabLayout<2>::Shape&, bool);
 extern template SlabLayout<3> slab_layout<3>(const SlabLayout<3>::Shape&, bool);

@@ -218,7 +218,9 @@ class FokkerPlanckEngine {
   using Config = FokkerPlanckConfig;
 
   FokkerPlanckEngine(const RunConfig& c, const Problem<D>& p, const io::SnapshotWriter*, const Warn& warn)
-      : grid_(p.grid), s_(p.landscape, p.schedule, solver::FokkerPlanckOptions{std::get<Config>(c.engine).dt, std::get<Config>(c.engine).scheme}) {
+      : grid_(p.grid),
+        // distributed under mpirun with several ranks (slabs of axis 0; one rank: ignored)
+        s_(p.landscape, p.schedule, solver::FokkerPlanckOptions{std::get<Config>(c.engine).dt, std::get<Config>(c.engine).scheme, true}) {
     const auto pe = peclet_over_run(p, std::get<Config>(c.engine).t_end);
     if (pe.peclet > 2) {
       char msg[512];
@@ -256,12 +258,12 @@ class FokkerPlanckEngine {
     diag.emplace_back("mass", s_.mass());
     double mn = s_.rho()[0];
     for (double v : s_.rho()) mn = std::min(mn, v);
-    diag.emplace_back("min_rho", mn);
+    diag.emplace_back("min_rho", s_.distributed() ? core::mpi::allreduce_min(mn) : mn);
     diag.emplace_back("free_energy", s_.free_energy());
     diag.emplace_back("outflow", s_.outflow());
     add_moments(diag, grid_, basins, s_.rho(), solver::identity);
   }
-  bool fields_are_slabs() const { return false; }
+  bool fields_are_slabs() const { return s_.distributed(); }
   std::vector<io::FieldView> fields() { return {{"rho", s_.rho().values()}}; }
 
  private:

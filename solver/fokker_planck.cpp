@@ -2,9 +2,12 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/error.hpp"
+#include "core/mpi.hpp"
 #include "core/parallel.hpp"
 #include "potentials/gibbs.hpp"
 #include "solver/fokker_planck_detail.hpp"
@@ -13,10 +16,60 @@ namespace qtzflow::solver {
 
 using namespace fp_detail;
 
+namespace {
+template <std::size_t N>
+Lines as_lines(const std::array<std::size_t, N>& l) {
+  return {l[0], l[1], l[2]};
+}
+}  // namespace
+
+template <int D>
+double FokkerPlanckSolver<D>::over_ranks(double local) const {
+  return distributed_ ? core::mpi::allreduce_sum(local) : local;
+}
+
+template <int D>
+double FokkerPlanckSolver<D>::max_over_ranks(double local) const {
+  return distributed_ ? core::mpi::allreduce_max(local) : local;
+}
+
 template <int D>
 FokkerPlanckSolver<D>::FokkerPlanckSolver(const potentials::Landscape<D>& landscape, potentials::Schedule schedule, FokkerPlanckOptions opts)
     : grid_(landscape.grid()), f_(landscape.f()), schedule_(schedule), opts_(opts), rho_(landscape.grid().shape()) {
   core::require_positive("fokker_planck.dt", opts.dt);
+  distributed_ = opts.distributed && core::mpi::size() > 1;
+  if (distributed_) {
+    if constexpr (D == 1) {
+      core::throw_invalid("fokker_planck.distributed", "a 1D grid on " + std::to_string(core::mpi::size()) + " MPI ranks",
+                          "a 2D or 3D grid (a 1D grid runs on one rank)");
+    } else {
+      const std::size_t n0 = grid_.n(0), m = grid_.size() / n0;
+      transpose_.emplace(n0, m);
+      const std::size_t first = transpose_->first(), rows = transpose_->count();
+      if (landscape.f().whole()) {
+        f_ = grids::rows_of(landscape.f(), first, rows, true);
+      } else if (landscape.f().offset()[0] != first || landscape.f().extent()[0] != rows) {
+        core::throw_invalid("landscape",
+                            "sampled on rows " + std::to_string(landscape.f().offset()[0]) + ".." +
+                                std::to_string(landscape.f().offset()[0] + landscape.f().extent()[0]),
+                            "the whole grid or this rank's rows " + std::to_string(first) + ".." + std::to_string(first + rows));
+      }
+      rho_ = RField(f_.global_extent(), f_.extent(), f_.offset(), true);
+      t_in_.assign(transpose_->capacity(), 0.0);
+      t_out_.assign(transpose_->capacity(), 0.0);
+      std::copy(f_.begin(), f_.end(), t_in_.begin());
+      transpose_->forward(t_in_.data(), t_out_.data());
+      f_transposed_.assign(t_out_.begin(), t_out_.begin() + static_cast<std::ptrdiff_t>(transpose_->t_count() * n0));
+    }
+  } else if (!f_.whole()) {
+    grids::require_shape("landscape", f_, grid_.shape());
+  }
+  for (int a = 0; a < D; ++a) {
+    std::size_t stride = 1;
+    for (int b = a + 1; b < D; ++b) stride *= grid_.n(b);
+    lines_[a] = {grid_.n(a), stride, rho_.size() / grid_.n(a)};
+  }
+  if (distributed_) lines_[0] = {grid_.n(0), 1, transpose_->t_count()};
   for (int a = 0; a < D; ++a) {
     if (opts.scheme == FpScheme::crank_nicolson)
       axes_[a].theta = (a == D - 1) ? opts.dt / 2 : opts.dt / 4;
@@ -29,7 +82,7 @@ FokkerPlanckSolver<D>::FokkerPlanckSolver(const potentials::Landscape<D>& landsc
   build(axes_, schedule_.T(coefficient_time(0)));
   if (extrapolated()) {
     build(half_, schedule_.T(0.5 * opts.dt));
-    full_ = RField(grid_.shape());
+    full_ = rho_;
   }
 }
 
@@ -40,20 +93,22 @@ void FokkerPlanckSolver<D>::build(FactorSet& set, double T) {
   const bool periodic = grid_.boundary() == grids::Boundary::periodic;
   const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
   for (int a = 0; a < D; ++a) {
-    const Lines L = lines_of(grid_, a);
+    const Lines L = as_lines(lines_[static_cast<std::size_t>(a)]);
+    const double* fa = axis_f(a);
+    const std::size_t cells = L.count * L.n;
     const double c = T / (grid_.spacing(a) * grid_.spacing(a));
     AxisFactors& A = set[a];
     const double dt = A.theta;  // the factor is (I − θ L_a); θ = dt for backward Euler
-    A.lower.assign(grid_.size(), 0.0);
+    A.lower.assign(cells, 0.0);
     if (cn) {
-      A.rate_fwd.assign(grid_.size(), 0.0);
-      A.rate_bwd.assign(grid_.size(), 0.0);
+      A.rate_fwd.assign(cells, 0.0);
+      A.rate_bwd.assign(cells, 0.0);
     }
-    A.diag_inv.assign(grid_.size(), 0.0);
-    A.upper.assign(grid_.size(), 0.0);
+    A.diag_inv.assign(cells, 0.0);
+    A.upper.assign(cells, 0.0);
     A.absorb_rate.assign(absorbing ? 2 * L.count : 0, 0.0);
     if (periodic) {
-      A.correction.assign(grid_.size(), 0.0);
+      A.correction.assign(cells, 0.0);
       A.sm_factor.assign(L.count, 0.0);
       A.corner_last.assign(L.count, 0.0);
     }
@@ -61,8 +116,8 @@ void FokkerPlanckSolver<D>::build(FactorSet& set, double T) {
       const std::size_t b0 = L.base(static_cast<std::size_t>(line)), n = L.n, s = L.stride;
       auto at = [&](std::size_t k) { return b0 + k * s; };                                             // cell in ρ and f
       auto ci = [&](std::size_t k) { return L.coef(static_cast<std::size_t>(line), k); };              // in the coefficients
-      auto fwd = [&](std::size_t k) { return c * bernoulli((f_[at((k + 1) % n)] - f_[at(k)]) / T); };  // k → k+1
-      auto bwd = [&](std::size_t k) { return c * bernoulli((f_[at(k)] - f_[at((k + 1) % n)]) / T); };  // k+1 → k
+      auto fwd = [&](std::size_t k) { return c * bernoulli((fa[at((k + 1) % n)] - fa[at(k)]) / T); };  // k → k+1
+      auto bwd = [&](std::size_t k) { return c * bernoulli((fa[at(k)] - fa[at((k + 1) % n)]) / T); };  // k+1 → k
       // Tridiagonal (I − dt L_a) on the line: sub, diag, sup; corners for periodic lines.
       double *sub = work, *diag = work + n, *sup = work + 2 * n;
       for (std::size_t k = 0; k < n; ++k) {
@@ -98,7 +153,7 @@ void FokkerPlanckSolver<D>::build(FactorSet& set, double T) {
         // linearly to it): a Scharfetter–Gummel flux over the distance h/2.  (A zero in a ghost
         // cell one spacing away would move the wall h/2 outwards: a first-order error in every
         // decay rate, which the Dirichlet-rate test catches.)
-        const double r0 = 2 * c * bernoulli((f_[at(0)] - f_[at(1)]) / (2 * T)), r1 = 2 * c * bernoulli((f_[at(n - 1)] - f_[at(n - 2)]) / (2 * T));
+        const double r0 = 2 * c * bernoulli((fa[at(0)] - fa[at(1)]) / (2 * T)), r1 = 2 * c * bernoulli((fa[at(n - 1)] - fa[at(n - 2)]) / (2 * T));
         diag[0] += dt * r0;
         diag[n - 1] += dt * r1;
         A.absorb_rate[2 * static_cast<std::size_t>(line)] = r0;
@@ -148,7 +203,7 @@ void FokkerPlanckSolver<D>::build(FactorSet& set, double T) {
           max_out = std::max(max_out, out);
         }
       }
-      positivity_violation_ = A.theta * max_out;
+      positivity_violation_ = A.theta * max_over_ranks(max_out);  // every rank decides alike
     }
     if (cn && positivity_violation_ > 1) {
       const double dt_max = opts_.dt / positivity_violation_;
@@ -159,18 +214,19 @@ void FokkerPlanckSolver<D>::build(FactorSet& set, double T) {
   }
   double pe = 0;
   for (int a = 0; a < D; ++a) {
-    const Lines L = lines_of(grid_, a);
+    const Lines L = as_lines(lines_[static_cast<std::size_t>(a)]);
+    const double* fa = axis_f(a);
     for (std::size_t line = 0; line < L.count; ++line) {
       const std::size_t b0 = L.base(line);
-      for (std::size_t k = 0; k + 1 < L.n; ++k) pe = std::max(pe, std::abs(f_[b0 + (k + 1) * L.stride] - f_[b0 + k * L.stride]) / T);
+      for (std::size_t k = 0; k + 1 < L.n; ++k) pe = std::max(pe, std::abs(fa[b0 + (k + 1) * L.stride] - fa[b0 + k * L.stride]) / T);
     }
   }
-  max_peclet_ = pe;
+  max_peclet_ = max_over_ranks(pe);
 }
 
 template <int D>
 void FokkerPlanckSolver<D>::solve_axis(const AxisFactors& A, int a, double* r) {
-  const Lines L = lines_of(grid_, a);
+  const Lines L = as_lines(lines_[static_cast<std::size_t>(a)]);
   const bool periodic = grid_.boundary() == grids::Boundary::periodic;
   const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
   std::vector<double>& out_per_line = line_outflow_;
@@ -311,18 +367,27 @@ template <int D>
 double FokkerPlanckSolver<D>::sweep(const FactorSet& set, int a, double* r) {
   const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
   if (absorbing) std::fill(line_outflow_.begin(), line_outflow_.end(), 0.0);
-  solve_axis(set[a], a, r);
+  if (distributed_ && a == 0) {
+    // axis-0 lines: transpose so that they are local, solve, transpose back
+    std::copy(r, r + rho_.size(), t_in_.data());
+    transpose_->forward(t_in_.data(), t_out_.data());
+    solve_axis(set[a], a, t_out_.data());
+    transpose_->backward(t_out_.data(), t_in_.data());
+    std::copy(t_in_.data(), t_in_.data() + rho_.size(), r);
+  } else {
+    solve_axis(set[a], a, r);
+  }
   if (!absorbing) return 0;
   double o = 0;
   for (double v : line_outflow_) o += v;
-  return o * grid_.cell_volume();
+  return over_ranks(o) * grid_.cell_volume();
 }
 
 template <int D>
 void FokkerPlanckSolver<D>::advance(long n) {
   core::require_at_least("steps", n, 0);
   std::size_t maxlines = 0;
-  for (int a = 0; a < D; ++a) maxlines = std::max(maxlines, grid_.size() / grid_.n(a));
+  for (const auto& l : lines_) maxlines = std::max(maxlines, l[2]);
   if (grid_.boundary() == grids::Boundary::absorbing && line_outflow_.size() < maxlines) line_outflow_.resize(maxlines);
   const bool varying = !schedule_.is_constant();
   for (long s = 0; s < n; ++s) {
@@ -360,15 +425,31 @@ void FokkerPlanckSolver<D>::advance(long n) {
 
 template <int D>
 void FokkerPlanckSolver<D>::set_state(const RField& rho, double t, double outflow) {
-  grids::require_shape("initial density", rho, grid_.shape());
-  for (std::size_t i = 0; i < rho.size(); ++i)
-    if (!std::isfinite(rho[i]) || rho[i] < 0)
-      core::throw_invalid("initial density", core::format_value(rho[i]) + " at x = " + potentials::point_string(grid_, i),
-                          "finite and >= 0 everywhere");
-  rho_ = rho;
-  const double m = mass();
+  const std::size_t row = grid_.size() / grid_.n(0), first = rho_.offset()[0] * row;
+  const double* src = nullptr;
+  if (rho.extent() == grid_.shape())
+    src = rho.data() + first;  // whole: this rank's rows
+  else if (rho.global_extent() == grid_.shape() && rho.extent() == rho_.extent() && rho.offset() == rho_.offset())
+    src = rho.data();
+  else
+    grids::require_shape("initial density", rho, grid_.shape());
+  // the first bad value over all ranks, so that every rank refuses alike
+  double bad = std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < rho_.size() && bad == std::numeric_limits<double>::infinity(); ++i)
+    if (!std::isfinite(src[i]) || src[i] < 0) bad = static_cast<double>(first + i);
+  if (distributed_) bad = core::mpi::allreduce_min(bad);
+  if (bad != std::numeric_limits<double>::infinity()) {
+    const auto i = static_cast<std::size_t>(bad);
+    const bool mine = i >= first && i < first + rho_.size();
+    double v = mine ? src[i - first] : 0.0;
+    if (distributed_) v = core::mpi::allreduce_sum(mine ? v : 0.0);
+    core::throw_invalid("initial density", core::format_value(v) + " at x = " + potentials::point_string(grid_, i), "finite and >= 0 everywhere");
+  }
+  const double m =
+      over_ranks(core::parallel_sum(static_cast<std::ptrdiff_t>(rho_.size()), [=](std::ptrdiff_t i) { return src[i]; })) * grid_.cell_volume();
   if (!(m > 0)) core::throw_invalid("initial density", "mass " + core::format_value(m), "> 0 (normalisable)");
   core::require_non_negative("outflow", outflow);
+  std::copy(src, src + rho_.size(), rho_.begin());
   t_ = t;
   outflow_ = outflow;
 }
@@ -376,20 +457,21 @@ void FokkerPlanckSolver<D>::set_state(const RField& rho, double t, double outflo
 template <int D>
 double FokkerPlanckSolver<D>::mass() const {
   const double* r = rho_.data();
-  return core::parallel_sum(static_cast<std::ptrdiff_t>(rho_.size()), [=](std::ptrdiff_t i) { return r[i]; }) * grid_.cell_volume();
+  return over_ranks(core::parallel_sum(static_cast<std::ptrdiff_t>(rho_.size()), [=](std::ptrdiff_t i) { return r[i]; })) * grid_.cell_volume();
 }
 
 template <int D>
 double FokkerPlanckSolver<D>::free_energy() const {
   const double T = schedule_.T(t_);
   const double *r = rho_.data(), *f = f_.data();
-  return core::parallel_sum(static_cast<std::ptrdiff_t>(rho_.size()),
-                            [=](std::ptrdiff_t i) { return r[i] * f[i] + (r[i] > 0 ? T * r[i] * std::log(r[i]) : 0.0); }) *
+  return over_ranks(core::parallel_sum(static_cast<std::ptrdiff_t>(rho_.size()),
+                                       [=](std::ptrdiff_t i) { return r[i] * f[i] + (r[i] > 0 ? T * r[i] * std::log(r[i]) : 0.0); })) *
          grid_.cell_volume();
 }
 
 template <int D>
 std::array<typename FokkerPlanckSolver<D>::RField, D> FokkerPlanckSolver<D>::current() const {
+  if (distributed_) core::throw_invalid("current", "a distributed solver", "one rank (the flux across a slab edge needs the next rank's row)");
   const double T = schedule_.T(t_);
   const bool periodic = grid_.boundary() == grids::Boundary::periodic;
   std::array<RField, D> J;
@@ -413,9 +495,13 @@ std::array<typename FokkerPlanckSolver<D>::RField, D> FokkerPlanckSolver<D>::cur
 template <int D>
 typename FokkerPlanckSolver<D>::RField FokkerPlanckSolver<D>::gibbs(double T) const {
   core::require_positive("T", T);
-  RField p = potentials::boltzmann_factor(f_, T);
-  const double z = core::parallel_sum(static_cast<std::ptrdiff_t>(p.size()), [&](std::ptrdiff_t i) { return p[static_cast<std::size_t>(i)]; }) *
-                   grid_.cell_volume();
+  RField p = f_;  // this rank's block
+  double fmin = *std::min_element(f_.begin(), f_.end());
+  if (distributed_) fmin = core::mpi::allreduce_min(fmin);  // one shift for all ranks
+  for (std::size_t i = 0; i < p.size(); ++i) p[i] = std::exp(-(f_[i] - fmin) / T);
+  const double z =
+      over_ranks(core::parallel_sum(static_cast<std::ptrdiff_t>(p.size()), [&](std::ptrdiff_t i) { return p[static_cast<std::size_t>(i)]; })) *
+      grid_.cell_volume();
   for (double& v : p) v /= z;
   return p;
 }

@@ -28,13 +28,22 @@
 // All order 2 in h.  With T = T(t) the coefficients are rebuilt every step, at T(t + dt) for
 // backward Euler, at T(t + dt/2) for Crank–Nicolson, at the end of each sub-step for the
 // extrapolation (keeping each scheme's order).
+// Distributed (FokkerPlanckOptions::distributed, under mpirun with several ranks; 2D and 3D): each
+// rank holds a slab of rows of axis 0 (FFTW's blocks, as the split-step engine's).  Lines of the
+// other axes lie within a slab; the lines of axis 0 are made local by a global transpose
+// (grids::DistributedTranspose, FFTW-MPI: one all-to-all there and one back per axis-0 sweep),
+// solved, and transposed back.  Every line sees exactly the arithmetic of one rank, so ρ is
+// bit-identical to the one-rank run; mass, free energy, outflow and the Péclet number are summed
+// or maximised over ranks.  current() and spectrum() are one-rank tools (refused when distributed).
 // Limits: the cell Péclet number |∇f| h / T is not limited (exponential fitting keeps the
 // scheme stable and positive), but accuracy needs |∇f| h / T ≲ a few.
 #pragma once
 
 #include <array>
+#include <optional>
 #include <vector>
 
+#include "grids/distributed_fft.hpp"
 #include "grids/field.hpp"
 #include "grids/grid.hpp"
 #include "potentials/sampling.hpp"
@@ -55,6 +64,9 @@ inline constexpr std::size_t kDenseSpectrumLimit = 8192;
 struct FokkerPlanckOptions {
   double dt = 1e-3;
   FpScheme scheme = FpScheme::backward_euler;
+  /// Divide the grid among the MPI ranks of the run (slabs of axis 0).  Ignored on one rank;
+  /// refused for 1D grids.
+  bool distributed = false;
 };
 
 template <int D>
@@ -65,9 +77,12 @@ class FokkerPlanckSolver {
   FokkerPlanckSolver(const potentials::Landscape<D>& landscape, potentials::Schedule schedule, FokkerPlanckOptions opts);
 
   /// Sets ρ (finite, ≥ 0, positive mass; not renormalised), the clock and the mass that has
-  /// already left (a restart continues its count).
+  /// already left (a restart continues its count).  A distributed solver takes a whole field
+  /// (keeping its rows) or this rank's block.
   void set_state(const RField& rho, double t = 0, double outflow = 0);
+  /// ρ: this rank's slab when distributed.
   const RField& rho() const { return rho_; }
+  bool distributed() const { return distributed_; }
   double time() const { return t_; }
   long steps() const { return steps_; }
   const FokkerPlanckOptions& options() const { return opts_; }
@@ -115,6 +130,10 @@ class FokkerPlanckSolver {
   double sweep(const FactorSet& set, int a, double* r);
   template <class F>
   void for_lines(std::ptrdiff_t count, const F& per_line);
+  /// f along the lines of axis a (transposed for axis 0 when distributed).
+  const double* axis_f(int a) const { return distributed_ && a == 0 ? f_transposed_.data() : f_.data(); }
+  double over_ranks(double local) const;
+  double max_over_ranks(double local) const;
 
   grids::Grid<D> grid_;
   RField f_;
@@ -142,6 +161,13 @@ class FokkerPlanckSolver {
   double outflow_ = 0;
   std::vector<double> scratch_;       // per thread: work space of 2 kBatch lines
   std::vector<double> line_outflow_;  // absorbing: outflow of each line in one axis sweep
+  // The lines each axis sweep solves, {n, stride, count} (fp_detail::Lines): the local slab's,
+  // and for axis 0 when distributed the transposed array's (t_count lines of n0, stride 1).
+  std::array<std::array<std::size_t, 3>, D> lines_{};
+  bool distributed_ = false;
+  std::optional<grids::DistributedTranspose> transpose_;
+  std::vector<double, core::AlignedAllocator<double>> t_in_, t_out_;  // the transposes' arrays
+  std::vector<double> f_transposed_;                                  // f along axis-0 lines
 };
 
 extern template class FokkerPlanckSolver<1>;

@@ -20,6 +20,7 @@ using namespace fp_detail;
 
 template <int D>
 std::vector<double> FokkerPlanckSolver<D>::spectrum(int count, SpectrumMethod method) const {
+  if (distributed_) core::throw_invalid("spectrum", "a distributed solver", "one rank (the eigensolver needs the whole generator)");
   const std::size_t N = grid_.size();
   core::require_at_least("count", count, 1);
   if (static_cast<std::size_t>(count) >= N) core::throw_invalid("count", std::to_string(count), "< the number of grid points " + std::to_string(N));

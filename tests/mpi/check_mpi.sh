@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # qtzflow under mpirun (core/mpi.hpp): optimizer studies on 1, 2, 3 and 4 ranks (oversubscribed
 # beyond the cores) give the results of the run without mpirun, bit for bit; [schrodinger] runs on
-# 2-4 ranks (slabs) write the serial run's file to 1e-12 relative, and a restart on another rank
-# count continues it; the other engines refuse more than one rank (exit 2, naming mpirun -n); one
-# failing rank ends every rank (no hang).
+# 2-4 ranks (slabs) write the serial run's file to 1e-12 relative, [fokker_planck] runs to 1e-13
+# (rho bit for bit), [particles] runs bit for bit, restarts on another rank count continue them;
+# 1D grids refuse more than one rank (exit 2, naming mpirun -n); one failing rank ends every rank
+# (no hang).
 # Usage: check_mpi.sh QTZFLOW_CLI SOURCE_DIR      exit 77 (ctest: skipped) without mpirun
 set -euo pipefail
 cli=$1; src=$2
@@ -128,11 +129,30 @@ else
     { echo "mpi: the killed run (last iteration $last) did not continue on 3 ranks"; fail=1; }
   echo "mpi: killed at iteration $last on 2 ranks, continued on 3"
 fi
-# the other engines on more than one rank: exit 2 naming mpirun -n, nothing written
+# [fokker_planck] runs: slabs, axis-0 lines through a global transpose; rho bit for bit the serial
+# run's, sums (mass, free energy) to a few ulp; CN with absorbing walls under cooling in 2D, BE in 3D
+fp=(--set fokker_planck.t_end=0.5 --set fokker_planck.dt=0.005 --set output.every=25 --set fokker_planck.scheme=crank_nicolson --set grid.boundary=absorbing
+    --set schedule.kind=geometric --set schedule.gamma=0.99 --set "grid.n=[60, 44]")
+"$cli" --threads 1 run -q -o "$work/f.h5" "$src/examples/fokker_planck_escape.toml" "${fp[@]}"
+for n in 2 3 4; do
+  timeout 300 mpirun -n "$n" "$cli" --threads 1 run -q -o "$work/f$n.h5" "$src/examples/fokker_planck_escape.toml" "${fp[@]}"
+  # tolerance: the 1e-13 (rho is bit-identical; mass and free energy are sums in another grouping)
+  if ! compare "$work/f.h5" "$work/f$n.h5" 1e-13; then echo "mpi: [fokker_planck] on $n ranks differs from the serial run"; fail=1; fi
+done
+timeout 300 mpirun -n 2 "$cli" --threads 1 run -q -o "$work/fr.h5" "$src/examples/fokker_planck_escape.toml" "${fp[@]}" --set fokker_planck.t_end=0.25
+timeout 300 mpirun -n 3 "$cli" --threads 1 run -q --restart "$work/fr.h5" "$src/examples/fokker_planck_escape.toml" "${fp[@]}"
+if ! compare "$work/f.h5" "$work/fr.h5" 1e-13 --last-only; then echo "mpi: [fokker_planck] restarted from 2 on 3 ranks differs"; fail=1; fi
+sed -e 's/\[schrodinger\]/[fokker_planck]/' -e 's/^mode = .*//' -e 's/^scheme = .*/scheme = "backward_euler"/' "$work/im3.toml" > "$work/fp3.toml"
+"$cli" --threads 1 run -q -o "$work/g.h5" "$work/fp3.toml"
+timeout 300 mpirun -n 3 "$cli" --threads 1 run -q -o "$work/g3.h5" "$work/fp3.toml"
+if ! compare "$work/g.h5" "$work/g3.h5" 1e-13; then echo "mpi: 3D [fokker_planck] on 3 ranks differs"; fail=1; fi
+echo "mpi: [fokker_planck] runs on 2-4 ranks and a 2 -> 3 rank restart equal the serial runs"
+# a 1D grid on more than one rank: exit 2 naming mpirun -n, nothing written
+printf '[grid]\nn = [64]\nlower = [-2]\nupper = [2]\n[objective]\nname = "double_well"\n[initial]\ncenter = [0.5]\nwidth = [0.3]\n[fokker_planck]\nt_end = 0.1\n' > "$work/one.toml"
 set +e
-msg=$(timeout 120 mpirun -n 2 "$cli" run -q -o "$work/r.h5" "$src/examples/fokker_planck_escape.toml" 2>&1); rc=$?
+msg=$(timeout 120 mpirun -n 2 "$cli" run -q -o "$work/r.h5" "$work/one.toml" 2>&1); rc=$?
 set -e
-if [[ $rc -ne 2 || $msg != *"mpirun -n"* ]]; then echo "mpi: a [fokker_planck] run on 2 ranks: expected exit 2 naming mpirun -n, got $rc: $msg"; fail=1; fi
+if [[ $rc -ne 2 || $msg != *"mpirun -n"* ]]; then echo "mpi: a 1D run on 2 ranks: expected exit 2 naming mpirun -n, got $rc: $msg"; fail=1; fi
 if [[ -e "$work/r.h5" ]]; then echo "mpi: the refused run wrote its output"; fail=1; fi
 # a grid that leaves a rank without rows: exit 2 naming grid.n[0] and the rank count, nothing written
 set +e

@@ -20,6 +20,7 @@
 #include "particles/ensemble.hpp"
 #include "potentials/objective.hpp"
 #include "potentials/sampling.hpp"
+#include "solver/fokker_planck.hpp"
 #include "solver/observables.hpp"
 #include "solver/split_step.hpp"
 
@@ -154,6 +155,69 @@ TEST_CASE("distributed split-step equals the serial engine after 100 steps, 3D")
   for (const Case& c : {Case{TimeMode::real, SplitScheme::strang}, Case{TimeMode::real, SplitScheme::chin4, false, true},
                         Case{TimeMode::imaginary, SplitScheme::strang}, Case{TimeMode::imaginary, SplitScheme::chin4, true}})
     compare_split_step<3>(c);
+}
+
+namespace {
+/// 100 Fokker–Planck steps, serial against distributed, from an off-centre Gaussian.
+template <int D>
+void compare_fokker_planck(solver::FpScheme scheme, grids::Boundary boundary, bool annealed) {
+  typename grids::Grid<D>::Shape n{};
+  typename grids::Grid<D>::Point lo{}, hi{};
+  for (int a = 0; a < D; ++a) {
+    n[a] = D == 2 ? (a == 0 ? 30 : 22) : (a == 0 ? 13 : a == 1 ? 10 : 9);
+    lo[a] = -2.2;
+    hi[a] = 2.2;
+  }
+  const grids::Grid<D> g(n, lo, hi, boundary);
+  auto f = potentials::make_objective("double_well", D, {{"c", {0.3}}});
+  const potentials::Landscape<D> land(*f, g);
+  const auto schedule = annealed ? potentials::Schedule::geometric(0.9, 0.99) : potentials::Schedule::constant(0.4);
+  solver::FokkerPlanckOptions opt{0.01, scheme};
+  solver::FokkerPlanckSolver<D> serial(land, schedule, opt);
+  opt.distributed = true;
+  solver::FokkerPlanckSolver<D> dist(land, schedule, opt);
+  grids::Field<double, D> rho0(g.shape());
+  grids::for_each_point(g, [&](std::size_t i, const auto& x) {
+    double r2 = 0;
+    for (int a = 0; a < D; ++a) r2 += (x[a] - 0.7 + 0.2 * a) * (x[a] - 0.7 + 0.2 * a);
+    rho0[i] = std::exp(-2 * r2);
+  });
+  serial.set_state(rho0);
+  dist.set_state(rho0);
+  serial.advance(100);
+  dist.advance(60);
+  dist.advance(40);
+  const double field = relative_block_difference(dist.rho(), serial.rho());
+  const double mass = relative(dist.mass(), serial.mass()), fe = relative(dist.free_energy(), serial.free_energy());
+  const double out = mpi::allreduce_max(std::abs(dist.outflow() - serial.outflow()));
+  const double gibbs = relative_block_difference(dist.gibbs(0.5), serial.gibbs(0.5));
+  const std::string name = std::to_string(D) + "D " +
+                           (scheme == solver::FpScheme::backward_euler   ? "BE"
+                            : scheme == solver::FpScheme::crank_nicolson ? "CN"
+                                                                         : "extrapolated") +
+                           ", " + grids::to_string(boundary) + (annealed ? ", annealed" : "");
+  report("FP " + name + ": rho, rel. max", field);
+  report("FP " + name + ": mass, free energy, Gibbs, rel.; outflow abs.", std::max({mass, fe, gibbs, out}));
+  // Every line sees the one-rank arithmetic: rho is bit-identical (measured 0); the issue asks
+  // 1e-13.  Mass and free energy are sums in another grouping: a few ulp, tolerance 1e-13.
+  CHECK(field <= 1e-13);
+  CHECK(mass <= 1e-13);
+  CHECK(fe <= 1e-13);
+  CHECK(gibbs <= 1e-13);
+  CHECK(out <= 1e-14);  // absolute: per-line outflows summed in another grouping (outflow ~0.1)
+  CHECK(relative(dist.max_cell_peclet(), serial.max_cell_peclet()) == 0);
+}
+}  // namespace
+
+TEST_CASE("distributed Fokker-Planck equals the serial engine after 100 steps") {
+  using grids::Boundary;
+  using solver::FpScheme;
+  for (const auto scheme : {FpScheme::backward_euler, FpScheme::crank_nicolson, FpScheme::extrapolated_euler})
+    for (const auto boundary : {Boundary::reflecting, Boundary::periodic, Boundary::absorbing}) compare_fokker_planck<2>(scheme, boundary, false);
+  compare_fokker_planck<2>(FpScheme::crank_nicolson, Boundary::absorbing, true);
+  compare_fokker_planck<3>(FpScheme::backward_euler, Boundary::reflecting, true);
+  compare_fokker_planck<3>(FpScheme::crank_nicolson, Boundary::periodic, false);
+  compare_fokker_planck<3>(FpScheme::extrapolated_euler, Boundary::absorbing, false);
 }
 
 TEST_CASE("distributed eigenstates: the two lowest states of a 2D double well, as on one rank") {

@@ -1,11 +1,12 @@
-// Split-step steps on slabs under mpirun (issue 17): the time of one Strang step, real time
-// (complex transforms) and imaginary time (r2c), as the slowest rank sees it, plus the time of the
-// distributed transform pair alone (two all-to-all exchanges included) and the bytes each rank
-// sends per exchange.  Run it the three ways BENCHMARKS.md compares on the same cores:
-//   bench_mpi_split_step --threads 1            one rank, one thread
-//   bench_mpi_split_step --threads 2            one rank, OpenMP on two threads
-//   mpirun -n 2 bench_mpi_split_step --threads 1    two ranks (slabs), one thread each
-// Usage: bench_mpi_split_step [--threads N] [--quick | --weak]
+// The PDE engines on slabs under mpirun (issue 17): the time of one split-step Strang step, real
+// time (complex transforms) and imaginary time (r2c), as the slowest rank sees it, plus the time
+// of the distributed transform pair alone (two all-to-all exchanges included) and the bytes each
+// rank sends per exchange; and one backward-Euler Fokker-Planck step (reflecting walls), whose
+// axis-0 sweep goes through a global transpose and back.  Run it the three ways BENCHMARKS.md compares on the same cores:
+//   bench_mpi_engines --threads 1            one rank, one thread
+//   bench_mpi_engines --threads 2            one rank, OpenMP on two threads
+//   mpirun -n 2 bench_mpi_engines --threads 1    two ranks (slabs), one thread each
+// Usage: bench_mpi_engines [--threads N] [--quick | --weak]
 //   --quick  256² and 64³ instead of 1024² and 128³
 //   --weak   weak scaling: a (256·P) × 256 grid on P ranks (the same slab per rank)
 #include <cmath>
@@ -18,6 +19,8 @@
 #include "core/mpi.hpp"
 #include "core/parallel.hpp"
 #include "grids/distributed_fft.hpp"
+#include "potentials/objective.hpp"
+#include "solver/fokker_planck.hpp"
 #include "solver/split_step.hpp"
 
 using namespace qtzflow;
@@ -96,6 +99,29 @@ void measure(const typename grids::Grid<D>::Shape& n, int samples) {
   }
 }
 
+template <int D>
+void measure_fokker_planck(const typename grids::Grid<D>::Shape& n, int samples) {
+  typename grids::Grid<D>::Point lo{}, hi{};
+  for (int a = 0; a < D; ++a) lo[a] = -2, hi[a] = 2;
+  const grids::Grid<D> g(n, lo, hi, grids::Boundary::reflecting);
+  std::string shape;
+  for (int a = 0; a < D; ++a) shape += (a ? "x" : "") + std::to_string(n[a]);
+  auto f = potentials::make_objective("double_well", D, {{"c", {0.3}}});
+  // each rank samples only its rows (the whole landscape would cost every rank the full grid)
+  // (the engine's slabs are FFTW's default blocks of axis 0, those of the distributed transforms)
+  const auto layout = mpi::active() ? grids::slab_layout<D>(n, false) : grids::SlabLayout<D>{n, n, {}, {}, {}, {}, {}, 0};
+  const potentials::Landscape<D> land(*f, g, layout.offset[0], layout.local[0], mpi::active());
+  solver::FokkerPlanckSolver<D> s(land, potentials::Schedule::constant(0.5), {1e-2, solver::FpScheme::backward_euler, true});
+  grids::Field<double, D> rho0(land.f());
+  for (double& v : rho0) v = 1;
+  s.set_state(rho0);
+  s.advance(1);
+  const long reps = static_cast<long>(std::max<std::size_t>(1, (1u << 21) / g.size()));
+  const double step = slowest_rank_median(samples, reps, [&] { s.advance(1); });
+  if (mpi::rank() == 0)
+    std::printf("%-9s %-9s ranks %d x threads %d   step %9.3f ms\n", shape.c_str(), "FP (BE)", mpi::size(), core::thread_count(), 1e3 * step);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -114,5 +140,7 @@ int main(int argc, char** argv) {
   }
   measure<2>(quick ? grids::Grid<2>::Shape{256, 256} : grids::Grid<2>::Shape{1024, 1024}, samples);
   measure<3>(quick ? grids::Grid<3>::Shape{64, 64, 64} : grids::Grid<3>::Shape{128, 128, 128}, samples);
+  measure_fokker_planck<2>(quick ? grids::Grid<2>::Shape{256, 256} : grids::Grid<2>::Shape{1024, 1024}, samples);
+  measure_fokker_planck<3>(quick ? grids::Grid<3>::Shape{64, 64, 64} : grids::Grid<3>::Shape{128, 128, 128}, samples);
   return 0;
 }
