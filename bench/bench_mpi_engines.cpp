@@ -8,7 +8,7 @@
 //   mpirun -n 2 bench_mpi_engines --threads 1    two ranks (slabs), one thread each
 // Usage: bench_mpi_engines [--threads N] [--quick | --weak]
 //   --quick  256² and 64³ instead of 1024² and 128³
-//   --weak   weak scaling: a (256·P) × 256 grid on P ranks (the same slab per rank)
+//   --weak   weak scaling: a (256·P) × 256 grid on P ranks (the same slab per rank), both engines
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
   const int samples = quick ? 3 : 7;
   if (weak) {
     measure<2>(grids::Grid<2>::Shape{256 * static_cast<std::size_t>(mpi::size()), 256}, samples);
+    measure_fokker_planck<2>(grids::Grid<2>::Shape{256 * static_cast<std::size_t>(mpi::size()), 256}, samples);
     return 0;
   }
   measure<2>(quick ? grids::Grid<2>::Shape{256, 256} : grids::Grid<2>::Shape{1024, 1024}, samples);
