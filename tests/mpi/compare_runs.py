@@ -1,10 +1,15 @@
 """Compares two qtzflow run outputs written by different rank counts (tests/mpi/check_mpi.sh).
 
 Usage: compare_runs.py A.h5 B.h5 TOLERANCE [--last-only]
---last-only (a restarted run B): B holds every iteration of A (and may hold more); only the last
-snapshot and the last diagnostics row are compared.  Otherwise the files must have the same layout (every group, dataset and attribute name, the same shapes),
-the same iterations, and meshes and diagnostics equal to TOLERANCE relative to the largest
-magnitude of each array or series (covariances: relative to sqrt(var_a var_b), as they vanish by symmetry).  Prints the worst difference; exit 1 on any mismatch.
+
+By default the files must have the same layout (every group, dataset and attribute name, the
+same shapes; run-specific attributes such as the date aside), the same iterations, and every
+dataset under /data (meshes, particle records) and every /diagnostics series equal to TOLERANCE
+relative to the largest magnitude of that array or series.  Covariances are measured against
+sqrt(var_a var_b), since they vanish by symmetry.
+--last-only (B a restarted run): B holds every iteration of A and may hold more (the snapshot
+where it was interrupted); only the last snapshot and diagnostics row are compared.
+Prints the worst difference and where it is; exit 1 on any mismatch.
 """
 import sys
 
