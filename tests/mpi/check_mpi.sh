@@ -119,10 +119,14 @@ if ! compare "$work/q.h5" "$work/q3.h5" 0; then echo "mpi: 3D qtz-dither particl
 echo "mpi: [particles] runs on 2-4 ranks and a 2 -> 3 rank restart equal the serial runs bit for bit"
 # SIGKILL of every rank mid-run: rank 0's file keeps its finished snapshots and continues on 3 ranks
 (timeout 120 mpirun -n 2 "$cli" --threads 1 run -q -o "$work/k.h5" --set schrodinger.t_end=400 --set output.every=50 > /dev/null 2>&1 &)
-sleep 3
+last_snapshot() { /usr/bin/python3 -c "import h5py; print(max(map(int, h5py.File('$work/k.h5', 'r')['data'].keys())))" 2> /dev/null || echo -1; }
+for _ in $(seq 120); do  # kill once a few snapshots have landed (at most 60 s)
+  [[ $(last_snapshot) -ge 200 ]] && break
+  sleep 0.5
+done
 pkill -9 -f -- "-o $work/k.h5" || true
 sleep 1
-last=$(/usr/bin/python3 -c "import h5py; print(max(map(int, h5py.File('$work/k.h5', 'r')['data'].keys())))") || last=-1
+last=$(last_snapshot)
 if [[ $last -lt 50 ]]; then echo "mpi: a killed 2-rank run left no readable snapshot (last iteration $last)"; fail=1
 else
   timeout 300 mpirun -n 3 "$cli" --threads 1 run -q --restart "$work/k.h5" --set "schrodinger.t_end=$(( last / 100 + 1 ))" --set output.every=50 ||
