@@ -83,12 +83,12 @@ double allreduce_op(double v, [[maybe_unused]] bool max) {
 double allreduce_max(double v) { return allreduce_op(v, true); }
 double allreduce_min(double v) { return allreduce_op(v, false); }
 
-std::vector<double> fetch_rows(std::span<const double> local, std::size_t row_size, long first, std::span<const long> wanted) {
-  std::vector<double> out(wanted.size() * row_size);
+void fetch_rows(std::span<const double> local, std::size_t row_size, long first, std::span<const long> wanted, std::span<double> out) {
+  if (out.size() != wanted.size() * row_size) throw std::invalid_argument("fetch_rows: out must hold wanted.size() * row_size values");
   if (!active()) {
     for (std::size_t w = 0; w < wanted.size(); ++w)
       std::copy_n(local.data() + static_cast<std::size_t>(wanted[w] - first) * row_size, row_size, out.data() + w * row_size);
-    return out;
+    return;
   }
 #if QTZFLOW_HAVE_MPI
   // Who holds which rows: every rank's first row and row count.
@@ -140,7 +140,6 @@ std::vector<double> fetch_rows(std::span<const double> local, std::size_t row_si
     for (std::size_t i = 0; i < slot[r].size(); ++i)
       std::copy_n(answers.data() + (static_cast<std::size_t>(send_off[r]) + i) * row_size, row_size, out.data() + slot[r][i] * row_size);
 #endif
-  return out;
 }
 
 std::vector<double> allgather(std::span<const double> local) {

@@ -56,8 +56,9 @@ double allreduce_max(double v);
 double allreduce_min(double v);
 /// Rows of an array distributed by rows (rank r holds rows [first_r, first_r + count_r), each
 /// `row_size` doubles, in `local`): returns the rows `wanted` (global indices, any rank's, in
-/// that order).  Collective; the halo exchange of stencils along the distributed axis.
-std::vector<double> fetch_rows(std::span<const double> local, std::size_t row_size, long first, std::span<const long> wanted);
+/// that order) in `out` (wanted.size() × row_size values).  Collective; the halo exchange of
+/// stencils along the distributed axis.  Its message buffers are allocated per call.
+void fetch_rows(std::span<const double> local, std::size_t row_size, long first, std::span<const long> wanted, std::span<double> out);
 /// Every rank's values, concatenated in rank order, on every rank.
 std::vector<double> allgather(std::span<const double> local);
 /// Every rank's values, concatenated in rank order, on rank 0 (empty elsewhere): a field

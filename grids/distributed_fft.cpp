@@ -41,7 +41,18 @@ void detail::init_fftw_mpi_if_running() {
 namespace {
 #if QTZFLOW_HAVE_MPI
 
-std::string axis_key(int a) { return "grid.n[" + std::to_string(a) + "]"; }
+/// Refuses, on every rank alike (collective), a distribution of `rows` rows of grid axis `axis`
+/// that leaves some rank with none (`local`: this rank's count; `noun` names the rows).
+void require_rows_on_every_rank(int axis, std::ptrdiff_t rows, std::ptrdiff_t local, const std::string& noun = "rows") {
+  if (core::mpi::allreduce_min(static_cast<double>(local)) >= 1) return;
+  const int p = core::mpi::size();
+  const long block = (static_cast<long>(rows) + p - 1) / p;
+  std::string why = std::to_string(rows) + " " + noun + " on " + std::to_string(p) + " MPI ranks";
+  if (rows >= p) why += " (FFTW's blocks of " + std::to_string(block) + " rows leave rank " + std::to_string((rows + block - 1) / block) + " empty)";
+  const std::string a = std::to_string(axis);
+  core::throw_invalid("grid.n[" + a + "]", why,
+                      "at least one row on every rank: fewer ranks (mpirun -n), or n[" + a + "] a multiple of the rank count");
+}
 
 /// FFTW's slab layout of a transform of real-space extent `global` (half spectrum if `real`).
 /// Refuses, on every rank alike, a layout that leaves a rank without rows.
@@ -55,18 +66,8 @@ SlabLayout<D> make_layout(const std::array<std::size_t, D>& global, bool real) {
   if (real) n[D - 1] = n[D - 1] / 2 + 1;
   std::ptrdiff_t ln0 = 0, s0 = 0, ln1 = 0, s1 = 0;
   const std::ptrdiff_t alloc = fftw_mpi_local_size_transposed(D, n.data(), MPI_COMM_WORLD, &ln0, &s0, &ln1, &s1);
-  const int p = core::mpi::size();
-  for (int a : {0, 1}) {
-    const double fewest = core::mpi::allreduce_min(static_cast<double>(a == 0 ? ln0 : ln1));
-    if (fewest >= 1) continue;
-    const long rows = static_cast<long>(n[a]), block = (rows + p - 1) / p;
-    std::string why =
-        std::to_string(rows) + (a == 1 && real && D == 2 ? " spectral rows (n[1]/2 + 1)" : " rows") + " on " + std::to_string(p) + " MPI ranks";
-    if (rows >= p)
-      why += " (FFTW's blocks of " + std::to_string(block) + " rows leave rank " + std::to_string((rows + block - 1) / block) + " empty)";
-    core::throw_invalid(axis_key(a), why,
-                        "at least one row on every rank: fewer ranks (mpirun -n), or n[" + std::to_string(a) + "] a multiple of the rank count");
-  }
+  require_rows_on_every_rank(0, n[0], ln0);
+  require_rows_on_every_rank(1, n[1], ln1, real && D == 2 ? "spectral rows (n[1]/2 + 1)" : "rows");
   SlabLayout<D> L;
   L.global = global;
   L.local = global;
@@ -237,16 +238,7 @@ DistributedTranspose::DistributedTranspose(std::size_t n0, std::size_t m, PlanRi
   std::ptrdiff_t ln0 = 0, s0 = 0, ln1 = 0, s1 = 0;
   const std::ptrdiff_t alloc =
       fftw_mpi_local_size_many_transposed(2, n, 1, FFTW_MPI_DEFAULT_BLOCK, FFTW_MPI_DEFAULT_BLOCK, MPI_COMM_WORLD, &ln0, &s0, &ln1, &s1);
-  const int p = core::mpi::size();
-  if (core::mpi::allreduce_min(static_cast<double>(std::min(ln0, ln1))) < 1) {
-    const long rows = static_cast<long>(n0), block = (rows + p - 1) / p;
-    core::throw_invalid(
-        "grid.n[0]",
-        std::to_string(rows) + " rows on " + std::to_string(p) + " MPI ranks" +
-            (rows >= p ? " (FFTW's blocks of " + std::to_string(block) + " rows leave rank " + std::to_string((rows + block - 1) / block) + " empty)"
-                       : std::string()),
-        "at least one row on every rank: fewer ranks (mpirun -n), or n[0] a multiple of the rank count");
-  }
+  require_rows_on_every_rank(0, n[0], std::min(ln0, ln1));  // m = n1·n2 ≥ P in practice: n0 decides
   first_ = static_cast<std::size_t>(s0);
   count_ = static_cast<std::size_t>(ln0);
   t_first_ = static_cast<std::size_t>(s1);
@@ -256,7 +248,7 @@ DistributedTranspose::DistributedTranspose(std::size_t n0, std::size_t m, PlanRi
   const unsigned flags = flags_of(rigor);
   std::lock_guard lock(planner_mutex());
   fftw_plan_with_nthreads(plan_threads(count_ * m));
-  const std::string file = cache_file("mpi-transpose", {n0, m, static_cast<std::size_t>(p)}, plan_threads(count_ * m), flags);
+  const std::string file = cache_file("mpi-transpose", {n0, m, static_cast<std::size_t>(core::mpi::size())}, plan_threads(count_ * m), flags);
   plan_collectively(flags, file, [&] {
     fwd_ = PlanHandle(checked(
         fftw_mpi_plan_many_transpose(n[0], n[1], 1, FFTW_MPI_DEFAULT_BLOCK, FFTW_MPI_DEFAULT_BLOCK, a.data(), b.data(), MPI_COMM_WORLD, flags),

@@ -136,4 +136,31 @@ void require_shape(const char* key, const Field<T, D>& f, const typename Field<T
   }
 }
 
+/// The field of rows [first, first + count) of axis 0: cut from `in` when it is the whole array,
+/// `in` itself when it is that block already (how a distributed engine takes a field it was
+/// given whole or as this rank's block).  Throws InvalidArgument naming `key` otherwise.
+template <class T, int D>
+Field<T, D> as_block(const char* key, const Field<T, D>& in, std::size_t first, std::size_t count, bool distributed) {
+  if (in.whole()) return count == in.extent()[0] && !distributed ? in : rows_of(in, first, count, distributed);
+  if (in.offset()[0] != first || in.extent()[0] != count)
+    core::throw_invalid(key, "a block of rows " + std::to_string(in.offset()[0]) + ".." + std::to_string(in.offset()[0] + in.extent()[0]),
+                        "the whole grid or this rank's rows " + std::to_string(first) + ".." + std::to_string(first + count));
+  return in;
+}
+
+/// Where this rank's values lie in `in`, for the block of `extent` values at `offset` of an array
+/// of extent `global`: inside `in` when it is the whole array, at its start when it is that block.
+/// Throws InvalidArgument naming `key` otherwise (no copy: for reading a state being set).
+template <class T, int D>
+const T* block_values(const char* key, const Field<T, D>& in, const typename Field<T, D>::Shape& global, const typename Field<T, D>::Shape& extent,
+                      const typename Field<T, D>::Shape& offset) {
+  if (in.extent() == global) return in.data() + offset[0] * (Field<T, D>::product(global) / global[0]);
+  if (in.global_extent() == global && in.extent() == extent && in.offset() == offset) return in.data();
+  if (in.global_extent() == global)
+    core::throw_invalid(key, "a block of rows " + std::to_string(in.offset()[0]) + ".." + std::to_string(in.offset()[0] + in.extent()[0]),
+                        "the whole grid or this rank's rows " + std::to_string(offset[0]) + ".." + std::to_string(offset[0] + extent[0]));
+  require_shape(key, in, global);  // throws, naming both extents
+  return nullptr;
+}
+
 }  // namespace qtzflow::grids

@@ -77,11 +77,10 @@ Landscape<D>::Landscape(const Objective& f, const grids::Grid<D>& grid, std::siz
 
 template <int D>
 Landscape<D> Landscape<D>::block(std::size_t first_row, std::size_t rows, bool distributed) const {
-  if (!f_.whole()) core::throw_invalid("landscape", "a block of rows", "a whole-grid landscape to cut a block from");
   Landscape out(*this);
-  out.f_ = grids::rows_of(f_, first_row, rows, distributed);
-  out.grad2_ = grids::rows_of(grad2_, first_row, rows, distributed);
-  out.lap_ = grids::rows_of(lap_, first_row, rows, distributed);
+  out.f_ = grids::as_block("landscape", f_, first_row, rows, distributed);
+  out.grad2_ = grids::as_block("landscape", grad2_, first_row, rows, distributed);
+  out.lap_ = grids::as_block("landscape", lap_, first_row, rows, distributed);
   return out;
 }
 

@@ -32,7 +32,8 @@ class Landscape {
   /// distributed engine (`distributed` marks the fields so), or any slab of interest.
   Landscape(const Objective& f, const grids::Grid<D>& grid, std::size_t first_row, std::size_t rows, bool distributed);
 
-  /// Rows [first_row, first_row + rows) of this whole-grid landscape, as a block landscape.
+  /// Rows [first_row, first_row + rows) of this whole-grid landscape, as a block landscape (this
+  /// landscape itself if it is that block; InvalidArgument for another block).
   Landscape block(std::size_t first_row, std::size_t rows, bool distributed) const;
 
   const grids::Grid<D>& grid() const { return grid_; }

@@ -46,14 +46,7 @@ FokkerPlanckSolver<D>::FokkerPlanckSolver(const potentials::Landscape<D>& landsc
       const std::size_t n0 = grid_.n(0), m = grid_.size() / n0;
       transpose_.emplace(n0, m);
       const std::size_t first = transpose_->first(), rows = transpose_->count();
-      if (landscape.f().whole()) {
-        f_ = grids::rows_of(landscape.f(), first, rows, true);
-      } else if (landscape.f().offset()[0] != first || landscape.f().extent()[0] != rows) {
-        core::throw_invalid("landscape",
-                            "sampled on rows " + std::to_string(landscape.f().offset()[0]) + ".." +
-                                std::to_string(landscape.f().offset()[0] + landscape.f().extent()[0]),
-                            "the whole grid or this rank's rows " + std::to_string(first) + ".." + std::to_string(first + rows));
-      }
+      f_ = grids::as_block("landscape", landscape.f(), first, rows, true);
       rho_ = RField(f_.global_extent(), f_.extent(), f_.offset(), true);
       t_in_.assign(transpose_->capacity(), 0.0);
       t_out_.assign(transpose_->capacity(), 0.0);
@@ -425,14 +418,8 @@ void FokkerPlanckSolver<D>::advance(long n) {
 
 template <int D>
 void FokkerPlanckSolver<D>::set_state(const RField& rho, double t, double outflow) {
-  const std::size_t row = grid_.size() / grid_.n(0), first = rho_.offset()[0] * row;
-  const double* src = nullptr;
-  if (rho.extent() == grid_.shape())
-    src = rho.data() + first;  // whole: this rank's rows
-  else if (rho.global_extent() == grid_.shape() && rho.extent() == rho_.extent() && rho.offset() == rho_.offset())
-    src = rho.data();
-  else
-    grids::require_shape("initial density", rho, grid_.shape());
+  const std::size_t first = rho_.offset()[0] * (grid_.size() / grid_.n(0));
+  const double* src = grids::block_values("initial density", rho, grid_.shape(), rho_.extent(), rho_.offset());
   // the first bad value over all ranks, so that every rank refuses alike
   double bad = std::numeric_limits<double>::infinity();
   for (std::size_t i = 0; i < rho_.size() && bad == std::numeric_limits<double>::infinity(); ++i)

@@ -17,16 +17,16 @@ using grids::complex;
 /// |∇V|² by 4th-order central differences on a periodic grid (indices wrap).  V may be one rank's
 /// slab of a distributed field: the two rows on either side come from the neighbouring ranks.
 template <int D>
-void gradient_squared(const grids::Grid<D>& g, const grids::Field<double, D>& V, grids::Field<double, D>& out) {
+void gradient_squared(const grids::Grid<D>& g, const grids::Field<double, D>& V, grids::Field<double, D>& out, std::vector<double>& halo) {
   if (out.size() != V.size()) out = V;  // once: the same block as V
   std::fill(out.begin(), out.end(), 0.0);
   const long n0 = static_cast<long>(g.n(0)), rows = static_cast<long>(V.extent()[0]), first = static_cast<long>(V.offset()[0]);
   const std::size_t row = V.size() / static_cast<std::size_t>(rows);
   // Axis 0, through the halo rows first-2, first-1, first+rows, first+rows+1 (periodic).
   const std::array<long, 4> wanted{(first - 2 + 2 * n0) % n0, (first - 1 + n0) % n0, (first + rows) % n0, (first + rows + 1) % n0};
-  std::vector<double> halo(4 * row);
+  halo.resize(4 * row);  // kept by the caller: no allocation after the first call
   if (V.distributed()) {
-    halo = core::mpi::fetch_rows(V.values(), row, first, wanted);
+    core::mpi::fetch_rows(V.values(), row, first, wanted, halo);
   } else {
     for (std::size_t w = 0; w < 4; ++w) std::copy_n(V.data() + static_cast<std::size_t>(wanted[w]) * row, row, halo.data() + w * row);
   }
@@ -228,19 +228,12 @@ void SplitStepSolver<D>::init(SplitStepOptions opts) {
   k2_ = wavenumber_squared<D>(grid_, layout_, kaxis_, !real_time_);
 
   // The potential on this rank's rows: a whole landscape or V is cut, a block must be this one.
-  auto require_block = [&](const char* key, const RField& f) {
-    if (f.extent() != layout_.local || f.offset() != layout_.offset)
-      core::throw_invalid(key, "sampled on rows " + std::to_string(f.offset()[0]) + ".." + std::to_string(f.offset()[0] + f.extent()[0]),
-                          "the whole grid or this rank's rows " + std::to_string(layout_.offset[0]) + ".." +
-                              std::to_string(layout_.offset[0] + layout_.local[0]) + " (SplitStepSolver::layout)");
-  };
+  // (A whole field on one rank is taken as it is: no copy.)
   if (landscape_) {
-    if (distributed_ && landscape_->f().whole()) landscape_ = landscape_->block(layout_.offset[0], layout_.local[0], true);
-    require_block("landscape", landscape_->f());
+    if (distributed_ || !landscape_->f().whole()) landscape_ = landscape_->block(layout_.offset[0], layout_.local[0], distributed_);
     V_ = block_field<double>();
-  } else {
-    if (distributed_ && V_.whole()) V_ = grids::rows_of(V_, layout_.offset[0], layout_.local[0], true);
-    require_block("V", V_);
+  } else if (distributed_ || !V_.whole()) {
+    V_ = grids::as_block("V", V_, layout_.offset[0], layout_.local[0], distributed_);
   }
   if (opts.absorber_width > 0) {
     W_ = block_field<double>();
@@ -318,7 +311,7 @@ void SplitStepSolver<D>::rebuild_phases(double T, double Tdot) {
   const std::ptrdiff_t nv = static_cast<std::ptrdiff_t>(V_.size());
   const double strength = opts_.absorber_width > 0 ? opts_.absorber_strength : 0.0;
   const bool corrected = std::any_of(v_corrected_.begin(), v_corrected_.end(), [](char c) { return c != 0; });
-  if (corrected) gradient_squared(grid_, V_, grad2_);
+  if (corrected) gradient_squared(grid_, V_, grad2_, halo_);
   for (std::size_t s = 0; s < v_coef_.size(); ++s) {
     const double h = v_coef_[s] * dt;
     const double* v = V_.data();
@@ -464,10 +457,7 @@ grids::Field<T, D> SplitStepSolver<D>::block_field() const {
 template <int D>
 template <class T>
 const T* SplitStepSolver<D>::source_block(const char* key, const grids::Field<T, D>& in) const {
-  if (in.extent() == grid_.shape()) return in.data() + layout_.first_flat();  // whole: this rank's rows
-  if (in.global_extent() == grid_.shape() && in.extent() == layout_.local && in.offset() == layout_.offset) return in.data();
-  grids::require_shape(key, in, grid_.shape());  // throws, naming both extents
-  return nullptr;
+  return grids::block_values(key, in, grid_.shape(), layout_.local, layout_.offset);
 }
 
 template <int D>

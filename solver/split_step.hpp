@@ -24,7 +24,8 @@
 //
 // Conventions: FFTs are FFTW's, unnormalised; the 1/N is folded into the kinetic phase array.
 // Norms are Σ|ψ|² h^D.  Plans and phase arrays are made in the constructor; stepping allocates
-// nothing (but for the halo rows of chin4's |∇V|² when a distributed T(t) rebuilds it each step).
+// nothing (but for the MPI message buffers of chin4's |∇V|² halo when a distributed T(t) rebuilds
+// it each step).
 // Imaginary time uses real-to-complex transforms.
 //
 // Distributed (SplitStepOptions::distributed, under mpirun with more than one rank; 2D and 3D):
@@ -185,6 +186,7 @@ class SplitStepSolver {
   std::vector<double> v_coef_, k_coef_;
   std::vector<char> v_corrected_;  // slot uses Ṽ (chin4's middle stage)
   RField grad2_, vtilde_;          // |∇V|² and Ṽ
+  std::vector<double> halo_;       // the 4 rows around the slab that |∇V|² reads
   // Op sequences: a full unmerged step, and the merged pieces.
   std::vector<Op> step_full_, step_rest_, merged_open_, merged_body_, merged_join_, merged_close_;
   double phases_T_ = -1, phases_Tdot_ = 0;

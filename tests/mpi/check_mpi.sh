@@ -36,16 +36,29 @@ check "pimc on the random10 TSP" --tsp "$src/data/tsp/random10.tsp" --unrounded 
 "$cli" --threads 1 optimize --objective rastrigin --dim 2 --runs 6 --budget 2000 -o "$work/a.h5" --json > /dev/null
 timeout 300 mpirun -n 3 "$cli" --threads 1 optimize --objective rastrigin --dim 2 --runs 6 --budget 2000 -o "$work/b.h5" --json > /dev/null
 if ! h5diff -d 0 "$work/a.h5" "$work/b.h5" /optimize > /dev/null; then echo "mpi: the HDF5 results of 3 ranks differ"; fail=1; fi
-# ---- qtzflow run, [schrodinger] distributed in slabs of axis 0; rank 0 gathers and writes ----
+# ---- qtzflow run: every engine distributed; rank 0 gathers and writes ----
 compare() { /usr/bin/python3 "$src/tests/mpi/compare_runs.py" "$@"; }
-# the default scenario (2D real time, yoshida4, imaginary-time relaxation first), 100 steps
-short=(--set schrodinger.t_end=1 --set output.every=25 --set output.diagnostics_every=5)
-"$cli" --threads 1 run -q -o "$work/s2.h5" "${short[@]}"
-for n in 2 3 4; do
-  timeout 300 mpirun -n "$n" "$cli" --threads 1 run -q -o "$work/m2-$n.h5" "${short[@]}"
-  # tolerance: the issue's 1e-12 after 100 steps (measured ~1e-13 on these)
-  if ! compare "$work/s2.h5" "$work/m2-$n.h5" 1e-12; then echo "mpi: 2D run on $n ranks differs from the serial run"; fail=1; fi
-done
+# against_serial TAG TOLERANCE "RANKS" RUN-ARGS...: the run on one rank, then under mpirun -n for
+# each of RANKS; every output must equal the serial one to TOLERANCE (relative; 0: bit for bit)
+against_serial() {
+  local tag=$1 tol=$2 ranks=$3; shift 3
+  "$cli" --threads 1 run -q -o "$work/$tag.h5" "$@"
+  for n in $ranks; do
+    timeout 300 mpirun -n "$n" "$cli" --threads 1 run -q -o "$work/$tag-$n.h5" "$@"
+    if ! compare "$work/$tag.h5" "$work/$tag-$n.h5" "$tol"; then echo "mpi: $tag on $n ranks differs from the serial run"; fail=1; fi
+  done
+}
+# restarted TAG TOLERANCE KEY=HALF RUN-ARGS...: 2 ranks (1 thread) to the half, continued on 3 ranks
+# (2 threads each), against against_serial's output of TAG
+restarted() {
+  local tag=$1 tol=$2 half=$3; shift 3
+  timeout 300 mpirun -n 2 "$cli" --threads 1 run -q -o "$work/$tag-r.h5" "$@" --set "$half"
+  timeout 300 mpirun -n 3 "$cli" --threads 2 run -q --restart "$work/$tag-r.h5" "$@"
+  if ! compare "$work/$tag.h5" "$work/$tag-r.h5" "$tol" --last-only; then echo "mpi: $tag restarted from 2 on 3 ranks differs"; fail=1; fi
+}
+# [schrodinger], slabs of axis 0.  Tolerance: the issue's 1e-12 after 100 steps (measured ~1e-13).
+# The default scenario (2D real time, yoshida4, imaginary-time relaxation first), 100 steps:
+against_serial default-2d 1e-12 "2 3 4" --set schrodinger.t_end=1 --set output.every=25 --set output.diagnostics_every=5
 # 3D imaginary time, chin4 under a cooling schedule (potential rebuilt every step, |grad V|^2 halos)
 cat > "$work/im3.toml" <<'TOML'
 [grid]
@@ -71,27 +84,14 @@ t_end = 1
 [output]
 every = 20
 TOML
-"$cli" --threads 1 run -q -o "$work/s3.h5" "$work/im3.toml"
-for n in 2 3 4; do
-  timeout 300 mpirun -n "$n" "$cli" --threads 1 run -q -o "$work/m3-$n.h5" "$work/im3.toml"
-  if ! compare "$work/s3.h5" "$work/m3-$n.h5" 1e-12; then echo "mpi: 3D imaginary-time run on $n ranks differs from the serial run"; fail=1; fi
-done
-# a restart on another rank count: 2 ranks to t = 0.5, then 3 ranks to t = 1, against the serial run
-timeout 300 mpirun -n 2 "$cli" --threads 1 run -q -o "$work/r3.h5" "$work/im3.toml" --set schrodinger.t_end=0.5
-timeout 300 mpirun -n 3 "$cli" --threads 1 run -q --restart "$work/r3.h5" "$work/im3.toml"
-if ! compare "$work/s3.h5" "$work/r3.h5" 1e-12 --last-only; then echo "mpi: 2 ranks restarted on 3 differ from the uninterrupted run"; fail=1; fi
+against_serial imaginary-3d 1e-12 "2 3 4" "$work/im3.toml"
+restarted imaginary-3d 1e-12 schrodinger.t_end=0.5 "$work/im3.toml"
 echo "mpi: [schrodinger] runs on 2-4 ranks and a 2 -> 3 rank restart equal the serial runs"
-# [particles] runs: blocks of particles per rank, bit for bit the serial run (histograms,
-# positions, diagnostics), also qtz-dither in 3D and a restart from 2 ranks continued on 3
-part=(--set particles.count=5001 --set particles.t_end=0.2 --set output.every=50)
-"$cli" --threads 1 run -q -o "$work/p.h5" "$src/examples/particles_vs_fokker_planck.toml" "${part[@]}"
-for n in 2 3 4; do
-  timeout 300 mpirun -n "$n" "$cli" --threads 1 run -q -o "$work/p$n.h5" "$src/examples/particles_vs_fokker_planck.toml" "${part[@]}"
-  if ! compare "$work/p.h5" "$work/p$n.h5" 0; then echo "mpi: [particles] on $n ranks differ from the serial run"; fail=1; fi
-done
-timeout 300 mpirun -n 2 "$cli" --threads 1 run -q -o "$work/pr.h5" "$src/examples/particles_vs_fokker_planck.toml" "${part[@]}" --set particles.t_end=0.1
-timeout 300 mpirun -n 3 "$cli" --threads 2 run -q --restart "$work/pr.h5" "$src/examples/particles_vs_fokker_planck.toml" "${part[@]}"
-if ! compare "$work/p.h5" "$work/pr.h5" 0 --last-only; then echo "mpi: [particles] restarted from 2 on 3 ranks differ"; fail=1; fi
+# [particles]: blocks of particles per rank, bit for bit the serial run (histograms, positions,
+# diagnostics), also qtz-dither in 3D
+part=("$src/examples/particles_vs_fokker_planck.toml" --set particles.count=5001 --set particles.t_end=0.2 --set output.every=50)
+against_serial langevin-2d 0 "2 3 4" "${part[@]}"
+restarted langevin-2d 0 particles.t_end=0.1 "${part[@]}"
 cat > "$work/qd3.toml" <<'TOML'
 [grid]
 n = [12, 10, 8]
@@ -113,9 +113,7 @@ t_end = 1
 [output]
 every = 25
 TOML
-"$cli" --threads 1 run -q -o "$work/q.h5" "$work/qd3.toml"
-timeout 300 mpirun -n 3 "$cli" --threads 1 run -q -o "$work/q3.h5" "$work/qd3.toml"
-if ! compare "$work/q.h5" "$work/q3.h5" 0; then echo "mpi: 3D qtz-dither particles on 3 ranks differ"; fail=1; fi
+against_serial qtz-dither-3d 0 "3" "$work/qd3.toml"
 echo "mpi: [particles] runs on 2-4 ranks and a 2 -> 3 rank restart equal the serial runs bit for bit"
 # SIGKILL of every rank mid-run: rank 0's file keeps its finished snapshots and continues on 3 ranks
 (timeout 120 mpirun -n 2 "$cli" --threads 1 run -q -o "$work/k.h5" --set schrodinger.t_end=400 --set output.every=50 > /dev/null 2>&1 &)
@@ -133,23 +131,16 @@ else
     { echo "mpi: the killed run (last iteration $last) did not continue on 3 ranks"; fail=1; }
   echo "mpi: killed at iteration $last on 2 ranks, continued on 3"
 fi
-# [fokker_planck] runs: slabs, axis-0 lines through a global transpose; rho bit for bit the serial
-# run's, sums (mass, free energy) to a few ulp; CN with absorbing walls under cooling in 2D, BE in 3D
-fp=(--set fokker_planck.t_end=0.5 --set fokker_planck.dt=0.005 --set output.every=25 --set fokker_planck.scheme=crank_nicolson --set grid.boundary=absorbing
-    --set schedule.kind=geometric --set schedule.gamma=0.99 --set "grid.n=[60, 44]")
-"$cli" --threads 1 run -q -o "$work/f.h5" "$src/examples/fokker_planck_escape.toml" "${fp[@]}"
-for n in 2 3 4; do
-  timeout 300 mpirun -n "$n" "$cli" --threads 1 run -q -o "$work/f$n.h5" "$src/examples/fokker_planck_escape.toml" "${fp[@]}"
-  # tolerance: the issue's 1e-13 (rho is bit-identical; mass and free energy are sums in another grouping)
-  if ! compare "$work/f.h5" "$work/f$n.h5" 1e-13; then echo "mpi: [fokker_planck] on $n ranks differs from the serial run"; fail=1; fi
-done
-timeout 300 mpirun -n 2 "$cli" --threads 1 run -q -o "$work/fr.h5" "$src/examples/fokker_planck_escape.toml" "${fp[@]}" --set fokker_planck.t_end=0.25
-timeout 300 mpirun -n 3 "$cli" --threads 1 run -q --restart "$work/fr.h5" "$src/examples/fokker_planck_escape.toml" "${fp[@]}"
-if ! compare "$work/f.h5" "$work/fr.h5" 1e-13 --last-only; then echo "mpi: [fokker_planck] restarted from 2 on 3 ranks differs"; fail=1; fi
+# [fokker_planck]: slabs, axis-0 lines through a global transpose; rho bit for bit the serial
+# run's, sums (mass, free energy) to a few ulp, hence the issue's 1e-13.  CN with absorbing walls
+# under cooling in 2D, BE in 3D.
+fp=("$src/examples/fokker_planck_escape.toml" --set fokker_planck.t_end=0.5 --set fokker_planck.dt=0.005 --set output.every=25
+    --set fokker_planck.scheme=crank_nicolson --set grid.boundary=absorbing --set schedule.kind=geometric --set schedule.gamma=0.99
+    --set "grid.n=[60, 44]")
+against_serial fokker-planck-2d 1e-13 "2 3 4" "${fp[@]}"
+restarted fokker-planck-2d 1e-13 fokker_planck.t_end=0.25 "${fp[@]}"
 sed -e 's/\[schrodinger\]/[fokker_planck]/' -e 's/^mode = .*//' -e 's/^scheme = .*/scheme = "backward_euler"/' "$work/im3.toml" > "$work/fp3.toml"
-"$cli" --threads 1 run -q -o "$work/g.h5" "$work/fp3.toml"
-timeout 300 mpirun -n 3 "$cli" --threads 1 run -q -o "$work/g3.h5" "$work/fp3.toml"
-if ! compare "$work/g.h5" "$work/g3.h5" 1e-13; then echo "mpi: 3D [fokker_planck] on 3 ranks differs"; fail=1; fi
+against_serial fokker-planck-3d 1e-13 "3" "$work/fp3.toml"
 echo "mpi: [fokker_planck] runs on 2-4 ranks and a 2 -> 3 rank restart equal the serial runs"
 # a 1D grid on more than one rank: exit 2 naming mpirun -n, nothing written
 printf '[grid]\nn = [64]\nlower = [-2]\nupper = [2]\n[objective]\nname = "double_well"\n[initial]\ncenter = [0.5]\nwidth = [0.3]\n[fokker_planck]\nt_end = 0.1\n' > "$work/one.toml"
