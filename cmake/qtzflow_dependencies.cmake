@@ -48,7 +48,28 @@ if(NOT QTZFLOW_MPI STREQUAL "OFF")
     endif()
   endif()
 endif()
+if(QTZFLOW_HAVE_MPI)
+  # Parallel HDF5 (libhdf5-openmpi-dev): all ranks write their rows of one output file
+  # (io/snapshot.hpp).  Debian versions its symbols apart from the serial library's, so the Python
+  # module may share a process with h5py.
+  if(QTZFLOW_MPI STREQUAL "ON")
+    pkg_check_modules(HDF5_MPI REQUIRED IMPORTED_TARGET GLOBAL hdf5-openmpi)
+  else()
+    pkg_check_modules(HDF5_MPI QUIET IMPORTED_TARGET GLOBAL hdf5-openmpi)
+    if(NOT HDF5_MPI_FOUND)
+      message(STATUS "qtzflow: parallel HDF5 (hdf5-openmpi) not found: building without MPI")
+      set(QTZFLOW_HAVE_MPI OFF)
+    endif()
+  endif()
+endif()
 message(STATUS "qtzflow: MPI ${QTZFLOW_HAVE_MPI}")
+# The one HDF5 library of the build: parallel with MPI, serial otherwise (io and the tests that
+# edit HDF5 files directly link this one, never both).
+if(QTZFLOW_HAVE_MPI)
+  set(QTZFLOW_HDF5_TARGET PkgConfig::HDF5_MPI)
+else()
+  set(QTZFLOW_HDF5_TARGET hdf5::hdf5)
+endif()
 
 # The Python module: pybind11 (Debian's pybind11-dev) with the interpreter the tests and
 # notebooks use, /usr/bin/python3 (Debian's numpy, h5py); Python_EXECUTABLE overrides it.

@@ -10,7 +10,9 @@
 
 namespace qtzflow::core {
 
-AtomicReplacement::AtomicReplacement(std::string path) : path_(std::move(path)), temporary_(path_ + ".tmp") { require_replaceable("output", path_); }
+AtomicReplacement::AtomicReplacement(std::string path) : path_(std::move(path)), temporary_(temporary_of(path_)) {
+  require_replaceable("output", path_);
+}
 
 AtomicReplacement::~AtomicReplacement() {
   if (committed_) return;

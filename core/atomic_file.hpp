@@ -27,6 +27,8 @@ class AtomicReplacement {
 
   const std::string& path() const { return path_; }
   const std::string& temporary() const { return temporary_; }
+  /// The temporary name of `path` (other processes writing the temporary together, say).
+  static std::string temporary_of(const std::string& path) { return path + ".tmp"; }
   /// Renames the temporary over path (throws core::Error naming both if that fails).
   void commit();
 

@@ -182,9 +182,9 @@ std::vector<double> gather_to_root(std::span<const double> local) {
   return {local.begin(), local.end()};
 }
 
-void broadcast(long& v) {
+void broadcast(long& v, [[maybe_unused]] int root) {
 #if QTZFLOW_HAVE_MPI
-  if (active()) MPI_Bcast(&v, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  if (active()) MPI_Bcast(&v, 1, MPI_LONG, root, MPI_COMM_WORLD);
 #endif
   (void)v;
 }
@@ -198,12 +198,12 @@ void broadcast(std::vector<double>& v) {
 #endif
 }
 
-void broadcast(std::string& s) {
+void broadcast(std::string& s, [[maybe_unused]] int root) {
   long n = static_cast<long>(s.size());
-  broadcast(n);
+  broadcast(n, root);
   s.resize(static_cast<std::size_t>(n));
 #if QTZFLOW_HAVE_MPI
-  if (active() && n > 0) MPI_Bcast(s.data(), static_cast<int>(n), MPI_CHAR, 0, MPI_COMM_WORLD);
+  if (active() && n > 0) MPI_Bcast(s.data(), static_cast<int>(n), MPI_CHAR, root, MPI_COMM_WORLD);
 #endif
 }
 

@@ -12,8 +12,9 @@
 // slabs of axis 0, FFTW's MPI transforms in grids/distributed_fft.hpp), which `qtzflow run` uses
 // for [schrodinger] runs, the Fokker-Planck solver likewise (FokkerPlanckOptions::distributed:
 // slabs, axis-0 lines through grids::DistributedTranspose), and particle ensembles
-// (ParticleOptions::distributed: blocks of particles, bit-identical to one rank); rank 0 gathers
-// and writes, on_root shares its failures.  1D grids, `spectrum` and `verify` run on one rank and
+// (ParticleOptions::distributed: blocks of particles, bit-identical to one rank); all ranks write
+// their rows of the output together (io/snapshot.hpp, parallel HDF5), on_root and on_every_rank
+// share failures.  1D grids, `spectrum` and `verify` run on one rank and
 // are refused on more (exit 2) rather than repeating the work P times.
 // Collective calls (allreduce_*, allgather, fetch_rows) must be reached by every rank in the same
 // order: they are called from code paths all ranks follow.
@@ -22,6 +23,7 @@
 #include <exception>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -62,19 +64,21 @@ void fetch_rows(std::span<const double> local, std::size_t row_size, long first,
 /// Every rank's values, concatenated in rank order, on every rank.
 std::vector<double> allgather(std::span<const double> local);
 /// Every rank's values, concatenated in rank order, on rank 0 (empty elsewhere): a field
-/// distributed in rank-ordered blocks of rows, gathered whole for writing.
+/// distributed in rank-ordered blocks of rows, gathered whole (bench/bench_mpi_output compares
+/// this with the collective write the output uses).
 std::vector<double> gather_to_root(std::span<const double> local);
-/// Rank 0's value on every rank (the vector/string is resized to rank 0's size).
+/// The value of rank `root` on every rank (the vector/string is resized to the root's size).
 void broadcast(std::vector<double>& v);
-void broadcast(std::string& s);
-void broadcast(long& v);
+void broadcast(std::string& s, int root = 0);
+void broadcast(long& v, int root = 0);
 
-/// Runs `body` on rank 0 only (file output, a restart's checks) and tells every rank how it
-/// went: an exception on rank 0 is rethrown there unchanged and on every other rank as the same
-/// kind (InvalidArgument with its key and text, NumericalError, else Error), so all ranks leave
-/// together instead of waiting for rank 0 in the next collective call.  Collective.
+namespace detail {
+/// Runs `body` where `here` is true, then tells every rank how it went: the failure of the
+/// lowest failing rank is rethrown there unchanged and on every other rank as the same kind
+/// (InvalidArgument with its key and text, NumericalError, else Error), so that all ranks leave
+/// together (and with the same exit code) instead of waiting in the next collective call.
 template <class F>
-void on_root(F&& body) {
+void run_and_agree(bool here, F&& body) {
   if (!active()) {
     body();
     return;
@@ -82,7 +86,7 @@ void on_root(F&& body) {
   long kind = 0;  // 0 ok, 1 InvalidArgument, 2 NumericalError, 3 anything else
   std::string key, text;
   std::exception_ptr failure;
-  if (rank() == 0) {
+  if (here) {
     try {
       body();
     } catch (const InvalidArgument& e) {
@@ -93,14 +97,30 @@ void on_root(F&& body) {
       kind = 3, text = e.what(), failure = std::current_exception();
     }
   }
-  broadcast(kind);
-  if (kind == 0) return;
-  broadcast(key);
-  broadcast(text);
-  if (failure) std::rethrow_exception(failure);
+  const int first = static_cast<int>(allreduce_min(kind != 0 ? rank() : size()));
+  if (first == size()) return;
+  broadcast(kind, first);
+  broadcast(key, first);
+  broadcast(text, first);
+  if (rank() == first) std::rethrow_exception(failure);
   if (kind == 1) throw InvalidArgument(key, text.substr(text.rfind(key + ": ", 0) == 0 ? key.size() + 2 : 0));
   if (kind == 2) throw NumericalError(text);
   throw Error(text);
+}
+}  // namespace detail
+
+/// Runs `body` on rank 0 only (a restart's checks, the writing of small files) and shares its
+/// failure with every rank (detail::run_and_agree).  Collective.
+template <class F>
+void on_root(F&& body) {
+  detail::run_and_agree(rank() == 0, std::forward<F>(body));
+}
+/// Runs `body` on every rank (a collective write, say) and shares the first failure with every
+/// rank.  Collective; `body` itself must not fail on one rank inside a collective call it
+/// shares with the others (they would wait there), only before or after them.
+template <class F>
+void on_every_rank(F&& body) {
+  detail::run_and_agree(true, std::forward<F>(body));
 }
 /// Ends every rank with `code` (MPI_Abort under MPI, std::exit otherwise): when one rank fails
 /// alone, the others must not wait forever in a collective call.

@@ -8,6 +8,16 @@
 #include <mutex>
 
 #include "core/memory.hpp"
+#include "core/mpi.hpp"
+#include "core/version.hpp"
+#if QTZFLOW_HAVE_MPI
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
+#include <mpi.h>
+#ifndef H5_HAVE_PARALLEL
+#error "qtzflow with MPI writes its output with parallel HDF5: build io against libhdf5-openmpi-dev"
+#endif
+#endif
 
 namespace qtzflow::io {
 
@@ -334,6 +344,41 @@ void Dataset::append_raw(const void* buf, std::size_t n, hid mem_type) const {
         "append to dataset");
 }
 
+void Dataset::write_rows(std::size_t first_row, std::span<const double> values) const {
+  const hid_t ds = static_cast<hid_t>(h_.get());
+  const auto dims = shape();
+  if (dims.empty()) fail("write rows of a scalar dataset", file_ + ":" + path_);
+  std::size_t row = 1;
+  for (std::size_t a = 1; a < dims.size(); ++a) row *= dims[a];
+  const std::size_t rows = row == 0 ? 0 : values.size() / row;
+  if (rows * row != values.size() || first_row + rows > dims[0])
+    throw Hdf5Error("HDF5: write rows " + std::to_string(first_row) + " + " + std::to_string(values.size()) + " values into " + file_ + ":" + path_ +
+                    " of " + std::to_string(dims[0]) + " rows of " + std::to_string(row) + " values");
+  Handle fs = make(H5Dget_space(ds), Handle::Kind::dataspace, "get dataspace", file_ + ":" + path_);
+  std::vector<hsize_t> start(dims.size(), 0), count(dims.begin(), dims.end());
+  start[0] = first_row;
+  count[0] = rows;
+  const hsize_t flat = values.size();
+  Handle ms = make(H5Screate_simple(1, &flat, nullptr), Handle::Kind::dataspace, "create dataspace", file_ + ":" + path_);
+  if (rows == 0) {  // a rank without rows still takes part in a collective transfer
+    check(H5Sselect_none(static_cast<hid_t>(fs.get())), "select");
+    check(H5Sselect_none(static_cast<hid_t>(ms.get())), "select");
+  } else {
+    check(H5Sselect_hyperslab(static_cast<hid_t>(fs.get()), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select");
+  }
+  Handle dxpl = make(H5Pcreate(H5P_DATASET_XFER), Handle::Kind::plist, "create property list", file_);
+#if QTZFLOW_HAVE_MPI
+  // a file opened by all ranks: one collective MPI-IO transfer (MPI-IO may aggregate the ranks'
+  // rows into fewer, larger writes on a parallel file system)
+  const Handle file = make(H5Iget_file_id(ds), Handle::Kind::file, "get file", file_);  // a reference, closed with it
+  const Handle fapl = make(H5Fget_access_plist(static_cast<hid_t>(file.get())), Handle::Kind::plist, "get file access", file_);
+  if (H5Pget_driver(static_cast<hid_t>(fapl.get())) == H5FD_MPIO)
+    check(H5Pset_dxpl_mpio(static_cast<hid_t>(dxpl.get()), H5FD_MPIO_COLLECTIVE), "set collective transfer");
+#endif
+  check(H5Dwrite(ds, H5T_NATIVE_DOUBLE, static_cast<hid_t>(ms.get()), static_cast<hid_t>(fs.get()), static_cast<hid_t>(dxpl.get()), values.data()),
+        "write dataset rows");
+}
+
 void Dataset::append(std::span<const double> values) const { append_raw(values.data(), values.size(), H5T_NATIVE_DOUBLE); }
 void Dataset::append(std::span<const std::int64_t> values) const { append_raw(values.data(), values.size(), H5T_NATIVE_INT64); }
 
@@ -418,6 +463,21 @@ Dataset Group::write_dataset(const std::string& name, std::span<const std::int64
   return write_raw(name, values.data(), values.size(), shape, H5T_STD_I64LE, H5T_NATIVE_INT64);
 }
 
+Dataset Group::create_dataset(const std::string& name, const std::vector<std::size_t>& shape) const {
+  Handle space = simple_space(shape, file_ + ":" + child_path(name));
+  Handle lcpl = make(H5Pcreate(H5P_LINK_CREATE), Handle::Kind::plist, "create property list", file_);
+  H5Pset_create_intermediate_group(static_cast<hid_t>(lcpl.get()), 1);
+  // allocated at once and never pre-filled: the rows are written once each, so a fill would
+  // write the dataset twice (parallel HDF5 allocates early in any case)
+  Handle dcpl = make(H5Pcreate(H5P_DATASET_CREATE), Handle::Kind::plist, "create property list", file_);
+  check(H5Pset_alloc_time(static_cast<hid_t>(dcpl.get()), H5D_ALLOC_TIME_EARLY), "set allocation time", name);
+  check(H5Pset_fill_time(static_cast<hid_t>(dcpl.get()), H5D_FILL_TIME_NEVER), "set fill time", name);
+  return Dataset(make(H5Dcreate2(static_cast<hid_t>(h_.get()), name.c_str(), H5T_IEEE_F64LE, static_cast<hid_t>(space.get()),
+                                 static_cast<hid_t>(lcpl.get()), static_cast<hid_t>(dcpl.get()), H5P_DEFAULT),
+                      Handle::Kind::dataset, "create dataset", file_ + ":" + child_path(name)),
+                 child_path(name), file_);
+}
+
 Dataset Group::create_series(const std::string& name, bool integer) const {
   const hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = 256;
   Handle space = make(H5Screate_simple(1, &zero, &unlimited), Handle::Kind::dataspace, "create dataspace", file_);
@@ -456,12 +516,19 @@ void Group::copy_from(const Group& source, const std::string& source_object, con
 }
 
 // ---- File ---------------------------------------------------------------------------------------
-File File::create(const std::string& path) {
+File File::create(const std::string& path, [[maybe_unused]] Access access) {
   init_hdf5();
   // The HDF5 1.10 format (superblock 3, object headers 2, extensible-array chunk indexes):
   // every piece of metadata carries a checksum, so a damaged file is an error, not a crash.
   Handle fapl = make(H5Pcreate(H5P_FILE_ACCESS), Handle::Kind::plist, "create property list", path);
   if (H5Pset_libver_bounds(static_cast<hid_t>(fapl.get()), H5F_LIBVER_V110, H5F_LIBVER_V110) < 0) fail("set format version", path);
+#if QTZFLOW_HAVE_MPI
+  if (access == Access::all_ranks && core::mpi::active()) {
+    if (H5Pset_fapl_mpio(static_cast<hid_t>(fapl.get()), MPI_COMM_WORLD, MPI_INFO_NULL) < 0) fail("open with MPI-IO", path);
+    // metadata written by all ranks at once rather than by each rank in turn
+    if (H5Pset_coll_metadata_write(static_cast<hid_t>(fapl.get()), true) < 0) fail("set collective metadata writes", path);
+  }
+#endif
   return File(make(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, static_cast<hid_t>(fapl.get())), Handle::Kind::file, "create file", path),
               path);
 }

@@ -113,6 +113,11 @@ class Dataset : public Object {
   /// Appends values to an extendible 1D dataset.
   void append(std::span<const double> values) const;
   void append(std::span<const std::int64_t> values) const;
+  /// Writes rows [first_row, first_row + rows) of axis 0, `values` holding them in C order
+  /// (rows = values.size() / the size of one row; empty: this process writes nothing).  In a
+  /// file created with Access::all_ranks every rank calls it (a collective MPI-IO transfer),
+  /// each with its own rows.
+  void write_rows(std::size_t first_row, std::span<const double> values) const;
 
  private:
   /// The number of values, after checking the type class and the memory it needs.
@@ -142,6 +147,9 @@ class Group : public Object {
   Dataset write_dataset(const std::string& name, std::span<const double> values, const std::vector<std::size_t>& shape) const;
   Dataset write_dataset(const std::string& name, std::span<const std::int32_t> values, const std::vector<std::size_t>& shape) const;
   Dataset write_dataset(const std::string& name, std::span<const std::int64_t> values, const std::vector<std::size_t>& shape) const;
+  /// A dataset of doubles of the given shape whose values write_rows() supplies (contiguous,
+  /// allocated at creation, never filled with a fill value: write every row).
+  Dataset create_dataset(const std::string& name, const std::vector<std::size_t>& shape) const;
   /// An empty extendible 1D dataset of doubles (int64 when `integer`).
   Dataset create_series(const std::string& name, bool integer = false) const;
   Dataset open_dataset(const std::string& name) const;
@@ -161,8 +169,13 @@ class Group : public Object {
 /// An open HDF5 file; closes on destruction.
 class File {
  public:
+  /// one_process: this process alone.  all_ranks: every MPI rank opens the file together
+  /// through parallel HDF5 (MPI-IO); every call that creates or changes an object is then
+  /// collective (all ranks, same arguments), and write_rows() lets each rank write its own rows.
+  /// Outside a multi-rank run (core::mpi::active() false) all_ranks is one_process.
+  enum class Access { one_process, all_ranks };
   /// Creates (truncates) a file.
-  static File create(const std::string& path);
+  static File create(const std::string& path, Access access = Access::one_process);
   /// checksummed: refuse files whose metadata has no checksums (see the header); any: read
   /// whatever HDF5 opens (files written by other programs, e.g. h5py's defaults).
   enum class Integrity { checksummed, any };

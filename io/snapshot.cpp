@@ -7,12 +7,14 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "core/atomic_file.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/mpi.hpp"
 #include "core/version.hpp"
 #include "io/hdf5.hpp"
 
@@ -111,6 +113,67 @@ std::string SnapshotWriter::part_path(std::int64_t it) const { return (fs::path(
 
 std::string SnapshotWriter::xdmf_path_of(const std::string& output) { return fs::path(output).replace_extension(".xdmf").string(); }
 
+namespace {
+
+/// Where one rank's values of a record go: rows [first_row, first_row + its rows) of an array
+/// of shape `shape`; `mine` is what this rank writes (empty on ranks other than 0 for a
+/// replicated record).
+struct Placement {
+  std::vector<std::size_t> shape;
+  std::size_t first_row = 0;
+  std::span<const double> mine;
+};
+
+/// The placements of `records` (all of one kind: meshes of `mesh_shape`, or 1D particle records
+/// when `mesh_shape` is empty), from every rank's sizes (`sizes`: ranks × records, rank-major).
+/// Every check uses the gathered sizes only, so that all ranks refuse together.
+std::vector<Placement> place(std::span<const FieldView> records, const std::vector<std::size_t>& mesh_shape, const std::vector<double>& sizes,
+                             std::size_t column, std::size_t columns) {
+  const auto ranks = static_cast<std::size_t>(core::mpi::size()), me = static_cast<std::size_t>(core::mpi::rank());
+  std::size_t mesh_size = 1, row = 1;
+  for (std::size_t a = 0; a < mesh_shape.size(); ++a) {
+    mesh_size *= mesh_shape[a];
+    if (a > 0) row *= mesh_shape[a];
+  }
+  std::vector<Placement> out;
+  for (std::size_t k = 0; k < records.size(); ++k) {
+    const FieldView& r = records[k];
+    std::size_t total = 0, before = 0;
+    for (std::size_t q = 0; q < ranks; ++q) {
+      const auto n = static_cast<std::size_t>(sizes[q * columns + column + k]);
+      total += n;
+      if (q < me) before += n;
+    }
+    Placement p;
+    if (r.layout == FieldView::Layout::replicated) {
+      total = static_cast<std::size_t>(sizes[column + k]);  // rank 0's, which it writes (so all ranks check the same)
+      p.mine = me == 0 ? r.values : std::span<const double>();
+    } else {
+      p.mine = r.values;
+      p.first_row = before;
+    }
+    if (mesh_shape.empty()) {
+      p.shape = {total};
+    } else {
+      const std::string what = "field " + r.name;
+      if (total != mesh_size)
+        core::throw_invalid(what, std::to_string(total) + " values" + (ranks > 1 ? " over all ranks" : ""),
+                            std::to_string(mesh_size) + " (the mesh size)");
+      if (r.layout == FieldView::Layout::blocks)
+        for (std::size_t q = 0; q < ranks; ++q)
+          if (const auto n = static_cast<std::size_t>(sizes[q * columns + column + k]); n % row != 0)
+            core::throw_invalid(what, "a block of " + std::to_string(n) + " values on rank " + std::to_string(q),
+                                "whole rows of " + std::to_string(row) + " values");
+      p.shape = mesh_shape;
+      if (r.layout == FieldView::Layout::blocks) p.first_row = before / row;
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace
+
 void SnapshotWriter::write(std::int64_t iteration, double time, double dt, std::span<const FieldView> fields,
                            const std::vector<std::pair<std::string, double>>& diagnostics, std::span<const FieldView> particles) {
   if (!snapshots_.empty() && iteration <= snapshots_.back().iteration)
@@ -118,51 +181,64 @@ void SnapshotWriter::write(std::int64_t iteration, double time, double dt, std::
   if (!diag_iterations_.empty() && iteration < diag_iterations_.back())
     core::throw_invalid("iteration", std::to_string(iteration), ">= the last diagnostics row's " + std::to_string(diag_iterations_.back()));
   if (diag_iterations_.empty() || diag_iterations_.back() != iteration) check_row(diagnostics);
-  for (const auto& f : fields)
-    if (f.values.size() != mesh_.size())
-      core::throw_invalid("field " + f.name, std::to_string(f.values.size()) + " values", std::to_string(mesh_.size()) + " (the mesh size)");
+  // every rank's sizes of every record, in one exchange
+  std::vector<double> mine;
+  for (const auto& f : fields) mine.push_back(static_cast<double>(f.values.size()));
+  for (const auto& r : particles) mine.push_back(static_cast<double>(r.values.size()));
+  const std::vector<double> sizes = core::mpi::allgather(mine);
+  const std::vector<Placement> field_at = place(fields, mesh_.shape, sizes, 0, mine.size());
+  const std::vector<Placement> particle_at = place(particles, {}, sizes, fields.size(), mine.size());
 
-  // 1. the snapshot, whole, in its own part file
+  // 1. the snapshot, whole, in its own part file: written by all ranks together, renamed by rank 0
   const std::string part = part_path(iteration);
-  fs::create_directories(fs::path(part).parent_path());
-  core::replace_file_atomically(part, [&](const std::string& tmp) {
-    File pf = File::create(tmp);
-    const Group snap = pf.root().create_group(data_path(iteration));
-    snap.write_attribute("time", time);
-    snap.write_attribute("dt", dt);
-    snap.write_attribute("timeUnitSI", 1.0);
-    const Group meshes = snap.create_group("meshes");
-    std::set<std::string> records;
-    for (const auto& f : fields) {
-      const Dataset d = meshes.write_dataset(f.name, f.values, mesh_.shape);
-      write_mesh_attributes(d, mesh_);
-      const auto slash = f.name.find('/');
-      if (slash != std::string::npos && records.insert(f.name.substr(0, slash)).second)
-        write_mesh_attributes(meshes.open_group(f.name.substr(0, slash)), mesh_);
-    }
-    if (!particles.empty()) {
-      const Group parts = snap.create_group("particles");
-      for (const auto& r : particles) {
-        // create the intermediate groups species/record of "species/record/component"
-        std::string path;
-        for (std::size_t pos = r.name.find('/'); pos != std::string::npos; pos = r.name.find('/', pos + 1)) {
-          path = r.name.substr(0, pos);
-          if (!parts.exists(path)) parts.create_group(path);
+  std::optional<core::AtomicReplacement> replacing;
+  core::mpi::on_root([&] {
+    fs::create_directories(fs::path(part).parent_path());
+    replacing.emplace(part);
+  });
+  core::mpi::on_every_rank([&] {
+    File pf = File::create(core::AtomicReplacement::temporary_of(part), File::Access::all_ranks);
+    {  // every object closed before the file: MPI-IO closes only a file without open objects
+      const Group snap = pf.root().create_group(data_path(iteration));
+      snap.write_attribute("time", time);
+      snap.write_attribute("dt", dt);
+      snap.write_attribute("timeUnitSI", 1.0);
+      const Group meshes = snap.create_group("meshes");
+      std::set<std::string> records;
+      for (std::size_t k = 0; k < fields.size(); ++k) {
+        const Dataset d = meshes.create_dataset(fields[k].name, field_at[k].shape);
+        d.write_rows(field_at[k].first_row, field_at[k].mine);
+        write_mesh_attributes(d, mesh_);
+        const auto slash = fields[k].name.find('/');
+        if (slash != std::string::npos && records.insert(fields[k].name.substr(0, slash)).second)
+          write_mesh_attributes(meshes.open_group(fields[k].name.substr(0, slash)), mesh_);
+      }
+      if (!particles.empty()) {
+        const Group parts = snap.create_group("particles");
+        for (std::size_t k = 0; k < particles.size(); ++k) {
+          const std::string& name = particles[k].name;
+          // create the intermediate groups species/record of "species/record/component"
+          for (std::size_t pos = name.find('/'); pos != std::string::npos; pos = name.find('/', pos + 1))
+            if (!parts.exists(name.substr(0, pos))) parts.create_group(name.substr(0, pos));
+          const Dataset d = parts.create_dataset(name, particle_at[k].shape);
+          d.write_rows(particle_at[k].first_row, particle_at[k].mine);
+          d.write_attribute("unitSI", 1.0);
         }
-        const Dataset d = parts.write_dataset(r.name, r.values, {r.values.size()});
-        d.write_attribute("unitSI", 1.0);
       }
     }
     pf.close();
   });
 
-  // 2. the bookkeeping, then the main file and the sidecar, each replaced atomically
+  // 2. the bookkeeping (every rank), then the main file and the sidecar, each replaced atomically
   Entry e{iteration, time, {}};
   for (const auto& f : fields) e.fields.push_back(f.name);
   snapshots_.push_back(std::move(e));
   if (diag_iterations_.empty() || diag_iterations_.back() != iteration) append_row(iteration, time, diagnostics);
-  write_main(false);
-  write_xdmf();
+  core::mpi::on_root([&] {
+    replacing->commit();
+    write_main(false);
+    write_xdmf();
+  });
 }
 
 void SnapshotWriter::add_diagnostics(std::int64_t iteration, double time, const std::vector<std::pair<std::string, double>>& diagnostics) {
@@ -205,34 +281,36 @@ void SnapshotWriter::write_grid(const GridRecords& r) {
   if (!r.basin.empty() && r.basin.size() != mesh_.size())
     core::throw_invalid("grid mesh basin", std::to_string(r.basin.size()) + " values", std::to_string(mesh_.size()) + " (the mesh size)");
   const std::string part = (fs::path(path_).parent_path() / grid_part_name()).string();
-  fs::create_directories(fs::path(part).parent_path());
-  core::replace_file_atomically(part, [&](const std::string& tmp) {
-    File pf = File::create(tmp);
-    const Group g = pf.root().create_group(kGridPart);
-    // the descriptions go into one attribute of /grid: a ninth attribute on a mesh would move its
-    // attributes to HDF5's dense storage, which libhdf5 itself crashes on when copying a damaged one
-    std::string about = "what every snapshot lies on (written once):";
-    for (std::size_t a = 0; a < r.coordinates.size(); ++a) {
-      const Dataset d = g.write_dataset(mesh_.labels[a], r.coordinates[a], {r.coordinates[a].size()});
-      d.write_attribute("unitSI", 1.0);
-      about += "\n" + mesh_.labels[a] + ": coordinates of the points along axis " + std::to_string(a);
-    }
-    const Group meshes = g.create_group("meshes");
-    for (const auto& m : r.meshes) {
-      const Dataset d = meshes.write_dataset(m.name, m.values, mesh_.shape);
-      write_mesh_attributes(d, mesh_);
-      about += "\nmeshes/" + m.name + ": " + (m.description.empty() ? m.name : m.description);
-      grid_meshes_.push_back(m.name);
-    }
-    if (!r.basin.empty()) {
-      const Dataset d = meshes.write_dataset("basin", r.basin, mesh_.shape);
-      write_mesh_attributes(d, mesh_);
-      about += "\nmeshes/basin: basin of attraction of each point (steepest descent on f), label 0 holding the lowest minimum";
-      grid_meshes_.push_back("basin");
-    }
-    g.write_attribute("description", about);
-    pf.close();
+  core::mpi::on_root([&] {
+    fs::create_directories(fs::path(part).parent_path());
+    core::replace_file_atomically(part, [&](const std::string& tmp) {
+      File pf = File::create(tmp);
+      const Group g = pf.root().create_group(kGridPart);
+      // the descriptions go into one attribute of /grid: a ninth attribute on a mesh would move its
+      // attributes to HDF5's dense storage, which libhdf5 itself crashes on when copying a damaged one
+      std::string about = "what every snapshot lies on (written once):";
+      for (std::size_t a = 0; a < r.coordinates.size(); ++a) {
+        const Dataset d = g.write_dataset(mesh_.labels[a], r.coordinates[a], {r.coordinates[a].size()});
+        d.write_attribute("unitSI", 1.0);
+        about += "\n" + mesh_.labels[a] + ": coordinates of the points along axis " + std::to_string(a);
+      }
+      const Group meshes = g.create_group("meshes");
+      for (const auto& m : r.meshes) {
+        const Dataset d = meshes.write_dataset(m.name, m.values, mesh_.shape);
+        write_mesh_attributes(d, mesh_);
+        about += "\nmeshes/" + m.name + ": " + (m.description.empty() ? m.name : m.description);
+      }
+      if (!r.basin.empty()) {
+        const Dataset d = meshes.write_dataset("basin", r.basin, mesh_.shape);
+        write_mesh_attributes(d, mesh_);
+        about += "\nmeshes/basin: basin of attraction of each point (steepest descent on f), label 0 holding the lowest minimum";
+      }
+      g.write_attribute("description", about);
+      pf.close();
+    });
   });
+  for (const auto& m : r.meshes) grid_meshes_.push_back(m.name);
+  if (!r.basin.empty()) grid_meshes_.push_back("basin");
   has_grid_ = true;
 }
 
@@ -322,13 +400,15 @@ void SnapshotWriter::write_xdmf() const {
 }
 
 void SnapshotWriter::finish() {
-  if (snapshots_.empty()) {  // nothing landed: leave no parts folder behind (it holds /grid at most)
-    std::error_code ec;
-    fs::remove_all(fs::path(path_).parent_path() / (fs::path(path_).filename().string() + ".parts"), ec);
-    return;
-  }
-  write_main(true);
-  fs::remove_all(fs::path(path_).parent_path() / (fs::path(path_).filename().string() + ".parts"));
+  core::mpi::on_root([&] {
+    if (snapshots_.empty()) {  // nothing landed: leave no parts folder behind (it holds /grid at most)
+      std::error_code ec;
+      fs::remove_all(fs::path(path_).parent_path() / (fs::path(path_).filename().string() + ".parts"), ec);
+      return;
+    }
+    write_main(true);
+    fs::remove_all(fs::path(path_).parent_path() / (fs::path(path_).filename().string() + ".parts"));
+  });
 }
 
 SnapshotWriter SnapshotWriter::resume(const std::string& path) {
@@ -362,7 +442,7 @@ SnapshotWriter SnapshotWriter::resume(const std::string& path) {
   const Group data = root.open_group("data");
   for (auto it : its) {
     const std::string name = std::to_string(it);
-    if (!data.is_external_link(name)) {
+    if (!data.is_external_link(name) && core::mpi::rank() == 0) {
       // a consolidated file: move the snapshot back into its own part file
       const std::string part = w.part_path(it);
       fs::create_directories(fs::path(part).parent_path());
@@ -380,7 +460,7 @@ SnapshotWriter SnapshotWriter::resume(const std::string& path) {
   }
   if (root.exists(kGridPart)) {
     const std::string part = (fs::path(path).parent_path() / w.grid_part_name()).string();
-    if (!root.is_external_link(kGridPart)) {
+    if (!root.is_external_link(kGridPart) && core::mpi::rank() == 0) {
       fs::create_directories(fs::path(part).parent_path());
       core::replace_file_atomically(part, [&](const std::string& tmp) {
         File pf = File::create(tmp);

@@ -34,6 +34,13 @@
 // are held in memory and land with the next snapshot (a process killed between snapshots loses
 // the rows after the last one, which a restart recomputes).
 // Power-loss durability is left to the file system (no fsync).
+//
+// Under MPI (core::mpi::active()) every rank holds a writer and makes the same calls.  A
+// snapshot's part file is written by all ranks together through parallel HDF5 (MPI-IO, one
+// collective transfer per dataset), each rank writing its own rows of the distributed fields
+// (FieldView::Layout::blocks) and its own particles; no rank ever holds a whole distributed
+// field.  The small files (OUT.h5 with its links and diagnostics, the XDMF, /grid) and finish()
+// are rank 0's; a failure on any rank is rethrown on every rank (core::mpi::on_every_rank).
 #pragma once
 
 #include <cstdint>
@@ -72,11 +79,18 @@ struct MeshGeometry {
   }
 };
 
-/// A field of a snapshot by its mesh path ("rho", "psi/re", "psi/im", "particles_hist").
+/// A field of a snapshot by its mesh path ("rho", "psi/re", "psi/im", "particles_hist"), or a
+/// particle record.
 struct FieldView {
+  /// replicated: the whole array, the same on every rank (rank 0's values are written).
+  /// blocks: this rank's block of rows of axis 0 (of particles for a particle record); the
+  /// blocks of ranks 0, 1, ... follow each other and together make the whole array.  With one
+  /// rank the two are the same.
+  enum class Layout { replicated, blocks };
   std::string name;
   std::span<const double> values;
   std::string description = {};  ///< /grid meshes: a line of /grid's attribute description
+  Layout layout = Layout::replicated;
 };
 
 /// What /grid holds: written once per file.
@@ -112,10 +126,14 @@ class SnapshotWriter {
   /// A new output at `path`.  Nothing is written (an existing file is untouched) until the
   /// first snapshot lands.
   SnapshotWriter(std::string path, MeshGeometry mesh, RunInfo info);
-  /// Continues the output at `path`, keeping its snapshots and diagnostics.
+  /// Continues the output at `path`, keeping its snapshots and diagnostics.  Not collective:
+  /// under MPI rank 0 resumes first (it alone puts a finished file's snapshots back into part
+  /// files), then the other ranks (they only read).
   static SnapshotWriter resume(const std::string& path);
 
-  /// Writes /grid (once, before the first snapshot; a resumed output keeps its own).
+  /// Writes /grid (once, before the first snapshot; a resumed output keeps its own).  The
+  /// records are replicated (rank 0 writes them).  Collective under MPI, like every method
+  /// below that writes.
   void write_grid(const GridRecords& records);
   /// Writes one snapshot and one row of diagnostics (the same names every time).  `particles`
   /// are 1D per-particle records named "species/record/component" (openPMD particle layout),

@@ -11,10 +11,11 @@
 //   restart_field()                     the mesh a restart needs in a snapshot
 //   advance(n), time(), dt()
 //   diagnostics(basins, diagnostics)    appends the engine's diagnostics of the current state
-//   fields()                            the fields a snapshot stores (views valid until the next call)
-//   fields_are_slabs()                  whether fields() are this rank's rows (to be gathered)
+//   fields()                            the fields a snapshot stores (views valid until the next
+//                                       call; under MPI this rank's rows, FieldView::Layout::blocks,
+//                                       or a field every rank holds whole, Layout::replicated)
 //   particle_output()                   openPMD particle records (positions; under MPI this
-//                                       rank's particles, gathered in particle order), or none
+//                                       rank's particles, Layout::blocks), or none
 // Diagnostics: T (by the loop), the engine's own (norm/energy, mass/min_rho/free_energy/outflow,
 // acceptance), then mean_/var_/cov_ per axis and mass_basin_<k> of the density (|ψ|², ρ or the
 // histogram).  Output fields: psi/re (+ psi/im and psi_abs2 = |ψ|² in real time), rho, particles_hist.
@@ -44,6 +45,8 @@ namespace qtzflow::scenario {
 
 using Diagnostics = std::vector<std::pair<std::string, double>>;
 using Warn = std::function<void(const std::string&)>;
+/// Fields and particle records of which each rank holds its own block (io/snapshot.hpp).
+inline constexpr auto kRows = io::FieldView::Layout::blocks;
 
 /// Mean, variance and covariances per axis and mass per basin of a density w(u) (|ψ|² or ρ).
 template <int D, class T, class W>
@@ -97,7 +100,7 @@ class SchrodingerEngine {
     so.rigor = c.fft_planning;
     so.distributed = true;  // under mpirun with several ranks: slabs of axis 0 (one rank: ignored)
     // a restart plans with the interrupted run's FFTW wisdom: same plans, bit-identical results
-    // (under MPI only rank 0 holds the output; the planner broadcasts its wisdom to the others)
+    // (under MPI rank 0 imports it; the collective planner broadcasts rank 0's wisdom)
     core::mpi::on_root([&] {
       if (resumed != nullptr && !resumed->info().fftw_wisdom.empty()) grids::import_wisdom(resumed->info().fftw_wisdom);
     });
@@ -155,8 +158,7 @@ class SchrodingerEngine {
       add_moments(diag, grid_, basins, s_.phi(), solver::abs2);
   }
 
-  /// This rank's rows (the whole grid on one rank): the run loop gathers them for writing.
-  bool fields_are_slabs() const { return s_.distributed(); }
+  /// This rank's rows (the whole grid on one rank).
   std::vector<io::FieldView> fields() {
     if (real_) {
       for (std::size_t i = 0; i < re_.size(); ++i) {
@@ -164,10 +166,10 @@ class SchrodingerEngine {
         im_[i] = s_.psi()[i].imag();
         abs2_[i] = re_[i] * re_[i] + im_[i] * im_[i];
       }
-      return {{"psi/re", re_}, {"psi/im", im_}, {"psi_abs2", abs2_}};
+      return {{"psi/re", re_, {}, kRows}, {"psi/im", im_, {}, kRows}, {"psi_abs2", abs2_, {}, kRows}};
     }
     std::copy(s_.phi().begin(), s_.phi().end(), re_.begin());
-    return {{"psi/re", re_}};
+    return {{"psi/re", re_, {}, kRows}};
   }
 
  private:
@@ -263,8 +265,8 @@ class FokkerPlanckEngine {
     diag.emplace_back("outflow", s_.outflow());
     add_moments(diag, grid_, basins, s_.rho(), solver::identity);
   }
-  bool fields_are_slabs() const { return s_.distributed(); }
-  std::vector<io::FieldView> fields() { return {{"rho", s_.rho().values()}}; }
+  /// This rank's rows (the whole grid on one rank).
+  std::vector<io::FieldView> fields() { return {{"rho", s_.rho().values(), {}, kRows}}; }
 
  private:
   const grids::Grid<D>& grid_;
@@ -310,12 +312,11 @@ class ParticleEngine {
     diag.emplace_back("acceptance", e_.acceptance_rate());
     add_moments(diag, grid_, basins, histogram(), solver::identity);
   }
-  std::vector<io::FieldView> fields() { return {{"particles_hist", histogram().values()}}; }
   /// The histogram is whole on every rank (counts summed over ranks).
-  bool fields_are_slabs() const { return false; }
+  std::vector<io::FieldView> fields() { return {{"particles_hist", histogram().values()}}; }
   std::vector<io::FieldView> particle_output() {
     // positions per axis (openPMD particle records), what a restart reads back; under MPI this
-    // rank's particles, which the run loop gathers in particle order
+    // rank's particles, which follow the lower ranks' in particle order
     const auto& x = e_.positions();
     const std::size_t local = e_.local_size();
     std::vector<io::FieldView> out;
@@ -323,7 +324,7 @@ class ParticleEngine {
       auto& comp = columns_[static_cast<std::size_t>(a)];
       comp.resize(local);
       for (std::size_t q = 0; q < local; ++q) comp[q] = x[q * D + static_cast<std::size_t>(a)];
-      out.push_back({std::string("ensemble/position/") + kAxes[a], comp});
+      out.push_back({std::string("ensemble/position/") + kAxes[a], comp, {}, kRows});
     }
     return out;
   }

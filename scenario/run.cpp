@@ -165,19 +165,23 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
     if (std::holds_alternative<ParticlesConfig>(c.engine) && !c.output.particle_positions)
       core::throw_invalid("restart", "an output of a run with output.particle_positions = false (it holds no positions to continue from)",
                           "an output written with output.particle_positions = true (the default)");
-    core::mpi::on_root([&] {
-      restart_checked([&] {
-        writer.emplace(io::SnapshotWriter::resume(opt.restart));
-        require_same_config(c, *writer, opt.restart);
-        const io::MeshGeometry want = io::MeshGeometry::of(problem.grid);
-        const io::MeshGeometry& have = writer->mesh();
-        bool same = have.shape == want.shape;
-        for (std::size_t a = 0; same && a < want.shape.size(); ++a)
-          same = std::abs(have.spacing[a] - want.spacing[a]) <= 1e-12 * want.spacing[a] &&
-                 std::abs(have.offset[a] - want.offset[a]) <= 1e-12 * (std::abs(want.offset[a]) + want.spacing[a]);
-        if (!same) core::throw_invalid("restart", opt.restart, "an output whose meshes lie on the configured grid (grid.n, grid.lower, grid.upper)");
+    // rank 0 resumes first (it may write part files), then the others read the same file
+    for (const bool root_turn : {true, false})
+      core::mpi::on_every_rank([&] {
+        if ((core::mpi::rank() == 0) != root_turn) return;
+        restart_checked([&] {
+          writer.emplace(io::SnapshotWriter::resume(opt.restart));
+          require_same_config(c, *writer, opt.restart);
+          const io::MeshGeometry want = io::MeshGeometry::of(problem.grid);
+          const io::MeshGeometry& have = writer->mesh();
+          bool same = have.shape == want.shape;
+          for (std::size_t a = 0; same && a < want.shape.size(); ++a)
+            same = std::abs(have.spacing[a] - want.spacing[a]) <= 1e-12 * want.spacing[a] &&
+                   std::abs(have.offset[a] - want.offset[a]) <= 1e-12 * (std::abs(want.offset[a]) + want.spacing[a]);
+          if (!same)
+            core::throw_invalid("restart", opt.restart, "an output whose meshes lie on the configured grid (grid.n, grid.lower, grid.upper)");
+        });
       });
-    });
   }
   const Warn warn = [&](const std::string& m) {
     if (core::mpi::rank() == 0)
@@ -224,21 +228,16 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
     std::vector<std::string> want;
     for (const auto& [name, v] : names) want.push_back(name);
     std::sort(want.begin(), want.end());
-    core::mpi::on_root([&] {
-      if (want != writer->diagnostic_names())
-        core::throw_invalid("restart", opt.restart, "an output whose /diagnostics hold the series this run writes (it was damaged or edited)");
-    });
+    if (want != writer->diagnostic_names())  // the same file on every rank: all refuse together
+      core::throw_invalid("restart", opt.restart, "an output whose /diagnostics hold the series this run writes (it was damaged or edited)");
     step = last.iteration;
     if (core::mpi::rank() == 0)
       for (auto* o : opt.observers) o->on_restart({step, total, last.time, opt.restart});
   } else {
     e.start(c, problem);
-    core::mpi::on_root([&] {
-      writer.emplace(out_path, io::MeshGeometry::of(problem.grid),
-                     io::RunInfo{c.text, std::string(core::git_revision()), grids::export_wisdom(), {}});
-      GridFields<D> gf(c, problem);
-      writer->write_grid(gf.records());
-    });
+    writer.emplace(out_path, io::MeshGeometry::of(problem.grid), io::RunInfo{c.text, std::string(core::git_revision()), grids::export_wisdom(), {}});
+    GridFields<D> gf(c, problem);
+    writer->write_grid(gf.records());  // collective: rank 0 writes
   }
 
   const long diag_every = c.output.diagnostics_every;
@@ -247,32 +246,15 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
     e.diagnostics(problem.basins, diag);
     return diag;
   };
-  // Under MPI every rank computes the diagnostics (collective sums), its rows of the fields (or
-  // the whole histogram) and its particles; rank 0 gathers them (blocks follow rank order) and
-  // writes alone.
-  std::vector<std::vector<double>> gathered_fields, gathered_particles;
-  auto gather = [](std::vector<io::FieldView>& views, std::vector<std::vector<double>>& store) {
-    store.resize(views.size());  // sized first: the views point into it
-    for (std::size_t k = 0; k < views.size(); ++k) {
-      store[k] = core::mpi::gather_to_root(views[k].values);
-      views[k].values = store[k];
-    }
-  };
+  // Under MPI every rank computes the diagnostics (collective sums) and hands the writer its rows
+  // of the fields and its particles (the writer's calls are collective).
   auto snapshot = [&] {
     const auto diag = diagnostics();
-    auto fields = e.fields();
-    std::vector<io::FieldView> particles;
-    if (c.output.particle_positions) particles = e.particle_output();
-    if (core::mpi::active()) {
-      if (e.fields_are_slabs()) gather(fields, gathered_fields);
-      gather(particles, gathered_particles);  // each rank's particles, in particle order
-    }
-    core::mpi::on_root([&] {
-      if (c.output.particle_positions)
-        writer->write(step, e.time(), e.dt(), fields, diag, particles);
-      else
-        writer->write(step, e.time(), e.dt(), fields, diag);
-    });
+    const auto fields = e.fields();
+    if (c.output.particle_positions)
+      writer->write(step, e.time(), e.dt(), fields, diag, e.particle_output());
+    else
+      writer->write(step, e.time(), e.dt(), fields, diag);
   };
 
   RunOutcome out;
@@ -285,8 +267,7 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
       e.advance(chunk);
       step += chunk;
       if (step % every != 0 && step != total) {
-        const auto diag = diagnostics();
-        core::mpi::on_root([&] { writer->add_diagnostics(step, e.time(), diag); });
+        writer->add_diagnostics(step, e.time(), diagnostics());
         continue;
       }
       snapshot();
@@ -312,15 +293,10 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
     }
     throw;
   }
-  long snapshots = 0;
-  core::mpi::on_root([&] {
-    writer->finish();
-    snapshots = static_cast<long>(writer->count());
-  });
-  core::mpi::broadcast(snapshots);
+  writer->finish();
   out.step = step;
   out.time = e.time();
-  out.snapshots = static_cast<std::size_t>(snapshots);
+  out.snapshots = writer->count();
   out.output_path = out_path;
   out.xdmf_path = io::SnapshotWriter::xdmf_path_of(out_path);
   return out;

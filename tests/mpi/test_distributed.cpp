@@ -9,14 +9,18 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <cmath>
 #include <complex>
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 
 #include "core/error.hpp"
 #include "core/mpi.hpp"
 #include "grids/basins.hpp"
 #include "grids/distributed_fft.hpp"
+#include "io/snapshot.hpp"
 #include "particles/ensemble.hpp"
 #include "potentials/objective.hpp"
 #include "potentials/sampling.hpp"
@@ -347,6 +351,78 @@ TEST_CASE("layouts that leave a rank without rows are refused on every rank, nam
     CHECK(one_d.find("schrodinger.distributed") != std::string::npos);
   else
     CHECK(one_d.empty());
+}
+
+TEST_CASE("snapshots are written by all ranks together: every rank's rows and particles land in place, across a resume") {
+  // A 7 x 5 mesh in uneven blocks of rows, a replicated field, and particles in blocks of which
+  // rank 1's is empty.  Values name their global index, so a block written at the wrong rows, a
+  // rank's block missing, or another rank's copy of the replicated field shows as a wrong value.
+  const std::vector<std::size_t> shape{7, 5};
+  const std::size_t row = shape[1];
+  const auto b = mpi::block_of(7, mpi::rank(), mpi::size());
+  auto particles_of = [](int r) { return r == 1 ? 0L : static_cast<long>(r) + 2; };
+  long first_particle = 0, total_particles = 0;
+  for (int r = 0; r < mpi::size(); ++r) {
+    if (r < mpi::rank()) first_particle += particles_of(r);
+    total_particles += particles_of(r);
+  }
+  auto mesh_value = [](std::int64_t it, std::size_t i) { return 1000.0 * static_cast<double>(it) + static_cast<double>(i); };
+  auto particle_value = [](std::int64_t it, long q) { return -1000.0 * static_cast<double>(it) - 0.5 - static_cast<double>(q); };
+
+  std::string dir = (std::filesystem::temp_directory_path() / ("qtzflow-mpi-writer-" + std::to_string(::getpid()))).string();
+  mpi::broadcast(dir);  // rank 0's name
+  mpi::on_root([&] { std::filesystem::create_directories(dir); });
+  const std::string path = dir + "/out.h5";
+  io::MeshGeometry mesh;
+  mesh.shape = shape;
+  mesh.spacing = {0.5, 0.25};
+  mesh.offset = {-1.5, -0.5};
+  mesh.labels = {"x", "y"};
+
+  auto write = [&](io::SnapshotWriter& w, std::int64_t it) {
+    std::vector<double> rows(static_cast<std::size_t>(b.last - b.first) * row), whole(7 * row),
+        mine(static_cast<std::size_t>(particles_of(mpi::rank())));
+    for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = mesh_value(it, static_cast<std::size_t>(b.first) * row + i);
+    for (std::size_t i = 0; i < whole.size(); ++i) whole[i] = mpi::rank() == 0 ? -mesh_value(it, i) : 1e300;  // only rank 0's is written
+    for (std::size_t q = 0; q < mine.size(); ++q) mine[q] = particle_value(it, first_particle + static_cast<long>(q));
+    const std::vector<io::FieldView> fields{{"rho", rows, {}, io::FieldView::Layout::blocks}, {"hist", whole}};
+    const std::vector<io::FieldView> parts{{"ensemble/position/x", mine, {}, io::FieldView::Layout::blocks}};
+    w.write(it, 0.1 * static_cast<double>(it), 0.1, fields, {{"m", static_cast<double>(it)}}, parts);
+  };
+  {
+    io::SnapshotWriter w(path, mesh, io::RunInfo{"config text", "rev", "", {}});
+    std::vector<double> f(7 * row, 2.0);
+    w.write_grid({{{0, 1, 2, 3, 4, 5, 6}, {0, 1, 2, 3, 4}}, {{"f", f}}, {}});
+    write(w, 0);
+    w.finish();
+  }
+  {
+    // run.cpp's order: rank 0 resumes first (it puts the snapshot back into a part file)
+    std::optional<io::SnapshotWriter> w;
+    for (const bool root_turn : {true, false})
+      mpi::on_every_rank([&] {
+        if ((mpi::rank() == 0) == root_turn) w.emplace(io::SnapshotWriter::resume(path));
+      });
+    write(*w, 5);
+    w->finish();
+  }
+  // every rank reads the finished file back whole
+  double bad = 0;
+  const auto its = io::snapshot_iterations(path);
+  CHECK(its == std::vector<std::int64_t>{0, 5});
+  for (const std::int64_t it : its) {
+    const io::Snapshot s = io::read_snapshot(path, it, {shape, static_cast<std::size_t>(total_particles)});
+    const auto& rho = s.fields.at("rho");
+    const auto& hist = s.fields.at("hist");
+    const auto& x = s.particles.at("ensemble/position/x");
+    REQUIRE(rho.size() == 7 * row);
+    REQUIRE(x.size() == static_cast<std::size_t>(total_particles));
+    for (std::size_t i = 0; i < rho.size(); ++i) bad += (rho[i] != mesh_value(it, i)) + (hist[i] != -mesh_value(it, i));
+    for (long q = 0; q < total_particles; ++q) bad += x[static_cast<std::size_t>(q)] != particle_value(it, q);
+    bad += s.diagnostics.at("m") != static_cast<double>(it);
+  }
+  CHECK(mpi::allreduce_sum(bad) == 0);  // exact: the values are copied, never computed
+  mpi::on_root([&] { std::filesystem::remove_all(dir); });
 }
 
 int main(int argc, char** argv) {
