@@ -21,6 +21,7 @@
 #pragma once
 
 #include <exception>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -121,6 +122,15 @@ void on_root(F&& body) {
 template <class F>
 void on_every_rank(F&& body) {
   detail::run_and_agree(true, std::forward<F>(body));
+}
+/// The value of `make()`, run on every rank, whose first failure on any rank is rethrown on all
+/// (on_every_rank): for work that may fail on one rank alone (reading a file, checking this
+/// rank's values) before the ranks meet in the next collective call.  Collective.
+template <class F>
+auto agreed(F&& make) {
+  std::optional<decltype(make())> out;
+  on_every_rank([&] { out.emplace(make()); });
+  return std::move(*out);
 }
 /// Ends every rank with `code` (MPI_Abort under MPI, std::exit otherwise): when one rank fails
 /// alone, the others must not wait forever in a collective call.

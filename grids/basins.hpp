@@ -24,18 +24,22 @@ struct Basins {
   std::size_t count() const { return minimum_index.size(); }
 };
 
-/// Labels the basins of the sampled objective f (extent must equal the grid's).
+/// Labels the basins of the sampled objective f (extent must equal the grid's), or of one rank's
+/// block of a distributed f: then the labels are that block too (same rows), the minima lists
+/// cover every rank's, and the labelling is collective (the halo rows and the minima are
+/// exchanged); labels and numbering equal the whole grid's exactly.
 template <int D>
 Basins<D> find_basins(const Grid<D>& grid, const Field<double, D>& f);
 
 /// Mass of density(field[i]) · cell volume in each basin (density = |ψ|² or ρ, chosen by the
 /// caller); entries follow the basin labels.  `field` may be one rank's block of a distributed
-/// field (the labels cover the whole grid; the masses are then summed over ranks: collective).
+/// field (the labels then cover the whole grid or the same block; the masses are summed over
+/// ranks: collective).
 template <int D, class T, class Density>
 std::vector<double> mass_per_basin(const Grid<D>& grid, const Basins<D>& basins, const Field<T, D>& field, Density density) {
   if (field.global_extent() != grid.shape()) require_shape("field", field, grid.shape());
   std::vector<double> mass(basins.count(), 0.0);
-  const auto* lab = basins.label.data() + field.offset()[0] * (grid.size() / grid.n(0));
+  const auto* lab = block_values("basins", basins.label, grid.shape(), field.extent(), field.offset());
   for (std::size_t i = 0; i < field.size(); ++i) mass[static_cast<std::size_t>(lab[i])] += density(field[i]);
   for (double& m : mass) m *= grid.cell_volume();
   if (field.distributed()) core::mpi::allreduce_sum(mass);

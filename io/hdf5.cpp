@@ -298,7 +298,7 @@ std::vector<std::size_t> Dataset::shape() const {
   return {dims.begin(), dims.end()};
 }
 
-std::size_t Dataset::checked_count(bool integer_only) const {
+std::size_t Dataset::checked_count(bool integer_only, double count) const {
   const std::string where = file_ + ":" + path_;
   Handle type = make(H5Dget_type(static_cast<hid_t>(h_.get())), Handle::Kind::datatype, "get type", where);
   const H5T_class_t cls = H5Tget_class(static_cast<hid_t>(type.get()));
@@ -307,7 +307,7 @@ std::size_t Dataset::checked_count(bool integer_only) const {
                     (integer_only ? "integers" : "numbers"));
   std::vector<hsize_t> dims;
   for (auto d : shape()) dims.push_back(d);
-  const double n = count_of(dims);
+  const double n = count >= 0 ? count : count_of(dims);
   const double limit = core::memory_limit_bytes();
   if (limit > 0 && n * 8 > limit)
     throw Hdf5Error("HDF5: dataset " + where + ": " + core::format_value(n) + " values need " + core::format_bytes(n * 8) + ", more than the " +
@@ -322,6 +322,31 @@ void Dataset::read_raw(void* buf, hid mem_type) const {
 std::vector<double> Dataset::read_doubles() const {
   std::vector<double> v(checked_count(false));
   read_raw(v.data(), H5T_NATIVE_DOUBLE);
+  return v;
+}
+
+std::vector<double> Dataset::read_rows(std::size_t first_row, std::size_t rows) const {
+  const auto dims = shape();
+  if (dims.empty() || first_row + rows > dims[0])
+    throw Hdf5Error("HDF5: read rows " + std::to_string(first_row) + ".." + std::to_string(first_row + rows) + " of " + file_ + ":" + path_ + " (" +
+                    (dims.empty() ? std::string("a scalar") : std::to_string(dims[0]) + " rows") + ")");
+  std::size_t row = 1;
+  for (std::size_t a = 1; a < dims.size(); ++a) row *= dims[a];
+  std::vector<double> v(checked_count(false, static_cast<double>(rows) * static_cast<double>(row)));
+  const hid_t ds = static_cast<hid_t>(h_.get());
+  Handle fs = make(H5Dget_space(ds), Handle::Kind::dataspace, "get dataspace", file_ + ":" + path_);
+  std::vector<hsize_t> start(dims.size(), 0), count(dims.begin(), dims.end());
+  start[0] = first_row;
+  count[0] = rows;
+  const hsize_t flat = v.size();
+  Handle ms = make(H5Screate_simple(1, &flat, nullptr), Handle::Kind::dataspace, "create dataspace", file_ + ":" + path_);
+  if (rows == 0) {
+    check(H5Sselect_none(static_cast<hid_t>(fs.get())), "select");
+    check(H5Sselect_none(static_cast<hid_t>(ms.get())), "select");
+  } else {
+    check(H5Sselect_hyperslab(static_cast<hid_t>(fs.get()), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select");
+  }
+  check(H5Dread(ds, H5T_NATIVE_DOUBLE, static_cast<hid_t>(ms.get()), static_cast<hid_t>(fs.get()), H5P_DEFAULT, v.data()), "read dataset rows");
   return v;
 }
 
@@ -345,20 +370,27 @@ void Dataset::append_raw(const void* buf, std::size_t n, hid mem_type) const {
 }
 
 void Dataset::write_rows(std::size_t first_row, std::span<const double> values) const {
+  write_rows_raw(first_row, values.data(), values.size(), H5T_NATIVE_DOUBLE);
+}
+void Dataset::write_rows(std::size_t first_row, std::span<const std::int32_t> values) const {
+  write_rows_raw(first_row, values.data(), values.size(), H5T_NATIVE_INT32);
+}
+
+void Dataset::write_rows_raw(std::size_t first_row, const void* values, std::size_t n, hid mem_type) const {
   const hid_t ds = static_cast<hid_t>(h_.get());
   const auto dims = shape();
   if (dims.empty()) fail("write rows of a scalar dataset", file_ + ":" + path_);
   std::size_t row = 1;
   for (std::size_t a = 1; a < dims.size(); ++a) row *= dims[a];
-  const std::size_t rows = row == 0 ? 0 : values.size() / row;
-  if (rows * row != values.size() || first_row + rows > dims[0])
-    throw Hdf5Error("HDF5: write rows " + std::to_string(first_row) + " + " + std::to_string(values.size()) + " values into " + file_ + ":" + path_ +
-                    " of " + std::to_string(dims[0]) + " rows of " + std::to_string(row) + " values");
+  const std::size_t rows = row == 0 ? 0 : n / row;
+  if (rows * row != n || first_row + rows > dims[0])
+    throw Hdf5Error("HDF5: write rows " + std::to_string(first_row) + " + " + std::to_string(n) + " values into " + file_ + ":" + path_ + " of " +
+                    std::to_string(dims[0]) + " rows of " + std::to_string(row) + " values");
   Handle fs = make(H5Dget_space(ds), Handle::Kind::dataspace, "get dataspace", file_ + ":" + path_);
   std::vector<hsize_t> start(dims.size(), 0), count(dims.begin(), dims.end());
   start[0] = first_row;
   count[0] = rows;
-  const hsize_t flat = values.size();
+  const hsize_t flat = n;
   Handle ms = make(H5Screate_simple(1, &flat, nullptr), Handle::Kind::dataspace, "create dataspace", file_ + ":" + path_);
   if (rows == 0) {  // a rank without rows still takes part in a collective transfer
     check(H5Sselect_none(static_cast<hid_t>(fs.get())), "select");
@@ -375,8 +407,9 @@ void Dataset::write_rows(std::size_t first_row, std::span<const double> values) 
   if (H5Pget_driver(static_cast<hid_t>(fapl.get())) == H5FD_MPIO)
     check(H5Pset_dxpl_mpio(static_cast<hid_t>(dxpl.get()), H5FD_MPIO_COLLECTIVE), "set collective transfer");
 #endif
-  check(H5Dwrite(ds, H5T_NATIVE_DOUBLE, static_cast<hid_t>(ms.get()), static_cast<hid_t>(fs.get()), static_cast<hid_t>(dxpl.get()), values.data()),
-        "write dataset rows");
+  check(
+      H5Dwrite(ds, static_cast<hid_t>(mem_type), static_cast<hid_t>(ms.get()), static_cast<hid_t>(fs.get()), static_cast<hid_t>(dxpl.get()), values),
+      "write dataset rows");
 }
 
 void Dataset::append(std::span<const double> values) const { append_raw(values.data(), values.size(), H5T_NATIVE_DOUBLE); }
@@ -463,7 +496,7 @@ Dataset Group::write_dataset(const std::string& name, std::span<const std::int64
   return write_raw(name, values.data(), values.size(), shape, H5T_STD_I64LE, H5T_NATIVE_INT64);
 }
 
-Dataset Group::create_dataset(const std::string& name, const std::vector<std::size_t>& shape) const {
+Dataset Group::create_dataset(const std::string& name, const std::vector<std::size_t>& shape, Element element) const {
   Handle space = simple_space(shape, file_ + ":" + child_path(name));
   Handle lcpl = make(H5Pcreate(H5P_LINK_CREATE), Handle::Kind::plist, "create property list", file_);
   H5Pset_create_intermediate_group(static_cast<hid_t>(lcpl.get()), 1);
@@ -472,8 +505,9 @@ Dataset Group::create_dataset(const std::string& name, const std::vector<std::si
   Handle dcpl = make(H5Pcreate(H5P_DATASET_CREATE), Handle::Kind::plist, "create property list", file_);
   check(H5Pset_alloc_time(static_cast<hid_t>(dcpl.get()), H5D_ALLOC_TIME_EARLY), "set allocation time", name);
   check(H5Pset_fill_time(static_cast<hid_t>(dcpl.get()), H5D_FILL_TIME_NEVER), "set fill time", name);
-  return Dataset(make(H5Dcreate2(static_cast<hid_t>(h_.get()), name.c_str(), H5T_IEEE_F64LE, static_cast<hid_t>(space.get()),
-                                 static_cast<hid_t>(lcpl.get()), static_cast<hid_t>(dcpl.get()), H5P_DEFAULT),
+  const hid_t type = element == Element::int32 ? H5T_STD_I32LE : H5T_IEEE_F64LE;
+  return Dataset(make(H5Dcreate2(static_cast<hid_t>(h_.get()), name.c_str(), type, static_cast<hid_t>(space.get()), static_cast<hid_t>(lcpl.get()),
+                                 static_cast<hid_t>(dcpl.get()), H5P_DEFAULT),
                       Handle::Kind::dataset, "create dataset", file_ + ":" + child_path(name)),
                  child_path(name), file_);
 }

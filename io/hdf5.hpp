@@ -109,6 +109,8 @@ class Dataset : public Object {
   using Object::Object;
   std::vector<std::size_t> shape() const;
   std::vector<double> read_doubles() const;
+  /// Rows [first_row, first_row + rows) of axis 0, in C order (one rank's block of a field).
+  std::vector<double> read_rows(std::size_t first_row, std::size_t rows) const;
   std::vector<std::int64_t> read_int64() const;
   /// Appends values to an extendible 1D dataset.
   void append(std::span<const double> values) const;
@@ -118,10 +120,13 @@ class Dataset : public Object {
   /// file created with Access::all_ranks every rank calls it (a collective MPI-IO transfer),
   /// each with its own rows.
   void write_rows(std::size_t first_row, std::span<const double> values) const;
+  void write_rows(std::size_t first_row, std::span<const std::int32_t> values) const;
 
  private:
-  /// The number of values, after checking the type class and the memory it needs.
-  std::size_t checked_count(bool integer_only) const;
+  void write_rows_raw(std::size_t first_row, const void* values, std::size_t n, hid mem_type) const;
+  /// The number of values (`count`, or the whole dataset's when negative), after checking the
+  /// type class and the memory it needs.
+  std::size_t checked_count(bool integer_only, double count = -1) const;
   void append_raw(const void* buf, std::size_t n, hid mem_type) const;
   void read_raw(void* buf, hid mem_type) const;
 };
@@ -147,9 +152,10 @@ class Group : public Object {
   Dataset write_dataset(const std::string& name, std::span<const double> values, const std::vector<std::size_t>& shape) const;
   Dataset write_dataset(const std::string& name, std::span<const std::int32_t> values, const std::vector<std::size_t>& shape) const;
   Dataset write_dataset(const std::string& name, std::span<const std::int64_t> values, const std::vector<std::size_t>& shape) const;
-  /// A dataset of doubles of the given shape whose values write_rows() supplies (contiguous,
-  /// allocated at creation, never filled with a fill value: write every row).
-  Dataset create_dataset(const std::string& name, const std::vector<std::size_t>& shape) const;
+  enum class Element { float64, int32 };
+  /// A dataset of the given shape whose values write_rows() supplies (contiguous, allocated at
+  /// creation, never filled with a fill value: write every row).
+  Dataset create_dataset(const std::string& name, const std::vector<std::size_t>& shape, Element element = Element::float64) const;
   /// An empty extendible 1D dataset of doubles (int64 when `integer`).
   Dataset create_series(const std::string& name, bool integer = false) const;
   Dataset open_dataset(const std::string& name) const;

@@ -115,61 +115,92 @@ std::string SnapshotWriter::xdmf_path_of(const std::string& output) { return fs:
 
 namespace {
 
-/// Where one rank's values of a record go: rows [first_row, first_row + its rows) of an array
-/// of shape `shape`; `mine` is what this rank writes (empty on ranks other than 0 for a
-/// replicated record).
+/// A record of a part file as the placement sees it: its name, this rank's number of values and
+/// how they are spread over the ranks.
+struct Record {
+  std::string name;
+  std::size_t size;
+  FieldView::Layout layout;
+};
+
+/// Where this rank's values of a record go: rows [first_row, first_row + its rows) of an array
+/// of shape `shape`; `writes` is false for a replicated record on ranks other than 0.
 struct Placement {
   std::vector<std::size_t> shape;
   std::size_t first_row = 0;
-  std::span<const double> mine;
+  bool writes = true;
+  template <class T>
+  std::span<const T> mine(std::span<const T> values) const {
+    return writes ? values : std::span<const T>();
+  }
 };
 
-/// The placements of `records` (all of one kind: meshes of `mesh_shape`, or 1D particle records
-/// when `mesh_shape` is empty), from every rank's sizes (`sizes`: ranks × records, rank-major).
-/// Every check uses the gathered sizes only, so that all ranks refuse together.
-std::vector<Placement> place(std::span<const FieldView> records, const std::vector<std::size_t>& mesh_shape, const std::vector<double>& sizes,
-                             std::size_t column, std::size_t columns) {
+/// The placements of `records` (meshes of `mesh_shape`, or 1D records when `mesh_shape` is
+/// empty), from every rank's sizes, gathered in one exchange.  Every check uses the gathered
+/// sizes only, so that all ranks refuse together.  Collective.
+std::vector<Placement> place(const std::vector<Record>& records, const std::vector<std::vector<std::size_t>>& mesh_shapes) {
+  std::vector<double> mine;
+  for (const auto& r : records) mine.push_back(static_cast<double>(r.size));
+  const std::vector<double> sizes = core::mpi::allgather(mine);  // ranks × records, rank-major
+  const std::size_t columns = records.size();
   const auto ranks = static_cast<std::size_t>(core::mpi::size()), me = static_cast<std::size_t>(core::mpi::rank());
-  std::size_t mesh_size = 1, row = 1;
-  for (std::size_t a = 0; a < mesh_shape.size(); ++a) {
-    mesh_size *= mesh_shape[a];
-    if (a > 0) row *= mesh_shape[a];
-  }
   std::vector<Placement> out;
   for (std::size_t k = 0; k < records.size(); ++k) {
-    const FieldView& r = records[k];
+    const Record& r = records[k];
+    const auto& mesh_shape = mesh_shapes[k];
+    std::size_t mesh_size = 1, row = 1;
+    for (std::size_t a = 0; a < mesh_shape.size(); ++a) {
+      mesh_size *= mesh_shape[a];
+      if (a > 0) row *= mesh_shape[a];
+    }
     std::size_t total = 0, before = 0;
     for (std::size_t q = 0; q < ranks; ++q) {
-      const auto n = static_cast<std::size_t>(sizes[q * columns + column + k]);
+      const auto n = static_cast<std::size_t>(sizes[q * columns + k]);
       total += n;
       if (q < me) before += n;
     }
     Placement p;
     if (r.layout == FieldView::Layout::replicated) {
-      total = static_cast<std::size_t>(sizes[column + k]);  // rank 0's, which it writes (so all ranks check the same)
-      p.mine = me == 0 ? r.values : std::span<const double>();
-    } else {
-      p.mine = r.values;
-      p.first_row = before;
+      total = static_cast<std::size_t>(sizes[k]);  // rank 0's, which it writes (so all ranks check the same)
+      p.writes = me == 0;
+      before = 0;
     }
     if (mesh_shape.empty()) {
       p.shape = {total};
+      p.first_row = before;
     } else {
-      const std::string what = "field " + r.name;
       if (total != mesh_size)
-        core::throw_invalid(what, std::to_string(total) + " values" + (ranks > 1 ? " over all ranks" : ""),
+        core::throw_invalid(r.name, std::to_string(total) + " values" + (ranks > 1 ? " over all ranks" : ""),
                             std::to_string(mesh_size) + " (the mesh size)");
       if (r.layout == FieldView::Layout::blocks)
         for (std::size_t q = 0; q < ranks; ++q)
-          if (const auto n = static_cast<std::size_t>(sizes[q * columns + column + k]); n % row != 0)
-            core::throw_invalid(what, "a block of " + std::to_string(n) + " values on rank " + std::to_string(q),
+          if (const auto n = static_cast<std::size_t>(sizes[q * columns + k]); n % row != 0)
+            core::throw_invalid(r.name, "a block of " + std::to_string(n) + " values on rank " + std::to_string(q),
                                 "whole rows of " + std::to_string(row) + " values");
       p.shape = mesh_shape;
-      if (r.layout == FieldView::Layout::blocks) p.first_row = before / row;
+      p.first_row = before / row;
     }
     out.push_back(std::move(p));
   }
   return out;
+}
+
+/// Writes the part file `part` whole or not at all, with all ranks (parallel HDF5): `body`
+/// fills the open file and closes every object it opens; rank 0 renames the complete file over
+/// `part`.  A failure on any rank leaves `part` untouched and is rethrown on every rank.
+template <class Body>
+void write_part(const std::string& part, Body&& body) {
+  std::optional<core::AtomicReplacement> replacing;
+  core::mpi::on_root([&] {
+    fs::create_directories(fs::path(part).parent_path());
+    replacing.emplace(part);
+  });
+  core::mpi::on_every_rank([&] {
+    File pf = File::create(core::AtomicReplacement::temporary_of(part), File::Access::all_ranks);
+    body(pf);  // MPI-IO closes only a file without open objects
+    pf.close();
+  });
+  core::mpi::on_root([&] { replacing->commit(); });
 }
 
 }  // namespace
@@ -181,52 +212,47 @@ void SnapshotWriter::write(std::int64_t iteration, double time, double dt, std::
   if (!diag_iterations_.empty() && iteration < diag_iterations_.back())
     core::throw_invalid("iteration", std::to_string(iteration), ">= the last diagnostics row's " + std::to_string(diag_iterations_.back()));
   if (diag_iterations_.empty() || diag_iterations_.back() != iteration) check_row(diagnostics);
-  // every rank's sizes of every record, in one exchange
-  std::vector<double> mine;
-  for (const auto& f : fields) mine.push_back(static_cast<double>(f.values.size()));
-  for (const auto& r : particles) mine.push_back(static_cast<double>(r.values.size()));
-  const std::vector<double> sizes = core::mpi::allgather(mine);
-  const std::vector<Placement> field_at = place(fields, mesh_.shape, sizes, 0, mine.size());
-  const std::vector<Placement> particle_at = place(particles, {}, sizes, fields.size(), mine.size());
+  std::vector<Record> records;
+  std::vector<std::vector<std::size_t>> shapes;
+  for (const auto& f : fields) {
+    records.push_back({"field " + f.name, f.values.size(), f.layout});
+    shapes.push_back(mesh_.shape);
+  }
+  for (const auto& r : particles) {
+    records.push_back({"particle record " + r.name, r.values.size(), r.layout});
+    shapes.emplace_back();
+  }
+  const std::vector<Placement> at = place(records, shapes);
 
-  // 1. the snapshot, whole, in its own part file: written by all ranks together, renamed by rank 0
-  const std::string part = part_path(iteration);
-  std::optional<core::AtomicReplacement> replacing;
-  core::mpi::on_root([&] {
-    fs::create_directories(fs::path(part).parent_path());
-    replacing.emplace(part);
-  });
-  core::mpi::on_every_rank([&] {
-    File pf = File::create(core::AtomicReplacement::temporary_of(part), File::Access::all_ranks);
-    {  // every object closed before the file: MPI-IO closes only a file without open objects
-      const Group snap = pf.root().create_group(data_path(iteration));
-      snap.write_attribute("time", time);
-      snap.write_attribute("dt", dt);
-      snap.write_attribute("timeUnitSI", 1.0);
-      const Group meshes = snap.create_group("meshes");
-      std::set<std::string> records;
-      for (std::size_t k = 0; k < fields.size(); ++k) {
-        const Dataset d = meshes.create_dataset(fields[k].name, field_at[k].shape);
-        d.write_rows(field_at[k].first_row, field_at[k].mine);
-        write_mesh_attributes(d, mesh_);
-        const auto slash = fields[k].name.find('/');
-        if (slash != std::string::npos && records.insert(fields[k].name.substr(0, slash)).second)
-          write_mesh_attributes(meshes.open_group(fields[k].name.substr(0, slash)), mesh_);
-      }
-      if (!particles.empty()) {
-        const Group parts = snap.create_group("particles");
-        for (std::size_t k = 0; k < particles.size(); ++k) {
-          const std::string& name = particles[k].name;
-          // create the intermediate groups species/record of "species/record/component"
-          for (std::size_t pos = name.find('/'); pos != std::string::npos; pos = name.find('/', pos + 1))
-            if (!parts.exists(name.substr(0, pos))) parts.create_group(name.substr(0, pos));
-          const Dataset d = parts.create_dataset(name, particle_at[k].shape);
-          d.write_rows(particle_at[k].first_row, particle_at[k].mine);
-          d.write_attribute("unitSI", 1.0);
-        }
+  // 1. the snapshot, whole, in its own part file, written by all ranks together
+  write_part(part_path(iteration), [&](const File& pf) {
+    const Group snap = pf.root().create_group(data_path(iteration));
+    snap.write_attribute("time", time);
+    snap.write_attribute("dt", dt);
+    snap.write_attribute("timeUnitSI", 1.0);
+    const Group meshes = snap.create_group("meshes");
+    std::set<std::string> groups;
+    for (std::size_t k = 0; k < fields.size(); ++k) {
+      const Dataset d = meshes.create_dataset(fields[k].name, at[k].shape);
+      d.write_rows(at[k].first_row, at[k].mine(fields[k].values));
+      write_mesh_attributes(d, mesh_);
+      const auto slash = fields[k].name.find('/');
+      if (slash != std::string::npos && groups.insert(fields[k].name.substr(0, slash)).second)
+        write_mesh_attributes(meshes.open_group(fields[k].name.substr(0, slash)), mesh_);
+    }
+    if (!particles.empty()) {
+      const Group parts = snap.create_group("particles");
+      for (std::size_t k = 0; k < particles.size(); ++k) {
+        const std::string& name = particles[k].name;
+        // create the intermediate groups species/record of "species/record/component"
+        for (std::size_t pos = name.find('/'); pos != std::string::npos; pos = name.find('/', pos + 1))
+          if (!parts.exists(name.substr(0, pos))) parts.create_group(name.substr(0, pos));
+        const Placement& p = at[fields.size() + k];
+        const Dataset d = parts.create_dataset(name, p.shape);
+        d.write_rows(p.first_row, p.mine(particles[k].values));
+        d.write_attribute("unitSI", 1.0);
       }
     }
-    pf.close();
   });
 
   // 2. the bookkeeping (every rank), then the main file and the sidecar, each replaced atomically
@@ -235,7 +261,6 @@ void SnapshotWriter::write(std::int64_t iteration, double time, double dt, std::
   snapshots_.push_back(std::move(e));
   if (diag_iterations_.empty() || diag_iterations_.back() != iteration) append_row(iteration, time, diagnostics);
   core::mpi::on_root([&] {
-    replacing->commit();
     write_main(false);
     write_xdmf();
   });
@@ -275,42 +300,40 @@ void SnapshotWriter::write_grid(const GridRecords& r) {
     if (r.coordinates[a].size() != mesh_.shape[a])
       core::throw_invalid("grid records", std::to_string(r.coordinates[a].size()) + " coordinates on axis " + std::to_string(a),
                           std::to_string(mesh_.shape[a]));
-  for (const auto& m : r.meshes)
-    if (m.values.size() != mesh_.size())
-      core::throw_invalid("grid mesh " + m.name, std::to_string(m.values.size()) + " values", std::to_string(mesh_.size()) + " (the mesh size)");
-  if (!r.basin.empty() && r.basin.size() != mesh_.size())
-    core::throw_invalid("grid mesh basin", std::to_string(r.basin.size()) + " values", std::to_string(mesh_.size()) + " (the mesh size)");
-  const std::string part = (fs::path(path_).parent_path() / grid_part_name()).string();
-  core::mpi::on_root([&] {
-    fs::create_directories(fs::path(part).parent_path());
-    core::replace_file_atomically(part, [&](const std::string& tmp) {
-      File pf = File::create(tmp);
-      const Group g = pf.root().create_group(kGridPart);
-      // the descriptions go into one attribute of /grid: a ninth attribute on a mesh would move its
-      // attributes to HDF5's dense storage, which libhdf5 itself crashes on when copying a damaged one
-      std::string about = "what every snapshot lies on (written once):";
-      for (std::size_t a = 0; a < r.coordinates.size(); ++a) {
-        const Dataset d = g.write_dataset(mesh_.labels[a], r.coordinates[a], {r.coordinates[a].size()});
-        d.write_attribute("unitSI", 1.0);
-        about += "\n" + mesh_.labels[a] + ": coordinates of the points along axis " + std::to_string(a);
-      }
-      const Group meshes = g.create_group("meshes");
-      for (const auto& m : r.meshes) {
-        const Dataset d = meshes.write_dataset(m.name, m.values, mesh_.shape);
-        write_mesh_attributes(d, mesh_);
-        about += "\nmeshes/" + m.name + ": " + (m.description.empty() ? m.name : m.description);
-      }
-      if (!r.basin.empty()) {
-        const Dataset d = meshes.write_dataset("basin", r.basin, mesh_.shape);
-        write_mesh_attributes(d, mesh_);
-        about += "\nmeshes/basin: basin of attraction of each point (steepest descent on f), label 0 holding the lowest minimum";
-      }
-      g.write_attribute("description", about);
-      pf.close();
-    });
+  std::vector<Record> records;
+  for (const auto& m : r.meshes) records.push_back({"grid mesh " + m.name, m.values.size(), m.layout});
+  const bool basin = core::mpi::allreduce_max(r.basin.empty() ? 0.0 : 1.0) > 0;  // a block may be empty, the labels are not
+  if (basin) records.push_back({"grid mesh basin", r.basin.size(), r.basin_layout});
+  const std::vector<Placement> at = place(records, std::vector<std::vector<std::size_t>>(records.size(), mesh_.shape));
+  write_part((fs::path(path_).parent_path() / grid_part_name()).string(), [&](const File& pf) {
+    const Group g = pf.root().create_group(kGridPart);
+    // the descriptions go into one attribute of /grid: a ninth attribute on a mesh would move its
+    // attributes to HDF5's dense storage, which libhdf5 itself crashes on when copying a damaged one
+    std::string about = "what every snapshot lies on (written once):";
+    for (std::size_t a = 0; a < r.coordinates.size(); ++a) {
+      const Dataset d = g.create_dataset(mesh_.labels[a], {r.coordinates[a].size()});
+      d.write_rows(0, core::mpi::rank() == 0 ? std::span<const double>(r.coordinates[a]) : std::span<const double>());
+      d.write_attribute("unitSI", 1.0);
+      about += "\n" + mesh_.labels[a] + ": coordinates of the points along axis " + std::to_string(a);
+    }
+    const Group meshes = g.create_group("meshes");
+    for (std::size_t k = 0; k < r.meshes.size(); ++k) {
+      const Dataset d = meshes.create_dataset(r.meshes[k].name, at[k].shape);
+      d.write_rows(at[k].first_row, at[k].mine(r.meshes[k].values));
+      write_mesh_attributes(d, mesh_);
+      about += "\nmeshes/" + r.meshes[k].name + ": " + (r.meshes[k].description.empty() ? r.meshes[k].name : r.meshes[k].description);
+    }
+    if (basin) {
+      const Placement& p = at.back();
+      const Dataset d = meshes.create_dataset("basin", p.shape, Group::Element::int32);
+      d.write_rows(p.first_row, p.mine(r.basin));
+      write_mesh_attributes(d, mesh_);
+      about += "\nmeshes/basin: basin of attraction of each point (steepest descent on f), label 0 holding the lowest minimum";
+    }
+    g.write_attribute("description", about);
   });
   for (const auto& m : r.meshes) grid_meshes_.push_back(m.name);
-  if (!r.basin.empty()) grid_meshes_.push_back("basin");
+  if (basin) grid_meshes_.push_back("basin");
   has_grid_ = true;
 }
 
@@ -513,7 +536,7 @@ Snapshot read_snapshot(const std::string& path, std::int64_t iteration, const Sn
   for (const auto& n : mesh_names(meshes)) {
     const Dataset d = meshes.open_dataset(n);
     if (!expect.mesh_shape.empty() && d.shape() != expect.mesh_shape) damaged(path, d.path() + ": not of the mesh's shape");
-    s.fields[n] = d.read_doubles();
+    s.fields[n] = expect.rows > 0 && !expect.mesh_shape.empty() ? d.read_rows(expect.first_row, expect.rows) : d.read_doubles();
   }
   if (snap.exists("particles")) {
     const Group parts = snap.open_group("particles");

@@ -39,8 +39,9 @@
 // snapshot's part file is written by all ranks together through parallel HDF5 (MPI-IO, one
 // collective transfer per dataset), each rank writing its own rows of the distributed fields
 // (FieldView::Layout::blocks) and its own particles; no rank ever holds a whole distributed
-// field.  The small files (OUT.h5 with its links and diagnostics, the XDMF, /grid) and finish()
-// are rank 0's; a failure on any rank is rethrown on every rank (core::mpi::on_every_rank).
+// field.  The small files (OUT.h5 with its links and diagnostics, the XDMF) and finish() are
+// rank 0's; /grid's part file is written like a snapshot's.  A failure on any rank is
+// rethrown on every rank (core::mpi::on_every_rank).
 #pragma once
 
 #include <cstdint>
@@ -97,7 +98,8 @@ struct FieldView {
 struct GridRecords {
   std::vector<std::vector<double>> coordinates;  ///< per axis, the points' coordinates
   std::vector<FieldView> meshes;                 ///< f, grad_f_sq, laplacian_f, V, ...
-  std::span<const std::int32_t> basin;           ///< basin labels (empty: none)
+  std::span<const std::int32_t> basin;           ///< basin labels (empty on every rank: none)
+  FieldView::Layout basin_layout = FieldView::Layout::replicated;
 };
 
 /// What the root attributes record about the run.
@@ -132,8 +134,8 @@ class SnapshotWriter {
   static SnapshotWriter resume(const std::string& path);
 
   /// Writes /grid (once, before the first snapshot; a resumed output keeps its own).  The
-  /// records are replicated (rank 0 writes them).  Collective under MPI, like every method
-  /// below that writes.
+  /// coordinates are replicated (rank 0 writes them), the meshes and labels as their layout
+  /// says.  Collective under MPI, like every method below that writes.
   void write_grid(const GridRecords& records);
   /// Writes one snapshot and one row of diagnostics (the same names every time).  `particles`
   /// are 1D per-particle records named "species/record/component" (openPMD particle layout),
@@ -206,6 +208,9 @@ std::vector<std::int64_t> snapshot_iterations(const std::string& path);
 struct SnapshotShape {
   std::vector<std::size_t> mesh_shape;
   std::size_t particles = 0;
+  /// Read only rows [first_row, first_row + rows) of axis 0 of every mesh (one rank's block;
+  /// mesh_shape must be given); rows = 0: whole meshes.
+  std::size_t first_row = 0, rows = 0;
 };
 /// Reads one snapshot (every mesh under meshes/, as flat C-order arrays).
 Snapshot read_snapshot(const std::string& path, std::int64_t iteration, const SnapshotShape& expect = {});

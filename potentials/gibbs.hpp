@@ -19,26 +19,28 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/mpi.hpp"
 #include "core/parallel.hpp"
 #include "grids/field.hpp"
 #include "grids/grid.hpp"
 
 namespace qtzflow::potentials {
 
-/// The smallest sampled value.
+/// The smallest sampled value (over every rank's block of a distributed field: collective).
 template <int D>
 double min_value(const grids::Field<double, D>& f) {
-  double m = f[0];
+  double m = std::numeric_limits<double>::infinity();
   for (double v : f) m = std::min(m, v);
-  return m;
+  return f.distributed() ? core::mpi::allreduce_min(m) : m;
 }
 
 /// e^{−(f_i − min f)/kT}: the Boltzmann factor at "temperature" kT (T for the Gibbs density,
-/// 2T for the witten ground state), largest value 1.
+/// 2T for the witten ground state), largest value 1.  Of the same rows as f (a block of a
+/// distributed f: min f over all ranks).
 template <int D>
 grids::Field<double, D> boltzmann_factor(const grids::Field<double, D>& f, double kT) {
   core::require_positive("T", kT);
-  grids::Field<double, D> w(f.extent());
+  grids::Field<double, D> w = f;
   const double fmin = min_value(f);
   for (std::size_t i = 0; i < w.size(); ++i) w[i] = std::exp(-(f[i] - fmin) / kT);
   return w;

@@ -104,7 +104,10 @@ grids::Field<T, D> to_field(const py::object& in, const grids::Grid<D>& grid, co
   if (have != want) {
     auto str = [](const std::vector<std::size_t>& v) {
       std::string s = "(";
-      for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i > 0) s += ", ";  // not (i ? ", " : "") + ...: GCC 12's LTO warns falsely about that concatenation
+        s += std::to_string(v[i]);
+      }
       return s + (v.size() == 1 ? ",)" : ")");
     };
     core::throw_invalid(name, "an array of shape " + str(have), "the grid's shape " + str(want));

@@ -69,7 +69,7 @@ class SchrodingerEngine {
   using Config = SchrodingerConfig;
 
   SchrodingerEngine(const RunConfig& c, const Problem<D>& p, const io::SnapshotWriter* resumed, const Warn& warn)
-      : cfg_(std::get<Config>(c.engine)), grid_(p.grid), real_(cfg_.mode == solver::TimeMode::real), s_(make(cfg_, p, resumed)) {
+      : cfg_(std::get<Config>(c.engine)), grid_(p.grid), rows_(p.rows), real_(cfg_.mode == solver::TimeMode::real), s_(make(cfg_, p, resumed)) {
     const std::size_t local = grids::Field<double, D>::product(s_.layout().local);  // this rank's slab under MPI
     re_.resize(local);
     im_.resize(real_ ? local : 0);
@@ -128,15 +128,16 @@ class SchrodingerEngine {
     s_.set_state(phi0);
   }
 
+  /// `snap` holds the problem's rows (this rank's block when distributed).
   void restore(const io::Snapshot& snap) {
     const auto& re = snap.fields.at("psi/re");
     if (real_) {
-      grids::Field<grids::complex, D> psi(grid_.shape());
+      auto psi = field_of_rows<grids::complex>(grid_, rows_, {});
       const auto im = snap.fields.count("psi/im") ? snap.fields.at("psi/im") : std::vector<double>(re.size(), 0.0);
       for (std::size_t i = 0; i < psi.size(); ++i) psi[i] = {re[i], im[i]};
       s_.set_state(psi, snap.time);
     } else {
-      grids::Field<double, D> phi(grid_.shape());
+      auto phi = field_of_rows<double>(grid_, rows_, 0.0);
       std::copy(re.begin(), re.end(), phi.begin());
       s_.restore_state(phi, snap.time);
     }
@@ -175,6 +176,7 @@ class SchrodingerEngine {
  private:
   Config cfg_;
   const grids::Grid<D>& grid_;
+  RowBlock rows_;  // the problem's rows: this rank's slab under MPI
   bool real_;
   solver::SplitStepSolver<D> s_;
   std::vector<double> re_, im_, abs2_;  // this rank's values; abs2_: |ψ|² (real time), so readers need no calculator step
@@ -192,6 +194,21 @@ PecletOverRun peclet_over_run(const Problem<D>& p, double t_end) {
   const auto& f = p.landscape.f();
   const auto& lab = p.basins.label;
   const auto& n = p.grid.shape();
+  const std::size_t row = p.grid.size() / n[0], local = f.size(), first_flat = p.rows.first * row;
+  // c = f − f_min(basin) of this rank's points, then the next rank's first row of f and c (the
+  // right-hand cells of this block's last axis-0 faces)
+  std::vector<double> c(local), next_row(2 * row);
+  for (std::size_t i = 0; i < local; ++i) c[i] = f[i] - p.basins.minimum_value[static_cast<std::size_t>(lab[i])];  // f and labels: the same rows
+  const bool more_rows = p.rows.first + p.rows.count < n[0];
+  if (p.rows.distributed) {
+    std::vector<long> wanted;
+    if (more_rows) wanted.push_back(static_cast<long>(p.rows.first + p.rows.count));
+    std::vector<double> got(wanted.size() * row);
+    core::mpi::fetch_rows(f.values(), row, static_cast<long>(p.rows.first), wanted, got);  // collective, every rank
+    std::copy(got.begin(), got.end(), next_row.begin());
+    core::mpi::fetch_rows(c, row, static_cast<long>(p.rows.first), wanted, got);
+    std::copy(got.begin(), got.end(), next_row.begin() + static_cast<std::ptrdiff_t>(row));
+  }
   PecletOverRun worst;
   for (int k = 0; k <= 32; ++k) {
     const double t = t_end * k / 32.0, T = p.schedule.T(t);
@@ -199,15 +216,15 @@ PecletOverRun peclet_over_run(const Problem<D>& p, double t_end) {
     std::size_t stride = 1;
     for (int a = D - 1; a >= 0; --a) {
       const std::size_t na = n[static_cast<std::size_t>(a)];
-      for (std::size_t i = 0; i < f.size(); ++i) {
-        if ((i / stride) % na == na - 1) continue;  // the last cell along axis a has no face to its right
+      for (std::size_t i = 0; i < local; ++i) {
+        if (((first_flat + i) / stride) % na == na - 1) continue;  // the last cell along axis a has no face to its right
         const std::size_t j = i + stride;
-        const double ci = f[i] - p.basins.minimum_value[static_cast<std::size_t>(lab[i])];
-        const double cj = f[j] - p.basins.minimum_value[static_cast<std::size_t>(lab[j])];
-        if (ci <= 10 * T && cj <= 10 * T) pe = std::max(pe, std::abs(f[j] - f[i]) / T);
+        const double fj = j < local ? f[j] : next_row[j - local], cj = j < local ? c[j] : next_row[row + j - local];
+        if (c[i] <= 10 * T && cj <= 10 * T) pe = std::max(pe, std::abs(fj - f[i]) / T);
       }
       stride *= na;
     }
+    if (p.rows.distributed) pe = core::mpi::allreduce_max(pe);
     if (pe > worst.peclet) worst = {pe, T, t};
   }
   return worst;
@@ -221,6 +238,7 @@ class FokkerPlanckEngine {
 
   FokkerPlanckEngine(const RunConfig& c, const Problem<D>& p, const io::SnapshotWriter*, const Warn& warn)
       : grid_(p.grid),
+        rows_(p.rows),
         // distributed under mpirun with several ranks (slabs of axis 0; one rank: ignored)
         s_(p.landscape, p.schedule, solver::FokkerPlanckOptions{std::get<Config>(c.engine).dt, std::get<Config>(c.engine).scheme, true}) {
     const auto pe = peclet_over_run(p, std::get<Config>(c.engine).t_end);
@@ -241,8 +259,9 @@ class FokkerPlanckEngine {
     for (double& v : rho0) v /= m;
     s_.set_state(rho0);
   }
+  /// `snap` holds the problem's rows (this rank's block when distributed).
   void restore(const io::Snapshot& snap) {
-    grids::Field<double, D> rho(grid_.shape());
+    auto rho = field_of_rows<double>(grid_, rows_, 0.0);
     const auto& r = snap.fields.at("rho");
     std::copy(r.begin(), r.end(), rho.begin());
     const auto out = snap.diagnostics.find("outflow");
@@ -270,6 +289,7 @@ class FokkerPlanckEngine {
 
  private:
   const grids::Grid<D>& grid_;
+  RowBlock rows_;  // the problem's rows: this rank's slab under MPI
   solver::FokkerPlanckSolver<D> s_;
 };
 

@@ -1,7 +1,10 @@
 // qtzflow/scenario/problem.hpp — a problem is what every engine of a run shares: the grid, the
 // objective sampled on it (Landscape), its basins of attraction, the temperature schedule and
 // the initial density.  Built once from a RunConfig; the engine adapters (engines.hpp) and the
-// run loop (run.hpp) take it by reference.
+// run loop (run.hpp) take it by reference.  Under mpirun a [schrodinger] or [fokker_planck] run
+// on a 2D/3D grid holds only this rank's rows of every field here (RowBlock): the landscape, the
+// basin labels and the initial density are computed on those rows alone (the labels and min f
+// by exchanges with the other ranks), so no rank ever holds a whole field.
 // Conventions: as grids/ (axis 0 slowest, cell centres).  The initial density ρ0 is returned
 // unnormalised: gaussian e^{−Σ (x_a − c_a)²/(2 w_a²)} (w = standard deviation of the density),
 // uniform 1, gibbs e^{−(f − min f)/T(0)}.
@@ -11,10 +14,13 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/mpi.hpp"
 #include "grids/basins.hpp"
+#include "grids/distributed_fft.hpp"
 #include "grids/grid.hpp"
 #include "potentials/gibbs.hpp"
 #include "potentials/objective.hpp"
@@ -44,57 +50,101 @@ grids::Grid<D> make_grid(const GridConfig& g) {
 template <int D>
 std::unique_ptr<potentials::Objective> make_objective(const ObjectiveConfig& o, const grids::Grid<D>& grid);
 
-/// The objective sampled on the grid; an expression that is not finite at a grid point is
-/// reported against objective.f, with the point.
+/// This rank's rows of axis 0.  Under mpirun with several ranks, a [schrodinger] or
+/// [fokker_planck] run on a 2D or 3D grid is distributed: each rank holds FFTW-MPI's block of
+/// rows (the engines' slabs, grids/distributed_fft.hpp) of everything the problem samples, and
+/// never the whole grid.  Otherwise (one rank, particles, 1D) the rows are all rows.
+struct RowBlock {
+  std::size_t first = 0, count = 0;
+  bool distributed = false;
+};
+template <int D>
+RowBlock rows_of_run(const RunConfig& c, const grids::Grid<D>& g) {
+  if constexpr (D >= 2) {
+    if (core::mpi::active() && !std::holds_alternative<ParticlesConfig>(c.engine)) {
+      const auto layout = grids::slab_layout<D>(g.shape(), false);  // collective; refuses a rank without rows
+      return {layout.offset[0], layout.local[0], true};
+    }
+  }
+  return {0, g.n(0), false};
+}
+
+/// A field of the rows `rows` of the grid (a block when distributed, the whole grid otherwise).
+template <class T, int D>
+grids::Field<T, D> field_of_rows(const grids::Grid<D>& g, const RowBlock& rows, T value) {
+  auto extent = g.shape();
+  typename grids::Grid<D>::Shape offset{};
+  extent[0] = rows.count;
+  offset[0] = rows.first;
+  return grids::Field<T, D>(g.shape(), extent, offset, rows.distributed, 0, value);
+}
+
+/// The objective sampled on rows `rows` of the grid; an expression that is not finite at a grid
+/// point is reported against objective.f, with the point.  Collective when distributed: a
+/// failure on one rank is rethrown on all.
+template <int D>
+potentials::Landscape<D> sample_objective(const potentials::Objective& f, const grids::Grid<D>& g, const ObjectiveConfig& o, const RowBlock& rows) {
+  return core::mpi::agreed([&] {
+    if (o.is_expression()) {
+      std::vector<double> x(D);
+      grids::for_each_point_of_rows(g, rows.first, rows.count, [&](std::size_t, const auto& p) {
+        std::copy(p.begin(), p.end(), x.begin());
+        const double v = f.value(x);
+        if (!std::isfinite(v)) {
+          std::string at;
+          for (double c : x) at += (at.empty() ? "" : ", ") + core::format_value(c);
+          core::throw_invalid("objective.f", "\"" + core::shorten(o.formula, 80) + "\" = " + core::format_value(v) + " at x = (" + at + ")",
+                              "finite at every grid point");
+        }
+      });
+    }
+    try {
+      return potentials::Landscape<D>(f, g, rows.first, rows.count, rows.distributed);
+    } catch (const core::InvalidArgument& e) {  // f finite, its derivatives not
+      if (!o.is_expression()) throw;
+      throw core::InvalidArgument("objective.f", "objective.f = \"" + core::shorten(o.formula, 80) + "\" is not finite on the grid (" + e.what() +
+                                                     "): must be finite at every grid point");
+    }
+  });
+}
+
+/// The objective sampled on the whole grid.
 template <int D>
 potentials::Landscape<D> sample_objective(const potentials::Objective& f, const grids::Grid<D>& g, const ObjectiveConfig& o) {
-  if (o.is_expression()) {
-    std::vector<double> x(D);
-    grids::for_each_point(g, [&](std::size_t, const auto& p) {
-      std::copy(p.begin(), p.end(), x.begin());
-      const double v = f.value(x);
-      if (!std::isfinite(v)) {
-        std::string at;
-        for (double c : x) at += (at.empty() ? "" : ", ") + core::format_value(c);
-        core::throw_invalid("objective.f", "\"" + core::shorten(o.formula, 80) + "\" = " + core::format_value(v) + " at x = (" + at + ")",
-                            "finite at every grid point");
-      }
-    });
-  }
-  try {
-    return potentials::Landscape<D>(f, g);
-  } catch (const core::InvalidArgument& e) {  // f finite, its derivatives not
-    if (!o.is_expression()) throw;
-    throw core::InvalidArgument("objective.f", "objective.f = \"" + core::shorten(o.formula, 80) + "\" is not finite on the grid (" + e.what() +
-                                                   "): must be finite at every grid point");
-  }
+  return sample_objective(f, g, o, RowBlock{0, g.n(0), false});
 }
 
 template <int D>
 struct Problem {
   grids::Grid<D> grid;
-  std::unique_ptr<potentials::Objective> objective;
-  potentials::Landscape<D> landscape;
-  grids::Basins<D> basins;
+  std::unique_ptr<potentials::Objective> objective;  ///< whole on every rank (a sampled one holds its samples)
+  RowBlock rows;                                     ///< this rank's rows of the fields below
+  potentials::Landscape<D> landscape;                ///< f, |grad f|^2, Laplacian on `rows`
+  grids::Basins<D> basins;                           ///< labels on `rows`; the minima of the whole grid
   potentials::Schedule schedule;
 
   explicit Problem(const RunConfig& c)
       : grid(make_grid<D>(c.grid)),
-        objective(make_objective(c.objective, grid)),
-        landscape(sample_objective(*objective, grid, c.objective)),
-        basins(grids::find_basins(grid, landscape.f())),
+        objective(core::mpi::agreed([&] { return make_objective(c.objective, grid); })),
+        rows(rows_of_run(c, grid)),
+        landscape(sample_objective(*objective, grid, c.objective, rows)),
+        basins(grids::find_basins(grid, landscape.f())),  // collective when distributed
         schedule(c.schedule.make()) {}
   Problem(const Problem&) = delete;
   Problem& operator=(const Problem&) = delete;
+
+  /// A field of this problem's rows (a block when distributed, the whole grid otherwise).
+  grids::Field<double, D> field(double value = 0.0) const { return field_of_rows<double>(grid, rows, value); }
 };
 
-/// The configured initial density ρ0 (not normalised).
+/// The configured initial density ρ0 (not normalised) on the problem's rows.  Collective when
+/// distributed (the Gaussian's mass check and the Gibbs density's min f are over all ranks).
 template <int D>
 grids::Field<double, D> initial_density(const InitialConfig& init, const Problem<D>& p) {
   switch (init.kind) {
     case InitialKind::gaussian: {
-      grids::Field<double, D> rho(p.grid.shape());
-      grids::for_each_point(p.grid, [&](std::size_t i, const auto& x) {
+      grids::Field<double, D> rho = p.field();
+      grids::for_each_point_of_rows(p.grid, p.rows.first, p.rows.count, [&](std::size_t i, const auto& x) {
         double e = 0;
         for (int a = 0; a < D; ++a) {
           const double u = (x[a] - init.center[static_cast<std::size_t>(a)]) / init.width[static_cast<std::size_t>(a)];
@@ -104,13 +154,13 @@ grids::Field<double, D> initial_density(const InitialConfig& init, const Problem
       });
       double mass = 0;
       for (double v : rho) mass += v;
-      if (!(mass > 0))
+      if (!(grids::sum_over_blocks(rho, mass) > 0))
         core::throw_invalid("initial.width", core::format_value(init.width[0]) + (D > 1 ? ", ..." : ""),
                             "wide enough for the Gaussian to be non-zero at some grid point (about the grid spacing or more)");
       return rho;
     }
     case InitialKind::uniform:
-      return grids::Field<double, D>(p.grid.shape(), 1.0);
+      return p.field(1.0);
     case InitialKind::gibbs:
       return potentials::boltzmann_factor(p.landscape.f(), p.schedule.T(0));
   }

@@ -70,6 +70,7 @@ class GridFields {
       const bool real = s->mode == solver::TimeMode::real;
       const double T0 = p.schedule.T(0), Tdot0 = real ? 0.0 : p.schedule.Tdot(0);
       V_ = p.landscape.potential(s->potential, T0, Tdot0);
+      has_V_ = true;
       V_note_ = s->potential == potentials::PotentialKind::witten
                     ? "the Schrodinger potential at t = 0: V_T = |grad f|^2/(4T) - lap f/2" + std::string(Tdot0 != 0 ? " + f Tdot/(2T^2)" : "") +
                           " at T = " + core::format_value(T0) + (Tdot0 != 0 ? ", Tdot = " + core::format_value(Tdot0) : "") +
@@ -77,14 +78,17 @@ class GridFields {
                     : "the Schrodinger potential V = f";
     }
   }
+  /// The problem's rows: this rank's block when distributed (written by all ranks together).
   io::GridRecords records() const {
+    const auto layout = p_.rows.distributed ? io::FieldView::Layout::blocks : io::FieldView::Layout::replicated;
     io::GridRecords r;
     r.coordinates = coords_;
-    r.meshes.push_back({"f", p_.landscape.f().values(), "the objective f at the points"});
-    r.meshes.push_back({"grad_f_sq", p_.landscape.grad2().values(), "|grad f|^2 at the points"});
-    r.meshes.push_back({"laplacian_f", p_.landscape.laplacian().values(), "the Laplacian of f at the points"});
-    if (V_.size() > 0) r.meshes.push_back({"V", V_.values(), V_note_});
+    r.meshes.push_back({"f", p_.landscape.f().values(), "the objective f at the points", layout});
+    r.meshes.push_back({"grad_f_sq", p_.landscape.grad2().values(), "|grad f|^2 at the points", layout});
+    r.meshes.push_back({"laplacian_f", p_.landscape.laplacian().values(), "the Laplacian of f at the points", layout});
+    if (has_V_) r.meshes.push_back({"V", V_.values(), V_note_, layout});
     r.basin = p_.basins.label.values();
+    r.basin_layout = layout;
     return r;
   }
 
@@ -92,49 +96,9 @@ class GridFields {
   const Problem<D>& p_;
   std::vector<std::vector<double>> coords_;
   grids::Field<double, D> V_;
+  bool has_V_ = false;  // a rank's block may be empty, the record is not
   std::string V_note_;
 };
-
-/// Rank 0's snapshot on every rank (the restart's state; a no-op on one rank).
-void broadcast_snapshot(io::Snapshot& snap) {
-  if (!core::mpi::active()) return;
-  std::vector<double> head{static_cast<double>(snap.iteration), snap.time, snap.dt};
-  core::mpi::broadcast(head);
-  snap.iteration = static_cast<long>(head[0]);
-  snap.time = head[1];
-  snap.dt = head[2];
-  for (auto* records : {&snap.fields, &snap.particles}) {
-    long count = static_cast<long>(records->size());
-    core::mpi::broadcast(count);
-    auto it = records->begin();
-    std::map<std::string, std::vector<double>> received;
-    for (long k = 0; k < count; ++k) {
-      std::string name = core::mpi::rank() == 0 ? it->first : std::string();
-      std::vector<double> values = core::mpi::rank() == 0 ? it->second : std::vector<double>();
-      if (core::mpi::rank() == 0) ++it;
-      core::mpi::broadcast(name);
-      core::mpi::broadcast(values);
-      received.emplace(std::move(name), std::move(values));
-    }
-    *records = std::move(received);
-  }
-  std::vector<double> diag;
-  std::string names;
-  if (core::mpi::rank() == 0)
-    for (const auto& [name, v] : snap.diagnostics) {
-      names += name + '\n';
-      diag.push_back(v);
-    }
-  core::mpi::broadcast(names);
-  core::mpi::broadcast(diag);
-  snap.diagnostics.clear();
-  std::size_t at = 0;
-  for (double v : diag) {
-    const std::size_t end = names.find('\n', at);
-    snap.diagnostics.emplace(names.substr(at, end - at), v);
-    at = end + 1;
-  }
-}
 
 template <int D, class Engine>
 RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
@@ -192,15 +156,18 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   long step = 0;
 
   if (!opt.restart.empty()) {
-    // Rank 0 reads and checks the last snapshot; every rank gets it (each keeps its rows).
-    core::mpi::on_root([&] {
+    // Every rank reads and checks its own rows of the last snapshot (the problem's rows: a
+    // distributed run never holds a whole field); a failure on any rank stops all.
+    core::mpi::on_every_rank([&] {
+      const auto* particles = std::get_if<ParticlesConfig>(&c.engine);
+      const std::size_t row = problem.grid.size() / problem.grid.n(0), points = problem.rows.count * row;
       restart_checked([&] {
-        const auto* particles = std::get_if<ParticlesConfig>(&c.engine);
-        const io::SnapshotShape shape{writer->mesh().shape, particles != nullptr ? static_cast<std::size_t>(particles->count) : 0};
+        io::SnapshotShape shape{writer->mesh().shape, particles != nullptr ? static_cast<std::size_t>(particles->count) : 0};
+        if (problem.rows.distributed) shape.first_row = problem.rows.first, shape.rows = problem.rows.count;
         last = io::read_snapshot(opt.restart, io::snapshot_iterations(opt.restart).back(), shape);
       });
       const auto field = last.fields.find(Engine::restart_field());
-      if (field == last.fields.end() || field->second.size() != problem.grid.size())
+      if (field == last.fields.end() || field->second.size() != points)
         core::throw_invalid("restart", opt.restart,
                             std::string("an output of the configured engine and grid (a ") + Engine::restart_field() + " field of " +
                                 std::to_string(problem.grid.size()) + " points)");
@@ -216,7 +183,6 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
                                 ", dt " + core::format_value(last.dt) + ")",
                             "a snapshot at time = iteration * dt with the configured dt = " + core::format_value(e.dt()));
     });
-    broadcast_snapshot(last);
     try {
       e.restore(last);
     } catch (const core::InvalidArgument& bad) {

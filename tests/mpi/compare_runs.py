@@ -6,7 +6,9 @@ By default the files must have the same layout (every group, dataset and attribu
 same shapes; run-specific attributes such as the date aside), the same iterations, and every
 dataset under /data (meshes, particle records) and every /diagnostics series equal to TOLERANCE
 relative to the largest magnitude of that array or series.  Covariances are measured against
-sqrt(var_a var_b), since they vanish by symmetry.
+sqrt(var_a var_b), since they vanish by symmetry.  Every dataset under /grid (coordinates, f and
+its derivatives, V, the basin labels: sampled point by point, whatever rank holds the point) must
+be bit-identical.
 --last-only (B a restarted run): B holds every iteration of A and may hold more (the snapshot
 where it was interrupted); only the last snapshot and diagnostics row are compared.
 Prints the worst difference and where it is; exit 1 on any mismatch.
@@ -41,6 +43,12 @@ def main():
             la, lb = set(layout(a)), set(layout(b))
             print(f"layouts differ: only in A {sorted(la - lb)[:5]}, only in B {sorted(lb - la)[:5]}")
             return 1
+        grid = []
+        a["grid"].visititems(lambda name, obj: grid.append(name) if isinstance(obj, h5py.Dataset) else None)
+        for key in grid:
+            if not np.array_equal(a["grid"][key][()], b["grid"][key][()]):
+                print(f"grid/{key} differs")
+                return 1
         iterations = sorted(a["data"].keys(), key=int)
         worst, where = 0.0, "-"
         for it in iterations[-1:] if last_only else iterations:

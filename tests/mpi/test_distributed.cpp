@@ -24,6 +24,8 @@
 #include "particles/ensemble.hpp"
 #include "potentials/objective.hpp"
 #include "potentials/sampling.hpp"
+#include "scenario/engines.hpp"
+#include "scenario/problem.hpp"
 #include "solver/fokker_planck.hpp"
 #include "solver/observables.hpp"
 #include "solver/split_step.hpp"
@@ -269,6 +271,97 @@ TEST_CASE("moments, integrals and basin masses of a distributed field equal the 
   report("moments, basin masses, integral: rel.", worst);
   CHECK(mw.size() == 4);  // the 2D double well: one minimum per quadrant
   CHECK(worst <= 1e-13);  // sums in another grouping: a few ulp
+}
+
+TEST_CASE("distributed basin labels equal the whole grid's exactly: rastrigin 2D and 3D, walls and periodic") {
+  // Rastrigin on [-5.12, 5.12]^D has ~10 minima per axis, so descent paths cross block edges
+  // (several times on 3-4 ranks) and on a periodic grid wrap around rank 0's first row.
+  auto check = [](auto g) {
+    constexpr int D = decltype(g)::dim;
+    auto f = potentials::make_objective("rastrigin", D);
+    const auto whole = potentials::sample_objective(*f, g);
+    const auto b = mpi::block_of(static_cast<long>(g.n(0)), mpi::rank(), mpi::size());
+    const auto mine = grids::rows_of(whole, static_cast<std::size_t>(b.first), static_cast<std::size_t>(b.last - b.first), true);
+    const auto serial = grids::find_basins(g, whole), split = grids::find_basins(g, mine);
+    double bad = split.minimum_index != serial.minimum_index || split.minimum_value != serial.minimum_value;
+    const std::size_t first = static_cast<std::size_t>(b.first) * (g.size() / g.n(0));
+    for (std::size_t i = 0; i < split.label.size(); ++i) bad += split.label[i] != serial.label[first + i];
+    bad += split.label.offset()[0] != static_cast<std::size_t>(b.first) || (!split.label.distributed() && mpi::active());
+    // masses of a density over block labels equal those over the whole labels
+    grids::Field<double, D> rho(g.shape());
+    for (std::size_t i = 0; i < rho.size(); ++i) rho[i] = std::exp(-whole[i] / 8.0);
+    const auto rho_mine = grids::rows_of(rho, static_cast<std::size_t>(b.first), static_cast<std::size_t>(b.last - b.first), true);
+    const auto mw = grids::mass_per_basin(g, serial, rho, solver::identity), ms = grids::mass_per_basin(g, split, rho_mine, solver::identity);
+    double worst = 0;
+    for (std::size_t k = 0; k < mw.size(); ++k) worst = std::max(worst, relative(ms[k], mw[k]));
+    report(std::to_string(D) + "D basins (" + std::to_string(serial.count()) + "): labels differing", mpi::allreduce_sum(bad));
+    CHECK(mpi::allreduce_sum(bad) == 0);  // integer labels from the same comparisons: exact
+    CHECK(serial.count() >= 50);          // many minima, or the case tests little
+    CHECK(worst <= 1e-13);                // sums in another grouping: a few ulp
+  };
+  for (const auto boundary : {grids::Boundary::reflecting, grids::Boundary::periodic}) {
+    check(grids::Grid<2>({41, 37}, {-5.12, -5.12}, {5.12, 5.12}, boundary));
+    check(grids::Grid<3>({23, 21, 19}, {-5.12, -5.12, -5.12}, {5.12, 5.12, 5.12}, boundary));
+  }
+}
+
+TEST_CASE("a distributed run's problem holds only its rows, and they equal the whole problem's exactly") {
+  // The same problem twice: as a [fokker_planck] run (distributed on 2+ ranks: FFTW's blocks of
+  // rows) and as a [particles] run (whole on every rank, the reference).  Landscape, basin
+  // labels, initial densities and the Peclet number over the run must agree exactly: the same
+  // arithmetic on the same points (the minima and min f are exchanged, not recomputed).
+  const std::string common = R"(
+[grid]
+n = [41, 30]
+lower = [-5.12, -5.12]
+upper = [5.12, 5.12]
+[objective]
+name = "rastrigin"
+[schedule]
+kind = "geometric"
+T = 4.0
+gamma = 0.9
+[output]
+path = "unused.h5"
+)";
+  for (const std::string initial : {"gaussian\ncenter = [1.0, -2.0]\nwidth = [0.7, 0.9]", "uniform", "gibbs"}) {
+    const auto dist_config = scenario::parse_config(common + "[initial]\nkind = \"" + initial.substr(0, initial.find('\n')) + "\"" +
+                                                    (initial.find('\n') != std::string::npos ? initial.substr(initial.find('\n')) : "") +
+                                                    "\n[fokker_planck]\ndt = 0.01\nt_end = 5.0\n");
+    auto whole_config = dist_config;
+    whole_config.engine = scenario::ParticlesConfig{};
+    const scenario::Problem<2> dist(dist_config), whole(whole_config);
+    const std::size_t row = 30, first = dist.rows.first * row;
+    double bad = dist.rows.distributed != mpi::active() || whole.rows.distributed;
+    bad += dist.landscape.f().size() != dist.rows.count * row || dist.basins.label.size() != dist.rows.count * row;
+    for (std::size_t i = 0; i < dist.landscape.f().size(); ++i)
+      bad += (dist.landscape.f()[i] != whole.landscape.f()[first + i]) + (dist.landscape.grad2()[i] != whole.landscape.grad2()[first + i]) +
+             (dist.landscape.laplacian()[i] != whole.landscape.laplacian()[first + i]) + (dist.basins.label[i] != whole.basins.label[first + i]);
+    bad += dist.basins.minimum_index != whole.basins.minimum_index;
+    const auto rho_d = scenario::initial_density(dist_config.initial, dist), rho_w = scenario::initial_density(whole_config.initial, whole);
+    for (std::size_t i = 0; i < rho_d.size(); ++i) bad += rho_d[i] != rho_w[first + i];
+    const auto pe_d = scenario::peclet_over_run(dist, 5.0), pe_w = scenario::peclet_over_run(whole, 5.0);
+    bad += pe_d.peclet != pe_w.peclet || pe_d.t != pe_w.t;
+    report("problem rows (" + initial.substr(0, initial.find('\n')) + "): values differing", mpi::allreduce_sum(bad));
+    CHECK(mpi::allreduce_sum(bad) == 0);
+    CHECK(pe_w.peclet > 0);
+  }
+  // The steepest face lies between rank 0's last row and rank 1's first: the Peclet number must
+  // come from the row exchanged between them (on one rank it is an ordinary face).
+  const auto parts = static_cast<std::size_t>(std::max(2, mpi::size()));  // one rank: the middle face
+  const std::size_t n0 = 40, rank0_rows = (n0 + parts - 1) / parts;       // FFTW's block: ceil(n0 / P)
+  const double h = 8.0 / static_cast<double>(n0), face = -4.0 + h * static_cast<double>(rank0_rows);
+  const auto step = scenario::parse_config(
+      "[grid]\nn = [40, 12]\nlower = [-4.0, -3.0]\nupper = [4.0, 3.0]\n[objective]\nname = \"expression\"\nf = \"3*tanh((x - (" +
+      std::to_string(face) +
+      "))/0.01) + 0.1*y^2\"\n[schedule]\nT = 1.0\n[initial]\nkind = \"uniform\"\n"
+      "[fokker_planck]\ndt = 0.01\nt_end = 1.0\n[output]\npath = \"unused.h5\"\n");
+  auto step_whole = step;
+  step_whole.engine = scenario::ParticlesConfig{};
+  const scenario::Problem<2> sd(step), sw(step_whole);
+  const double pe_d = scenario::peclet_over_run(sd, 1.0).peclet, pe_w = scenario::peclet_over_run(sw, 1.0).peclet;
+  CHECK(pe_w > 5.9);  // the step of height 6 within one face, at T = 1
+  CHECK(mpi::allreduce_max(std::abs(pe_d - pe_w)) == 0);
 }
 
 TEST_CASE("distributed particle ensembles equal one rank bit for bit: Langevin and qtz-dither") {
