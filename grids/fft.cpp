@@ -215,12 +215,34 @@ std::string export_wisdom() {
   return out;
 }
 
-void import_wisdom(const std::string& wisdom) {
+namespace {
+/// "(fftw-3.3.10 fftw_wisdom #x… #x… #x… #x…": the version and the configuration hash that open
+/// every wisdom text (empty when the text does not open so).
+std::string wisdom_stamp(const std::string& text) {
+  const auto open = text.find("fftw_wisdom");
+  if (text.rfind("(fftw-", 0) != 0 || open == std::string::npos) return {};
+  std::size_t end = open + 11;
+  for (int word = 0; word < 4; ++word) {
+    end = text.find_first_not_of(" \t\r\n", end);
+    if (end == std::string::npos || text.compare(end, 2, "#x") != 0) return {};
+    end = text.find_first_of(" \t\r\n()", end);
+    if (end == std::string::npos) return {};
+  }
+  return text.substr(0, end);
+}
+}  // namespace
+
+bool import_wisdom(const std::string& wisdom) {
   init_fftw_threads();
   detail::init_fftw_mpi_if_running();  // wisdom of distributed plans names FFTW-MPI's solvers
   std::lock_guard lock(planner_mutex());
-  if (fftw_import_wisdom_from_string(wisdom.c_str()) == 0)
-    core::throw_invalid("fftw wisdom", "the stored text", "wisdom FFTW can read (written by the same FFTW)");
+  if (fftw_import_wisdom_from_string(wisdom.c_str()) != 0) return true;
+  char* own = fftw_export_wisdom_to_string();
+  const std::string here = wisdom_stamp(own ? own : ""), there = wisdom_stamp(wisdom);
+  std::free(own);
+  // the same FFTW version stamped by another configuration: readable, but not by this process
+  if (!there.empty() && !here.empty() && there != here && there.substr(0, there.find(' ')) == here.substr(0, here.find(' '))) return false;
+  core::throw_invalid("fftw wisdom", "the stored text", "wisdom FFTW can read (written by the same FFTW)");
 }
 
 void set_wisdom_cache(const std::string& directory) {

@@ -101,8 +101,12 @@ std::string fftw_version();
 /// wisdom of a run before planning makes a restart use the very same plans (bit-identical
 /// results on the same machine and thread count).
 std::string export_wisdom();
-/// Throws core::InvalidArgument("fftw wisdom", …) when FFTW rejects the text.
-void import_wisdom(const std::string& wisdom);
+/// Imports wisdom before planning.  Returns false, importing nothing, for wisdom of an FFTW
+/// configured otherwise: FFTW stamps its wisdom with a hash of its registered solvers, and
+/// FFTW-MPI registers more, so a run under mpirun and a run without cannot share wisdom (a
+/// restart across that line plans anew).  Throws core::InvalidArgument("fftw wisdom", …) for
+/// text FFTW cannot read.
+bool import_wisdom(const std::string& wisdom);
 
 /// Where plans' wisdom is kept between processes; empty (the default) keeps none.
 void set_wisdom_cache(const std::string& directory);

@@ -69,7 +69,7 @@ class SchrodingerEngine {
   using Config = SchrodingerConfig;
 
   SchrodingerEngine(const RunConfig& c, const Problem<D>& p, const io::SnapshotWriter* resumed, const Warn& warn)
-      : cfg_(std::get<Config>(c.engine)), grid_(p.grid), rows_(p.rows), real_(cfg_.mode == solver::TimeMode::real), s_(make(cfg_, p, resumed)) {
+      : cfg_(std::get<Config>(c.engine)), grid_(p.grid), rows_(p.rows), real_(cfg_.mode == solver::TimeMode::real), s_(make(cfg_, p, resumed, warn)) {
     const std::size_t local = grids::Field<double, D>::product(s_.layout().local);  // this rank's slab under MPI
     re_.resize(local);
     im_.resize(real_ ? local : 0);
@@ -90,7 +90,7 @@ class SchrodingerEngine {
     }
   }
 
-  static solver::SplitStepSolver<D> make(const Config& c, const Problem<D>& p, const io::SnapshotWriter* resumed) {
+  static solver::SplitStepSolver<D> make(const Config& c, const Problem<D>& p, const io::SnapshotWriter* resumed, const Warn& warn) {
     solver::SplitStepOptions so;
     so.mode = c.mode;
     so.scheme = c.scheme;
@@ -101,9 +101,13 @@ class SchrodingerEngine {
     so.distributed = true;  // under mpirun with several ranks: slabs of axis 0 (one rank: ignored)
     // a restart plans with the interrupted run's FFTW wisdom: same plans, bit-identical results
     // (under MPI rank 0 imports it; the collective planner broadcasts rank 0's wisdom)
+    bool imported = true;
     core::mpi::on_root([&] {
-      if (resumed != nullptr && !resumed->info().fftw_wisdom.empty()) grids::import_wisdom(resumed->info().fftw_wisdom);
+      if (resumed != nullptr && !resumed->info().fftw_wisdom.empty()) imported = grids::import_wisdom(resumed->info().fftw_wisdom);
     });
+    if (!imported)  // rank 0's finding (only rank 0 warns)
+      warn("the output's FFT plans were made by an FFTW configured " + std::string(core::mpi::active() ? "without" : "for") +
+           " MPI and cannot be reused: planning anew, so the continued run agrees with an uninterrupted one to rounding, not bit for bit");
     return solver::SplitStepSolver<D>(p.landscape, c.potential, p.schedule, so);
   }
 
