@@ -170,6 +170,22 @@ msg=$(timeout 120 mpirun -n 3 "$cli" run -q -o "$work/r.h5" --set "grid.n=[2, 64
 set -e
 if [[ $rc -ne 2 || $msg != *"grid.n[0]"* || $msg != *"3 MPI ranks"* ]]; then echo "mpi: 2 rows on 3 ranks: expected exit 2 naming grid.n[0], got $rc: $msg"; fail=1; fi
 if [[ -e "$work/r.h5" ]]; then echo "mpi: the refused run wrote its output"; fail=1; fi
+# bad input found by one rank only (f not finite on the last rank's rows, x > 2): exit 2 from all
+set +e
+msg=$(timeout 120 mpirun -n 2 "$cli" run -q -o "$work/r.h5" --set objective.name=expression --set 'objective.f="x^2 + y^2 + log(2 - x)"' 2>&1); rc=$?
+set -e
+if [[ $rc -ne 2 || $msg != *"objective.f"* ]]; then echo "mpi: f not finite on rank 1's rows: expected exit 2 naming objective.f, got $rc: $msg"; fail=1; fi
+if [[ -e "$work/r.h5" ]]; then echo "mpi: the refused run wrote its output"; fail=1; fi
+# restarts refused on 2 ranks, the file untouched: not an HDF5 file, and another grid
+echo "not HDF5" > "$work/bad.h5"
+for args in "--restart $work/bad.h5" "--restart $work/default-2d.h5 --set grid.n=[64,64]"; do
+  before=$(md5sum "$work/bad.h5" "$work/default-2d.h5")
+  set +e
+  msg=$(timeout 120 mpirun -n 2 "$cli" run -q $args 2>&1); rc=$?
+  set -e
+  if [[ $rc -ne 2 || $msg != *"restart"* ]]; then echo "mpi: $args on 2 ranks: expected exit 2 naming restart, got $rc: $msg"; fail=1; fi
+  if [[ $(md5sum "$work/bad.h5" "$work/default-2d.h5") != "$before" ]]; then echo "mpi: the refused restart $args changed a file"; fail=1; fi
+done
 # bad input on every rank: exit 2 from all, one message
 set +e
 msg=$(timeout 120 mpirun -n 3 "$cli" optimize --objective rastrign --runs 4 2>&1); rc=$?
