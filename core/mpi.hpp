@@ -123,6 +123,18 @@ template <class F>
 void on_every_rank(F&& body) {
   detail::run_and_agree(true, std::forward<F>(body));
 }
+/// Runs `body` on rank 0, then on every other rank, each turn sharing its failure like
+/// on_every_rank: for work rank 0 must finish before the others start (it writes what they
+/// then read, e.g. resuming an output).  Collective; once on one process.
+template <class F>
+void root_first(F&& body) {
+  if (!active()) {
+    body();
+    return;
+  }
+  detail::run_and_agree(rank() == 0, body);
+  detail::run_and_agree(rank() != 0, body);
+}
 /// The value of `make()`, run on every rank, whose first failure on any rank is rethrown on all
 /// (on_every_rank): for work that may fail on one rank alone (reading a file, checking this
 /// rank's values) before the ranks meet in the next collective call.  Collective.

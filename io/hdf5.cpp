@@ -325,6 +325,23 @@ std::vector<double> Dataset::read_doubles() const {
   return v;
 }
 
+std::pair<Handle, Handle> Dataset::row_spaces(std::size_t first_row, std::size_t rows, std::size_t row) const {
+  const auto dims = shape();
+  Handle fs = make(H5Dget_space(static_cast<hid_t>(h_.get())), Handle::Kind::dataspace, "get dataspace", file_ + ":" + path_);
+  std::vector<hsize_t> start(dims.size(), 0), count(dims.begin(), dims.end());
+  start[0] = first_row;
+  count[0] = rows;
+  const hsize_t flat = rows * row;
+  Handle ms = make(H5Screate_simple(1, &flat, nullptr), Handle::Kind::dataspace, "create dataspace", file_ + ":" + path_);
+  if (rows == 0) {  // a rank without rows still takes part in a collective transfer
+    check(H5Sselect_none(static_cast<hid_t>(fs.get())), "select");
+    check(H5Sselect_none(static_cast<hid_t>(ms.get())), "select");
+  } else {
+    check(H5Sselect_hyperslab(static_cast<hid_t>(fs.get()), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select");
+  }
+  return {std::move(fs), std::move(ms)};
+}
+
 std::vector<double> Dataset::read_rows(std::size_t first_row, std::size_t rows) const {
   const auto dims = shape();
   if (dims.empty() || first_row + rows > dims[0])
@@ -333,20 +350,9 @@ std::vector<double> Dataset::read_rows(std::size_t first_row, std::size_t rows) 
   std::size_t row = 1;
   for (std::size_t a = 1; a < dims.size(); ++a) row *= dims[a];
   std::vector<double> v(checked_count(false, static_cast<double>(rows) * static_cast<double>(row)));
-  const hid_t ds = static_cast<hid_t>(h_.get());
-  Handle fs = make(H5Dget_space(ds), Handle::Kind::dataspace, "get dataspace", file_ + ":" + path_);
-  std::vector<hsize_t> start(dims.size(), 0), count(dims.begin(), dims.end());
-  start[0] = first_row;
-  count[0] = rows;
-  const hsize_t flat = v.size();
-  Handle ms = make(H5Screate_simple(1, &flat, nullptr), Handle::Kind::dataspace, "create dataspace", file_ + ":" + path_);
-  if (rows == 0) {
-    check(H5Sselect_none(static_cast<hid_t>(fs.get())), "select");
-    check(H5Sselect_none(static_cast<hid_t>(ms.get())), "select");
-  } else {
-    check(H5Sselect_hyperslab(static_cast<hid_t>(fs.get()), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select");
-  }
-  check(H5Dread(ds, H5T_NATIVE_DOUBLE, static_cast<hid_t>(ms.get()), static_cast<hid_t>(fs.get()), H5P_DEFAULT, v.data()), "read dataset rows");
+  const auto [fs, ms] = row_spaces(first_row, rows, row);
+  check(H5Dread(static_cast<hid_t>(h_.get()), H5T_NATIVE_DOUBLE, static_cast<hid_t>(ms.get()), static_cast<hid_t>(fs.get()), H5P_DEFAULT, v.data()),
+        "read dataset rows");
   return v;
 }
 
@@ -386,18 +392,7 @@ void Dataset::write_rows_raw(std::size_t first_row, const void* values, std::siz
   if (rows * row != n || first_row + rows > dims[0])
     throw Hdf5Error("HDF5: write rows " + std::to_string(first_row) + " + " + std::to_string(n) + " values into " + file_ + ":" + path_ + " of " +
                     std::to_string(dims[0]) + " rows of " + std::to_string(row) + " values");
-  Handle fs = make(H5Dget_space(ds), Handle::Kind::dataspace, "get dataspace", file_ + ":" + path_);
-  std::vector<hsize_t> start(dims.size(), 0), count(dims.begin(), dims.end());
-  start[0] = first_row;
-  count[0] = rows;
-  const hsize_t flat = n;
-  Handle ms = make(H5Screate_simple(1, &flat, nullptr), Handle::Kind::dataspace, "create dataspace", file_ + ":" + path_);
-  if (rows == 0) {  // a rank without rows still takes part in a collective transfer
-    check(H5Sselect_none(static_cast<hid_t>(fs.get())), "select");
-    check(H5Sselect_none(static_cast<hid_t>(ms.get())), "select");
-  } else {
-    check(H5Sselect_hyperslab(static_cast<hid_t>(fs.get()), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select");
-  }
+  const auto [fs, ms] = row_spaces(first_row, rows, row);
   Handle dxpl = make(H5Pcreate(H5P_DATASET_XFER), Handle::Kind::plist, "create property list", file_);
 #if QTZFLOW_HAVE_MPI
   // a file opened by all ranks: one collective MPI-IO transfer (MPI-IO may aggregate the ranks'

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -124,6 +125,9 @@ class Dataset : public Object {
 
  private:
   void write_rows_raw(std::size_t first_row, const void* values, std::size_t n, hid mem_type) const;
+  /// The file and memory dataspaces of rows [first_row, first_row + rows) of axis 0, `row`
+  /// values each (both selecting nothing when rows = 0).
+  std::pair<Handle, Handle> row_spaces(std::size_t first_row, std::size_t rows, std::size_t row) const;
   /// The number of values (`count`, or the whole dataset's when negative), after checking the
   /// type class and the memory it needs.
   std::size_t checked_count(bool integer_only, double count = -1) const;

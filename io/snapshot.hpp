@@ -130,7 +130,7 @@ class SnapshotWriter {
   SnapshotWriter(std::string path, MeshGeometry mesh, RunInfo info);
   /// Continues the output at `path`, keeping its snapshots and diagnostics.  Not collective:
   /// under MPI rank 0 resumes first (it alone puts a finished file's snapshots back into part
-  /// files), then the other ranks (they only read).
+  /// files), then the other ranks (they only read): core::mpi::root_first.
   static SnapshotWriter resume(const std::string& path);
 
   /// Writes /grid (once, before the first snapshot; a resumed output keeps its own).  The

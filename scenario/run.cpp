@@ -70,7 +70,6 @@ class GridFields {
       const bool real = s->mode == solver::TimeMode::real;
       const double T0 = p.schedule.T(0), Tdot0 = real ? 0.0 : p.schedule.Tdot(0);
       V_ = p.landscape.potential(s->potential, T0, Tdot0);
-      has_V_ = true;
       V_note_ = s->potential == potentials::PotentialKind::witten
                     ? "the Schrodinger potential at t = 0: V_T = |grad f|^2/(4T) - lap f/2" + std::string(Tdot0 != 0 ? " + f Tdot/(2T^2)" : "") +
                           " at T = " + core::format_value(T0) + (Tdot0 != 0 ? ", Tdot = " + core::format_value(Tdot0) : "") +
@@ -86,7 +85,7 @@ class GridFields {
     r.meshes.push_back({"f", p_.landscape.f().values(), "the objective f at the points", layout});
     r.meshes.push_back({"grad_f_sq", p_.landscape.grad2().values(), "|grad f|^2 at the points", layout});
     r.meshes.push_back({"laplacian_f", p_.landscape.laplacian().values(), "the Laplacian of f at the points", layout});
-    if (has_V_) r.meshes.push_back({"V", V_.values(), V_note_, layout});
+    if (V_.size() > 0) r.meshes.push_back({"V", V_.values(), V_note_, layout});
     r.basin = p_.basins.label.values();
     r.basin_layout = layout;
     return r;
@@ -95,8 +94,7 @@ class GridFields {
  private:
   const Problem<D>& p_;
   std::vector<std::vector<double>> coords_;
-  grids::Field<double, D> V_;
-  bool has_V_ = false;  // a rank's block may be empty, the record is not
+  grids::Field<double, D> V_;  // empty unless [schrodinger] (a rank's block is never empty: slab_layout)
   std::string V_note_;
 };
 
@@ -130,22 +128,19 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
       core::throw_invalid("restart", "an output of a run with output.particle_positions = false (it holds no positions to continue from)",
                           "an output written with output.particle_positions = true (the default)");
     // rank 0 resumes first (it may write part files), then the others read the same file
-    for (const bool root_turn : {true, false})
-      core::mpi::on_every_rank([&] {
-        if ((core::mpi::rank() == 0) != root_turn) return;
-        restart_checked([&] {
-          writer.emplace(io::SnapshotWriter::resume(opt.restart));
-          require_same_config(c, *writer, opt.restart);
-          const io::MeshGeometry want = io::MeshGeometry::of(problem.grid);
-          const io::MeshGeometry& have = writer->mesh();
-          bool same = have.shape == want.shape;
-          for (std::size_t a = 0; same && a < want.shape.size(); ++a)
-            same = std::abs(have.spacing[a] - want.spacing[a]) <= 1e-12 * want.spacing[a] &&
-                   std::abs(have.offset[a] - want.offset[a]) <= 1e-12 * (std::abs(want.offset[a]) + want.spacing[a]);
-          if (!same)
-            core::throw_invalid("restart", opt.restart, "an output whose meshes lie on the configured grid (grid.n, grid.lower, grid.upper)");
-        });
+    core::mpi::root_first([&] {
+      restart_checked([&] {
+        writer.emplace(io::SnapshotWriter::resume(opt.restart));
+        require_same_config(c, *writer, opt.restart);
+        const io::MeshGeometry want = io::MeshGeometry::of(problem.grid);
+        const io::MeshGeometry& have = writer->mesh();
+        bool same = have.shape == want.shape;
+        for (std::size_t a = 0; same && a < want.shape.size(); ++a)
+          same = std::abs(have.spacing[a] - want.spacing[a]) <= 1e-12 * want.spacing[a] &&
+                 std::abs(have.offset[a] - want.offset[a]) <= 1e-12 * (std::abs(want.offset[a]) + want.spacing[a]);
+        if (!same) core::throw_invalid("restart", opt.restart, "an output whose meshes lie on the configured grid (grid.n, grid.lower, grid.upper)");
       });
+    });
   }
   const Warn warn = [&](const std::string& m) {
     if (core::mpi::rank() == 0)
