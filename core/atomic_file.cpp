@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -44,10 +46,11 @@ void require_replaceable(std::string_view key, const std::string& path, const st
 
 void write_text_atomically(const std::string& path, std::string_view text) {
   replace_file_atomically(path, [&](const std::string& tmp) {
+    errno = 0;
     std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     out.close();
-    if (!out) throw Error("cannot write " + tmp);
+    if (!out) throw Error("cannot write " + tmp + (errno != 0 ? std::string(": ") + std::strerror(errno) : std::string()));
   });
 }
 

@@ -3,6 +3,7 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -21,16 +22,24 @@
 
 namespace qtzflow::io {
 
-namespace {
-
-/// Switches HDF5's automatic error printing off once: errors become exceptions instead.
-void init_hdf5() {
-  static std::once_flag once;
-  std::call_once(once, [] {
+std::unique_lock<std::recursive_mutex> lock_hdf5() {
+  static std::recursive_mutex m;
+  // The first call, before any other call into libhdf5: errors become exceptions instead of
+  // printed stacks, and libhdf5 registers no exit handler.  Its handler closes the files still
+  // open at exit, and a file whose close failed (a full disk) crashes it (libhdf5 1.10,
+  // H5F__close_cb); qtzflow closes every file it writes itself, checked.
+  static const bool initialised = [] {
+    H5dont_atexit();
     H5open();
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  });
+    return true;
+  }();
+  (void)initialised;
+  return std::unique_lock<std::recursive_mutex>(m);
 }
+
+namespace {
+
 
 /// The innermost description on HDF5's error stack (then clears the stack).
 std::string hdf5_reason() {
@@ -44,7 +53,17 @@ std::string hdf5_reason() {
       },
       &msg);
   H5Eclear2(H5E_DEFAULT);
-  return msg.empty() ? "unknown HDF5 error" : msg;
+  if (msg.empty()) return "unknown HDF5 error";
+  // The file drivers' descriptions run over several lines (time, buffer address, sizes); the
+  // system's message is what a user acts on: "file write failed: No space left on device".
+  const std::string tag = "error message = '";
+  if (const auto at = msg.find(tag); at != std::string::npos) {
+    const auto end = msg.find('\'', at + tag.size());
+    const auto colon = msg.find(':');
+    return msg.substr(0, std::min(colon, at)) + ": " + msg.substr(at + tag.size(), end == std::string::npos ? std::string::npos : end - at - tag.size());
+  }
+  std::replace(msg.begin(), msg.end(), '\n', ' ');
+  return msg;
 }
 
 [[noreturn]] void fail(const std::string& what, const std::string& where) { throw Hdf5Error("HDF5: " + what + " " + where + ": " + hdf5_reason()); }
@@ -110,6 +129,19 @@ double count_of(const std::vector<hsize_t>& dims) {
   return n;
 }
 
+/// A creation property list (group, dataset or file) that keeps links and attributes in the
+/// object header, up to 65535 of each (HDF5's most).  The header is checksummed; past 8 links
+/// or attributes libhdf5's default moves them into a fractal heap whose blocks carry no
+/// checksum, and one flipped bit there crashes libhdf5 when the group is listed.
+Handle compact_plist(hid_t cls, const std::string& where) {
+  constexpr unsigned kMostCompact = 65535;
+  Handle p = make(H5Pcreate(cls), Handle::Kind::plist, "create property list", where);
+  if (cls != H5P_DATASET_CREATE && H5Pset_link_phase_change(static_cast<hid_t>(p.get()), kMostCompact, 0) < 0)
+    fail("keep links in the object header", where);
+  if (H5Pset_attr_phase_change(static_cast<hid_t>(p.get()), kMostCompact, 0) < 0) fail("keep attributes in the object header", where);
+  return p;
+}
+
 Handle simple_space(const std::vector<std::size_t>& shape, const std::string& where) {
   std::vector<hsize_t> dims(shape.begin(), shape.end());
   return make(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), Handle::Kind::dataspace, "create dataspace", where);
@@ -131,6 +163,7 @@ Handle& Handle::operator=(Handle&& o) noexcept {
 Handle::~Handle() { close(); }
 
 void Handle::close() {
+  const auto guard = lock_hdf5();
   if (id_ < 0) return;
   const hid_t id = static_cast<hid_t>(id_);
   switch (kind_) {
@@ -163,10 +196,12 @@ void Handle::close() {
 std::string Object::child_path(const std::string& name) const { return path_ == "/" ? "/" + name : path_ + "/" + name; }
 
 void Object::check(long long status, const char* what, const std::string& name) const {
+  const auto guard = lock_hdf5();
   if (status < 0) fail(what, file_ + ":" + (name.empty() ? path_ : child_path(name)));
 }
 
 void Object::replace_attribute(const std::string& name, hid type, hid space, const void* buf) const {
+  const auto guard = lock_hdf5();
   const hid_t loc = static_cast<hid_t>(h_.get());
   const htri_t exists = H5Aexists(loc, name.c_str());
   check(exists, "check attribute", name);
@@ -177,27 +212,32 @@ void Object::replace_attribute(const std::string& name, hid type, hid space, con
 }
 
 void Object::write_attribute(const std::string& name, double v) const {
+  const auto guard = lock_hdf5();
   Handle s = make(H5Screate(H5S_SCALAR), Handle::Kind::dataspace, "create dataspace", file_);
   replace_attribute(name, H5T_NATIVE_DOUBLE, s.get(), &v);
 }
 
 void Object::write_attribute(const std::string& name, std::int64_t v) const {
+  const auto guard = lock_hdf5();
   Handle s = make(H5Screate(H5S_SCALAR), Handle::Kind::dataspace, "create dataspace", file_);
   replace_attribute(name, H5T_NATIVE_INT64, s.get(), &v);
 }
 
 void Object::write_attribute(const std::string& name, const std::string& v) const {
+  const auto guard = lock_hdf5();
   Handle s = make(H5Screate(H5S_SCALAR), Handle::Kind::dataspace, "create dataspace", file_);
   Handle t = string_type(v.size() + 1);
   replace_attribute(name, t.get(), s.get(), v.c_str());
 }
 
 void Object::write_attribute(const std::string& name, std::span<const double> v) const {
+  const auto guard = lock_hdf5();
   Handle s = simple_space({v.size()}, file_);
   replace_attribute(name, H5T_NATIVE_DOUBLE, s.get(), v.data());
 }
 
 void Object::write_attribute(const std::string& name, const std::vector<std::string>& v) const {
+  const auto guard = lock_hdf5();
   Handle s = simple_space({v.size()}, file_);
   std::size_t width = 1;
   for (const auto& x : v) width = std::max(width, x.size() + 1);
@@ -208,17 +248,20 @@ void Object::write_attribute(const std::string& name, const std::vector<std::str
 }
 
 bool Object::has_attribute(const std::string& name) const {
+  const auto guard = lock_hdf5();
   const htri_t e = H5Aexists(static_cast<hid_t>(h_.get()), name.c_str());
   check(e, "check attribute", name);
   return e > 0;
 }
 
 Handle Object::open_attribute(const std::string& name) const {
+  const auto guard = lock_hdf5();
   return make(H5Aopen(static_cast<hid_t>(h_.get()), name.c_str(), H5P_DEFAULT), Handle::Kind::attribute, "open attribute",
               file_ + ":" + child_path(name));
 }
 
 Object::AttributeInfo Object::attribute_info(const Handle& a, const std::string& name) const {
+  const auto guard = lock_hdf5();
   const std::string where = file_ + ":" + child_path(name);
   Handle space = make(H5Aget_space(static_cast<hid_t>(a.get())), Handle::Kind::dataspace, "get dataspace", where);
   Handle type = make(H5Aget_type(static_cast<hid_t>(a.get())), Handle::Kind::datatype, "get type", where);
@@ -235,6 +278,7 @@ Object::AttributeInfo Object::attribute_info(const Handle& a, const std::string&
 }
 
 void Object::require_attribute(const AttributeInfo& info, const std::string& name, Accept accept, double count, const char* expected) const {
+  const auto guard = lock_hdf5();
   const bool class_ok = accept == Accept::number    ? (info.type_class == H5T_FLOAT || info.type_class == H5T_INTEGER)
                         : accept == Accept::integer ? info.type_class == H5T_INTEGER
                                                     : info.type_class == H5T_STRING;
@@ -246,6 +290,7 @@ void Object::require_attribute(const AttributeInfo& info, const std::string& nam
 }
 
 double Object::read_double_attribute(const std::string& name) const {
+  const auto guard = lock_hdf5();
   Handle a = open_attribute(name);
   require_attribute(attribute_info(a, name), name, Accept::number, 1, "one number");
   double v = 0;
@@ -254,6 +299,7 @@ double Object::read_double_attribute(const std::string& name) const {
 }
 
 std::int64_t Object::read_int_attribute(const std::string& name) const {
+  const auto guard = lock_hdf5();
   Handle a = open_attribute(name);
   require_attribute(attribute_info(a, name), name, Accept::integer, 1, "one integer");
   std::int64_t v = 0;
@@ -262,6 +308,7 @@ std::int64_t Object::read_int_attribute(const std::string& name) const {
 }
 
 std::vector<double> Object::read_doubles_attribute(const std::string& name) const {
+  const auto guard = lock_hdf5();
   Handle a = open_attribute(name);
   const AttributeInfo info = attribute_info(a, name);
   require_attribute(info, name, Accept::number, -1, "a 1D array of numbers");
@@ -271,6 +318,7 @@ std::vector<double> Object::read_doubles_attribute(const std::string& name) cons
 }
 
 std::vector<std::string> Object::read_strings_attribute(const std::string& name) const {
+  const auto guard = lock_hdf5();
   Handle a = open_attribute(name);
   const AttributeInfo info = attribute_info(a, name);
   require_attribute(info, name, Accept::string, -1, "fixed-length strings");
@@ -285,6 +333,7 @@ std::vector<std::string> Object::read_strings_attribute(const std::string& name)
 }
 
 std::string Object::read_string_attribute(const std::string& name) const {
+  const auto guard = lock_hdf5();
   Handle a = open_attribute(name);
   require_attribute(attribute_info(a, name), name, Accept::string, 1, "one fixed-length string");
   a.close();
@@ -293,12 +342,14 @@ std::string Object::read_string_attribute(const std::string& name) const {
 
 // ---- Dataset ------------------------------------------------------------------------------------
 std::vector<std::size_t> Dataset::shape() const {
+  const auto guard = lock_hdf5();
   Handle s = make(H5Dget_space(static_cast<hid_t>(h_.get())), Handle::Kind::dataspace, "get dataspace", file_ + ":" + path_);
   const auto dims = extent_of(static_cast<hid_t>(s.get()), "dataset " + file_ + ":" + path_);
   return {dims.begin(), dims.end()};
 }
 
 std::size_t Dataset::checked_count(bool integer_only, double count) const {
+  const auto guard = lock_hdf5();
   const std::string where = file_ + ":" + path_;
   Handle type = make(H5Dget_type(static_cast<hid_t>(h_.get())), Handle::Kind::datatype, "get type", where);
   const H5T_class_t cls = H5Tget_class(static_cast<hid_t>(type.get()));
@@ -316,16 +367,19 @@ std::size_t Dataset::checked_count(bool integer_only, double count) const {
 }
 
 void Dataset::read_raw(void* buf, hid mem_type) const {
+  const auto guard = lock_hdf5();
   check(H5Dread(static_cast<hid_t>(h_.get()), static_cast<hid_t>(mem_type), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), "read dataset");
 }
 
 std::vector<double> Dataset::read_doubles() const {
+  const auto guard = lock_hdf5();
   std::vector<double> v(checked_count(false));
   read_raw(v.data(), H5T_NATIVE_DOUBLE);
   return v;
 }
 
 std::pair<Handle, Handle> Dataset::row_spaces(std::size_t first_row, std::size_t rows, std::size_t row) const {
+  const auto guard = lock_hdf5();
   const auto dims = shape();
   Handle fs = make(H5Dget_space(static_cast<hid_t>(h_.get())), Handle::Kind::dataspace, "get dataspace", file_ + ":" + path_);
   std::vector<hsize_t> start(dims.size(), 0), count(dims.begin(), dims.end());
@@ -343,6 +397,7 @@ std::pair<Handle, Handle> Dataset::row_spaces(std::size_t first_row, std::size_t
 }
 
 std::vector<double> Dataset::read_rows(std::size_t first_row, std::size_t rows) const {
+  const auto guard = lock_hdf5();
   const auto dims = shape();
   if (dims.empty() || first_row + rows > dims[0])
     throw Hdf5Error("HDF5: read rows " + std::to_string(first_row) + ".." + std::to_string(first_row + rows) + " of " + file_ + ":" + path_ + " (" +
@@ -357,12 +412,14 @@ std::vector<double> Dataset::read_rows(std::size_t first_row, std::size_t rows) 
 }
 
 std::vector<std::int64_t> Dataset::read_int64() const {
+  const auto guard = lock_hdf5();
   std::vector<std::int64_t> v(checked_count(true));
   read_raw(v.data(), H5T_NATIVE_INT64);
   return v;
 }
 
 void Dataset::append_raw(const void* buf, std::size_t n, hid mem_type) const {
+  const auto guard = lock_hdf5();
   const auto old = shape();
   if (old.size() != 1) fail("append to a dataset that is not 1D", file_ + ":" + path_);
   const hsize_t start = old[0], count = n, total = old[0] + n;
@@ -376,13 +433,16 @@ void Dataset::append_raw(const void* buf, std::size_t n, hid mem_type) const {
 }
 
 void Dataset::write_rows(std::size_t first_row, std::span<const double> values) const {
+  const auto guard = lock_hdf5();
   write_rows_raw(first_row, values.data(), values.size(), H5T_NATIVE_DOUBLE);
 }
 void Dataset::write_rows(std::size_t first_row, std::span<const std::int32_t> values) const {
+  const auto guard = lock_hdf5();
   write_rows_raw(first_row, values.data(), values.size(), H5T_NATIVE_INT32);
 }
 
 void Dataset::write_rows_raw(std::size_t first_row, const void* values, std::size_t n, hid mem_type) const {
+  const auto guard = lock_hdf5();
   const hid_t ds = static_cast<hid_t>(h_.get());
   const auto dims = shape();
   if (dims.empty()) fail("write rows of a scalar dataset", file_ + ":" + path_);
@@ -411,21 +471,38 @@ void Dataset::append(std::span<const double> values) const { append_raw(values.d
 void Dataset::append(std::span<const std::int64_t> values) const { append_raw(values.data(), values.size(), H5T_NATIVE_INT64); }
 
 // ---- Group --------------------------------------------------------------------------------------
+void Group::make_parents(const std::string& name) const {
+  const auto guard = lock_hdf5();
+  for (std::size_t slash = name.find('/'); slash != std::string::npos; slash = name.find('/', slash + 1)) {
+    const std::string prefix = name.substr(0, slash);
+    const htri_t e = H5Lexists(static_cast<hid_t>(h_.get()), prefix.c_str(), H5P_DEFAULT);
+    check(e, "check link", prefix);
+    if (e == 0) {
+      Handle gcpl = compact_plist(H5P_GROUP_CREATE, file_);
+      Handle g = make(H5Gcreate2(static_cast<hid_t>(h_.get()), prefix.c_str(), H5P_DEFAULT, static_cast<hid_t>(gcpl.get()), H5P_DEFAULT),
+                      Handle::Kind::group, "create group", file_ + ":" + child_path(prefix));
+    }
+  }
+}
+
 Group Group::create_group(const std::string& name) const {
-  Handle lcpl = make(H5Pcreate(H5P_LINK_CREATE), Handle::Kind::plist, "create property list", file_);
-  H5Pset_create_intermediate_group(static_cast<hid_t>(lcpl.get()), 1);
-  return Group(make(H5Gcreate2(static_cast<hid_t>(h_.get()), name.c_str(), static_cast<hid_t>(lcpl.get()), H5P_DEFAULT, H5P_DEFAULT),
+  const auto guard = lock_hdf5();
+  make_parents(name);
+  Handle gcpl = compact_plist(H5P_GROUP_CREATE, file_);
+  return Group(make(H5Gcreate2(static_cast<hid_t>(h_.get()), name.c_str(), H5P_DEFAULT, static_cast<hid_t>(gcpl.get()), H5P_DEFAULT),
                     Handle::Kind::group, "create group", file_ + ":" + child_path(name)),
                child_path(name), file_);
 }
 
 Group Group::open_group(const std::string& name) const {
+  const auto guard = lock_hdf5();
   return Group(
       make(H5Gopen2(static_cast<hid_t>(h_.get()), name.c_str(), H5P_DEFAULT), Handle::Kind::group, "open group", file_ + ":" + child_path(name)),
       child_path(name), file_);
 }
 
 bool Group::exists(const std::string& name) const {
+  const auto guard = lock_hdf5();
   // Check each component: H5Lexists fails (rather than answering no) for a missing parent.
   std::string prefix;
   std::size_t start = 0;
@@ -442,6 +519,7 @@ bool Group::exists(const std::string& name) const {
 }
 
 std::vector<std::string> Group::children() const {
+  const auto guard = lock_hdf5();
   std::vector<std::string> names;
   check(H5Literate(
             static_cast<hid_t>(h_.get()), H5_INDEX_NAME, H5_ITER_INC, nullptr,
@@ -455,12 +533,14 @@ std::vector<std::string> Group::children() const {
 }
 
 bool Group::is_external_link(const std::string& name) const {
+  const auto guard = lock_hdf5();
   H5L_info_t info;
   check(H5Lget_info(static_cast<hid_t>(h_.get()), name.c_str(), &info, H5P_DEFAULT), "get link info", name);
   return info.type == H5L_TYPE_EXTERNAL;
 }
 
 bool Group::is_group(const std::string& name) const {
+  const auto guard = lock_hdf5();
   H5O_info_t info;
   check(H5Oget_info_by_name2(static_cast<hid_t>(h_.get()), name.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT), "get object info", name);
   return info.type == H5O_TYPE_GROUP;
@@ -468,85 +548,209 @@ bool Group::is_group(const std::string& name) const {
 
 Dataset Group::write_raw(const std::string& name, const void* values, std::size_t count, const std::vector<std::size_t>& shape, hid file_type,
                          hid mem_type) const {
+  const auto guard = lock_hdf5();
   std::size_t n = 1;
   for (auto d : shape) n *= d;
   if (n != count) fail("write dataset: " + std::to_string(count) + " values for a shape of " + std::to_string(n), file_ + ":" + child_path(name));
   Handle space = simple_space(shape, file_ + ":" + child_path(name));
-  Handle lcpl = make(H5Pcreate(H5P_LINK_CREATE), Handle::Kind::plist, "create property list", file_);
-  H5Pset_create_intermediate_group(static_cast<hid_t>(lcpl.get()), 1);
-  Handle ds = make(H5Dcreate2(static_cast<hid_t>(h_.get()), name.c_str(), static_cast<hid_t>(file_type), static_cast<hid_t>(space.get()),
-                              static_cast<hid_t>(lcpl.get()), H5P_DEFAULT, H5P_DEFAULT),
+  make_parents(name);
+  Handle dcpl = compact_plist(H5P_DATASET_CREATE, file_);
+  Handle ds = make(H5Dcreate2(static_cast<hid_t>(h_.get()), name.c_str(), static_cast<hid_t>(file_type), static_cast<hid_t>(space.get()), H5P_DEFAULT,
+                              static_cast<hid_t>(dcpl.get()), H5P_DEFAULT),
                    Handle::Kind::dataset, "create dataset", file_ + ":" + child_path(name));
   check(H5Dwrite(static_cast<hid_t>(ds.get()), static_cast<hid_t>(mem_type), H5S_ALL, H5S_ALL, H5P_DEFAULT, values), "write dataset", name);
   return Dataset(std::move(ds), child_path(name), file_);
 }
 
 Dataset Group::write_dataset(const std::string& name, std::span<const double> values, const std::vector<std::size_t>& shape) const {
+  const auto guard = lock_hdf5();
   return write_raw(name, values.data(), values.size(), shape, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
 }
 Dataset Group::write_dataset(const std::string& name, std::span<const std::int32_t> values, const std::vector<std::size_t>& shape) const {
+  const auto guard = lock_hdf5();
   return write_raw(name, values.data(), values.size(), shape, H5T_STD_I32LE, H5T_NATIVE_INT32);
 }
 Dataset Group::write_dataset(const std::string& name, std::span<const std::int64_t> values, const std::vector<std::size_t>& shape) const {
+  const auto guard = lock_hdf5();
   return write_raw(name, values.data(), values.size(), shape, H5T_STD_I64LE, H5T_NATIVE_INT64);
 }
 
 Dataset Group::create_dataset(const std::string& name, const std::vector<std::size_t>& shape, Element element) const {
+  const auto guard = lock_hdf5();
   Handle space = simple_space(shape, file_ + ":" + child_path(name));
-  Handle lcpl = make(H5Pcreate(H5P_LINK_CREATE), Handle::Kind::plist, "create property list", file_);
-  H5Pset_create_intermediate_group(static_cast<hid_t>(lcpl.get()), 1);
+  make_parents(name);
   // allocated at once and never pre-filled: the rows are written once each, so a fill would
   // write the dataset twice (parallel HDF5 allocates early in any case)
-  Handle dcpl = make(H5Pcreate(H5P_DATASET_CREATE), Handle::Kind::plist, "create property list", file_);
+  Handle dcpl = compact_plist(H5P_DATASET_CREATE, file_);
   check(H5Pset_alloc_time(static_cast<hid_t>(dcpl.get()), H5D_ALLOC_TIME_EARLY), "set allocation time", name);
   check(H5Pset_fill_time(static_cast<hid_t>(dcpl.get()), H5D_FILL_TIME_NEVER), "set fill time", name);
   const hid_t type = element == Element::int32 ? H5T_STD_I32LE : H5T_IEEE_F64LE;
-  return Dataset(make(H5Dcreate2(static_cast<hid_t>(h_.get()), name.c_str(), type, static_cast<hid_t>(space.get()), static_cast<hid_t>(lcpl.get()),
-                                 static_cast<hid_t>(dcpl.get()), H5P_DEFAULT),
+  return Dataset(make(H5Dcreate2(static_cast<hid_t>(h_.get()), name.c_str(), type, static_cast<hid_t>(space.get()), H5P_DEFAULT, static_cast<hid_t>(dcpl.get()),
+                                 H5P_DEFAULT),
                       Handle::Kind::dataset, "create dataset", file_ + ":" + child_path(name)),
                  child_path(name), file_);
 }
 
 Dataset Group::create_series(const std::string& name, bool integer) const {
+  const auto guard = lock_hdf5();
   const hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = 256;
   Handle space = make(H5Screate_simple(1, &zero, &unlimited), Handle::Kind::dataspace, "create dataspace", file_);
-  Handle dcpl = make(H5Pcreate(H5P_DATASET_CREATE), Handle::Kind::plist, "create property list", file_);
+  Handle dcpl = compact_plist(H5P_DATASET_CREATE, file_);
   check(H5Pset_chunk(static_cast<hid_t>(dcpl.get()), 1, &chunk), "set chunk", name);
-  Handle lcpl = make(H5Pcreate(H5P_LINK_CREATE), Handle::Kind::plist, "create property list", file_);
-  H5Pset_create_intermediate_group(static_cast<hid_t>(lcpl.get()), 1);
+  make_parents(name);
   Handle ds = make(H5Dcreate2(static_cast<hid_t>(h_.get()), name.c_str(), integer ? H5T_STD_I64LE : H5T_IEEE_F64LE, static_cast<hid_t>(space.get()),
-                              static_cast<hid_t>(lcpl.get()), static_cast<hid_t>(dcpl.get()), H5P_DEFAULT),
+                              H5P_DEFAULT, static_cast<hid_t>(dcpl.get()), H5P_DEFAULT),
                    Handle::Kind::dataset, "create dataset", file_ + ":" + child_path(name));
   return Dataset(std::move(ds), child_path(name), file_);
 }
 
 Dataset Group::open_dataset(const std::string& name) const {
+  const auto guard = lock_hdf5();
   return Dataset(
       make(H5Dopen2(static_cast<hid_t>(h_.get()), name.c_str(), H5P_DEFAULT), Handle::Kind::dataset, "open dataset", file_ + ":" + child_path(name)),
       child_path(name), file_);
 }
 
 void Group::link_external(const std::string& name, const std::string& target_file, const std::string& target_object) const {
-  Handle lcpl = make(H5Pcreate(H5P_LINK_CREATE), Handle::Kind::plist, "create property list", file_);
-  H5Pset_create_intermediate_group(static_cast<hid_t>(lcpl.get()), 1);
-  check(H5Lcreate_external(target_file.c_str(), target_object.c_str(), static_cast<hid_t>(h_.get()), name.c_str(), static_cast<hid_t>(lcpl.get()),
-                           H5P_DEFAULT),
+  const auto guard = lock_hdf5();
+  make_parents(name);
+  check(H5Lcreate_external(target_file.c_str(), target_object.c_str(), static_cast<hid_t>(h_.get()), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
         "create external link", name);
 }
 
+namespace {
+
+/// The names of the links of a group or the attributes of an object, in name order.
+std::vector<std::string> names_of(hid_t loc, bool attributes, const std::string& where) {
+  std::vector<std::string> names;
+  const herr_t status =
+      attributes ? H5Aiterate2(
+                       loc, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+                       [](hid_t, const char* name, const H5A_info_t*, void* data) -> herr_t {
+                         static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+                         return 0;
+                       },
+                       &names)
+                 : H5Literate(
+                       loc, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+                       [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+                         static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+                         return 0;
+                       },
+                       &names);
+  if (status < 0) fail(attributes ? "list attributes" : "list group", where);
+  return names;
+}
+
+/// A type qtzflow writes and copies: numbers and fixed-length strings.
+void require_plain_type(hid_t type, const std::string& where) {
+  const H5T_class_t cls = H5Tget_class(type);
+  const bool plain = cls == H5T_INTEGER || cls == H5T_FLOAT || (cls == H5T_STRING && H5Tis_variable_str(type) == 0);
+  if (!plain) throw Hdf5Error("HDF5: copy " + where + ": " + class_name(cls) + " values, which qtzflow does not write");
+}
+
+void copy_attributes(hid_t from, hid_t to, const std::string& where) {
+  for (const auto& name : names_of(from, true, where)) {
+    const std::string at = where + " attribute " + name;
+    Handle a = make(H5Aopen(from, name.c_str(), H5P_DEFAULT), Handle::Kind::attribute, "open attribute", at);
+    Handle type = make(H5Aget_type(static_cast<hid_t>(a.get())), Handle::Kind::datatype, "get type", at);
+    Handle space = make(H5Aget_space(static_cast<hid_t>(a.get())), Handle::Kind::dataspace, "get dataspace", at);
+    require_plain_type(static_cast<hid_t>(type.get()), at);
+    const double bytes = count_of(extent_of(static_cast<hid_t>(space.get()), at)) * static_cast<double>(H5Tget_size(static_cast<hid_t>(type.get())));
+    if (!(bytes > 0 && bytes <= kMaxAttributeBytes)) throw Hdf5Error("HDF5: copy " + at + ": " + core::format_bytes(bytes) + ", more than an attribute holds");
+    std::vector<unsigned char> buf(static_cast<std::size_t>(bytes));
+    if (H5Aread(static_cast<hid_t>(a.get()), static_cast<hid_t>(type.get()), buf.data()) < 0) fail("read attribute", at);
+    Handle b = make(H5Acreate2(to, name.c_str(), static_cast<hid_t>(type.get()), static_cast<hid_t>(space.get()), H5P_DEFAULT, H5P_DEFAULT),
+                    Handle::Kind::attribute, "create attribute", at);
+    if (H5Awrite(static_cast<hid_t>(b.get()), static_cast<hid_t>(type.get()), buf.data()) < 0) fail("write attribute", at);
+  }
+}
+
+/// Copies dataset `name` of `from` into `to` in blocks of rows of at most 64 MiB, in the file's
+/// own element type (no conversion).
+void copy_dataset(hid_t from, const std::string& from_name, hid_t to, const std::string& name, const std::string& where) {
+  Handle src = make(H5Dopen2(from, from_name.c_str(), H5P_DEFAULT), Handle::Kind::dataset, "open dataset", where);
+  Handle type = make(H5Dget_type(static_cast<hid_t>(src.get())), Handle::Kind::datatype, "get type", where);
+  Handle space = make(H5Dget_space(static_cast<hid_t>(src.get())), Handle::Kind::dataspace, "get dataspace", where);
+  require_plain_type(static_cast<hid_t>(type.get()), where);
+  const auto dims = extent_of(static_cast<hid_t>(space.get()), where);
+  Handle dcpl = compact_plist(H5P_DATASET_CREATE, where);
+  Handle dst = make(H5Dcreate2(to, name.c_str(), static_cast<hid_t>(type.get()), static_cast<hid_t>(space.get()), H5P_DEFAULT,
+                               static_cast<hid_t>(dcpl.get()), H5P_DEFAULT),
+                    Handle::Kind::dataset, "create dataset", where);
+  const std::size_t element = H5Tget_size(static_cast<hid_t>(type.get()));
+  if (dims.empty()) {  // a scalar
+    std::vector<unsigned char> buf(element);
+    if (H5Dread(static_cast<hid_t>(src.get()), static_cast<hid_t>(type.get()), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0 ||
+        H5Dwrite(static_cast<hid_t>(dst.get()), static_cast<hid_t>(type.get()), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
+      fail("copy dataset", where);
+  } else {
+    double row = 1;
+    for (std::size_t a = 1; a < dims.size(); ++a) row *= static_cast<double>(dims[a]);
+    const double row_bytes = row * static_cast<double>(element);
+    const hsize_t block = static_cast<hsize_t>(std::max(1.0, std::floor(64.0 * 1024 * 1024 / std::max(row_bytes, 1.0))));
+    std::vector<unsigned char> buf;
+    for (hsize_t first = 0; first < dims[0]; first += block) {
+      std::vector<hsize_t> start(dims.size(), 0), count(dims.begin(), dims.end());
+      start[0] = first;
+      count[0] = std::min<hsize_t>(block, dims[0] - first);
+      const hsize_t flat = static_cast<hsize_t>(static_cast<double>(count[0]) * row);
+      buf.resize(static_cast<std::size_t>(flat) * element);
+      Handle fs = make(H5Scopy(static_cast<hid_t>(space.get())), Handle::Kind::dataspace, "copy dataspace", where);
+      Handle ms = make(H5Screate_simple(1, &flat, nullptr), Handle::Kind::dataspace, "create dataspace", where);
+      if (H5Sselect_hyperslab(static_cast<hid_t>(fs.get()), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr) < 0) fail("select", where);
+      if (H5Dread(static_cast<hid_t>(src.get()), static_cast<hid_t>(type.get()), static_cast<hid_t>(ms.get()), static_cast<hid_t>(fs.get()), H5P_DEFAULT,
+                  buf.data()) < 0)
+        fail("read dataset", where);
+      if (H5Dwrite(static_cast<hid_t>(dst.get()), static_cast<hid_t>(type.get()), static_cast<hid_t>(ms.get()), static_cast<hid_t>(fs.get()), H5P_DEFAULT,
+                   buf.data()) < 0)
+        fail("write dataset", where);
+    }
+  }
+  copy_attributes(static_cast<hid_t>(src.get()), static_cast<hid_t>(dst.get()), where);
+}
+
+void copy_group(hid_t from, const std::string& from_name, hid_t to, const std::string& name, const std::string& where) {
+  Handle src = make(H5Gopen2(from, from_name.c_str(), H5P_DEFAULT), Handle::Kind::group, "open group", where);
+  Handle gcpl = compact_plist(H5P_GROUP_CREATE, where);
+  Handle dst =
+      make(H5Gcreate2(to, name.c_str(), H5P_DEFAULT, static_cast<hid_t>(gcpl.get()), H5P_DEFAULT), Handle::Kind::group, "create group", where);
+  copy_attributes(static_cast<hid_t>(src.get()), static_cast<hid_t>(dst.get()), where);
+  for (const auto& child : names_of(static_cast<hid_t>(src.get()), false, where)) {
+    H5O_info_t info;
+    if (H5Oget_info_by_name2(static_cast<hid_t>(src.get()), child.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+      fail("get object info", where + "/" + child);
+    if (info.type == H5O_TYPE_GROUP)
+      copy_group(static_cast<hid_t>(src.get()), child, static_cast<hid_t>(dst.get()), child, where + "/" + child);
+    else if (info.type == H5O_TYPE_DATASET)
+      copy_dataset(static_cast<hid_t>(src.get()), child, static_cast<hid_t>(dst.get()), child, where + "/" + child);
+    else
+      throw Hdf5Error("HDF5: copy " + where + "/" + child + ": neither a group nor a dataset");
+  }
+}
+
+}  // namespace
+
 void Group::copy_from(const Group& source, const std::string& source_object, const std::string& name) const {
-  Handle ocpypl = make(H5Pcreate(H5P_OBJECT_COPY), Handle::Kind::plist, "create property list", file_);
-  check(H5Pset_copy_object(static_cast<hid_t>(ocpypl.get()), H5O_COPY_EXPAND_EXT_LINK_FLAG), "set copy flags", name);
-  Handle lcpl = make(H5Pcreate(H5P_LINK_CREATE), Handle::Kind::plist, "create property list", file_);
-  H5Pset_create_intermediate_group(static_cast<hid_t>(lcpl.get()), 1);
-  check(H5Ocopy(static_cast<hid_t>(source.id()), source_object.c_str(), static_cast<hid_t>(h_.get()), name.c_str(), static_cast<hid_t>(ocpypl.get()),
-                static_cast<hid_t>(lcpl.get())),
-        "copy object", name);
+  const auto guard = lock_hdf5();
+  make_parents(name);
+  const std::string where = source.file() + ":" + source_object;
+  H5O_info_t info;
+  if (H5Oget_info_by_name2(static_cast<hid_t>(source.id()), source_object.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+    fail("get object info", where);
+  // Not H5Ocopy: its error path (a full disk, say) crashes libhdf5 1.10 (H5T_close_real).
+  const hid_t from = static_cast<hid_t>(source.id()), to = static_cast<hid_t>(h_.get());
+  if (info.type == H5O_TYPE_GROUP)
+    copy_group(from, source_object, to, name, where);
+  else if (info.type == H5O_TYPE_DATASET)
+    copy_dataset(from, source_object, to, name, where);
+  else
+    throw Hdf5Error("HDF5: copy " + where + ": neither a group nor a dataset");
 }
 
 // ---- File ---------------------------------------------------------------------------------------
 File File::create(const std::string& path, [[maybe_unused]] Access access) {
-  init_hdf5();
+  const auto guard = lock_hdf5();
   // The HDF5 1.10 format (superblock 3, object headers 2, extensible-array chunk indexes):
   // every piece of metadata carries a checksum, so a damaged file is an error, not a crash.
   Handle fapl = make(H5Pcreate(H5P_FILE_ACCESS), Handle::Kind::plist, "create property list", path);
@@ -558,7 +762,9 @@ File File::create(const std::string& path, [[maybe_unused]] Access access) {
     if (H5Pset_coll_metadata_write(static_cast<hid_t>(fapl.get()), true) < 0) fail("set collective metadata writes", path);
   }
 #endif
-  return File(make(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, static_cast<hid_t>(fapl.get())), Handle::Kind::file, "create file", path),
+  Handle fcpl = compact_plist(H5P_FILE_CREATE, path);  // the root group's links and attributes
+  return File(make(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, static_cast<hid_t>(fcpl.get()), static_cast<hid_t>(fapl.get())), Handle::Kind::file,
+                   "create file", path),
               path);
 }
 
@@ -574,7 +780,7 @@ int superblock_version(const std::string& path) {
 }
 
 File File::open_read(const std::string& path, Integrity integrity) {
-  init_hdf5();
+  const auto guard = lock_hdf5();
   if (integrity == Integrity::checksummed) {
     const int v = superblock_version(path);
     if (v >= 0 && v < 2)
@@ -585,25 +791,36 @@ File File::open_read(const std::string& path, Integrity integrity) {
 }
 
 File File::open_write(const std::string& path) {
-  init_hdf5();
+  const auto guard = lock_hdf5();
   return File(make(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), Handle::Kind::file, "open file", path), path);
 }
 
 Group File::root() const {
+  const auto guard = lock_hdf5();
   return Group(make(H5Gopen2(static_cast<hid_t>(h_.get()), "/", H5P_DEFAULT), Handle::Kind::group, "open root group", path_), "/", path_);
 }
 
 void File::flush() const {
+  const auto guard = lock_hdf5();
   if (H5Fflush(static_cast<hid_t>(h_.get()), H5F_SCOPE_GLOBAL) < 0) fail("flush file", path_);
 }
 
 void File::close() {
+  const auto guard = lock_hdf5();
   if (!h_.valid()) return;
-  const hid_t id = static_cast<hid_t>(h_.release());
+  const hid_t id = static_cast<hid_t>(h_.get());
+  // With a group or dataset still open, H5Fclose only marks the file for closing and reports
+  // success; the real close (and any write error, a full disk say) would come later, unseen.
+  const ssize_t open = H5Fget_obj_count(id, H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL);
+  if (open != 0)
+    throw Hdf5Error("HDF5: close file " + path_ + ": " + std::to_string(open) +
+                    " object(s) of it still open, so that a write error could go unseen (a bug in qtzflow: close them first)");
+  h_.release();
   if (H5Fclose(id) < 0) fail("close file", path_);
 }
 
 std::string hdf5_version() {
+  const auto guard = lock_hdf5();
   unsigned maj = 0, min = 0, rel = 0;
   H5get_libversion(&maj, &min, &rel);
   return std::to_string(maj) + "." + std::to_string(min) + "." + std::to_string(rel);

@@ -5,8 +5,13 @@
 // description (HDF5's automatic error printing is switched off).  Handles close themselves.
 // Conventions: datasets are written in C order (last index fastest) with native doubles, int64
 // or int32; strings are fixed-length, NUL-terminated UTF-8 (h5py returns them as bytes:
-// `.decode()`); files use the HDF5 1.10 format, whose metadata is checksummed.  Extendible 1D
+// `.decode()`); files use the HDF5 1.10 format, whose metadata is checksummed, and every group and
+// dataset keeps its links and attributes in its (checksummed) object header, up to 65535 of each
+// (beyond, libhdf5 moves them into a fractal heap whose blocks have no checksum).  Extendible 1D
 // datasets are chunked with an unlimited maximum extent.
+// Threads: libhdf5 as Debian builds it is not thread-safe; every call of this layer (handles'
+// closing included) holds one process-wide lock, lock_hdf5(), so that threads (Python's, say)
+// may read and write different files at once.  Code that calls libhdf5 directly takes it too.
 // Reading is defensive: every attribute and dataset is checked for type class, rank and size
 // before a byte is copied (a 100-value attribute is never read into one double), reads refuse
 // sizes beyond the memory limit, and files without metadata checksums (HDF5 superblock < 2)
@@ -15,14 +20,19 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 
 namespace qtzflow::io {
+
+/// The process-wide lock around libhdf5 (recursive: a locked call may call another).
+[[nodiscard]] std::unique_lock<std::recursive_mutex> lock_hdf5();
 
 /// An HDF5 operation failed; what() names the operation, the file and the object.
 class Hdf5Error : public core::Error {
@@ -167,11 +177,15 @@ class Group : public Object {
   /// A link to object `target_object` in file `target_file` (a path relative to the folder of
   /// this file is resolved by HDF5 relative to it).
   void link_external(const std::string& name, const std::string& target_file, const std::string& target_object) const;
-  /// Deep copy of `source_object` (a path in `source`'s file) into this group under `name`;
-  /// external links in the source are followed, so the copy holds the data itself.
+  /// Deep copy of `source_object` (a path in `source`'s file, a group or a dataset) into this
+  /// group under `name`: groups, datasets of numbers (in blocks of rows of at most 64 MiB, in
+  /// their own element type) and attributes of numbers or fixed-length strings; links are
+  /// followed, so the copy holds the data itself.  Anything else is refused.
   void copy_from(const Group& source, const std::string& source_object, const std::string& name) const;
 
  private:
+  /// Creates the missing groups of a path "a/b/c" up to "a/b" (links and attributes kept compact).
+  void make_parents(const std::string& name) const;
   Dataset write_raw(const std::string& name, const void* values, std::size_t count, const std::vector<std::size_t>& shape, hid file_type,
                     hid mem_type) const;
 };
@@ -195,7 +209,9 @@ class File {
   Group root() const;
   /// Flushes every buffer of this file to the operating system.
   void flush() const;
-  /// Closes the file now (checked); the destructor closes silently otherwise.
+  /// Closes the file now (checked: every group, dataset and attribute of it must be closed
+  /// first, or the close, and the write errors it reports, would be deferred); the destructor
+  /// closes silently otherwise.
   void close();
   const std::string& path() const { return path_; }
 
@@ -205,7 +221,25 @@ class File {
   std::string path_;
 };
 
+/// Writes a new HDF5 file at `path` whole or not at all: `fill` writes the content under the
+/// root group of a temporary sibling, which is closed (checked: a full disk is an error here,
+/// not later) and then renamed over `path` (core::replace_file_atomically).
+template <class Fill>
+void write_file_atomically(const std::string& path, Fill&& fill);
+
 /// The HDF5 library version, e.g. "1.10.8".
 std::string hdf5_version();
+
+template <class Fill>
+void write_file_atomically(const std::string& path, Fill&& fill) {
+  core::replace_file_atomically(path, [&](const std::string& tmp) {
+    File f = File::create(tmp);
+    {
+      const Group root = f.root();
+      std::forward<Fill>(fill)(root);
+    }  // every object closed before the file
+    f.close();
+  });
+}
 
 }  // namespace qtzflow::io

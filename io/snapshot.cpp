@@ -338,9 +338,7 @@ void SnapshotWriter::write_grid(const GridRecords& r) {
 }
 
 void SnapshotWriter::write_main(bool consolidate) const {
-  core::replace_file_atomically(path_, [&](const std::string& tmp) {
-    File f = File::create(tmp);
-    const Group root = f.root();
+  write_file_atomically(path_, [&](const Group& root) {
     root.write_attribute("software", std::string("qtzflow"));
     root.write_attribute("softwareVersion", std::string(core::version));
     root.write_attribute("date", date_);
@@ -372,7 +370,6 @@ void SnapshotWriter::write_main(bool consolidate) const {
     root.create_series("diagnostics/iteration", true).append(std::span<const std::int64_t>(diag_iterations_));
     root.create_series("diagnostics/time").append(std::span<const double>(diag_times_));
     for (const auto& [name, values] : diagnostics_) root.create_series("diagnostics/" + name).append(std::span<const double>(values));
-    f.close();
   });
 }
 
@@ -469,11 +466,7 @@ SnapshotWriter SnapshotWriter::resume(const std::string& path) {
       // a consolidated file: move the snapshot back into its own part file
       const std::string part = w.part_path(it);
       fs::create_directories(fs::path(part).parent_path());
-      core::replace_file_atomically(part, [&](const std::string& tmp) {
-        File pf = File::create(tmp);
-        pf.root().copy_from(root, data_path(it), data_path(it));
-        pf.close();
-      });
+      write_file_atomically(part, [&](const Group& part_root) { part_root.copy_from(root, data_path(it), data_path(it)); });
     }
     const Group snap = root.open_group(data_path(it));
     w.snapshots_.push_back({it, finite_attribute(snap, "time", 0.0), mesh_names(snap.open_group("meshes"))});
@@ -485,11 +478,7 @@ SnapshotWriter SnapshotWriter::resume(const std::string& path) {
     const std::string part = (fs::path(path).parent_path() / w.grid_part_name()).string();
     if (!root.is_external_link(kGridPart) && core::mpi::rank() == 0) {
       fs::create_directories(fs::path(part).parent_path());
-      core::replace_file_atomically(part, [&](const std::string& tmp) {
-        File pf = File::create(tmp);
-        pf.root().copy_from(root, kGridPart, kGridPart);
-        pf.close();
-      });
+      write_file_atomically(part, [&](const Group& part_root) { part_root.copy_from(root, kGridPart, kGridPart); });
     }
     const Group g = root.open_group(std::string(kGridPart) + "/meshes");
     for (const auto& m : g.children()) {

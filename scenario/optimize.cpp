@@ -167,9 +167,7 @@ void write_optimize_results(const std::string& path, const OptimizeReport& rep) 
       {"software", "qtzflow"},  {"softwareVersion", core::version}, {"algorithm", rep.algorithm},
       {"problem", rep.problem}, {"seed", std::to_string(rep.seed)}, {"budget", std::to_string(rep.budget)}};
   const auto& rs = rep.results;
-  core::replace_file_atomically(path, [&](const std::string& tmp) {
-    io::File f = io::File::create(tmp);
-    const io::Group root = f.root();
+  io::write_file_atomically(path, [&](const io::Group& root) {
     for (const auto& [k, v] : attrs) root.write_attribute(k, v);
     const io::Group g = root.create_group("optimize");
     const std::size_t n = rs.size();
@@ -194,7 +192,6 @@ void write_optimize_results(const std::string& path, const OptimizeReport& rep) 
     std::vector<double> xs(n * width, NAN);
     for (std::size_t i = 0; i < n; ++i) std::copy(rs[i].best_x.begin(), rs[i].best_x.end(), xs.begin() + static_cast<std::ptrdiff_t>(i * width));
     g.write_dataset("best_x", xs, {n, width});
-    f.close();
   });
 }
 

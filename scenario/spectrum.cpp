@@ -125,9 +125,7 @@ std::string spectrum_json(const SpectrumReport& rep) {
 }
 
 void write_spectrum(const std::string& path, const SpectrumReport& rep) {
-  core::replace_file_atomically(path, [&](const std::string& tmp) {
-    io::File f = io::File::create(tmp);
-    const io::Group root = f.root();
+  io::write_file_atomically(path, [&](const io::Group& root) {
     root.write_attribute("software", std::string("qtzflow"));
     root.write_attribute("softwareVersion", std::string(core::version));
     root.write_attribute("problem", rep.problem);
@@ -143,7 +141,6 @@ void write_spectrum(const std::string& path, const SpectrumReport& rep) {
     }
     if (nl) g.write_dataset("lambda_fokker_planck", lam, {T.size(), nl});
     if (ne) g.write_dataset("E_witten", en, {T.size(), ne});
-    f.close();
   });
 }
 

@@ -34,11 +34,11 @@ std::vector<double> dataset(const fs::path& file, const std::string& name) {
 /// Writes `values` (C order, shape) as dataset f with the box as attributes lower/upper.
 void write_samples(const fs::path& file, const std::vector<double>& values, const std::vector<std::size_t>& shape, const std::vector<double>& lower,
                    const std::vector<double>& upper) {
-  io::File f = io::File::create(file.string());
-  const auto d = f.root().write_dataset("f", values, shape);
-  d.write_attribute("lower", std::span<const double>(lower));
-  d.write_attribute("upper", std::span<const double>(upper));
-  f.close();
+  io::write_file_atomically(file.string(), [&](const io::Group& root) {
+    const auto d = root.write_dataset("f", values, shape);
+    d.write_attribute("lower", std::span<const double>(lower));
+    d.write_attribute("upper", std::span<const double>(upper));
+  });
 }
 
 const std::string kFp2d =
@@ -255,12 +255,10 @@ TEST_CASE("bad sampled objectives and output keys exit 2 naming the key, the fil
   write_samples(d / "small.h5", std::vector<double>(16 * 16, 1.0), {16, 16}, {-2, -2}, {2, 2});
   v[33] = NAN;
   write_samples(d / "nan.h5", v, {32, 32}, {-2, -2}, {2, 2});
-  {
-    io::File f = io::File::create((d / "plain.h5").string());
-    f.root().write_dataset("f", std::vector<double>(32 * 32, 1.0), {32, 32});  // no grid attributes
-    f.root().create_group("g");
-    f.close();
-  }
+  io::write_file_atomically((d / "plain.h5").string(), [](const io::Group& root) {
+    root.write_dataset("f", std::vector<double>(32 * 32, 1.0), {32, 32});  // no grid attributes
+    root.create_group("g");
+  });
   std::string base = kFp2d;
   base.erase(base.find("c = 0.3\n"), 8);  // a built-in without parameters, so that --set objective.name=sampled is all it takes
   write_file(d / "good.toml", base + "[fokker_planck]\ndt = 0.01\nt_end = 0.02\n[output]\npath = \"out.h5\"\n");
