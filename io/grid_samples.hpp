@@ -8,14 +8,27 @@
 //                                    lower + (i + 1/2)(upper − lower)/n, as qtzflow's [grid]
 //   or (openPMD mesh records, as every qtzflow mesh, e.g. /grid/meshes/f of an output)
 //     gridSpacing, gridGlobalOffset  spacing h and the coordinate of point 0 per axis.
+//   Its values are stored in the named file itself, reached by hard links: virtual datasets,
+//   external raw storage and external or soft links are refused (they read other files, any
+//   file the process may read, or a FIFO that blocks forever).  Contiguous, compact and
+//   chunked layouts with HDF5's own filters (deflate, shuffle, scale-offset, ...) are read;
+//   filter plugins are never loaded.
 // Checks before a value is read: the dataset exists and is numeric, its rank is 1–3 with ≥ 2
 // points per axis, the attributes are there with one finite value per axis (h > 0, lower <
-// upper), and the values fit the memory limit.  Files without metadata checksums (h5py's
-// default) are accepted: this is the user's own data.  Every failure is core::InvalidArgument
-// whose key is the one passed in (e.g. "objective.file"), naming the file and the dataset.
+// upper), the caller's own check of that geometry passes (the run's grid, say), and the values
+// fit the memory limit.
+// Safety: files without metadata checksums (h5py's default) are accepted, since this is the
+// user's own data, and libhdf5 can crash on a damaged one (a flipped byte in a chunk index).
+// So the file is read in a child process (fork): a crash or a hang of libhdf5 there ends in
+// InvalidArgument naming the file, never in a crash of qtzflow.  Cost: one fork (~1 ms plus
+// the page tables of a large process) and a copy of the values through a pipe.
+// Every failure is core::InvalidArgument whose key is the one passed in (e.g.
+// "objective.file"), naming the file and the dataset; a failure to start the child (fork,
+// pipe) is core::Error.
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,7 +46,10 @@ struct GridSamples {
   std::string describe() const;
 };
 
-/// Reads `dataset` of `path`; errors are InvalidArgument(key, …).
-GridSamples read_grid_samples(const std::string& path, const std::string& dataset, const std::string& key);
+/// Reads `dataset` of `path`; errors are InvalidArgument(key, …).  `before_reading`, when
+/// given, sees the geometry (shape, spacing, offset and source; no values yet) before any value
+/// is read or allocated, and may refuse it by throwing.
+GridSamples read_grid_samples(const std::string& path, const std::string& dataset, const std::string& key,
+                              const std::function<void(const GridSamples&)>& before_reading = {});
 
 }  // namespace qtzflow::io

@@ -22,20 +22,29 @@
 
 namespace qtzflow::io {
 
+namespace {
+std::recursive_mutex*& hdf5_mutex() {
+  static auto* m = new std::recursive_mutex;  // replaced, never destroyed (see after_fork_in_child)
+  return m;
+}
+}  // namespace
+
+void after_fork_in_child() { hdf5_mutex() = new std::recursive_mutex; }
+
 std::unique_lock<std::recursive_mutex> lock_hdf5() {
-  static std::recursive_mutex m;
   // The first call, before any other call into libhdf5: errors become exceptions instead of
-  // printed stacks, and libhdf5 registers no exit handler.  Its handler closes the files still
+  // printed stacks, no filter plugin is ever loaded, and libhdf5 registers no exit handler.  Its handler closes the files still
   // open at exit, and a file whose close failed (a full disk) crashes it (libhdf5 1.10,
   // H5F__close_cb); qtzflow closes every file it writes itself, checked.
   static const bool initialised = [] {
     H5dont_atexit();
     H5open();
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    H5PLset_loading_state(0);  // no filter plugins: a file cannot make qtzflow load a library
     return true;
   }();
   (void)initialised;
-  return std::unique_lock<std::recursive_mutex>(m);
+  return std::unique_lock<std::recursive_mutex>(*hdf5_mutex());
 }
 
 namespace {
@@ -371,6 +380,34 @@ void Dataset::read_raw(void* buf, hid mem_type) const {
   check(H5Dread(static_cast<hid_t>(h_.get()), static_cast<hid_t>(mem_type), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), "read dataset");
 }
 
+Dataset::Storage Dataset::storage() const {
+  const auto guard = lock_hdf5();
+  const std::string where = file_ + ":" + path_;
+  Handle dcpl = make(H5Dget_create_plist(static_cast<hid_t>(h_.get())), Handle::Kind::plist, "get creation properties", where);
+  const hid_t p = static_cast<hid_t>(dcpl.get());
+  Storage s;
+  switch (H5Pget_layout(p)) {
+    case H5D_COMPACT:
+      s.layout = Storage::Layout::compact;
+      break;
+    case H5D_CONTIGUOUS:
+      s.layout = Storage::Layout::contiguous;
+      break;
+    case H5D_CHUNKED:
+      s.layout = Storage::Layout::chunked;
+      break;
+    case H5D_VIRTUAL:
+      s.layout = Storage::Layout::virtual_dataset;
+      break;
+    default:
+      s.layout = Storage::Layout::other;
+  }
+  s.external_files = H5Pget_external_count(p);
+  s.filters = H5Pget_nfilters(p);
+  if (s.external_files < 0 || s.filters < 0) fail("get storage properties", where);
+  return s;
+}
+
 std::vector<double> Dataset::read_doubles() const {
   const auto guard = lock_hdf5();
   std::vector<double> v(checked_count(false));
@@ -537,6 +574,22 @@ bool Group::is_external_link(const std::string& name) const {
   H5L_info_t info;
   check(H5Lget_info(static_cast<hid_t>(h_.get()), name.c_str(), &info, H5P_DEFAULT), "get link info", name);
   return info.type == H5L_TYPE_EXTERNAL;
+}
+
+Group::LinkKind Group::link_kind(const std::string& name) const {
+  const auto guard = lock_hdf5();
+  H5L_info_t info;
+  check(H5Lget_info(static_cast<hid_t>(h_.get()), name.c_str(), &info, H5P_DEFAULT), "get link info", name);
+  switch (info.type) {
+    case H5L_TYPE_HARD:
+      return LinkKind::hard;
+    case H5L_TYPE_SOFT:
+      return LinkKind::soft;
+    case H5L_TYPE_EXTERNAL:
+      return LinkKind::external;
+    default:
+      return LinkKind::other;
+  }
 }
 
 bool Group::is_group(const std::string& name) const {

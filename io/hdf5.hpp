@@ -33,6 +33,9 @@ namespace qtzflow::io {
 
 /// The process-wide lock around libhdf5 (recursive: a locked call may call another).
 [[nodiscard]] std::unique_lock<std::recursive_mutex> lock_hdf5();
+/// In a child process forked while its thread held lock_hdf5(): gives the child a new, unlocked
+/// lock (the old one's owner is a thread of the parent, which the child cannot release).
+void after_fork_in_child();
 
 /// An HDF5 operation failed; what() names the operation, the file and the object.
 class Hdf5Error : public core::Error {
@@ -123,6 +126,14 @@ class Dataset : public Object {
   /// Rows [first_row, first_row + rows) of axis 0, in C order (one rank's block of a field).
   std::vector<double> read_rows(std::size_t first_row, std::size_t rows) const;
   std::vector<std::int64_t> read_int64() const;
+  /// How the values are stored: where they live and whether filters transform them.
+  struct Storage {
+    enum class Layout { compact, contiguous, chunked, virtual_dataset, other };
+    Layout layout = Layout::other;
+    int external_files = 0;  ///< raw data in other files (external storage)
+    int filters = 0;
+  };
+  Storage storage() const;
   /// Appends values to an extendible 1D dataset.
   void append(std::span<const double> values) const;
   void append(std::span<const std::int64_t> values) const;
@@ -159,6 +170,9 @@ class Group : public Object {
   std::vector<std::string> children() const;
   /// Whether link `name` is an external link (to another file).
   bool is_external_link(const std::string& name) const;
+  enum class LinkKind { hard, soft, external, other };
+  /// The kind of link `name` (a link of this group, not a path; not followed).
+  LinkKind link_kind(const std::string& name) const;
   /// Whether `name` is a group (links followed).
   bool is_group(const std::string& name) const;
 

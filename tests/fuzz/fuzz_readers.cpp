@@ -3,6 +3,7 @@
 //   qtzflow_fuzz config  --corpus DIR --runs N [--seed S] [--work DIR]
 //   qtzflow_fuzz tsplib  --corpus DIR --runs N ...
 //   qtzflow_fuzz restart --corpus DIR --runs N ...
+//   qtzflow_fuzz sampled --runs N ...
 //
 // config:  the TOML reader (scenario::parse_config, with random --set overrides) and, for a
 //          configuration it accepts on a small grid, the objective and schedule it names
@@ -13,6 +14,13 @@
 //          link, a replaced dataset, flipped bytes, a truncation; tests/fuzz/hdf5_surgery.hpp),
 //          sometimes with a changed t_end or dt, and is restarted with scenario::run, as
 //          `qtzflow run --restart` does.
+// sampled: io::read_grid_samples, the reader of objective.file, on files of every layout a user
+//          may write (contiguous in h5py's default format without checksums and in the 1.10
+//          format, compact, chunked, deflate, shuffle+deflate, scale-offset, fletcher32) and of
+//          the ones it must refuse (virtual, external storage, external and soft links), each
+//          damaged by byte flips (in the metadata at the start or the end, or anywhere), a
+//          truncation or an edited attribute or dataset.  First every undamaged file is checked:
+//          the readable layouts give back the values written, the others are refused.
 //
 // The contract checked: every input either is accepted or throws core::InvalidArgument (what
 // the CLI turns into exit code 2 with the key or file:line named).  Any other exception is a
@@ -26,6 +34,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -39,6 +48,7 @@
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "hdf5_surgery.hpp"
+#include "io/grid_samples.hpp"
 #include "io/tsplib.hpp"
 #include "scenario/config.hpp"
 #include "scenario/problem.hpp"
@@ -284,7 +294,7 @@ void build_problem(const scenario::RunConfig& c) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: qtzflow_fuzz config|tsplib|restart --corpus DIR --runs N [--seed S] [--work DIR] [--timeout SECONDS]\n");
+    std::fprintf(stderr, "usage: qtzflow_fuzz config|tsplib|restart|sampled --corpus DIR --runs N [--seed S] [--work DIR] [--timeout SECONDS]\n");
     return 2;
   }
   const std::string target = argv[1];
@@ -461,8 +471,116 @@ int main(int argc, char** argv) {
           return saved;
         }());
     }
+  } else if (target == "sampled") {
+    const std::vector<std::uint64_t> shape{16, 12};
+    const std::vector<double> lower{-2, -1}, upper{2, 1};
+    std::vector<double> values(16 * 12);
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = std::sin(0.37 * static_cast<double>(i)) + 0.01 * static_cast<double>(i);
+    // the run's grid as scenario::make_objective checks it, before any value is read
+    auto same_grid = [&](const io::GridSamples& g) {
+      bool same = g.shape == std::vector<std::size_t>{16, 12};
+      for (std::size_t a = 0; same && a < 2; ++a) {
+        const double h = (upper[a] - lower[a]) / static_cast<double>(shape[a]);
+        same = std::abs(g.spacing[a] - h) <= 1e-9 * h && std::abs(g.offset[a] - (lower[a] + 0.5 * h)) <= 1e-9 * h;
+      }
+      if (!same) core::throw_invalid("objective.file", g.describe(), "the run's grid");
+    };
+    struct Base {
+      surgery::SampledLayout layout;
+      fs::path file;
+    };
+    std::vector<Base> bases;
+    for (int k = 0; k < surgery::kSampledLayouts; ++k) {
+      const auto layout = static_cast<surgery::SampledLayout>(k);
+      const fs::path file = work / ("base" + std::to_string(k) + ".h5"), other = work / ("other" + std::to_string(k) + ".bin");
+      if (!surgery::write_sampled(file.string(), layout, values, shape, lower, upper, other.string()))
+        throw std::runtime_error(std::string("cannot write a file of layout ") + surgery::sampled_layout_name(layout));
+      // the undamaged file: the values written, or a refusal naming objective.file
+      try {
+        const auto got = io::read_grid_samples(file.string(), "f", "objective.file", same_grid);
+        if (!surgery::sampled_layout_readable(layout)) fail(std::string("accepted a file of layout ") + surgery::sampled_layout_name(layout), file);
+        for (std::size_t i = 0; i < values.size(); ++i)
+          if (std::abs(got.values[i] - values[i]) > (layout == surgery::SampledLayout::scale_offset ? 1e-11 : 0.0)) {
+            fail(std::string("wrong values from layout ") + surgery::sampled_layout_name(layout), file);
+            break;
+          }
+      } catch (const core::InvalidArgument& e) {
+        if (surgery::sampled_layout_readable(layout) || e.key() != "objective.file")
+          fail(std::string("refused layout ") + surgery::sampled_layout_name(layout) + ": " + e.what(), file);
+      }
+      bases.push_back({layout, file});
+    }
+    Mutator m(seed, {"x"});
+    const fs::path input = work / "current.h5";
+    const std::string input_name = input.string();
+    g_current = input_name.c_str();
+    long crashes_contained = 0;
+    std::map<std::string, long> by_layout;
+    for (long k = 0; k < runs; ++k) {
+      const Base& b = bases[m.below(bases.size())];
+      fs::copy_file(b.file, input, fs::copy_options::overwrite_existing);
+      const auto size = surgery::file_size(input_name);
+      switch (m.below(8)) {
+        case 0:
+          surgery::truncate(input_name, m.below(size));
+          break;
+        case 1:
+          surgery::set_attribute_doubles(input_name, "/f", m.below(2) ? "lower" : "upper", m.below(4), m.below(2) ? NAN : 1e300);
+          break;
+        case 2:
+          // a small shape, or a huge one declared but never written (refused before a value is read)
+          surgery::replace_dataset(input_name, "/f", {m.below(40), m.below(2) ? m.below(40) : std::uint64_t(1) << (30 + m.below(30))}, 1.0);
+          break;
+        default: {  // 1-5 bytes flipped or set (0, 0xff, any): in the metadata at the start or the end, or anywhere
+          const int edits = 1 + static_cast<int>(m.below(5));
+          const int where = static_cast<int>(m.below(3));
+          for (int i = 0; i < edits; ++i) {
+            const std::uint64_t span = std::min<std::uint64_t>(size, 2048);
+            const std::uint64_t at = where == 0 ? m.below(span) : where == 1 ? size - 1 - m.below(span) : m.below(size);
+            switch (m.below(4)) {
+              case 0:
+                surgery::set_byte(input_name, at, 0);
+                break;
+              case 1:
+                surgery::set_byte(input_name, at, 0xff);
+                break;
+              case 2:
+                surgery::set_byte(input_name, at, static_cast<unsigned char>(m.below(256)));
+                break;
+              default:
+                surgery::flip_byte(input_name, at, static_cast<unsigned char>(1u << m.below(8)));
+            }
+          }
+        }
+      }
+      std::string why;
+      alarm(timeout);
+      const bool ok = attempt(
+          tally,
+          [&] {
+            try {
+              (void)io::read_grid_samples(input_name, "f", "objective.file", same_grid);
+            } catch (const core::InvalidArgument& e) {
+              if (std::string(e.what()).find("crashed") != std::string::npos) ++crashes_contained;
+              throw;
+            }
+          },
+          why);
+      alarm(0);
+      ++by_layout[surgery::sampled_layout_name(b.layout)];
+      if (!ok) {
+        const fs::path saved = work / ("failure-" + std::to_string(k) + ".h5");
+        fs::copy_file(input, saved, fs::copy_options::overwrite_existing);
+        fail(why, saved);
+      }
+    }
+    std::printf("qtzflow_fuzz sampled: libhdf5 crashed in the reading process on %ld inputs, each refused with objective.file named\n",
+                crashes_contained);
+    std::printf("  inputs per layout:");
+    for (const auto& [name, n] : by_layout) std::printf(" %s=%ld", name.c_str(), n);
+    std::printf("\n");
   } else {
-    std::fprintf(stderr, "qtzflow_fuzz: unknown target '%s' (config, tsplib or restart)\n", target.c_str());
+    std::fprintf(stderr, "qtzflow_fuzz: unknown target '%s' (config, tsplib, restart or sampled)\n", target.c_str());
     return 2;
   }
 

@@ -2,6 +2,7 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -151,6 +152,95 @@ bool fill_dataset(const std::string& file, const std::string& path, double value
   if (n < 0 || n > (1 << 24)) return false;
   std::vector<double> v(static_cast<std::size_t>(n), value);
   return H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0;
+}
+
+const char* sampled_layout_name(SampledLayout layout) {
+  static const char* names[kSampledLayouts] = {"contiguous (h5py default)", "contiguous (1.10 format)", "compact", "chunked", "deflate",
+                                               "shuffle+deflate", "scale-offset", "fletcher32", "virtual", "virtual (itself)",
+                                               "external storage", "external link", "soft link"};
+  return names[static_cast<int>(layout)];
+}
+
+bool sampled_layout_readable(SampledLayout layout) { return static_cast<int>(layout) < static_cast<int>(SampledLayout::virtual_same_file); }
+
+bool write_sampled(const std::string& file, SampledLayout layout, const std::vector<double>& values, const std::vector<std::uint64_t>& shape,
+                   const std::vector<double>& lower, const std::vector<double>& upper, const std::string& external) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  using L = SampledLayout;
+  const std::vector<hsize_t> dims(shape.begin(), shape.end());
+  const int rank = static_cast<int>(dims.size());
+  Id fapl{H5Pcreate(H5P_FILE_ACCESS), H5Pclose};
+  // h5py's default format (no checksums: version-1 B-trees index the chunks) but for one layout
+  if (layout == L::contiguous_checksummed) H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110);
+  Id space{H5Screate_simple(rank, dims.data(), nullptr), H5Sclose};
+  Id dcpl{H5Pcreate(H5P_DATASET_CREATE), H5Pclose};
+  std::vector<hsize_t> chunk(dims);
+  for (auto& c : chunk) c = std::max<hsize_t>(1, c / 4);  // several chunks: an index with entries to damage
+  bool ok = true;
+  switch (layout) {
+    case L::compact:
+      ok = H5Pset_layout(dcpl, H5D_COMPACT) >= 0;
+      break;
+    case L::chunked:
+      ok = H5Pset_chunk(dcpl, rank, chunk.data()) >= 0;
+      break;
+    case L::deflate:
+      ok = H5Pset_chunk(dcpl, rank, chunk.data()) >= 0 && H5Pset_deflate(dcpl, 6) >= 0;
+      break;
+    case L::shuffle_deflate:
+      ok = H5Pset_chunk(dcpl, rank, chunk.data()) >= 0 && H5Pset_shuffle(dcpl) >= 0 && H5Pset_deflate(dcpl, 4) >= 0;
+      break;
+    case L::scale_offset:
+      ok = H5Pset_chunk(dcpl, rank, chunk.data()) >= 0 && H5Pset_scaleoffset(dcpl, H5Z_SO_FLOAT_DSCALE, 12) >= 0;
+      break;
+    case L::fletcher32:
+      ok = H5Pset_chunk(dcpl, rank, chunk.data()) >= 0 && H5Pset_fletcher32(dcpl) >= 0;
+      break;
+    case L::virtual_same_file:
+      ok = H5Pset_virtual(dcpl, space, ".", "/source", space) >= 0;
+      break;
+    case L::virtual_self:
+      ok = H5Pset_virtual(dcpl, space, ".", "/f", space) >= 0;
+      break;
+    case L::external_storage: {
+      std::ofstream(external, std::ios::binary).write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * 8));
+      ok = H5Pset_external(dcpl, external.c_str(), 0, static_cast<hsize_t>(values.size() * 8)) >= 0;
+      break;
+    }
+    default:
+      break;
+  }
+  if (!ok) return false;
+  if (layout == L::external_link) {  // the other file holds the dataset; "f" links to it
+    std::vector<double> ext_values(values);
+    if (!write_sampled(external, L::contiguous_checksummed, ext_values, shape, lower, upper, "")) return false;
+  }
+  Id f{H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose};
+  if (f < 0) return false;
+  auto put_box = [&](hid_t d) {
+    const hsize_t n = lower.size();
+    Id s{H5Screate_simple(1, &n, nullptr), H5Sclose};
+    Id lo{H5Acreate2(d, "lower", H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT), H5Aclose};
+    Id hi{H5Acreate2(d, "upper", H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT), H5Aclose};
+    return lo >= 0 && hi >= 0 && H5Awrite(lo, H5T_NATIVE_DOUBLE, lower.data()) >= 0 && H5Awrite(hi, H5T_NATIVE_DOUBLE, upper.data()) >= 0;
+  };
+  if (layout == L::virtual_same_file || layout == L::soft_link) {
+    Id src{H5Dcreate2(f, "source", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose};
+    if (src < 0 || H5Dwrite(src, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0 || !put_box(src)) return false;
+  }
+  if (layout == L::external_link) return H5Lcreate_external(external.c_str(), "/f", f, "f", H5P_DEFAULT, H5P_DEFAULT) >= 0;
+  if (layout == L::soft_link) return H5Lcreate_soft("/source", f, "f", H5P_DEFAULT, H5P_DEFAULT) >= 0;
+  Id d{H5Dcreate2(f, "f", H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose};
+  if (d < 0 || !put_box(d)) return false;
+  const bool virtual_layout = layout == L::virtual_same_file || layout == L::virtual_self;
+  return virtual_layout || H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0;
+}
+
+void set_byte(const std::string& file, std::uint64_t offset, unsigned char value) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(offset));
+  const char c = static_cast<char>(value);
+  f.write(&c, 1);
 }
 
 void flip_byte(const std::string& file, std::uint64_t offset, unsigned char mask) {

@@ -38,8 +38,36 @@ bool replace_dataset_with_strings(const std::string& file, const std::string& pa
 /// Sets every value of dataset `path` (read and written back as doubles) to `value`.
 bool fill_dataset(const std::string& file, const std::string& path, double value);
 
+/// How a sampled objective's file stores dataset "f" (the layouts a user's h5py can write, and
+/// the ones qtzflow refuses: values in other files, or reached through other links).
+enum class SampledLayout {
+  contiguous_h5py_default,  ///< superblock 0, no checksums (h5py's default)
+  contiguous_checksummed,   ///< the 1.10 format
+  compact,
+  chunked,
+  deflate,
+  shuffle_deflate,
+  scale_offset,
+  fletcher32,
+  virtual_same_file,  ///< a virtual dataset over /source of the same file: refused
+  virtual_self,       ///< a virtual dataset whose source is itself: refused
+  external_storage,   ///< raw data in the file `external` (beside it): refused
+  external_link,      ///< "f" an external link to /f of the file `external`: refused
+  soft_link,          ///< "f" a soft link to /source: refused
+};
+constexpr int kSampledLayouts = 13;
+const char* sampled_layout_name(SampledLayout layout);
+/// Writes dataset "f" (doubles of `shape`, C order) with attributes lower/upper in `layout`;
+/// `external` names the other file the external layouts use (written too).  False if HDF5
+/// refused.
+bool write_sampled(const std::string& file, SampledLayout layout, const std::vector<double>& values, const std::vector<std::uint64_t>& shape,
+                   const std::vector<double>& lower, const std::vector<double>& upper, const std::string& external);
+/// Whether qtzflow reads `layout` (the others it must refuse).
+bool sampled_layout_readable(SampledLayout layout);
+
 /// Byte edits of the file itself.
 void flip_byte(const std::string& file, std::uint64_t offset, unsigned char mask);
+void set_byte(const std::string& file, std::uint64_t offset, unsigned char value);
 void truncate(const std::string& file, std::uint64_t size);
 std::uint64_t file_size(const std::string& file);
 
