@@ -97,8 +97,7 @@ int optimize_command(OptimizeArgs a) {
     for (const auto& m : a.minima) a.request.minima.push_back(parse_point(m));
     a.request.output = a.output;
     a.request.options.algorithm = algorithm_options(a);
-    const auto report = scenario::optimize(a.request);
-    if (!a.output.empty() && core::mpi::rank() == 0) scenario::write_optimize_results(a.output, report);  // every rank holds every result
+    const auto report = scenario::optimize(a.request);  // writes -o too
     const std::string text = a.json ? scenario::optimize_json(report, core::thread_count()) : scenario::optimize_table(report, core::thread_count());
     std::fputs(text.c_str(), stdout);
     for (const auto& w : report.warnings) std::fprintf(stderr, "qtzflow optimize: warning: %s\n", w.c_str());

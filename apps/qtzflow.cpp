@@ -4,7 +4,10 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <string>
 #include <variant>
@@ -80,6 +83,23 @@ int main(int argc, char** argv) {
   if (core::mpi::rank() != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) return 1;  // rank 0 prints for all
   CLI::App app{"qtzflow: the density picture of quantization-based optimization (Schrodinger, Fokker-Planck and particle engines)"};
   app.require_subcommand(1);
+  // Integers are checked as text before CLI11 converts them: "-1" would wrap to 2^64 - 1 in an
+  // unsigned option, and a number beyond the type saturates silently (two different seeds
+  // would give the same results).  Decimal digits only, within [0, most].
+  auto integer_at_most = [](unsigned long long most, const char* name) {
+    return CLI::Validator(
+        [most](std::string& v) -> std::string {
+          unsigned long long x = 0;
+          const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+          if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || ec != std::errc() || end != v.data() + v.size() || x > most)
+            return "must be an integer in [0, " + std::to_string(most) + "], got " + core::shorten(v, 40);
+          return {};
+        },
+        name);
+  };
+  const auto seed_range = integer_at_most(std::numeric_limits<std::uint64_t>::max(), "INT in [0, 2^64-1]");
+  const auto long_range = integer_at_most(static_cast<unsigned long long>(std::numeric_limits<long>::max()), "INT in [0, 2^63-1]");
+  const auto int_range = integer_at_most(static_cast<unsigned long long>(std::numeric_limits<int>::max()), "INT in [0, 2^31-1]");
   int threads = 0;
   app.add_option("--threads", threads, "threads for OpenMP loops and FFTW (default: OMP_NUM_THREADS or all cores)")->check(CLI::PositiveNumber);
   bool no_wisdom_cache = false;
@@ -120,7 +140,7 @@ int main(int argc, char** argv) {
   spec->add_option("CONFIG", sa.config_path, "TOML configuration (its grid, objective and schedule)")->required();
   spec->add_option("--set", sa.sets, "override a key, key=value (repeatable)")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   spec->add_option("--T", sa.temperatures, "temperatures, comma-separated (default: the schedule's T(0))")->delimiter(',');
-  spec->add_option("-k,--count", sa.count, "eigenvalues per temperature (2 .. 16)")->default_val(4);
+  spec->add_option("-k,--count", sa.count, "eigenvalues per temperature (2 .. 16)")->default_val(4)->check(int_range);
   spec->add_option("--dt", sa.dt, "imaginary-time step (Richardson with dt/2)")->default_val(1e-3);
   spec->add_option("--only", sa.only, "fokker_planck or schrodinger (default: both)");
   spec->add_flag("--json", sa.json, "JSON instead of the table");
@@ -131,13 +151,6 @@ int main(int argc, char** argv) {
                                  "objective or a TSP instance: a summary table or JSON, per-run results in HDF5");
   apps::OptimizeArgs oa;
   auto& rq = oa.request;
-  // "-1" would wrap to 2^64 - 1 in an unsigned option: only decimal digits are accepted.
-  const CLI::Validator non_negative_integer(
-      [](std::string& v) -> std::string {
-        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return "must be an integer >= 0, got " + core::shorten(v, 40);
-        return {};
-      },
-      "INT>=0");
   auto* obj_opt = opt->add_option("--objective", rq.objective, "built-in objective (see docs/objectives.md)");
   auto* expr_opt = opt->add_option("--expression", rq.expression,
                                    "your own objective as a formula in x, y, z (or x0, x1, ...) with --param constants, on the box "
@@ -146,7 +159,7 @@ int main(int argc, char** argv) {
   opt->add_option("--minimum", oa.minima, "a known minimum of the --expression, x[,y,...] (repeatable; the lowest sets success)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   opt->add_option("--tsp", rq.tsp, "TSPLIB file (EUC_2D, CEIL_2D, ATT, GEO, EXPLICIT)")->excludes(obj_opt)->excludes(expr_opt);
-  opt->add_option("--dim", rq.dim, "dimension of the objective")->default_val(1);
+  opt->add_option("--dim", rq.dim, "dimension of the objective")->default_val(1)->check(int_range);
   opt->add_option("--param", oa.params, "objective parameter name=value[,value...] (repeatable)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   opt->add_option("--lower", rq.lower, "search box lower bounds (1 value or one per axis; default: the objective's domain)")->delimiter(',');
@@ -154,9 +167,9 @@ int main(int argc, char** argv) {
   opt->add_flag("--unrounded", rq.unrounded, "read EUC_2D distances unrounded (the QTZ authors' convention for their instances)");
   opt->add_option("--optimum", rq.optimum, "known optimal tour length (default: built in for dantzig42, gr120, ulysses16/22)");
   opt->add_option("--algorithm", oa.algorithm, "qtz, qtz-local, qtz-dither, langevin, sa, qia, pimc, pagmo-sa")->default_val("qtz");
-  opt->add_option("--runs", rq.runs, "independent runs")->default_val(30);
-  opt->add_option("--budget", rq.options.budget, "candidate evaluations per run (langevin: steps)")->default_val(10000);
-  opt->add_option("--seed", rq.options.seed, "seed: fixes every result, for any thread count")->default_val(1)->check(non_negative_integer);
+  opt->add_option("--runs", rq.runs, "independent runs")->default_val(30)->check(long_range);
+  opt->add_option("--budget", rq.options.budget, "candidate evaluations per run (langevin: steps)")->default_val(10000)->check(long_range);
+  opt->add_option("--seed", rq.options.seed, "seed: fixes every result, for any thread count")->default_val(1)->check(seed_range);
   opt->add_option("--tolerance", rq.options.tolerance, "success: best <= f* + tolerance (TSP: <= optimum * (1 + tolerance))")->default_val(1e-3);
   opt->add_option("--h-schedule", oa.h_schedule,
                   "qtz: Q_p doubles per acceptance (acceptances, the authors'), grows as eta*log2(t+2) "
@@ -171,7 +184,7 @@ int main(int argc, char** argv) {
   opt->add_option("--dt", oa.dt, "langevin time step")->default_val(1e-3);
   opt->add_option("--T", oa.T, "langevin temperature (constant) or c (logarithmic)")->default_val(0.1);
   opt->add_option("--schedule", oa.schedule, "langevin: constant or logarithmic")->default_val("constant");
-  opt->add_option("--replicas", oa.replicas, "pimc: Trotter replicas P")->default_val(30);
+  opt->add_option("--replicas", oa.replicas, "pimc: Trotter replicas P")->default_val(30)->check(int_range);
   opt->add_option("--pimc-T", oa.pimc_T, "pimc temperature (0: Martonak's 10/3 scaled by the mean edge length)")->default_val(0);
   opt->add_option("--pimc-gamma0", oa.pimc_gamma0, "pimc initial transverse field (0: 300, scaled likewise)")->default_val(0);
   opt->add_flag("--json", oa.json, "print JSON instead of the table");

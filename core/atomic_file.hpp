@@ -5,8 +5,9 @@
 // rename(2) is atomic within one file system, so a reader (or a crash) sees either the old
 // file or the new one, never half of one.  If the writing fails, the temporary is removed and
 // `path` is untouched.
-// Limits: the temporary lives beside `path` (same directory, hence same file system); two
-// processes writing the same path race on the temporary name.
+// Two processes never write one output: OutputLock claims it for a whole run (a lock file
+// beside it), and the commands take that claim before they compute or write anything.
+// Limits: the temporary lives beside `path` (same directory, hence same file system).
 #pragma once
 
 #include <string>
@@ -45,13 +46,34 @@ void replace_file_atomically(const std::string& path, Write&& write) {
   r.commit();
 }
 
+/// An exclusive claim on an output, for the life of this object: the lock file `path + ".lock"`,
+/// holding the owner's process id and host, locked with flock(2).  The kernel releases the lock
+/// when the process ends, however it ends, so a lock file left by a killed run is stale and
+/// simply taken over.  A claim on an output that another process holds throws
+/// InvalidArgument(key, "<path> is being written by process N on host H ..."), before anything
+/// is written.  Claims within one process nest (counted).  On a file system without flock
+/// (ENOLCK) the claim is given up silently: nothing to refuse.
+class OutputLock {
+ public:
+  OutputLock(std::string_view key, const std::string& path);
+  ~OutputLock();
+  OutputLock(const OutputLock&) = delete;
+  OutputLock& operator=(const OutputLock&) = delete;
+  static std::string lock_path_of(const std::string& path) { return path + ".lock"; }
+
+ private:
+  std::string id_;
+};
+
 /// Replaces `path` by `text`.
 void write_text_atomically(const std::string& path, std::string_view text);
 
 /// Checks, before anything is computed or written, that `path` may be replaced by an output:
 /// it is not an existing directory, device, pipe or socket (a rename as root would replace a
-/// device node), and not one of the run's `inputs` (a configuration file, say).  Throws
-/// InvalidArgument(key, ...) otherwise.  AtomicReplacement applies the first check itself.
+/// device node), and not one of the run's `inputs` (its configuration file, objective file,
+/// schedule file, ...: compared as files, by device and inode, so that another spelling or a
+/// hard link of an input is caught too).  Throws InvalidArgument(key, ...) otherwise.
+/// AtomicReplacement applies the first check itself.
 void require_replaceable(std::string_view key, const std::string& path, const std::vector<std::string>& inputs = {});
 
 }  // namespace qtzflow::core

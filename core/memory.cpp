@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -38,12 +39,53 @@ double physical_memory() {
   return 0;
 }
 
+/// The tightest memory limit of the cgroup this process is in and of its ancestors, read from
+/// /proc/self/cgroup: v1 "N:...memory...:/path" (memory.limit_in_bytes under
+/// /sys/fs/cgroup/memory) or v2 "0::/path" (memory.max under /sys/fs/cgroup).  A job scheduler
+/// (Slurm) or a container sets the limit on the job's own cgroup, not on the hierarchy's root.
+/// A path that is not mounted where expected (another cgroup namespace) falls back to the root
+/// files.  0 if no limit is set.
+double cgroup_limit() {
+  std::ifstream in("/proc/self/cgroup");
+  std::string line, v1_path, v2_path;
+  bool have_v2 = false;
+  while (std::getline(in, line)) {
+    const auto a = line.find(':'), b = a == std::string::npos ? a : line.find(':', a + 1);
+    if (b == std::string::npos) continue;
+    const std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    if (line.compare(0, a, "0") == 0 && controllers.empty()) {
+      v2_path = path;
+      have_v2 = true;
+    }
+    std::istringstream list(controllers);
+    for (std::string c; std::getline(list, c, ',');)
+      if (c == "memory") v1_path = path;
+  }
+  auto tightest = [](const std::string& root, const std::string& path, const char* file) {
+    double limit = 0;
+    auto consider = [&](const std::string& dir) {
+      const double v = read_number((dir + "/" + file).c_str());
+      if (v > 0 && (limit <= 0 || v < limit)) limit = v;
+    };
+    std::string p = path;
+    while (!p.empty() && p != "/") {  // the process's cgroup, then each ancestor
+      consider(root + p);
+      p = p.substr(0, p.rfind('/'));
+    }
+    consider(root);
+    return limit;
+  };
+  if (std::filesystem::exists("/sys/fs/cgroup/memory/memory.limit_in_bytes"))  // cgroup v1 (or hybrid)
+    return tightest("/sys/fs/cgroup/memory", v1_path, "memory.limit_in_bytes");
+  if (have_v2) return tightest("/sys/fs/cgroup", v2_path, "memory.max");
+  return 0;
+}
+
 }  // namespace
 
 double memory_limit_bytes() {
   const double physical = physical_memory();
-  double limit = read_number("/sys/fs/cgroup/memory.max");                               // cgroup v2
-  if (!(limit > 0)) limit = read_number("/sys/fs/cgroup/memory/memory.limit_in_bytes");  // cgroup v1 (huge when unset)
+  const double limit = cgroup_limit();  // v1's "no limit" is a huge number: physical memory is then smaller
   if (limit > 0 && (physical <= 0 || limit < physical)) return limit;
   return physical;
 }

@@ -49,8 +49,9 @@ Dataset open_checked(const File& f, const std::string& name, GridSamples& s) {
     if (!root.exists(prefix)) throw Refusal{"no such dataset", "the path of a dataset in the file (objective.dataset)"};
     const auto kind = root.link_kind(prefix);
     if (kind != Group::LinkKind::hard)
-      throw Refusal{"/" + prefix + " is " + (kind == Group::LinkKind::external ? "an external link (to another file)" : "a soft or user-defined link"),
-                    "a dataset stored in the file itself, reached by hard links"};
+      throw Refusal{
+          "/" + prefix + " is " + (kind == Group::LinkKind::external ? "an external link (to another file)" : "a soft or user-defined link"),
+          "a dataset stored in the file itself, reached by hard links"};
     if (slash == std::string::npos) break;
     start = slash + 1;
   }
@@ -254,7 +255,8 @@ class Reader {
     while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
     }
     reaped_ = true;
-    if (WIFSIGNALED(st)) return std::string("libhdf5 crashed reading it (signal ") + std::to_string(WTERMSIG(st)) + ", " + strsignal(WTERMSIG(st)) + ")";
+    if (WIFSIGNALED(st))
+      return std::string("libhdf5 crashed reading it (signal ") + std::to_string(WTERMSIG(st)) + ", " + strsignal(WTERMSIG(st)) + ")";
     if (WIFEXITED(st) && WEXITSTATUS(st) != 0) return "its reader ended with status " + std::to_string(WEXITSTATUS(st));
     return {};
   }
@@ -298,7 +300,8 @@ GridSamples read_grid_samples(const std::string& path, const std::string& datase
   std::uint64_t rank = 0;
   if (kind != 'G' || msg.size() < sizeof rank) bad("an unreadable answer of its reader", damaged);
   std::memcpy(&rank, msg.data(), sizeof rank);
-  if (rank < 1 || rank > 3 || msg.size() != sizeof rank + rank * (sizeof(std::uint64_t) + 2 * sizeof(double))) bad("an unreadable answer of its reader", damaged);
+  if (rank < 1 || rank > 3 || msg.size() != sizeof rank + rank * (sizeof(std::uint64_t) + 2 * sizeof(double)))
+    bad("an unreadable answer of its reader", damaged);
   const char* p = msg.data() + sizeof rank;
   double points = 1;
   for (std::uint64_t a = 0; a < rank; ++a) {

@@ -49,7 +49,6 @@ std::unique_lock<std::recursive_mutex> lock_hdf5() {
 
 namespace {
 
-
 /// The innermost description on HDF5's error stack (then clears the stack).
 std::string hdf5_reason() {
   std::string msg;
@@ -69,7 +68,8 @@ std::string hdf5_reason() {
   if (const auto at = msg.find(tag); at != std::string::npos) {
     const auto end = msg.find('\'', at + tag.size());
     const auto colon = msg.find(':');
-    return msg.substr(0, std::min(colon, at)) + ": " + msg.substr(at + tag.size(), end == std::string::npos ? std::string::npos : end - at - tag.size());
+    return msg.substr(0, std::min(colon, at)) + ": " +
+           msg.substr(at + tag.size(), end == std::string::npos ? std::string::npos : end - at - tag.size());
   }
   std::replace(msg.begin(), msg.end(), '\n', ' ');
   return msg;
@@ -638,8 +638,8 @@ Dataset Group::create_dataset(const std::string& name, const std::vector<std::si
   check(H5Pset_alloc_time(static_cast<hid_t>(dcpl.get()), H5D_ALLOC_TIME_EARLY), "set allocation time", name);
   check(H5Pset_fill_time(static_cast<hid_t>(dcpl.get()), H5D_FILL_TIME_NEVER), "set fill time", name);
   const hid_t type = element == Element::int32 ? H5T_STD_I32LE : H5T_IEEE_F64LE;
-  return Dataset(make(H5Dcreate2(static_cast<hid_t>(h_.get()), name.c_str(), type, static_cast<hid_t>(space.get()), H5P_DEFAULT, static_cast<hid_t>(dcpl.get()),
-                                 H5P_DEFAULT),
+  return Dataset(make(H5Dcreate2(static_cast<hid_t>(h_.get()), name.c_str(), type, static_cast<hid_t>(space.get()), H5P_DEFAULT,
+                                 static_cast<hid_t>(dcpl.get()), H5P_DEFAULT),
                       Handle::Kind::dataset, "create dataset", file_ + ":" + child_path(name)),
                  child_path(name), file_);
 }
@@ -676,21 +676,20 @@ namespace {
 /// The names of the links of a group or the attributes of an object, in name order.
 std::vector<std::string> names_of(hid_t loc, bool attributes, const std::string& where) {
   std::vector<std::string> names;
-  const herr_t status =
-      attributes ? H5Aiterate2(
-                       loc, H5_INDEX_NAME, H5_ITER_INC, nullptr,
-                       [](hid_t, const char* name, const H5A_info_t*, void* data) -> herr_t {
-                         static_cast<std::vector<std::string>*>(data)->emplace_back(name);
-                         return 0;
-                       },
-                       &names)
-                 : H5Literate(
-                       loc, H5_INDEX_NAME, H5_ITER_INC, nullptr,
-                       [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
-                         static_cast<std::vector<std::string>*>(data)->emplace_back(name);
-                         return 0;
-                       },
-                       &names);
+  const herr_t status = attributes ? H5Aiterate2(
+                                         loc, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+                                         [](hid_t, const char* name, const H5A_info_t*, void* data) -> herr_t {
+                                           static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+                                           return 0;
+                                         },
+                                         &names)
+                                   : H5Literate(
+                                         loc, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+                                         [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+                                           static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+                                           return 0;
+                                         },
+                                         &names);
   if (status < 0) fail(attributes ? "list attributes" : "list group", where);
   return names;
 }
@@ -710,7 +709,8 @@ void copy_attributes(hid_t from, hid_t to, const std::string& where) {
     Handle space = make(H5Aget_space(static_cast<hid_t>(a.get())), Handle::Kind::dataspace, "get dataspace", at);
     require_plain_type(static_cast<hid_t>(type.get()), at);
     const double bytes = count_of(extent_of(static_cast<hid_t>(space.get()), at)) * static_cast<double>(H5Tget_size(static_cast<hid_t>(type.get())));
-    if (!(bytes > 0 && bytes <= kMaxAttributeBytes)) throw Hdf5Error("HDF5: copy " + at + ": " + core::format_bytes(bytes) + ", more than an attribute holds");
+    if (!(bytes > 0 && bytes <= kMaxAttributeBytes))
+      throw Hdf5Error("HDF5: copy " + at + ": " + core::format_bytes(bytes) + ", more than an attribute holds");
     std::vector<unsigned char> buf(static_cast<std::size_t>(bytes));
     if (H5Aread(static_cast<hid_t>(a.get()), static_cast<hid_t>(type.get()), buf.data()) < 0) fail("read attribute", at);
     Handle b = make(H5Acreate2(to, name.c_str(), static_cast<hid_t>(type.get()), static_cast<hid_t>(space.get()), H5P_DEFAULT, H5P_DEFAULT),
@@ -752,11 +752,11 @@ void copy_dataset(hid_t from, const std::string& from_name, hid_t to, const std:
       Handle fs = make(H5Scopy(static_cast<hid_t>(space.get())), Handle::Kind::dataspace, "copy dataspace", where);
       Handle ms = make(H5Screate_simple(1, &flat, nullptr), Handle::Kind::dataspace, "create dataspace", where);
       if (H5Sselect_hyperslab(static_cast<hid_t>(fs.get()), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr) < 0) fail("select", where);
-      if (H5Dread(static_cast<hid_t>(src.get()), static_cast<hid_t>(type.get()), static_cast<hid_t>(ms.get()), static_cast<hid_t>(fs.get()), H5P_DEFAULT,
-                  buf.data()) < 0)
+      if (H5Dread(static_cast<hid_t>(src.get()), static_cast<hid_t>(type.get()), static_cast<hid_t>(ms.get()), static_cast<hid_t>(fs.get()),
+                  H5P_DEFAULT, buf.data()) < 0)
         fail("read dataset", where);
-      if (H5Dwrite(static_cast<hid_t>(dst.get()), static_cast<hid_t>(type.get()), static_cast<hid_t>(ms.get()), static_cast<hid_t>(fs.get()), H5P_DEFAULT,
-                   buf.data()) < 0)
+      if (H5Dwrite(static_cast<hid_t>(dst.get()), static_cast<hid_t>(type.get()), static_cast<hid_t>(ms.get()), static_cast<hid_t>(fs.get()),
+                   H5P_DEFAULT, buf.data()) < 0)
         fail("write dataset", where);
     }
   }

@@ -188,7 +188,10 @@ potentials::TspInstance parse_tsplib(const std::string& text, const std::string&
 
 potentials::TspInstance read_tsplib(const std::string& path, bool unrounded) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) core::throw_invalid("tsp", path, "a readable TSPLIB file, not a directory");
+  // a regular file only: a FIFO without a writer would block the open forever, a device never end
+  if (!std::filesystem::is_regular_file(path, ec))
+    core::throw_invalid("tsp", path,
+                        std::filesystem::exists(path, ec) ? "a regular TSPLIB file (not a directory, pipe or device)" : "an existing TSPLIB file");
   std::ifstream in(path, std::ios::binary);
   if (!in) core::throw_invalid("tsp", path, "a readable TSPLIB file");
   // Read at most a byte past the limit: /dev/zero or a mistaken multi-GB file is refused unread.

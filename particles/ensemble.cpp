@@ -114,7 +114,14 @@ void ParticleEnsemble<D>::set_positions(std::vector<double> xs, double t, long s
 template <int D>
 void ParticleEnsemble<D>::advance(long n) {
   core::require_at_least("steps", n, 0);
-  if (n == 0) return;
+  // in blocks, so that the per-step tables stay small for any n; the draws are addressed by the
+  // global step, so the split changes nothing
+  constexpr long kBlock = 4096;
+  for (long done = 0; done < n; done += kBlock) advance_block(std::min(kBlock, n - done));
+}
+
+template <int D>
+void ParticleEnsemble<D>::advance_block(long n) {
   const bool langevin = opts_.dynamics == ParticleDynamics::langevin, dither = opts_.dynamics == ParticleDynamics::qtz_dither;
   const double dt = opts_.dt;
   const bool fp_clock = dither && opts_.clock == QtzClock::fokker_planck;
@@ -124,6 +131,9 @@ void ParticleEnsemble<D>::advance(long n) {
   std::vector<double> per_step(static_cast<std::size_t>(n)), step_delta(static_cast<std::size_t>(n), opts_.delta);
   for (long k = 0; k < n; ++k) {
     const double T = schedule_.T(t_ + static_cast<double>(k) * dt);
+    if (!(std::isfinite(T) && T > 0))  // a schedule of the caller's, checked as the grid engines check it
+      core::throw_invalid("T", core::format_value(T) + " at t = " + core::format_value(t_ + static_cast<double>(k) * dt),
+                          "finite and > 0 (the schedule's temperature)");
     const auto i = static_cast<std::size_t>(k);
     if (langevin) {
       per_step[i] = std::sqrt(2 * T * dt);

@@ -95,6 +95,7 @@ class ParticleEnsemble {
   std::vector<long> accepted_;  // qtz: per particle, since the last sample/set
   std::size_t first_ = 0, total_ = 0;
   bool distributed_ = false;  // opts.distributed with several ranks
+  void advance_block(long n);  // advance for n <= 4096 steps
   /// Takes this rank's block of `count` particles (all of them when not distributed); returns its size.
   std::size_t take_block(std::size_t count);
   /// Σ over ranks when distributed.

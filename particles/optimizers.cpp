@@ -168,7 +168,10 @@ RunResult run_langevin(const ContinuousProblem& p, const LangevinOptions& o, lon
   r.best_x = x;
   for (long it = 1; it <= budget; ++it) {
     const double t = static_cast<double>(it - 1) * o.dt;
-    const double amp = std::sqrt(2 * o.schedule.T(t) * o.dt);
+    const double T = o.schedule.T(t);
+    if (!(std::isfinite(T) && T > 0))  // a schedule of the caller's (a Python function, say) checked as the grid engines check it
+      core::throw_invalid("T", core::format_value(T) + " at t = " + core::format_value(t), "finite and > 0 (the schedule's temperature)");
+    const double amp = std::sqrt(2 * T * o.dt);
     langevin_step(
         *p.f, x, g, d, o.dt, amp, [&](std::size_t) { return rng.normal(); },
         [&](double v, std::size_t i) { return reflect(v, p.lower[i], p.upper[i]); });
@@ -491,6 +494,11 @@ std::vector<RunResult> run_ensemble(const ContinuousProblem& p, const OptimizerO
 std::vector<RunResult> run_ensemble(const potentials::TspInstance& p, const OptimizerOptions& o, long runs, const std::vector<int>& start) {
   validate(o, true);
   core::require_memory("runs", static_cast<double>(runs) * (sizeof(RunResult) + 8.0 * static_cast<double>(p.size())), "the best tour of every run");
+  if (const auto* pimc = std::get_if<PimcOptions>(&o.algorithm))  // each running thread holds P tours and their positions
+    core::require_memory("replicas",
+                         std::min(static_cast<double>(runs), static_cast<double>(core::thread_count())) * static_cast<double>(pimc->replicas) *
+                             (8.0 * static_cast<double>(p.size()) + 64),
+                         core::format_value(pimc->replicas) + " replicas of a tour of " + std::to_string(p.size()) + " cities per running run");
   p.tour_length(start);  // a permutation of the cities, or InvalidArgument
   return ensemble(runs, [&](std::uint64_t r) { return run_once(p, o, r, start); });
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/error.hpp"
 #include "potentials/formula.hpp"
@@ -9,7 +10,8 @@
 namespace qtzflow::potentials {
 
 struct Schedule::Shared {
-  std::vector<double> t, T, slope;              // table: knots and PCHIP slopes
+  std::vector<double> t, T;                     // table: knots
+  std::vector<double> alpha, beta;              // table: per interval, the end slopes over the secant (in [0, 3])
   std::unique_ptr<Formula> formula;             // expression
   std::function<double(double)> fn_T, fn_Tdot;  // function
   std::string key;
@@ -18,22 +20,25 @@ struct Schedule::Shared {
 namespace {
 
 /// Fritsch–Carlson slopes: the harmonic mean of neighbouring secants where they agree in sign,
-/// 0 at a local extremum, one-sided three-point ends limited likewise (Moler's pchip).
-std::vector<double> pchip_slopes(const std::vector<double>& x, const std::vector<double>& y) {
+/// 0 at a local extremum, one-sided three-point ends limited likewise (Moler's pchip).  In long
+/// double, whose range (to 1e4932) holds every secant of finite knots: a tiny interval between
+/// large temperatures would overflow a double.
+std::vector<long double> pchip_slopes(const std::vector<double>& x, const std::vector<double>& y) {
+  using R = long double;
   const std::size_t n = x.size();
-  std::vector<double> h(n - 1), del(n - 1), d(n, 0.0);
+  std::vector<R> h(n - 1), del(n - 1), d(n, 0.0L);
   for (std::size_t k = 0; k + 1 < n; ++k) {
-    h[k] = x[k + 1] - x[k];
-    del[k] = (y[k + 1] - y[k]) / h[k];
+    h[k] = static_cast<R>(x[k + 1]) - static_cast<R>(x[k]);
+    del[k] = (static_cast<R>(y[k + 1]) - static_cast<R>(y[k])) / h[k];
   }
   if (n == 2) return {del[0], del[0]};
   for (std::size_t k = 1; k + 1 < n; ++k)
     if (del[k - 1] * del[k] > 0) {
-      const double w1 = 2 * h[k] + h[k - 1], w2 = h[k] + 2 * h[k - 1];
+      const R w1 = 2 * h[k] + h[k - 1], w2 = h[k] + 2 * h[k - 1];
       d[k] = (w1 + w2) / (w1 / del[k - 1] + w2 / del[k]);
     }
-  auto end = [](double h0, double h1, double d0, double d1) {
-    double v = ((2 * h0 + h1) * d0 - h0 * d1) / (h0 + h1);
+  auto end = [](R h0, R h1, R d0, R d1) {
+    R v = ((2 * h0 + h1) * d0 - h0 * d1) / (h0 + h1);
     if (v * d0 <= 0)
       v = 0;
     else if (d0 * d1 <= 0 && std::abs(v) > std::abs(3 * d0))
@@ -44,6 +49,15 @@ std::vector<double> pchip_slopes(const std::vector<double>& x, const std::vector
   d[n - 1] = end(h[n - 2], h[n - 3], del[n - 2], del[n - 3]);
   return d;
 }
+
+/// The cubic on one interval in the form T = y0 + Δ p(s), s in [0, 1], Δ = y1 − y0: p(0) = 0,
+/// p(1) = 1, p'(0) = α, p'(1) = β.  The Fritsch–Carlson limits keep α, β in [0, 3], so p stays in
+/// [0, 1] and nothing overflows, however large the temperatures or small the interval.
+double hermite_p(double s, double alpha, double beta) {
+  const double s2 = s * s, s3 = s2 * s;
+  return (s3 - 2 * s2 + s) * alpha + (-2 * s3 + 3 * s2) + (s3 - s2) * beta;
+}
+double hermite_dp(double s, double alpha, double beta) { return (3 * s * s - 4 * s + 1) * alpha + (-6 * s * s + 6 * s) + (3 * s * s - 2 * s) * beta; }
 
 }  // namespace
 
@@ -85,7 +99,19 @@ Schedule Schedule::table(std::vector<double> t, std::vector<double> T, const std
       core::throw_invalid(key, "t = " + core::format_value(t[k]) + " after t = " + core::format_value(t[k - 1]), "strictly increasing times");
   }
   auto sh = std::make_shared<Shared>();
-  sh->slope = pchip_slopes(t, T);
+  const auto slope = pchip_slopes(t, T);
+  for (std::size_t k = 0; k + 1 < t.size(); ++k) {
+    const long double h = static_cast<long double>(t[k + 1]) - t[k], delta = static_cast<long double>(T[k + 1]) - T[k], secant = delta / h;
+    // Tdot reaches 3 |secant| (the limits above): it must be a number, or the engines' potential
+    // (f Tdot / (2T^2) in imaginary time) and every derivative of T would overflow
+    if (!(3 * std::abs(secant) <= static_cast<long double>(std::numeric_limits<double>::max())))
+      core::throw_invalid(key,
+                          "T from " + core::format_value(T[k]) + " to " + core::format_value(T[k + 1]) + " between t = " + core::format_value(t[k]) +
+                              " and t = " + core::format_value(t[k + 1]) + " (a rate of change beyond double precision)",
+                          "a table whose T changes at a rate |dT/dt| < 6e307");
+    sh->alpha.push_back(delta == 0 ? 0.0 : static_cast<double>(slope[k] / secant));
+    sh->beta.push_back(delta == 0 ? 0.0 : static_cast<double>(slope[k + 1] / secant));
+  }
   sh->t = std::move(t);
   sh->T = std::move(T);
   sh->key = key;
@@ -142,9 +168,8 @@ double Schedule::T(double t) const {
       if (t <= x.front()) return shared_->T.front();
       const std::size_t k = static_cast<std::size_t>(std::upper_bound(x.begin(), x.end(), t) - x.begin()) - 1;
       const double h = x[k + 1] - x[k], s = (t - x[k]) / h, y0 = shared_->T[k], y1 = shared_->T[k + 1];
-      const double d0 = shared_->slope[k] * h, d1 = shared_->slope[k + 1] * h;
-      const double s2 = s * s, s3 = s2 * s;
-      return (2 * s3 - 3 * s2 + 1) * y0 + (s3 - 2 * s2 + s) * d0 + (-2 * s3 + 3 * s2) * y1 + (s3 - s2) * d1;
+      // between the two knots (monotone), also after rounding: never <= 0
+      return std::clamp(y0 + (y1 - y0) * hermite_p(s, shared_->alpha[k], shared_->beta[k]), std::min(y0, y1), std::max(y0, y1));
     }
     case Kind::expression:
       return shared_->formula->evaluate(std::span<const double>(&t, 1));
@@ -168,8 +193,7 @@ double Schedule::Tdot(double t) const {
       if (t >= x.back() || t < x.front()) return 0;
       const std::size_t k = static_cast<std::size_t>(std::upper_bound(x.begin(), x.end(), t) - x.begin()) - 1;
       const double h = x[k + 1] - x[k], s = (t - x[k]) / h, y0 = shared_->T[k], y1 = shared_->T[k + 1];
-      const double d0 = shared_->slope[k] * h, d1 = shared_->slope[k + 1] * h;
-      return ((6 * s * s - 6 * s) * y0 + (3 * s * s - 4 * s + 1) * d0 + (-6 * s * s + 6 * s) * y1 + (3 * s * s - 2 * s) * d1) / h;
+      return (y1 - y0) / h * hermite_dp(s, shared_->alpha[k], shared_->beta[k]);
     }
     case Kind::function:
       if (shared_->fn_Tdot) return shared_->fn_Tdot(t);

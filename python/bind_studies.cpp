@@ -277,8 +277,9 @@ run_ensemble accept an instance in place of an objective (qtz, qtz-dither, sa, q
   m.def(
       "_run_config",
       [](const std::string& text, const std::string& origin, const std::vector<std::string>& overrides, const std::string& output,
-         const std::string& restart, py::object progress) {
-        auto c = scenario::parse_config(text, overrides, origin);
+         const std::string& restart, py::object progress, const std::string& path) {
+        // a file is read as the CLI reads it: its path is an input no output may replace
+        auto c = path.empty() ? scenario::parse_config(text, overrides, origin) : scenario::load_config(path, overrides);
         ProgressObserver obs(std::move(progress));
         scenario::RunOptions o;
         o.output = output;
@@ -295,7 +296,7 @@ run_ensemble accept an instance in place of an objective (qtz, qtz-dither, sa, q
         return py::dict(py::arg("status") = status, py::arg("error") = out.error, py::arg("step") = out.step, py::arg("time") = out.time,
                         py::arg("snapshots") = out.snapshots, py::arg("output") = out.output_path, py::arg("xdmf") = out.xdmf_path);
       },
-      py::arg("text"), py::arg("origin"), py::arg("overrides"), py::arg("output"), py::arg("restart"), py::arg("progress"));
+      py::arg("text"), py::arg("origin"), py::arg("overrides"), py::arg("output"), py::arg("restart"), py::arg("progress"), py::arg("path") = "");
 
   m.def(
       "_load_config_text",

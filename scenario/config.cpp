@@ -248,6 +248,8 @@ const Table* section_table(const Table& root, const std::string& name) {
 /// a comma; errors name FILE:LINE.  At most 1 MiB (a schedule, not a data set).
 void read_schedule_file(const std::string& path, ScheduleConfig& s) {
   std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw_invalid("schedule.file", "\"" + core::shorten(path, 200) + "\"", "an existing regular file of t T lines (not a pipe or device)");
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) throw_invalid("schedule.file", "\"" + core::shorten(path, 200) + "\" (" + ec.message() + ")", "a readable file of t T lines");
   if (size > (1u << 20))
@@ -275,6 +277,8 @@ void read_schedule_file(const std::string& path, ScheduleConfig& s) {
     s.table_T.push_back(v[1]);
   }
   s.table_source = "schedule.file " + core::shorten(path, 200);
+  const auto abs = std::filesystem::absolute(path, ec);
+  s.file = ec ? path : abs.lexically_normal().string();
 }
 
 void require_length(const std::string& key, std::size_t got, std::size_t d) {
@@ -690,6 +694,48 @@ std::string to_toml(const RunConfig& c) {
 
 }  // namespace
 
+namespace {
+
+/// Refuses control characters (a NUL, an escape, ...) in every key and string value: they would
+/// be cut or garbled in messages and in the text stored in the output (a NUL ends it, and the
+/// output could then never be restarted).  Tabs and line ends are text.
+void require_plain_strings(const Value& v, const std::string& key) {
+  auto plain = [](const std::string& s) {
+    return std::none_of(s.begin(), s.end(), [](char ch) {
+      const auto u = static_cast<unsigned char>(ch);
+      return (u < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || u == 0x7f;
+    });
+  };
+  auto printable = [](const std::string& s) {
+    std::string out;
+    for (char ch : s) {
+      const auto u = static_cast<unsigned char>(ch);
+      if (u < 0x20 || u == 0x7f) {
+        char b[8];
+        std::snprintf(b, sizeof b, "\\u%04x", u);
+        out += b;
+      } else {
+        out += ch;
+      }
+    }
+    return out;
+  };
+  if (v.is_table()) {
+    for (const auto& [k, child] : v.as_table()) {
+      const std::string sub = key.empty() ? k : key + "." + k;
+      if (!plain(k)) throw_invalid(printable(sub), "a key with a control character", "a key of printable characters");
+      require_plain_strings(child, sub);
+    }
+  } else if (v.is_array()) {
+    for (const auto& child : v.as_array()) require_plain_strings(child, key);
+  } else if (v.is_string() && !plain(v.as_string().str)) {
+    throw_invalid(key, "\"" + core::shorten(printable(v.as_string().str), 80) + "\"",
+                  "text without control characters (a NUL or an escape would cut or garble the stored configuration)");
+  }
+}
+
+}  // namespace
+
 RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides, const std::string& origin) {
   check_toml_shape(text, origin);
   Value v;
@@ -701,6 +747,7 @@ RunConfig parse_config(const std::string& text, const std::vector<std::string>& 
   }
   Table& root = v.as_table();
   for (const auto& o : overrides) apply_override(root, o);
+  require_plain_strings(v, "");
   RunConfig c = from_table(root);
   c.schedule.make().require_positive_until(c.t_end(), c.dt());
   c.text = to_toml(c);
@@ -724,7 +771,10 @@ std::unique_ptr<potentials::Objective> make_objective(const ObjectiveConfig& o, 
 
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) core::throw_invalid("config_file", "\"" + path + "\"", "a readable TOML file, not a directory");
+  // a regular file only: a FIFO without a writer would block the open forever, a device never end
+  if (!std::filesystem::is_regular_file(path, ec))
+    core::throw_invalid("config_file", "\"" + core::shorten(path, 200) + "\"",
+                        std::filesystem::exists(path, ec) ? "a regular TOML file (not a directory, pipe or device)" : "an existing TOML file");
   std::ifstream in(path, std::ios::binary);
   if (!in) core::throw_invalid("config_file", "\"" + path + "\"", "a readable TOML file");
   // Read at most one byte past the limit, so that a huge file is refused without reading it all.
@@ -734,6 +784,13 @@ RunConfig load_config(const std::string& path, const std::vector<std::string>& o
   RunConfig c = parse_config(text, overrides, path);
   c.source_path = path;
   return c;
+}
+
+std::vector<std::string> RunConfig::input_files() const {
+  std::vector<std::string> in;
+  for (const std::string* f : {&source_path, &objective.file, &schedule.file})
+    if (!f->empty()) in.push_back(*f);
+  return in;
 }
 
 std::vector<std::string> config_differences(const RunConfig& was, const RunConfig& now) {

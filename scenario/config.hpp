@@ -65,6 +65,7 @@ struct ScheduleConfig {
   double gamma = 0.99;                          ///< geometric: T = T · gamma^t
   std::vector<double> table_t, table_T;         ///< table: the knots (from key table or file)
   std::string table_source = "schedule.table";  ///< where they came from, for messages
+  std::string file;                             ///< key file: the knots' file, made absolute (empty: none)
   std::string formula;                          ///< expression: T(t)
   double C_q = 2.0;                             ///< paper: T = C_q / (2 eta 2^(t/tau))
   double eta = 1.0;
@@ -139,6 +140,9 @@ struct RunConfig {
   /// The file it was read from (load_config), empty otherwise: an output must not replace it.
   std::string source_path;
 
+  /// The files the run reads (the configuration, objective.file, schedule.file): no output may
+  /// replace one of them.
+  std::vector<std::string> input_files() const;
   /// The engine's step and end time.
   double dt() const;
   double t_end() const;

@@ -6,9 +6,11 @@
 #include <cstdarg>
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/mpi.hpp"
 #include "core/version.hpp"
 #include "io/hdf5.hpp"
 #include "io/tsplib.hpp"
@@ -90,7 +92,12 @@ OptimizeReport optimize(const OptimizeRequest& q) {
   const int given = !q.objective.empty() + !q.expression.empty() + !q.tsp.empty();
   if (given != 1) core::throw_invalid("objective/expression/tsp", given == 0 ? "none" : "more than one", "exactly one of them");
   OptimizeReport rep;
-  if (!q.output.empty()) core::require_replaceable("output", q.output, {q.tsp});  // before hours of computing, not after
+  // before hours of computing, not after: the output may be written, and no other process writes it
+  std::optional<core::OutputLock> claim;
+  if (!q.output.empty()) {
+    for (const auto& written : {q.output, core::OutputLock::lock_path_of(q.output)}) core::require_replaceable("output", written, {q.tsp});
+    core::mpi::on_root([&] { claim.emplace("output", q.output); });
+  }
   if (!(q.optimum < 0) && !(std::isfinite(q.optimum) && q.optimum > 0))
     core::throw_invalid("optimum", core::format_value(q.optimum), "a finite tour length > 0");
   rep.algorithm = std::string(particles::to_string(particles::algorithm_of(q.options.algorithm)));
@@ -143,6 +150,8 @@ OptimizeReport optimize(const OptimizeRequest& q) {
   if (s.never_improved > 0)
     rep.warnings.push_back(std::to_string(s.never_improved) + " of " + std::to_string(rep.runs) +
                            " runs never improved on their start (their best is the starting point)");
+  // the results land while the claim on the output is held (every rank holds every result)
+  if (!q.output.empty()) core::mpi::on_root([&] { write_optimize_results(q.output, rep); });
   return rep;
 }
 

@@ -33,7 +33,9 @@ struct OptimizeRequest {
   // the study
   particles::OptimizerOptions options;
   long runs = 30;
-  std::string output;  ///< where write_optimize_results will go (checked before the runs), or empty
+  /// Where optimize() writes the per-run results at the end (write_optimize_results, rank 0), or
+  /// empty; checked and claimed (core::OutputLock) before the runs.
+  std::string output;
 };
 
 struct OptimizeSummary {

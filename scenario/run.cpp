@@ -107,10 +107,16 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
     core::throw_invalid("output", opt.output, "the restart file " + opt.restart + " (a restart continues its own output), or absent");
   const std::string out_path = !opt.restart.empty() ? opt.restart : opt.output.empty() ? c.output.path : opt.output;
   const std::string key = !opt.restart.empty() ? "restart" : opt.output.empty() ? "output.path" : "output";
-  core::require_replaceable(key, out_path, {c.source_path});
   if (io::SnapshotWriter::xdmf_path_of(out_path) == out_path)
     core::throw_invalid(key, out_path, "a name not ending in .xdmf (the XDMF sidecar takes the output's name with .xdmf)");
-  core::require_replaceable(key, io::SnapshotWriter::xdmf_path_of(out_path), {c.source_path});
+  // nothing the run writes (the output, its sidecar, its lock file) may replace what it reads
+  const std::vector<std::string> inputs = c.input_files();
+  for (const auto& written : {out_path, io::SnapshotWriter::xdmf_path_of(out_path), core::OutputLock::lock_path_of(out_path)})
+    core::require_replaceable(key, written, inputs);
+  // the output is this process's until the run returns: a second run on it is refused here,
+  // before it reads or writes anything (rank 0 holds the claim for all ranks)
+  std::optional<core::OutputLock> claim;
+  core::mpi::on_root([&] { claim.emplace(key, out_path); });
   const long total = std::max(1L, std::lround(c.t_end() / c.dt()));
 
   // A restart reads a file the user hands over: every part the run uses is checked first, and

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 
 #include "core/atomic_file.hpp"
@@ -67,7 +68,12 @@ SpectrumReport spectrum(const SpectrumRequest& q) {
   if (r.temperatures.empty()) r.temperatures.push_back(q.config.schedule.make().T(0));
   for (double T : r.temperatures)
     if (!(std::isfinite(T) && T > 0)) core::throw_invalid("T", core::format_value(T), "finite temperatures > 0");
-  if (!q.output.empty()) core::require_replaceable("output", q.output, {});
+  std::optional<core::OutputLock> claim;
+  if (!q.output.empty()) {
+    for (const auto& written : {q.output, core::OutputLock::lock_path_of(q.output)})
+      core::require_replaceable("output", written, q.config.input_files());
+    claim.emplace("output", q.output);
+  }
   const auto t0 = std::chrono::steady_clock::now();
   SpectrumReport rep;
   std::string box;

@@ -97,17 +97,19 @@ def run(config=None, output=None, restart=None, progress=None, overrides=()):
     Returns a dict: status (completed, stopped, failed), error, step, time, snapshots, output, xdmf.
     """
     overrides = list(overrides)
+    path = ""
     if config is None:
         text, origin = default_config(), "built-in default scenario"
     elif isinstance(config, dict):
         text, origin = to_toml(config), "config dict"
     elif isinstance(config, os.PathLike) or (isinstance(config, str) and "\n" not in config and "[" not in config):
-        text, origin = _core._load_config_text(os.fspath(config), []), os.fspath(config)
+        text, origin, path = "", os.fspath(config), os.fspath(config)
     elif isinstance(config, str):
         text, origin = config, "config text"
     else:
         raise ValueError(f"config: {type(config).__name__}: must be a dict, TOML text or the path of a TOML file")
-    return _core._run_config(text, origin, overrides, os.fspath(output) if output else "", os.fspath(restart) if restart else "", progress)
+    return _core._run_config(text, origin, overrides, os.fspath(output) if output else "", os.fspath(restart) if restart else "", progress,
+                             path)
 
 
 class Output:

@@ -155,9 +155,19 @@ bool fill_dataset(const std::string& file, const std::string& path, double value
 }
 
 const char* sampled_layout_name(SampledLayout layout) {
-  static const char* names[kSampledLayouts] = {"contiguous (h5py default)", "contiguous (1.10 format)", "compact", "chunked", "deflate",
-                                               "shuffle+deflate", "scale-offset", "fletcher32", "virtual", "virtual (itself)",
-                                               "external storage", "external link", "soft link"};
+  static const char* names[kSampledLayouts] = {"contiguous (h5py default)",
+                                               "contiguous (1.10 format)",
+                                               "compact",
+                                               "chunked",
+                                               "deflate",
+                                               "shuffle+deflate",
+                                               "scale-offset",
+                                               "fletcher32",
+                                               "virtual",
+                                               "virtual (itself)",
+                                               "external storage",
+                                               "external link",
+                                               "soft link"};
   return names[static_cast<int>(layout)];
 }
 
