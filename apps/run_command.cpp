@@ -16,6 +16,34 @@ namespace {
 volatile std::sig_atomic_t g_stop_signal = 0;
 extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
 
+/// SIGINT and SIGTERM recorded (not acted on) while the object lives: the run looks at the
+/// record between steps, writes a snapshot and stops.  A second signal of either kind ends the
+/// process at once (the default action), for a user who will not wait.  Under mpirun, Open MPI
+/// forwards SIGTERM to every rank and SIGKILLs them odls_base_sigkill_timeout seconds later
+/// (1 s by default): docs/developing.md, "Under MPI", says how to allow the final snapshot time.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART | SA_RESETHAND;  // the second signal takes the default action
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ {
+  }, old_term_{};
+};
+
 /// Messages on stderr and a one-line progress bar with ETA (only when stderr is a terminal).
 class TerminalObserver : public scenario::RunObserver {
  public:
@@ -54,19 +82,15 @@ int run_command(const scenario::RunConfig& config, const RunArgs& args) {
   opt.output = args.output;
   opt.restart = args.restart;
   opt.observers = {&terminal};
-  opt.stop_flag = &g_stop_signal;
-  g_stop_signal = 0;
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
+  opt.stop_requested = [] { return static_cast<int>(g_stop_signal); };
   scenario::RunOutcome out;
   try {
+    const StopSignals signals;
     out = scenario::run(config, opt);
   } catch (const core::InvalidArgument& e) {
     rethrow_as_flag(e, {{"restart", "--restart"}, {"output", "-o"}});
   }
   terminal.end_line();
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
   switch (out.status) {
     case scenario::RunOutcome::Status::failed:
       if (speaks)
@@ -75,8 +99,10 @@ int run_command(const scenario::RunConfig& config, const RunArgs& args) {
       return 1;
     case scenario::RunOutcome::Status::stopped:
       if (speaks)
-        std::fprintf(stderr, "qtzflow: stopped by signal %d after a final snapshot at iteration %ld (t = %g) in %s\n", out.stop_value, out.step,
-                     out.time, out.output_path.c_str());
+        std::fprintf(stderr,
+                     out.snapshots > 0 ? "qtzflow: stopped by signal %d after a final snapshot at iteration %ld (t = %g) in %s\n"
+                                       : "qtzflow: stopped by signal %d before the first step (iteration %ld, t = %g); nothing written to %s\n",
+                     out.stop_value, out.step, out.time, out.output_path.c_str());
       return 128 + out.stop_value;
     case scenario::RunOutcome::Status::completed:
       if (!args.quiet && speaks)

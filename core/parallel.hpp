@@ -15,6 +15,10 @@
 // distributed), never here: a whole field held by every rank must not be summed P times.
 #pragma once
 
+#include <algorithm>
+
+#include <cmath>
+
 #include <array>
 #include <cstddef>
 
@@ -111,6 +115,15 @@ double parallel_sum(std::ptrdiff_t n, F&& f) {
   double total = 0;
   for (std::ptrdiff_t c = 0; c < nchunks; ++c) total += partial[static_cast<std::size_t>(c)];
   return total;
+}
+
+/// Steps between two looks for a stop request (a signal, Ctrl-C) in a loop whose steps each update
+/// `updates_per_step` values (grid points, particle moves): about 2^22 updates, tens of
+/// milliseconds, at least 1 and at most 2^20 steps.  The looks are chunk boundaries of the
+/// loop, so this is a function of the problem's size alone, never of threads, ranks or time.
+inline long steps_per_stop_check(double updates_per_step) {
+  const double steps = std::floor(4194304.0 / std::max(updates_per_step, 1.0));
+  return static_cast<long>(std::min(std::max(steps, 1.0), 1048576.0));
 }
 
 }  // namespace qtzflow::core

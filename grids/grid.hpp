@@ -6,7 +6,9 @@
 //    x_i = lower_a + (i + 1/2) h_a.  For periodic problems the period is L_a = upper_a - lower_a.
 //  - Wavenumbers in FFT order: k_j = 2π/L · j for j < n/2, 2π/L · (j - n) otherwise
 //    (the Nyquist mode j = n/2 of an even n carries -π/h; only k² enters our operators).
-//  - Every constructor argument is validated: n_a >= 2, lower_a < upper_a, both finite.
+//  - Every constructor argument is validated: n_a >= 2, lower_a < upper_a, both finite, points
+//    that differ in floating point (h_a not lost against lower_a), and a point count (counted in
+//    double, so that it cannot wrap) of which one field of doubles fits the memory limit.
 #pragma once
 
 #include <array>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 
 namespace qtzflow::grids {
 
@@ -54,7 +57,14 @@ class Grid {
       if (!(lower[a] < upper[a]))
         core::throw_invalid("grid.upper" + ax, core::format_value(upper[a]), "> grid.lower" + ax + " = " + core::format_value(lower[a]));
       h_[a] = (upper[a] - lower[a]) / static_cast<double>(n[a]);
+      if (!(std::isfinite(h_[a]) && lower[a] + 0.5 * h_[a] > lower[a] && upper[a] - 0.5 * h_[a] < upper[a]))
+        core::throw_invalid(
+            "grid.n" + ax, std::to_string(n[a]) + " points on [" + core::format_value(lower[a]) + ", " + core::format_value(upper[a]) + "]",
+            "points that differ in double precision (a spacing of " + core::format_value(h_[a]) + " is lost against the box's corner)");
     }
+    double points = 1;
+    for (auto v : n) points *= static_cast<double>(v);
+    core::require_memory("grid.n", 8 * points, "one field of a grid of " + core::format_value(points) + " points");
   }
 
   const Shape& shape() const { return n_; }

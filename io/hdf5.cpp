@@ -49,33 +49,49 @@ std::unique_lock<std::recursive_mutex> lock_hdf5() {
 
 namespace {
 
-/// The innermost description on HDF5's error stack (then clears the stack).
-std::string hdf5_reason() {
-  std::string msg;
+/// The innermost description on HDF5's error stack, and whether the operating system refused
+/// a read or a write on the way (HDF5's I/O errors); then clears the stack.
+struct Reason {
+  std::string text;
+  bool io = false;
+};
+Reason hdf5_reason() {
+  Reason r;
   H5Ewalk2(
       H5E_DEFAULT, H5E_WALK_UPWARD,
       [](unsigned n, const H5E_error2_t* e, void* data) -> herr_t {
-        auto* m = static_cast<std::string*>(data);
-        if (n == 0 && e->desc != nullptr) *m = e->desc;
+        auto* reason = static_cast<Reason*>(data);
+        if (n == 0 && e->desc != nullptr) reason->text = e->desc;
+        if (e->maj_num == H5E_IO || e->min_num == H5E_WRITEERROR || e->min_num == H5E_READERROR) reason->io = true;
         return 0;
       },
-      &msg);
+      &r);
   H5Eclear2(H5E_DEFAULT);
-  if (msg.empty()) return "unknown HDF5 error";
+  std::string& msg = r.text;
+  if (msg.empty()) {
+    msg = "unknown HDF5 error";
+    return r;
+  }
   // The file drivers' descriptions run over several lines (time, buffer address, sizes); the
   // system's message is what a user acts on: "file write failed: No space left on device".
   const std::string tag = "error message = '";
   if (const auto at = msg.find(tag); at != std::string::npos) {
     const auto end = msg.find('\'', at + tag.size());
     const auto colon = msg.find(':');
-    return msg.substr(0, std::min(colon, at)) + ": " +
-           msg.substr(at + tag.size(), end == std::string::npos ? std::string::npos : end - at - tag.size());
+    msg =
+        msg.substr(0, std::min(colon, at)) + ": " + msg.substr(at + tag.size(), end == std::string::npos ? std::string::npos : end - at - tag.size());
+    return r;
   }
   std::replace(msg.begin(), msg.end(), '\n', ' ');
-  return msg;
+  return r;
 }
 
-[[noreturn]] void fail(const std::string& what, const std::string& where) { throw Hdf5Error("HDF5: " + what + " " + where + ": " + hdf5_reason()); }
+[[noreturn]] void fail(const std::string& what, const std::string& where) {
+  const Reason r = hdf5_reason();
+  const std::string msg = "HDF5: " + what + " " + where + ": " + r.text;
+  if (r.io) throw Hdf5IoError(msg);
+  throw Hdf5Error(msg);
+}
 
 hid_t checked_id(hid_t id, const std::string& what, const std::string& where) {
   if (id < 0) fail(what, where);
@@ -727,6 +743,13 @@ void copy_dataset(hid_t from, const std::string& from_name, hid_t to, const std:
   Handle space = make(H5Dget_space(static_cast<hid_t>(src.get())), Handle::Kind::dataspace, "get dataspace", where);
   require_plain_type(static_cast<hid_t>(type.get()), where);
   const auto dims = extent_of(static_cast<hid_t>(space.get()), where);
+  // every value of a qtzflow dataset is written: one that declares more values than its file
+  // stores is damaged (and would be copied as a flood of fill values)
+  const double declared = count_of(dims) * static_cast<double>(H5Tget_size(static_cast<hid_t>(type.get())));
+  const double stored = static_cast<double>(H5Dget_storage_size(static_cast<hid_t>(src.get())));
+  if (declared > stored)
+    throw Hdf5Error("HDF5: copy " + where + ": declares " + core::format_bytes(declared) + " of values but stores " + core::format_bytes(stored) +
+                    " (damaged)");
   Handle dcpl = compact_plist(H5P_DATASET_CREATE, where);
   Handle dst = make(H5Dcreate2(to, name.c_str(), static_cast<hid_t>(type.get()), static_cast<hid_t>(space.get()), H5P_DEFAULT,
                                static_cast<hid_t>(dcpl.get()), H5P_DEFAULT),

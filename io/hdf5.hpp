@@ -43,6 +43,13 @@ class Hdf5Error : public core::Error {
   using core::Error::Error;
 };
 
+/// An HDF5 operation failed because the operating system refused a read or a write (a full
+/// disk, an I/O error): a run-time failure, never a sign of a damaged file.
+class Hdf5IoError : public Hdf5Error {
+ public:
+  using Hdf5Error::Hdf5Error;
+};
+
 using hid = std::int64_t;  // hid_t without including hdf5.h in every user
 
 /// Owns one HDF5 identifier and closes it with the matching H5?close.

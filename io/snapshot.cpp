@@ -462,17 +462,19 @@ SnapshotWriter SnapshotWriter::resume(const std::string& path) {
   const Group data = root.open_group("data");
   for (auto it : its) {
     const std::string name = std::to_string(it);
+    {  // checked first, copied after
+      const Group snap = root.open_group(data_path(it));
+      w.snapshots_.push_back({it, finite_attribute(snap, "time", 0.0), mesh_names(snap.open_group("meshes"))});
+      for (const auto& field : w.snapshots_.back().fields)
+        if (snap.open_group("meshes").open_dataset(field).shape() != mesh.shape)
+          damaged(path, snap.path() + "/meshes/" + field + ": not of the mesh's shape");
+    }
     if (!data.is_external_link(name) && core::mpi::rank() == 0) {
       // a consolidated file: move the snapshot back into its own part file
       const std::string part = w.part_path(it);
       fs::create_directories(fs::path(part).parent_path());
       write_file_atomically(part, [&](const Group& part_root) { part_root.copy_from(root, data_path(it), data_path(it)); });
     }
-    const Group snap = root.open_group(data_path(it));
-    w.snapshots_.push_back({it, finite_attribute(snap, "time", 0.0), mesh_names(snap.open_group("meshes"))});
-    for (const auto& field : w.snapshots_.back().fields)
-      if (snap.open_group("meshes").open_dataset(field).shape() != mesh.shape)
-        damaged(path, snap.path() + "/meshes/" + field + ": not of the mesh's shape");
   }
   if (root.exists(kGridPart)) {
     const std::string part = (fs::path(path).parent_path() / w.grid_part_name()).string();

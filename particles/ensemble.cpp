@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "core/mpi.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
@@ -58,6 +59,8 @@ double ParticleEnsemble<D>::over_ranks(double local) const {
 template <int D>
 void ParticleEnsemble<D>::sample_initial(std::size_t count, const std::vector<double>& center, const std::vector<double>& width, double t) {
   core::require_at_least("particles.count", static_cast<long long>(count), 1);
+  core::require_memory("particles.count", static_cast<double>(count) * (8.0 * D + 8),
+                       core::format_value(static_cast<double>(count)) + " particles (positions and acceptance counts)");
   if (!width.empty() && (width.size() != D || center.size() != D))
     core::throw_invalid("initial.width", std::to_string(width.size()) + " values", std::to_string(D));
   const std::size_t local = take_block(count);
@@ -102,6 +105,8 @@ void ParticleEnsemble<D>::set_positions(std::vector<double> xs, double t, long s
   if (distributed_) {
     const auto from = xs.begin() + static_cast<std::ptrdiff_t>(first_ * D);
     x_.assign(from, from + static_cast<std::ptrdiff_t>(local * D));
+  } else if (xs.size() == x_.size()) {
+    std::copy(xs.begin(), xs.end(), x_.begin());  // the same storage: views of it see the new positions
   } else {
     x_ = std::move(xs);
   }
@@ -117,11 +122,13 @@ void ParticleEnsemble<D>::advance(long n) {
   // in blocks, so that the per-step tables stay small for any n; the draws are addressed by the
   // global step, so the split changes nothing
   constexpr long kBlock = 4096;
-  for (long done = 0; done < n; done += kBlock) advance_block(std::min(kBlock, n - done));
+  // the times of the steps are those of one call, t + k dt, whatever the blocks
+  const double t0 = t_;
+  for (long done = 0; done < n; done += kBlock) advance_block(std::min(kBlock, n - done), t0, done);
 }
 
 template <int D>
-void ParticleEnsemble<D>::advance_block(long n) {
+void ParticleEnsemble<D>::advance_block(long n, double t0, long k0) {
   const bool langevin = opts_.dynamics == ParticleDynamics::langevin, dither = opts_.dynamics == ParticleDynamics::qtz_dither;
   const double dt = opts_.dt;
   const bool fp_clock = dither && opts_.clock == QtzClock::fokker_planck;
@@ -130,9 +137,10 @@ void ParticleEnsemble<D>::advance_block(long n) {
   // the proposal size (docs/theory.md: the dithered quantizer in Fokker-Planck time)
   std::vector<double> per_step(static_cast<std::size_t>(n)), step_delta(static_cast<std::size_t>(n), opts_.delta);
   for (long k = 0; k < n; ++k) {
-    const double T = schedule_.T(t_ + static_cast<double>(k) * dt);
+    const double t = t0 + static_cast<double>(k0 + k) * dt;
+    const double T = schedule_.T(t);
     if (!(std::isfinite(T) && T > 0))  // a schedule of the caller's, checked as the grid engines check it
-      core::throw_invalid("T", core::format_value(T) + " at t = " + core::format_value(t_ + static_cast<double>(k) * dt),
+      core::throw_invalid("T", core::format_value(T) + " at t = " + core::format_value(t),
                           "finite and > 0 (the schedule's temperature)");
     const auto i = static_cast<std::size_t>(k);
     if (langevin) {
@@ -214,7 +222,7 @@ void ParticleEnsemble<D>::advance_block(long n) {
   if (error) std::rethrow_exception(error);
   steps_ += n;
   counted_steps_ += n * moves;
-  t_ += static_cast<double>(n) * dt;
+  t_ = t0 + static_cast<double>(k0 + n) * dt;
 }
 
 template <int D>

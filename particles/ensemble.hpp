@@ -75,8 +75,16 @@ class ParticleEnsemble {
   /// This process's particles: global indices [first(), first() + local_size()).
   std::size_t first() const { return first_; }
   std::size_t local_size() const { return x_.size() / D; }
-  /// Positions of this process's particles (all of them on one rank), particle-major.
+  /// Positions of this process's particles (all of them on one rank), particle-major.  The
+  /// storage is kept by advance and by set_positions of as many particles (views stay valid).
   const std::vector<double>& positions() const { return x_; }
+  /// Moves the positions' storage out and leaves a copy in its place: whatever points into the
+  /// old storage (a Python view) stays valid, holding the positions as they were.
+  std::vector<double> detach_positions() {
+    std::vector<double> old = std::move(x_);
+    x_ = old;
+    return old;
+  }
 
   /// Density estimate on the grid: counts per cell / (M · cell volume).
   RField histogram() const { return histogram(size()); }
@@ -94,8 +102,8 @@ class ParticleEnsemble {
   std::vector<double> x_;       // particle-major: x_[p·D + a]
   std::vector<long> accepted_;  // qtz: per particle, since the last sample/set
   std::size_t first_ = 0, total_ = 0;
-  bool distributed_ = false;  // opts.distributed with several ranks
-  void advance_block(long n);  // advance for n <= 4096 steps
+  bool distributed_ = false;   // opts.distributed with several ranks
+  void advance_block(long n, double t0, long k0);  // steps k0 .. k0 + n - 1 of a call from time t0
   /// Takes this rank's block of `count` particles (all of them when not distributed); returns its size.
   std::size_t take_block(std::size_t count);
   /// Σ over ranks when distributed.

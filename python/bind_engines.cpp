@@ -15,34 +15,55 @@ namespace {
 template <template <int> class S>
 using ByDim = std::variant<std::unique_ptr<S<1>>, std::unique_ptr<S<2>>, std::unique_ptr<S<3>>>;
 
-/// Runs fn with the GIL released, then rethrows a Python exception a callable objective kept.
-template <class F>
-void released(const potentials::Objective& f, F&& fn) {
-  {
-    py::gil_scoped_release nogil;
-    fn();
-  }
-  rethrow_callable(f);
-}
-
+// Every engine class holds a lock (EngineLock): the methods run under it, one thread at a time.
 struct PySplitStep {
   PyGrid grid;
   std::shared_ptr<potentials::Objective> objective;
   ByDim<solver::SplitStepSolver> s;
   bool real = true;
+  std::shared_ptr<EngineLock> lock = std::make_shared<EngineLock>();
 };
 
 struct PyFokkerPlanck {
   PyGrid grid;
   std::shared_ptr<potentials::Objective> objective;
   ByDim<solver::FokkerPlanckSolver> s;
+  std::shared_ptr<EngineLock> lock = std::make_shared<EngineLock>();
+};
+
+/// What `positions` views point into while the walkers' storage is replaced: the storage they
+/// were made of stays alive (holding the walkers as they were) as long as one of them lives.
+struct RetiredPositions {
+  std::vector<double> storage;
 };
 
 struct PyEnsemble {
   PyGrid grid;
   std::shared_ptr<potentials::Objective> objective;  // the ensemble holds a reference to it
   ByDim<particles::ParticleEnsemble> e;
+  std::shared_ptr<EngineLock> lock = std::make_shared<EngineLock>();
+  /// Shared with every live `positions` view (use_count() > 1 while one lives).
+  std::shared_ptr<RetiredPositions> views = std::make_shared<RetiredPositions>();
+  /// Before a call that may reallocate the walkers (another count): if views of the current
+  /// storage live, hand them that storage and give the ensemble a copy, so that no view ever
+  /// points into freed memory.
+  template <class E>
+  void detach_views(E& ensemble) {
+    if (views.use_count() > 1) {
+      views->storage = ensemble.detach_positions();
+      views = std::make_shared<RetiredPositions>();
+    }
+  }
 };
+
+double points_of(const PyGrid& g) {
+  double points = 1;
+  for (auto n : g.shape()) points *= static_cast<double>(n);
+  return points;
+}
+
+/// Steps per look for Ctrl-C (core::steps_per_stop_check): grid points per step.
+long steps_per_check(const PyGrid& g) { return core::steps_per_stop_check(points_of(g)); }
 
 /// f sampled on the grid; a Python exception raised by a function objective wins over the
 /// non-finite values it left behind.
@@ -89,6 +110,7 @@ starts uniform (normalised in imaginary time): set it with `state = array` or se
                        const std::string& scheme, const std::string& potential, double absorber_width, double absorber_strength,
                        const std::string& planning) {
              if (!f) core::throw_invalid("objective", "None", "a qtzflow.Objective");
+             scenario::require_engine_memory(scenario::EngineKind::schrodinger, points_of(g), g.dim());
              solver::SplitStepOptions o;
              o.mode = scenario::parse_time_mode(mode, "mode");
              o.scheme = scenario::parse_split_scheme(scheme, "scheme");
@@ -122,7 +144,7 @@ starts uniform (normalised in imaginary time): set it with `state = array` or se
                 },
                 p.s);
           },
-          [](PySplitStep& p, const py::object& a) {
+          guarded([](PySplitStep& p, const py::object& a) {
             std::visit(
                 [&](auto& s) {
                   constexpr int d = dim_of<std::decay_t<decltype(*s)>>::value;
@@ -132,68 +154,59 @@ starts uniform (normalised in imaginary time): set it with `state = array` or se
                     s->set_state(to_field<double, d>(a, p.grid.as<d>(), "state"), s->time());
                 },
                 p.s);
-          },
+          }),
           "the state: a writable view of psi (real time) or phi (imaginary time); assigning an array sets it (checked, normalised in imaginary time)")
-      .def(
-          "set_state",
-          [](PySplitStep& p, const py::object& a, double t) {
-            std::visit(
-                [&](auto& s) {
-                  constexpr int d = dim_of<std::decay_t<decltype(*s)>>::value;
-                  if (p.real)
-                    s->set_state(to_field<grids::complex, d>(a, p.grid.as<d>(), "state"), t);
-                  else
-                    s->set_state(to_field<double, d>(a, p.grid.as<d>(), "state"), t);
-                },
-                p.s);
-          },
-          py::arg("state"), py::arg("t") = 0.0, "sets the state and the time (checked; normalised in imaginary time)")
-      .def(
-          "advance",
-          [](PySplitStep& p, long n) {
-            core::require_at_least("n", n, 0);
-            std::visit([&](auto& s) { released(*p.objective, [&] { s->advance(n); }); }, p.s);
-          },
-          py::arg("n") = 1, "n steps of dt (the GIL is released meanwhile)")
-      .def(
-          "relax",
-          [](PySplitStep& p, double tolerance, long max_steps, long check_every) {
-            return std::visit(
-                [&](auto& s) -> py::dict {
-                  constexpr int d = dim_of<std::decay_t<decltype(*s)>>::value;
-                  solver::Eigenstate<d> e;
-                  released(*p.objective, [&] { e = s->relax(tolerance, max_steps, check_every); });
-                  return eigenstate_dict<d>(e, p.grid.shape());
-                },
-                p.s);
-          },
-          py::arg("tolerance") = 1e-10, py::arg("max_steps") = 100000, py::arg("check_every") = 100,
-          "imaginary time: relaxes the state to the ground state; returns energy, steps, converged and phi")
-      .def(
-          "eigenstates",
-          [](PySplitStep& p, int count, py::object guess, double tolerance, long max_steps) {
-            return std::visit(
-                [&](auto& s) -> py::list {
-                  constexpr int d = dim_of<std::decay_t<decltype(*s)>>::value;
-                  grids::Field<double, d> g0 =
-                      guess.is_none() ? grids::Field<double, d>(p.grid.as<d>().shape(), 1.0) : to_field<double, d>(guess, p.grid.as<d>(), "guess");
-                  std::vector<solver::Eigenstate<d>> es;
-                  released(*p.objective, [&] { es = s->eigenstates(count, g0, tolerance, max_steps); });
-                  py::list out;
-                  for (const auto& e : es) out.append(eigenstate_dict<d>(e, p.grid.shape()));
-                  return out;
-                },
-                p.s);
-          },
-          py::arg("count"), py::arg("guess") = py::none(), py::arg("tolerance") = 1e-10, py::arg("max_steps") = 100000,
-          "imaginary time: the count lowest eigenstates by relaxation and deflation (list of dicts)")
-      .def(
-          "energy", [](const PySplitStep& p) { return std::visit([](const auto& s) { return s->energy(); }, p.s); }, "<H> of the state")
-      .def(
-          "norm", [](const PySplitStep& p) { return std::visit([](const auto& s) { return s->norm(); }, p.s); }, "sum |psi|^2 h^d")
-      .def_property_readonly(
-          "decay_energy", [](const PySplitStep& p) { return std::visit([](const auto& s) { return s->decay_energy(); }, p.s); },
-          "imaginary time: the energy from the last step's norm decay")
+      .def("set_state", guarded([](PySplitStep& p, const py::object& a, double t) {
+             std::visit(
+                 [&](auto& s) {
+                   constexpr int d = dim_of<std::decay_t<decltype(*s)>>::value;
+                   if (p.real)
+                     s->set_state(to_field<grids::complex, d>(a, p.grid.as<d>(), "state"), t);
+                   else
+                     s->set_state(to_field<double, d>(a, p.grid.as<d>(), "state"), t);
+                 },
+                 p.s);
+           }),
+           py::arg("state"), py::arg("t") = 0.0, "sets the state and the time (checked; normalised in imaginary time)")
+      .def("advance", guarded([](PySplitStep& p, long n) {
+             core::require_at_least("n", n, 0);
+             std::visit([&](auto& s) { advance_interruptibly(*p.objective, n, steps_per_check(p.grid), s->steps(), [&](long k) { s->advance(k); }); },
+                        p.s);
+           }),
+           py::arg("n") = 1, "n steps of dt (the GIL is released meanwhile)")
+      .def("relax", guarded([](PySplitStep& p, double tolerance, long max_steps, long check_every) {
+             return std::visit(
+                 [&](auto& s) -> py::dict {
+                   constexpr int d = dim_of<std::decay_t<decltype(*s)>>::value;
+                   solver::Eigenstate<d> e;
+                   released(*p.objective, [&] { e = s->relax(tolerance, max_steps, check_every); });
+                   return eigenstate_dict<d>(e, p.grid.shape());
+                 },
+                 p.s);
+           }),
+           py::arg("tolerance") = 1e-10, py::arg("max_steps") = 100000, py::arg("check_every") = 100,
+           "imaginary time: relaxes the state to the ground state; returns energy, steps, converged and phi")
+      .def("eigenstates", guarded([](PySplitStep& p, int count, py::object guess, double tolerance, long max_steps) {
+             return std::visit(
+                 [&](auto& s) -> py::list {
+                   constexpr int d = dim_of<std::decay_t<decltype(*s)>>::value;
+                   grids::Field<double, d> g0 =
+                       guess.is_none() ? grids::Field<double, d>(p.grid.as<d>().shape(), 1.0) : to_field<double, d>(guess, p.grid.as<d>(), "guess");
+                   std::vector<solver::Eigenstate<d>> es;
+                   released(*p.objective, [&] { es = s->eigenstates(count, g0, tolerance, max_steps); });
+                   py::list out;
+                   for (const auto& e : es) out.append(eigenstate_dict<d>(e, p.grid.shape()));
+                   return out;
+                 },
+                 p.s);
+           }),
+           py::arg("count"), py::arg("guess") = py::none(), py::arg("tolerance") = 1e-10, py::arg("max_steps") = 100000,
+           "imaginary time: the count lowest eigenstates by relaxation and deflation (list of dicts)")
+      .def("energy", guarded([](const PySplitStep& p) { return std::visit([](const auto& s) { return s->energy(); }, p.s); }), "<H> of the state")
+      .def("norm", guarded([](const PySplitStep& p) { return std::visit([](const auto& s) { return s->norm(); }, p.s); }), "sum |psi|^2 h^d")
+      .def_property_readonly("decay_energy",
+                             guarded([](const PySplitStep& p) { return std::visit([](const auto& s) { return s->decay_energy(); }, p.s); }),
+                             "imaginary time: the energy from the last step's norm decay")
       .def_property_readonly(
           "potential",
           [](py::object self) {
@@ -201,17 +214,16 @@ starts uniform (normalised in imaginary time): set it with `state = array` or se
             return std::visit([&](auto& s) { return view(p.grid.shape(), s->potential().data(), self); }, p.s);
           },
           "V at the current temperature (a read-only intent view)")
-      .def_property_readonly(
-          "time", [](const PySplitStep& p) { return std::visit([](const auto& s) { return s->time(); }, p.s); }, "the solver's time t")
-      .def_property_readonly(
-          "steps", [](const PySplitStep& p) { return std::visit([](const auto& s) { return s->steps(); }, p.s); }, "steps taken")
-      .def_property_readonly(
-          "dt", [](const PySplitStep& p) { return std::visit([](const auto& s) { return s->options().dt; }, p.s); }, "the time step")
-      .def_property_readonly(
-          "temperature", [](const PySplitStep& p) { return std::visit([](const auto& s) { return s->temperature(); }, p.s); },
-          "T at the solver's time")
-      .def_property_readonly(
-          "grid", [](const PySplitStep& p) { return p.grid; }, "the solver's grid");
+      .def_property_readonly("time", guarded([](const PySplitStep& p) { return std::visit([](const auto& s) { return s->time(); }, p.s); }),
+                             "the solver's time t")
+      .def_property_readonly("steps", guarded([](const PySplitStep& p) { return std::visit([](const auto& s) { return s->steps(); }, p.s); }),
+                             "steps taken")
+      .def_property_readonly("dt", guarded([](const PySplitStep& p) { return std::visit([](const auto& s) { return s->options().dt; }, p.s); }),
+                             "the time step")
+      .def_property_readonly("temperature",
+                             guarded([](const PySplitStep& p) { return std::visit([](const auto& s) { return s->temperature(); }, p.s); }),
+                             "T at the solver's time")
+      .def_property_readonly("grid", guarded([](const PySplitStep& p) { return p.grid; }), "the solver's grid");
 
   py::class_<PyFokkerPlanck>(m, "FokkerPlanckSolver", R"doc(Structure-preserving finite-volume solver of the Fokker–Planck equation
 
@@ -227,6 +239,7 @@ scheme: backward_euler, crank_nicolson, extrapolated_euler. `rho` is a writable 
 )doc")
       .def(py::init([](const PyGrid& g, std::shared_ptr<potentials::Objective> f, py::object T, double dt, const std::string& scheme) {
              if (!f) core::throw_invalid("objective", "None", "a qtzflow.Objective");
+             scenario::require_engine_memory(scenario::EngineKind::fokker_planck, points_of(g), g.dim());
              solver::FokkerPlanckOptions o{dt, scenario::parse_fp_scheme(scheme, "scheme")};
              const auto schedule = to_schedule(T);
              auto out = std::make_unique<PyFokkerPlanck>(PyFokkerPlanck{g, f, {}});
@@ -245,80 +258,70 @@ scheme: backward_euler, crank_nicolson, extrapolated_euler. `rho` is a writable 
             auto& p = self.cast<PyFokkerPlanck&>();
             return std::visit([&](auto& s) { return view(p.grid.shape(), s->rho().data(), self); }, p.s);
           },
-          [](PyFokkerPlanck& p, const py::object& a) {
+          guarded([](PyFokkerPlanck& p, const py::object& a) {
             std::visit(
                 [&](auto& s) {
                   constexpr int d = dim_of<std::decay_t<decltype(*s)>>::value;
                   s->set_state(to_field<double, d>(a, p.grid.as<d>(), "rho"), s->time(), s->outflow());
                 },
                 p.s);
-          },
+          }),
           "the density: a writable view; assigning an array sets it (checked: finite, >= 0)")
-      .def(
-          "set_state",
-          [](PyFokkerPlanck& p, const py::object& a, double t) {
-            std::visit(
-                [&](auto& s) {
-                  constexpr int d = dim_of<std::decay_t<decltype(*s)>>::value;
-                  s->set_state(to_field<double, d>(a, p.grid.as<d>(), "rho"), t);
-                },
-                p.s);
-          },
-          py::arg("rho"), py::arg("t") = 0.0, "sets the density (checked: the grid's shape, finite, >= 0) and the time")
-      .def(
-          "advance",
-          [](PyFokkerPlanck& p, long n) {
-            core::require_at_least("n", n, 0);
-            std::visit([&](auto& s) { released(*p.objective, [&] { s->advance(n); }); }, p.s);
-          },
-          py::arg("n") = 1, "n steps of dt (the GIL is released meanwhile)")
-      .def(
-          "mass", [](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->mass(); }, p.s); }, "sum rho h^d")
-      .def(
-          "free_energy", [](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->free_energy(); }, p.s); },
-          "sum (f rho + T rho ln rho) h^d: non-increasing at constant T")
-      .def(
-          "gibbs",
-          [](const PyFokkerPlanck& p, py::object T) {
-            return std::visit(
-                [&](const auto& s) {
-                  const double t = T.is_none() ? s->temperature() : T.cast<double>();
-                  const auto g = s->gibbs(t);
-                  return copy_of(p.grid.shape(), g.data());
-                },
-                p.s);
-          },
-          py::arg("T") = py::none(), "the normalised discrete Gibbs density e^(-f/T)/Z at T (default: the current temperature)")
-      .def(
-          "spectrum",
-          [](const PyFokkerPlanck& p, int count, const std::string& method) {
-            const auto mth = method == "dense"    ? solver::SpectrumMethod::dense
-                             : method == "sparse" ? solver::SpectrumMethod::sparse
-                                                  : solver::SpectrumMethod::automatic;
-            if (method != "dense" && method != "sparse" && method != "automatic")
-              core::throw_invalid("method", "\"" + method + "\"", "one of \"automatic\", \"dense\", \"sparse\"");
-            std::vector<double> out;
-            std::visit(
-                [&](const auto& s) {
-                  py::gil_scoped_release nogil;
-                  out = s->spectrum(count, mth);
-                },
-                p.s);
-            return out;
-          },
-          py::arg("count"), py::arg("method") = "automatic", "the count lowest eigenvalues lambda_k >= 0 of the generator at the current temperature")
-      .def_property_readonly(
-          "time", [](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->time(); }, p.s); }, "the solver's time t")
-      .def_property_readonly(
-          "steps", [](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->steps(); }, p.s); }, "steps taken")
-      .def_property_readonly(
-          "outflow", [](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->outflow(); }, p.s); },
-          "mass that left through absorbing walls since the start")
-      .def_property_readonly(
-          "temperature", [](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->temperature(); }, p.s); },
-          "T at the solver's time")
-      .def_property_readonly(
-          "grid", [](const PyFokkerPlanck& p) { return p.grid; }, "the solver's grid");
+      .def("set_state", guarded([](PyFokkerPlanck& p, const py::object& a, double t) {
+             std::visit(
+                 [&](auto& s) {
+                   constexpr int d = dim_of<std::decay_t<decltype(*s)>>::value;
+                   s->set_state(to_field<double, d>(a, p.grid.as<d>(), "rho"), t);
+                 },
+                 p.s);
+           }),
+           py::arg("rho"), py::arg("t") = 0.0, "sets the density (checked: the grid's shape, finite, >= 0) and the time")
+      .def("advance", guarded([](PyFokkerPlanck& p, long n) {
+             core::require_at_least("n", n, 0);
+             std::visit([&](auto& s) { advance_interruptibly(*p.objective, n, steps_per_check(p.grid), s->steps(), [&](long k) { s->advance(k); }); },
+                        p.s);
+           }),
+           py::arg("n") = 1, "n steps of dt (the GIL is released meanwhile)")
+      .def("mass", guarded([](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->mass(); }, p.s); }), "sum rho h^d")
+      .def("free_energy", guarded([](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->free_energy(); }, p.s); }),
+           "sum (f rho + T rho ln rho) h^d: non-increasing at constant T")
+      .def("gibbs", guarded([](const PyFokkerPlanck& p, py::object T) {
+             return std::visit(
+                 [&](const auto& s) {
+                   const double t = T.is_none() ? s->temperature() : T.cast<double>();
+                   const auto g = s->gibbs(t);
+                   return copy_of(p.grid.shape(), g.data());
+                 },
+                 p.s);
+           }),
+           py::arg("T") = py::none(), "the normalised discrete Gibbs density e^(-f/T)/Z at T (default: the current temperature)")
+      .def("spectrum", guarded([](const PyFokkerPlanck& p, int count, const std::string& method) {
+             const auto mth = method == "dense"    ? solver::SpectrumMethod::dense
+                              : method == "sparse" ? solver::SpectrumMethod::sparse
+                                                   : solver::SpectrumMethod::automatic;
+             if (method != "dense" && method != "sparse" && method != "automatic")
+               core::throw_invalid("method", "\"" + method + "\"", "one of \"automatic\", \"dense\", \"sparse\"");
+             std::vector<double> out;
+             std::visit(
+                 [&](const auto& s) {
+                   py::gil_scoped_release nogil;
+                   out = s->spectrum(count, mth);
+                 },
+                 p.s);
+             return out;
+           }),
+           py::arg("count"), py::arg("method") = "automatic",
+           "the count lowest eigenvalues lambda_k >= 0 of the generator at the current temperature")
+      .def_property_readonly("time", guarded([](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->time(); }, p.s); }),
+                             "the solver's time t")
+      .def_property_readonly("steps", guarded([](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->steps(); }, p.s); }),
+                             "steps taken")
+      .def_property_readonly("outflow", guarded([](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->outflow(); }, p.s); }),
+                             "mass that left through absorbing walls since the start")
+      .def_property_readonly("temperature",
+                             guarded([](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->temperature(); }, p.s); }),
+                             "T at the solver's time")
+      .def_property_readonly("grid", guarded([](const PyFokkerPlanck& p) { return p.grid; }), "the solver's grid");
 
   py::class_<PyEnsemble>(m, "ParticleEnsemble", R"doc(M walkers whose histogram is the density.
 
@@ -337,6 +340,7 @@ any thread count (counter-based Philox streams).
       .def(py::init([](const PyGrid& g, std::shared_ptr<potentials::Objective> f, py::object T, const std::string& algorithm, double dt,
                        std::uint64_t seed, double delta, double C_q, const std::string& clock, int moves_per_step) {
              if (!f) core::throw_invalid("objective", "None", "a qtzflow.Objective");
+             scenario::require_engine_memory(scenario::EngineKind::particles, points_of(g), g.dim());
              particles::ParticleOptions o;
              o.dynamics = scenario::parse_dynamics(algorithm, "algorithm");
              o.dt = dt;
@@ -356,67 +360,78 @@ any thread count (counter-based Philox streams).
            py::arg("grid"), py::arg("objective"), py::arg("T"), py::arg("algorithm") = "langevin", py::arg("dt") = 1e-3, py::arg("seed") = 1,
            py::arg("delta") = 0.1, py::arg("C_q") = 2.0, py::arg("clock") = "fokker_planck", py::arg("moves_per_step") = 4,
            "an empty ensemble on the grid for the objective at temperature T: add walkers with sample_initial or set_positions")
-      .def(
-          "sample_initial",
-          [](PyEnsemble& p, std::size_t count, py::object center, py::object width) {
-            std::visit(
-                [&](auto& e) {
-                  e->sample_initial(count, center.is_none() ? std::vector<double>{} : center.cast<std::vector<double>>(),
-                                    width.is_none() ? std::vector<double>{} : width.cast<std::vector<double>>());
-                },
-                p.e);
-          },
-          py::arg("count"), py::arg("center") = py::none(), py::arg("width") = py::none(),
-          "count walkers from a Gaussian (center, width per axis), or uniform in the box when both are None")
-      .def(
-          "set_positions",
-          [](PyEnsemble& p, const py::object& xs, double t) {
-            auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(xs);
-            if (!a || a.ndim() != 2 || a.shape(1) != p.grid.dim())
-              core::throw_invalid("positions", "an array of another shape", "an (M, " + std::to_string(p.grid.dim()) + ") array");
-            std::vector<double> v(a.data(), a.data() + a.size());
-            std::visit([&](auto& e) { e->set_positions(std::move(v), t, 0); }, p.e);
-          },
-          py::arg("positions"), py::arg("t") = 0.0, "replaces the walkers by an (M, d) array of positions inside the box, at time t")
+      .def("sample_initial", guarded([](PyEnsemble& p, std::size_t count, py::object center, py::object width) {
+             std::visit(
+                 [&](auto& e) {
+                   if (count * static_cast<std::size_t>(p.grid.dim()) != e->positions().size()) p.detach_views(*e);
+                   e->sample_initial(count, center.is_none() ? std::vector<double>{} : center.cast<std::vector<double>>(),
+                                     width.is_none() ? std::vector<double>{} : width.cast<std::vector<double>>());
+                 },
+                 p.e);
+           }),
+           py::arg("count"), py::arg("center") = py::none(), py::arg("width") = py::none(),
+           "count walkers from a Gaussian (center, width per axis), or uniform in the box when both are None")
+      .def("set_positions", guarded([](PyEnsemble& p, const py::object& xs, double t) {
+             auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(xs);
+             if (!a || a.ndim() != 2 || a.shape(1) != p.grid.dim())
+               core::throw_invalid("positions", "an array of another shape", "an (M, " + std::to_string(p.grid.dim()) + ") array");
+             std::vector<double> v(a.data(), a.data() + a.size());
+             std::visit(
+                 [&](auto& e) {
+                   if (v.size() != e->positions().size()) p.detach_views(*e);  // another count: earlier views keep the old walkers
+                   e->set_positions(std::move(v), t, 0);
+                 },
+                 p.e);
+           }),
+           py::arg("positions"), py::arg("t") = 0.0, "replaces the walkers by an (M, d) array of positions inside the box, at time t")
       .def_property_readonly(
           "positions",
           [](py::object self) {
             auto& p = self.cast<PyEnsemble&>();
-            return std::visit(
-                [&](auto& e) {
-                  const std::vector<std::size_t> shape{e->size(), static_cast<std::size_t>(p.grid.dim())};
-                  return view(shape, e->positions().data(), self);
-                },
-                p.e);
+            return p.lock->run([&] {
+              // the view keeps the ensemble and the token of its storage alive (PyEnsemble::views)
+              struct Keep {
+                py::object owner;
+                std::shared_ptr<RetiredPositions> storage;
+              };
+              py::capsule keep(new Keep{self, p.views}, [](void* k) { delete static_cast<Keep*>(k); });
+              return std::visit(
+                  [&](auto& e) {
+                    const std::vector<std::size_t> shape{e->size(), static_cast<std::size_t>(p.grid.dim())};
+                    return view(shape, e->positions().data(), keep);
+                  },
+                  p.e);
+            });
           },
           "an (M, d) writable view of the walkers' positions")
-      .def(
-          "advance",
-          [](PyEnsemble& p, long n) {
-            core::require_at_least("n", n, 0);
-            std::visit([&](auto& e) { released(*p.objective, [&] { e->advance(n); }); }, p.e);
-          },
-          py::arg("n") = 1, "n steps of dt (the GIL is released meanwhile; a Python objective takes it per call)")
-      .def(
-          "histogram",
-          [](const PyEnsemble& p, py::object count) {
-            return std::visit(
-                [&](const auto& e) {
-                  const auto h = count.is_none() ? e->histogram() : e->histogram(count.cast<std::size_t>());
-                  return copy_of(p.grid.shape(), h.data());
-                },
-                p.e);
-          },
-          py::arg("count") = py::none(), "the density of the first count walkers (all by default) on the grid: counts / (M h^d)")
-      .def_property_readonly(
-          "acceptance_rate", [](const PyEnsemble& p) { return std::visit([](const auto& e) { return e->acceptance_rate(); }, p.e); },
-          "qtz: accepted moves per proposal since the walkers were placed (0 for Langevin)")
-      .def_property_readonly(
-          "time", [](const PyEnsemble& p) { return std::visit([](const auto& e) { return e->time(); }, p.e); }, "the ensemble's time t")
-      .def_property_readonly(
-          "size", [](const PyEnsemble& p) { return std::visit([](const auto& e) { return e->size(); }, p.e); }, "the number of walkers M")
-      .def_property_readonly(
-          "grid", [](const PyEnsemble& p) { return p.grid; }, "the grid of the walls and the histogram");
+      .def("advance", guarded([](PyEnsemble& p, long n) {
+             core::require_at_least("n", n, 0);
+             std::visit(
+                 [&](auto& e) {
+                   const double moves = e->options().clock == particles::QtzClock::fokker_planck ? e->options().moves_per_step : 1;
+                   const long per_check = core::steps_per_stop_check(static_cast<double>(e->size()) * moves);
+                   advance_interruptibly(*p.objective, n, per_check, e->steps(), [&](long k) { e->advance(k); });
+                 },
+                 p.e);
+           }),
+           py::arg("n") = 1, "n steps of dt (the GIL is released meanwhile; a Python objective takes it per call)")
+      .def("histogram", guarded([](const PyEnsemble& p, py::object count) {
+             return std::visit(
+                 [&](const auto& e) {
+                   const auto h = count.is_none() ? e->histogram() : e->histogram(count.cast<std::size_t>());
+                   return copy_of(p.grid.shape(), h.data());
+                 },
+                 p.e);
+           }),
+           py::arg("count") = py::none(), "the density of the first count walkers (all by default) on the grid: counts / (M h^d)")
+      .def_property_readonly("acceptance_rate",
+                             guarded([](const PyEnsemble& p) { return std::visit([](const auto& e) { return e->acceptance_rate(); }, p.e); }),
+                             "qtz: accepted moves per proposal since the walkers were placed (0 for Langevin)")
+      .def_property_readonly("time", guarded([](const PyEnsemble& p) { return std::visit([](const auto& e) { return e->time(); }, p.e); }),
+                             "the ensemble's time t")
+      .def_property_readonly("size", guarded([](const PyEnsemble& p) { return std::visit([](const auto& e) { return e->size(); }, p.e); }),
+                             "the number of walkers M")
+      .def_property_readonly("grid", guarded([](const PyEnsemble& p) { return p.grid; }), "the grid of the walls and the histogram");
 }
 
 }  // namespace qtzflow::python

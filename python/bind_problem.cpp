@@ -43,6 +43,7 @@ double CallableObjective::value(std::span<const double> x) const {
     if (failed_) return NAN;
   }
   py::gil_scoped_acquire gil;
+  const InPythonCallback in_callback;
   try {
     py::array_t<double> arr(static_cast<py::ssize_t>(x.size()));
     std::copy(x.begin(), x.end(), arr.mutable_data());
@@ -65,6 +66,7 @@ void CallableObjective::gradient(std::span<const double> x, std::span<double> g)
       }
     }
     py::gil_scoped_acquire gil;
+    const InPythonCallback in_callback;
     try {
       py::array_t<double> arr(static_cast<py::ssize_t>(x.size()));
       std::copy(x.begin(), x.end(), arr.mutable_data());
@@ -196,6 +198,7 @@ potentials::Schedule to_schedule(const py::object& T) {
     auto holder = held(fn);
     std::function<double(double)> call = [holder](double t) {
       py::gil_scoped_acquire gil;
+      const InPythonCallback in_callback;
       return (*holder)(t).cast<double>();
     };
     return potentials::Schedule::function(call, {}, "T(t) = " + py::repr(fn).cast<std::string>());
@@ -471,10 +474,12 @@ Every engine also accepts a number (constant T) or a function of t where a sched
             return potentials::Schedule::function(
                 [hT](double t) {
                   py::gil_scoped_acquire gil;
+                  const InPythonCallback in_callback;
                   return (*hT)(t).cast<double>();
                 },
                 [hD](double t) {
                   py::gil_scoped_acquire gil;
+                  const InPythonCallback in_callback;
                   return (*hD)(t).cast<double>();
                 },
                 "T(t) = " + py::repr(fn).cast<std::string>());

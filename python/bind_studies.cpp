@@ -1,5 +1,6 @@
 // Optimizer runs and whole configured runs (scenario::run) with progress callbacks.
 #include <cmath>
+#include <csignal>
 
 #include "bindings.hpp"
 #include "core/parallel.hpp"
@@ -124,6 +125,7 @@ class ProgressObserver final : public scenario::RunObserver {
   void on_snapshot(const scenario::RunProgress& p) override {
     if (fn_.is_none()) return;
     py::gil_scoped_acquire gil;
+    const InPythonCallback in_callback;
     fn_(py::dict(py::arg("step") = p.step, py::arg("total_steps") = p.total_steps, py::arg("time") = p.time, py::arg("output") = p.output_path));
   }
 
@@ -152,11 +154,7 @@ Success: best <= f* + tolerance, with f* the objective's lowest known minimum.)d
         particles::validate(o, false);
         const auto p = problem_of(*f, lower, upper);
         particles::RunResult r;
-        {
-          py::gil_scoped_release nogil;
-          r = particles::run_once(p, o, run);
-        }
-        rethrow_callable(*f);
+        released(*f, [&] { r = particles::run_once(p, o, run); });
         return result_dict(r);
       },
       py::arg("objective"), py::arg("algorithm") = "qtz", py::arg("run") = 0, py::arg("budget") = 10000, py::arg("seed") = 1,
@@ -174,11 +172,7 @@ Success: best <= f* + tolerance, with f* the objective's lowest known minimum.)d
         const auto o = optimizer_options(algorithm, budget, seed, tolerance, kw);
         const auto p = problem_of(*f, lower, upper);
         std::vector<particles::RunResult> rs;
-        {
-          py::gil_scoped_release nogil;
-          rs = particles::run_ensemble(p, o, runs);
-        }
-        rethrow_callable(*f);
+        released(*f, [&] { rs = particles::run_ensemble(p, o, runs); });
         return results_dict(rs, static_cast<std::size_t>(f->dim()), p.f_star);
       },
       py::arg("objective"), py::arg("algorithm") = "qtz", py::arg("runs") = 30, py::arg("budget") = 10000, py::arg("seed") = 1,
@@ -285,16 +279,35 @@ run_ensemble accept an instance in place of an objective (qtz, qtz-dither, sa, q
         o.output = output;
         o.restart = restart;
         o.observers.push_back(&obs);
+        // Ctrl-C is looked for between steps (with the GIL): the run then writes a snapshot at the
+        // step it reached and returns status "stopped"; another exception a signal handler
+        // raised stops it the same way and is raised once it has returned
+        PyObject *type = nullptr, *value = nullptr, *trace = nullptr;
+        o.stop_requested = [&]() -> int {
+          py::gil_scoped_acquire gil;
+          if (type != nullptr || PyErr_CheckSignals() == 0) return type != nullptr ? SIGINT : 0;
+          if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+            PyErr_Clear();
+            return SIGINT;
+          }
+          PyErr_Fetch(&type, &value, &trace);
+          return SIGINT;
+        };
         scenario::RunOutcome out;
         {
           py::gil_scoped_release nogil;
           out = scenario::run(c, o);
         }
+        if (type != nullptr) {
+          PyErr_Restore(type, value, trace);
+          throw py::error_already_set();
+        }
         const char* status = out.status == scenario::RunOutcome::Status::completed ? "completed"
                              : out.status == scenario::RunOutcome::Status::stopped ? "stopped"
                                                                                    : "failed";
-        return py::dict(py::arg("status") = status, py::arg("error") = out.error, py::arg("step") = out.step, py::arg("time") = out.time,
-                        py::arg("snapshots") = out.snapshots, py::arg("output") = out.output_path, py::arg("xdmf") = out.xdmf_path);
+        return py::dict(py::arg("status") = status, py::arg("signal") = out.stop_value, py::arg("error") = out.error, py::arg("step") = out.step,
+                        py::arg("time") = out.time, py::arg("snapshots") = out.snapshots, py::arg("output") = out.output_path,
+                        py::arg("xdmf") = out.xdmf_path);
       },
       py::arg("text"), py::arg("origin"), py::arg("overrides"), py::arg("output"), py::arg("restart"), py::arg("progress"), py::arg("path") = "");
 

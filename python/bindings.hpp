@@ -14,6 +14,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <array>
 #include <complex>
 #include <memory>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "grids/field.hpp"
 #include "grids/grid.hpp"
 #include "potentials/objective.hpp"
@@ -146,6 +148,88 @@ class CallableObjective final : public potentials::Objective {
 /// Rethrows a pending Python exception of `f` if it is a CallableObjective.
 inline void rethrow_callable(const potentials::Objective& f) {
   if (const auto* c = dynamic_cast<const CallableObjective*>(&f)) c->rethrow_pending();
+}
+
+/// Depth of calls into Python made by the library on this thread (an objective, a schedule):
+/// an engine called from there must not wait for a lock its caller may hold.
+inline thread_local int python_callback_depth = 0;
+struct InPythonCallback {
+  InPythonCallback() { ++python_callback_depth; }
+  ~InPythonCallback() { --python_callback_depth; }
+  InPythonCallback(const InPythonCallback&) = delete;
+  InPythonCallback& operator=(const InPythonCallback&) = delete;
+};
+
+/// Serialises the use of one engine across Python threads: advance() releases the GIL, so two
+/// threads could otherwise step, or resize, the same engine at once.  A thread that has to wait
+/// waits with the GIL released (the thread inside may need the GIL for a Python objective).  A
+/// Python objective or schedule that calls a busy engine while the library runs it gets a
+/// RuntimeError instead of a deadlock (its caller may be the one holding the lock).
+class EngineLock {
+ public:
+  template <class F>
+  decltype(auto) run(F&& fn) {
+    std::unique_lock<std::mutex> lock(m_, std::try_to_lock);
+    if (!lock.owns_lock()) {
+      if (python_callback_depth > 0)
+        throw std::runtime_error("this engine is in use (it is advancing): a Python objective or schedule cannot call it meanwhile");
+      py::gil_scoped_release nogil;
+      lock.lock();
+    }
+    return std::forward<F>(fn)();
+  }
+
+ private:
+  std::mutex m_;
+};
+
+/// Wraps a method lambda (its first parameter the engine's Python object, which holds `lock`)
+/// so that its body runs under the engine's lock.
+template <class F, class R, class C, class P, class... A>
+auto guarded_impl(F f, R (C::*)(P, A...) const) {
+  return [f](P p, A... a) -> R { return p.lock->run([&]() -> R { return f(std::forward<P>(p), std::forward<A>(a)...); }); };
+}
+template <class F>
+auto guarded(F f) {
+  return guarded_impl(f, &F::operator());
+}
+
+/// Runs fn with the GIL released; a Python exception a callable objective raised meanwhile is
+/// rethrown unchanged, before whatever the library made of it (a NaN, a non-finite particle).
+template <class F>
+void released(const potentials::Objective& f, F&& fn) {
+  try {
+    py::gil_scoped_release nogil;
+    std::forward<F>(fn)();
+  } catch (...) {
+    rethrow_callable(f);
+    throw;
+  }
+  rethrow_callable(f);
+}
+
+/// n steps of an engine, with the GIL released, as calls advance(k) that end on multiples of
+/// `per_check` of the engine's step count (`steps_done` before): between them the GIL is taken
+/// back to look for a signal, so Ctrl-C raises KeyboardInterrupt within a fraction of a second,
+/// the state being the one after the last whole step.  A Python exception an objective raised
+/// meanwhile is rethrown unchanged, before whatever the engine made of it (a non-finite field).
+template <class Advance>
+void advance_interruptibly(const potentials::Objective& f, long n, long per_check, long steps_done, Advance&& advance) {
+  try {
+    for (long done = 0; done < n;) {
+      const long k = std::min(n - done, per_check - (steps_done + done) % per_check);
+      {
+        py::gil_scoped_release nogil;
+        advance(k);
+      }
+      done += k;
+      if (done < n && PyErr_CheckSignals() != 0) throw py::error_already_set();
+    }
+  } catch (...) {
+    rethrow_callable(f);
+    throw;
+  }
+  rethrow_callable(f);
 }
 
 /// A schedule from a qtzflow.Schedule, a number (constant T) or a Python function of t.

@@ -586,18 +586,13 @@ RunConfig from_table(const Table& root) {
   else
     c.engine = sc;
 
-  // Memory: refuse a size that cannot fit before anything is allocated.  Per grid point: the
-  // landscape (f, |grad f|^2, Laplacian) and the basin labels, ~28 B, plus the engine's arrays:
-  // split-step ~20 doubles (state, phases, potential, FFT work, output), Fokker-Planck ~8 + 12 d
-  // doubles (density, work, the coefficients of every axis' factors), particles a histogram.
+  // Memory: refuse a size that cannot fit before anything is allocated.
   double points = 1;
   for (std::size_t n : c.grid.n) points *= static_cast<double>(n);
-  const double dims = static_cast<double>(d);
-  const double per_point = tf != nullptr ? 28 + 8 * (8 + 12 * dims) : tp != nullptr ? 28 + 16 : 28 + 8 * 20;
-  core::require_memory("grid.n", points * per_point, "a grid of " + core::format_value(points) + " points");
-  if (tp != nullptr)
-    core::require_memory("particles.count", static_cast<double>(pc.count) * (16 * dims + 8) + points * per_point,
-                         core::format_value(static_cast<double>(pc.count)) + " particles (positions, their output copy, acceptance counts)");
+  require_engine_memory(tf != nullptr   ? EngineKind::fokker_planck
+                        : tp != nullptr ? EngineKind::particles
+                                        : EngineKind::schrodinger,
+                        points, d, tp != nullptr ? static_cast<double>(pc.count) : 0);
 
   {
     Section o(section_table(root, "output"), "output");
@@ -784,6 +779,19 @@ RunConfig load_config(const std::string& path, const std::vector<std::string>& o
   RunConfig c = parse_config(text, overrides, path);
   c.source_path = path;
   return c;
+}
+
+void require_engine_memory(EngineKind engine, double points, int dims, double particles) {
+  // Per grid point: the landscape (f, |grad f|^2, Laplacian) and the basin labels, ~28 B, plus
+  // the engine's arrays: split-step ~20 doubles (state, phases, potential, FFT work, output),
+  // Fokker-Planck ~8 + 12 d doubles (density, work, the coefficients of every axis' factors),
+  // particles a histogram.
+  const double d = static_cast<double>(dims);
+  const double per_point = engine == EngineKind::fokker_planck ? 28 + 8 * (8 + 12 * d) : engine == EngineKind::particles ? 28 + 16 : 28 + 8 * 20;
+  core::require_memory("grid.n", points * per_point, "a grid of " + core::format_value(points) + " points");
+  if (engine == EngineKind::particles)
+    core::require_memory("particles.count", particles * (16 * d + 8) + points * per_point,
+                         core::format_value(particles) + " particles (positions, their output copy, acceptance counts)");
 }
 
 std::vector<std::string> RunConfig::input_files() const {

@@ -148,6 +148,11 @@ struct RunConfig {
   double t_end() const;
 };
 
+enum class EngineKind { schrodinger, fokker_planck, particles };
+/// Refuses (InvalidArgument naming grid.n, or particles.count) an engine whose arrays cannot
+/// fit the memory limit, before anything is allocated: the estimate of every front end.
+void require_engine_memory(EngineKind engine, double points, int dims, double particles = 0);
+
 /// Parses TOML text; `overrides` are "section.key=value" strings applied on top.
 /// `origin` names the text in messages (a file name or "built-in default scenario").
 RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides = {}, const std::string& origin = "config");

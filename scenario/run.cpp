@@ -11,6 +11,7 @@
 #include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "core/mpi.hpp"
+#include "core/parallel.hpp"
 #include "grids/fft.hpp"
 #include "io/hdf5.hpp"
 #include "io/snapshot.hpp"
@@ -119,12 +120,27 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   core::mpi::on_root([&] { claim.emplace(key, out_path); });
   const long total = std::max(1L, std::lround(c.t_end() / c.dt()));
 
+  // a stop requested while the problem was set up (the objective read, say) ends the run before
+  // it writes anything
+  if (const int stop = static_cast<int>(core::mpi::allreduce_max(opt.stop_requested ? static_cast<double>(opt.stop_requested()) : 0.0)); stop != 0) {
+    RunOutcome early;
+    early.status = RunOutcome::Status::stopped;
+    early.stop_value = stop;
+    early.output_path = out_path;
+    early.xdmf_path = io::SnapshotWriter::xdmf_path_of(out_path);
+    return early;
+  }
+
   // A restart reads a file the user hands over: every part the run uses is checked first, and
-  // a file that fails is bad input naming the file, whatever HDF5 layer noticed.
+  // a file that fails is bad input naming the file, whatever HDF5 layer noticed.  A read or a
+  // write the operating system refused (a full disk while the parts are written back) is a
+  // run-time failure instead, as during the run.
   io::Snapshot last;
   auto restart_checked = [&](auto&& read) {
     try {
       read();
+    } catch (const io::Hdf5IoError&) {
+      throw;
     } catch (const io::Hdf5Error& e) {
       core::throw_invalid("restart", opt.restart, std::string("an intact qtzflow output; it is damaged or not one: ") + e.what());
     }
@@ -203,8 +219,6 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   } else {
     e.start(c, problem);
     writer.emplace(out_path, io::MeshGeometry::of(problem.grid), io::RunInfo{c.text, std::string(core::git_revision()), grids::export_wisdom(), {}});
-    GridFields<D> gf(c, problem);
-    writer->write_grid(gf.records());  // collective: rank 0 writes
   }
 
   const long diag_every = c.output.diagnostics_every;
@@ -225,25 +239,32 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   };
 
   RunOutcome out;
+  const long check_every = stop_check_steps(c);
+  // a request seen on any rank stops every rank at the same step
+  auto stop_request = [&] {
+    return static_cast<int>(core::mpi::allreduce_max(opt.stop_requested ? static_cast<double>(opt.stop_requested()) : 0.0));
+  };
   try {
-    if (opt.restart.empty()) snapshot();
+    if (opt.restart.empty()) {
+      writer->write_grid(GridFields<D>(c, problem).records());  // collective
+      snapshot();
+    }
     while (step < total) {
-      // chunks end on multiples of output.every and of output.diagnostics_every: a function of
-      // the step alone, so a restart repeats the uninterrupted run's chunks
-      const long chunk = std::min({every - step % every, diag_every - step % diag_every, total - step});
+      // chunks end on multiples of output.every, of output.diagnostics_every and of the stop
+      // checks: a function of the step alone, so a restart repeats the uninterrupted run's chunks
+      const long chunk = std::min({every - step % every, diag_every - step % diag_every, check_every - step % check_every, total - step});
       e.advance(chunk);
       step += chunk;
-      if (step % every != 0 && step != total) {
+      const bool at_snapshot = step % every == 0 || step == total, at_row = step % diag_every == 0;
+      if (at_snapshot) {
+        snapshot();
+        if (core::mpi::rank() == 0)
+          for (auto* o : opt.observers) o->on_snapshot({step, total, e.time(), writer->path()});
+      } else if (at_row) {
         writer->add_diagnostics(step, e.time(), diagnostics());
-        continue;
       }
-      snapshot();
-      if (core::mpi::rank() == 0)
-        for (auto* o : opt.observers) o->on_snapshot({step, total, e.time(), writer->path()});
-      // a signal may reach the ranks at different steps: they stop together, at the first
-      // snapshot after any rank saw it
-      const int stop = static_cast<int>(core::mpi::allreduce_max(opt.stop_flag != nullptr ? static_cast<double>(*opt.stop_flag) : 0.0));
-      if (stop != 0) {
+      if (const int stop = stop_request(); stop != 0) {
+        if (!at_snapshot) snapshot();  // the state reached, so that a restart continues from here
         out.status = RunOutcome::Status::stopped;
         out.stop_value = stop;
         break;
@@ -268,6 +289,18 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   out.xdmf_path = io::SnapshotWriter::xdmf_path_of(out_path);
   return out;
 }
+
+}  // namespace
+
+long stop_check_steps(const RunConfig& c) {
+  double points = 1;
+  for (std::size_t n : c.grid.n) points *= static_cast<double>(n);
+  if (const auto* p = std::get_if<ParticlesConfig>(&c.engine))
+    points = static_cast<double>(p->count) * (p->clock == particles::QtzClock::fokker_planck ? p->moves_per_dt : 1);
+  return core::steps_per_stop_check(points);
+}
+
+namespace {
 
 template <int D>
 RunOutcome run_d(const RunConfig& c, const RunOptions& opt) {

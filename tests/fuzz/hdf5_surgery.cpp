@@ -246,6 +246,15 @@ bool write_sampled(const std::string& file, SampledLayout layout, const std::vec
   return virtual_layout || H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0;
 }
 
+std::pair<std::uint64_t, std::uint64_t> object_header(const std::string& file, const std::string& path) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  Id f{H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
+  if (f < 0) return {0, 0};
+  H5O_info_t info;
+  if (H5Oget_info_by_name2(f, path.c_str(), &info, H5O_INFO_BASIC | H5O_INFO_HDR, H5P_DEFAULT) < 0) return {0, 0};
+  return {info.addr, info.hdr.space.total};
+}
+
 void set_byte(const std::string& file, std::uint64_t offset, unsigned char value) {
   std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
   f.seekp(static_cast<std::streamoff>(offset));

@@ -65,6 +65,10 @@ bool write_sampled(const std::string& file, SampledLayout layout, const std::vec
 /// Whether qtzflow reads `layout` (the others it must refuse).
 bool sampled_layout_readable(SampledLayout layout);
 
+/// Where the object header of `path` lies in the file: {offset, size} of its first chunk and
+/// continuations as libhdf5 reports them ({0, 0} if it cannot be read).
+std::pair<std::uint64_t, std::uint64_t> object_header(const std::string& file, const std::string& path);
+
 /// Byte edits of the file itself.
 void flip_byte(const std::string& file, std::uint64_t offset, unsigned char mask);
 void set_byte(const std::string& file, std::uint64_t offset, unsigned char value);

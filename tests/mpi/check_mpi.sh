@@ -4,7 +4,7 @@
 # 2-4 ranks (slabs) write the serial run's file to 1e-12 relative, [fokker_planck] runs to 1e-13
 # (rho bit for bit), [particles] runs bit for bit, restarts on another rank count continue them;
 # 1D grids refuse more than one rank (exit 2, naming mpirun -n); one failing rank ends every rank
-# (no hang).
+# (no hang); SIGTERM to mpirun stops every rank at one step with a final snapshot.
 # Usage: check_mpi.sh QTZFLOW_CLI SOURCE_DIR      exit 77 (ctest: skipped) without mpirun
 set -euo pipefail
 cli=$1; src=$2
@@ -157,6 +157,48 @@ restarted_across fokker-planck-2d 1e-13 fokker_planck.t_end=0.25 "${fp[@]}"
 sed -e 's/\[schrodinger\]/[fokker_planck]/' -e 's/^mode = .*//' -e 's/^scheme = .*/scheme = "backward_euler"/' "$work/im3.toml" > "$work/fp3.toml"
 against_serial fokker-planck-3d 1e-13 "3" "$work/fp3.toml"
 echo "mpi: [fokker_planck] runs on 2-4 ranks and 2 -> 3, 1 -> 2 and 2 -> 1 rank restarts equal the serial runs"
+# SIGTERM to mpirun: Open MPI 4.1 sends the ranks SIGCONT, then SIGTERM odls_base_sigkill_timeout
+# seconds later, then SIGKILL as long again (1 s by default; 3 s here, docs/developing.md).  The
+# ranks agree at their next stop check (one reduction every 2^22 point updates) on the step,
+# write a final snapshot together and exit 143.  The stopped run continues on one process
+# (that such a continuation equals the uninterrupted run is checked in one process:
+# tests/regression/test_hardening.cpp).
+cat > "$work/term.toml" <<'TOML'
+[grid]
+n = [128, 128]
+lower = [-2.0, -2.0]
+upper = [2.0, 2.0]
+boundary = "reflecting"
+[objective]
+name = "double_well"
+c = 0.3
+[schedule]
+T = 0.5
+[fokker_planck]
+dt = 0.01
+t_end = 30000.0
+[output]
+every = 100000000
+TOML
+OMPI_MCA_odls_base_sigkill_timeout=3 timeout 300 mpirun -n 2 "$cli" --threads 1 run "$work/term.toml" -o "$work/term.h5" 2> "$work/term.err" &
+mpirun_pid=$!
+for _ in $(seq 200); do [[ -e "$work/term.h5" ]] && break; sleep 0.1; done  # the first snapshot: stepping
+sleep 1
+kill -TERM $mpirun_pid
+set +e
+wait $mpirun_pid
+set -e
+if ! grep -q "stopped by signal 15 after a final snapshot" "$work/term.err"; then echo "mpi: SIGTERM to mpirun: no final snapshot: $(tail -3 "$work/term.err")"; fail=1
+else
+  stopped=$(/usr/bin/python3 -c "import h5py; print(max(map(int, h5py.File('$work/term.h5', 'r')['data'].keys())))")
+  if (( stopped % 256 != 0 || stopped == 0 )); then echo "mpi: SIGTERM: the final snapshot at $stopped is not at a stop check (every 256 steps)"; fail=1; fi
+  if [[ -e "$work/term.h5.parts" || -e "$work/term.h5.lock" ]]; then echo "mpi: SIGTERM: parts or lock left behind"; fail=1; fi
+  end=$(/usr/bin/python3 -c "print(($stopped + 512) / 100)")
+  if ! "$cli" --threads 1 run -q "$work/term.toml" --restart "$work/term.h5" --set "fokker_planck.t_end=$end"; then
+    echo "mpi: the run stopped by SIGTERM on 2 ranks did not continue on one process"; fail=1
+  fi
+  echo "mpi: SIGTERM to mpirun: every rank stopped at step $stopped with a final snapshot, continued on one process"
+fi
 # a 1D grid on more than one rank: exit 2 naming mpirun -n, nothing written
 printf '[grid]\nn = [64]\nlower = [-2]\nupper = [2]\n[objective]\nname = "double_well"\n[initial]\ncenter = [0.5]\nwidth = [0.3]\n[fokker_planck]\nt_end = 0.1\n' > "$work/one.toml"
 set +e

@@ -273,7 +273,7 @@ TEST_CASE("bad sampled objectives and output keys exit 2 naming the key, the fil
       {sampled + "--set objective.file=none.h5", {"objective.file", "none.h5"}},
       {sampled + "--set objective.file=good.toml", {"objective.file", "good.toml"}},  // not HDF5
       {sampled + "--set objective.file=f.h5 --set objective.dataset=g2", {"objective.file", "no such dataset"}},
-      {sampled + "--set objective.file=plain.h5 --set objective.dataset=g", {"objective.file", "no such dataset"}},
+      {sampled + "--set objective.file=plain.h5 --set objective.dataset=g", {"objective.file", "a group, not a dataset"}},
       {sampled + "--set objective.file=plain.h5", {"objective.file", "no grid attributes"}},
       {sampled + "--set objective.file=small.h5", {"is sampled on n = [16, 16], box [-2, 2] x [-2, 2]", "the run's grid, n = [32, 32]"}},
       {sampled + "--set objective.file=f.h5 --set grid.upper=[2,3]", {"objective.file", "box [-2, 2] x [-2, 3]"}},
