@@ -49,8 +49,8 @@ std::unique_lock<std::recursive_mutex> lock_hdf5() {
 
 namespace {
 
-/// The innermost description on HDF5's error stack, and whether the operating system refused
-/// a read or a write on the way (HDF5's I/O errors); then clears the stack.
+/// The innermost description on HDF5's error stack, and whether it is the operating system's
+/// refusal of a read or a write (the file driver's failed system call); then clears the stack.
 struct Reason {
   std::string text;
   bool io = false;
@@ -61,8 +61,11 @@ Reason hdf5_reason() {
       H5E_DEFAULT, H5E_WALK_UPWARD,
       [](unsigned n, const H5E_error2_t* e, void* data) -> herr_t {
         auto* reason = static_cast<Reason*>(data);
-        if (n == 0 && e->desc != nullptr) reason->text = e->desc;
-        if (e->maj_num == H5E_IO || e->min_num == H5E_WRITEERROR || e->min_num == H5E_READERROR) reason->io = true;
+        if (n != 0) return 0;
+        if (e->desc != nullptr) reason->text = e->desc;
+        // the file driver's own failure of a system call: its description carries the errno
+        // (a checksum error higher up the stack, "after all read attempts", is the file's fault)
+        reason->io = (e->maj_num == H5E_IO || e->maj_num == H5E_VFL) && reason->text.find("errno = ") != std::string::npos;
         return 0;
       },
       &r);

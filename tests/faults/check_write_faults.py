@@ -6,7 +6,8 @@ reason, never with a signal, and restart.
 
 FAIL_WRITES_SO is tests/faults/fail_writes.c built as a shared library (LD_PRELOAD): the N-th
 write to a regular file fails with ENOSPC, and every later one (a disk that stays full), or once
-with EIO.  Three cases, N = 1, 1 + K, 1 + 2K, ... up to the run's own number of writes:
+with EIO.  Three cases, N = 1, 1 + K, 1 + 2K, ... up to the run's own number of writes (K = the
+--stride, 1 by default; twice that for restarts, seven times for EIO):
   new run     -o OUT.h5 where OUT.h5 holds an earlier run (another temperature): afterwards OUT.h5
               is either that earlier file, byte for byte, or the new run's first snapshots, all
               readable (h5py), and `--restart` completes it
@@ -144,7 +145,7 @@ for n in range(1, total_new + 2, STRIDE):
 clean("count_two.h5")
 shutil.copy(os.path.join(WORK, "two.h5"), os.path.join(WORK, "count_two.h5"))
 total_restart = writes(["new.toml", "--restart", "count_two.h5", "-q"])
-for n in range(1, total_restart + 2, STRIDE):
+for n in range(1, total_restart + 2, 2 * STRIDE):  # every other write: the restart's writes are the new run's
     clean("out.h5")
     shutil.copy(os.path.join(WORK, "two.h5"), os.path.join(WORK, "out.h5"))
     r = run(["new.toml", "--restart", "out.h5", "-q"], dict(fault, QTZFLOW_FAIL_WRITE=str(n)))
