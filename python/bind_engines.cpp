@@ -62,8 +62,14 @@ double points_of(const PyGrid& g) {
   return points;
 }
 
-/// Steps per look for Ctrl-C (core::steps_per_stop_check): grid points per step.
-long steps_per_check(const PyGrid& g) { return core::steps_per_stop_check(points_of(g)); }
+/// n steps of a grid engine (split-step or Fokker–Planck), Ctrl-C looked for every
+/// core::steps_per_stop_check(grid points) steps.
+template <class P>
+void advance_grid_engine(P& p, long n) {
+  core::require_at_least("n", n, 0);
+  const long per_check = core::steps_per_stop_check(points_of(p.grid));
+  std::visit([&](auto& s) { advance_interruptibly(*p.objective, n, per_check, s->steps(), [&](long k) { s->advance(k); }); }, p.s);
+}
 
 /// f sampled on the grid; a Python exception raised by a function objective wins over the
 /// non-finite values it left behind.
@@ -168,12 +174,8 @@ starts uniform (normalised in imaginary time): set it with `state = array` or se
                  p.s);
            }),
            py::arg("state"), py::arg("t") = 0.0, "sets the state and the time (checked; normalised in imaginary time)")
-      .def("advance", guarded([](PySplitStep& p, long n) {
-             core::require_at_least("n", n, 0);
-             std::visit([&](auto& s) { advance_interruptibly(*p.objective, n, steps_per_check(p.grid), s->steps(), [&](long k) { s->advance(k); }); },
-                        p.s);
-           }),
-           py::arg("n") = 1, "n steps of dt (the GIL is released meanwhile)")
+      .def("advance", guarded([](PySplitStep& p, long n) { advance_grid_engine(p, n); }), py::arg("n") = 1,
+           "n steps of dt (the GIL is released meanwhile)")
       .def("relax", guarded([](PySplitStep& p, double tolerance, long max_steps, long check_every) {
              return std::visit(
                  [&](auto& s) -> py::dict {
@@ -276,12 +278,8 @@ scheme: backward_euler, crank_nicolson, extrapolated_euler. `rho` is a writable 
                  p.s);
            }),
            py::arg("rho"), py::arg("t") = 0.0, "sets the density (checked: the grid's shape, finite, >= 0) and the time")
-      .def("advance", guarded([](PyFokkerPlanck& p, long n) {
-             core::require_at_least("n", n, 0);
-             std::visit([&](auto& s) { advance_interruptibly(*p.objective, n, steps_per_check(p.grid), s->steps(), [&](long k) { s->advance(k); }); },
-                        p.s);
-           }),
-           py::arg("n") = 1, "n steps of dt (the GIL is released meanwhile)")
+      .def("advance", guarded([](PyFokkerPlanck& p, long n) { advance_grid_engine(p, n); }), py::arg("n") = 1,
+           "n steps of dt (the GIL is released meanwhile)")
       .def("mass", guarded([](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->mass(); }, p.s); }), "sum rho h^d")
       .def("free_energy", guarded([](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->free_energy(); }, p.s); }),
            "sum (f rho + T rho ln rho) h^d: non-increasing at constant T")

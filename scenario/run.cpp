@@ -120,9 +120,13 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   core::mpi::on_root([&] { claim.emplace(key, out_path); });
   const long total = std::max(1L, std::lround(c.t_end() / c.dt()));
 
+  // a stop request seen on any rank stops every rank at the same step (collective)
+  auto stop_request = [&] {
+    return static_cast<int>(core::mpi::allreduce_max(opt.stop_requested ? static_cast<double>(opt.stop_requested()) : 0.0));
+  };
   // a stop requested while the problem was set up (the objective read, say) ends the run before
   // it writes anything
-  if (const int stop = static_cast<int>(core::mpi::allreduce_max(opt.stop_requested ? static_cast<double>(opt.stop_requested()) : 0.0)); stop != 0) {
+  if (const int stop = stop_request(); stop != 0) {
     RunOutcome early;
     early.status = RunOutcome::Status::stopped;
     early.stop_value = stop;
@@ -240,10 +244,6 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
 
   RunOutcome out;
   const long check_every = stop_check_steps(c);
-  // a request seen on any rank stops every rank at the same step
-  auto stop_request = [&] {
-    return static_cast<int>(core::mpi::allreduce_max(opt.stop_requested ? static_cast<double>(opt.stop_requested()) : 0.0));
-  };
   try {
     if (opt.restart.empty()) {
       writer->write_grid(GridFields<D>(c, problem).records());  // collective

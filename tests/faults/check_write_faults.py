@@ -6,8 +6,8 @@ reason, never with a signal, and restart.
 
 FAIL_WRITES_SO is tests/faults/fail_writes.c built as a shared library (LD_PRELOAD): the N-th
 write to a regular file fails with ENOSPC, and every later one (a disk that stays full), or once
-with EIO.  Three cases, N = 1, 1 + K, 1 + 2K, ... up to the run's own number of writes (K = the
---stride, 1 by default; twice that for restarts, seven times for EIO):
+with EIO.  Three cases, each write N of the first FIRST in turn, then every 4th to the run's own
+number of writes (--first FIRST, default 100; --stride K multiplies the steps, 1 by default):
   new run     -o OUT.h5 where OUT.h5 holds an earlier run (another temperature): afterwards OUT.h5
               is either that earlier file, byte for byte, or the new run's first snapshots, all
               readable (h5py), and `--restart` completes it
@@ -29,6 +29,12 @@ except ImportError:
 
 QTZFLOW, SHIM, WORK = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
 STRIDE = int(sys.argv[sys.argv.index("--stride") + 1]) if "--stride" in sys.argv else 1
+FIRST = int(sys.argv[sys.argv.index("--first") + 1]) if "--first" in sys.argv else 100
+
+
+def failing_writes(total, first=FIRST, later=4):
+    """Write numbers to fail: each of the first `first`, then every `later`-th up to one past the run's last write."""
+    return sorted(set(range(1, min(first, total + 1) + 1, STRIDE)) | set(range(first + 1, total + 2, later * STRIDE)))
 
 CONFIG = """[grid]
 n = [32, 32]
@@ -127,7 +133,7 @@ def check(case, n, r, out, keep_at_least, restart_args):
         failures.append(f"{where}: {out} lost snapshots: {its}")
         return
     # every few cases, the output continues to the end once the disk is fine again
-    if r.returncode == 1 and n % (5 * STRIDE) == 1 and (keep_at_least != "earlier" or sha(path) != earlier_sha):
+    if r.returncode == 1 and n % 5 == 1 and (keep_at_least != "earlier" or sha(path) != earlier_sha):
         restarts += 1
         rr = run(restart_args + ["--restart", out, "-q"])
         if rr.returncode != 0 or snapshots(path) != whole:
@@ -136,7 +142,7 @@ def check(case, n, r, out, keep_at_least, restart_args):
 
 fault = {"LD_PRELOAD": SHIM, "ASAN_OPTIONS": "verify_asan_link_order=0"}
 total_new = writes(["new.toml", "-o", "count_new.h5", "-q"])
-for n in range(1, total_new + 2, STRIDE):
+for n in failing_writes(total_new):
     clean("out.h5")
     shutil.copy(os.path.join(WORK, "earlier.h5"), os.path.join(WORK, "out.h5"))
     r = run(["new.toml", "-o", "out.h5", "-q"], dict(fault, QTZFLOW_FAIL_WRITE=str(n)))
@@ -145,20 +151,21 @@ for n in range(1, total_new + 2, STRIDE):
 clean("count_two.h5")
 shutil.copy(os.path.join(WORK, "two.h5"), os.path.join(WORK, "count_two.h5"))
 total_restart = writes(["new.toml", "--restart", "count_two.h5", "-q"])
-for n in range(1, total_restart + 2, 2 * STRIDE):  # every other write: the restart's writes are the new run's
+for n in failing_writes(total_restart, first=FIRST // 2):
     clean("out.h5")
     shutil.copy(os.path.join(WORK, "two.h5"), os.path.join(WORK, "out.h5"))
     r = run(["new.toml", "--restart", "out.h5", "-q"], dict(fault, QTZFLOW_FAIL_WRITE=str(n)))
     check("restart", n, r, "out.h5", 2, ["new.toml"])
 
-for n in range(1, total_new + 2, 7 * STRIDE):
+for n in failing_writes(total_new, first=0, later=16):
     clean("out.h5")
     shutil.copy(os.path.join(WORK, "earlier.h5"), os.path.join(WORK, "out.h5"))
     r = run(["new.toml", "-o", "out.h5", "-q"], dict(fault, QTZFLOW_FAIL_WRITE=str(n), QTZFLOW_FAIL_ERRNO="EIO", QTZFLOW_FAIL_ONCE="1"))
     check("EIO once", n, r, "out.h5", "earlier", ["new.toml"])
 
 print(f"write faults: a new run makes {total_new} writes, a restart {total_restart}; "
-      f"{tried['new run']} + {tried['restart']} runs with write N failing (ENOSPC, then every write), {tried['EIO once']} with one EIO; "
+      f"{tried['new run']} + {tried['restart']} runs with write N failing (ENOSPC, then every write; each of the first {FIRST} and "
+      f"{FIRST // 2}, then every 4th), {tried['EIO once']} with one EIO; "
       f"{restarts} restarts afterwards; {len(failures)} failures")
 for f in failures[:20]:
     print("FAILURE:", f)

@@ -165,6 +165,8 @@ TEST_CASE("sampled objectives: a damaged file that crashes libhdf5 is refused wi
         "run run.toml --set 'objective.file=\"" QTZFLOW_SOURCE_DIR "/tests/data/sampled_damaged/" + std::string(name) + "\"' -o out.h5 -q", d);
     CHECK(r.code == 2);  // was SIGSEGV (139)
     CHECK(r.err.find("objective.file") != std::string::npos);
+    // the reading process crashed (under the sanitizers: reported, then aborted), qtzflow did not
+    CHECK((r.err.find("libhdf5 crashed reading it") != std::string::npos || r.err.find("its reader ended with status") != std::string::npos));
     CHECK(!fs::exists(d / "out.h5"));
   }
   // 16 × 11665424 values declared: compared with the 16 × 16 grid before anything is read
@@ -221,7 +223,7 @@ TEST_CASE("inputs of a run are never replaced by its outputs: -o naming the conf
   CHECK(read_file(d / "side.xdmf") == land);
 }
 
-TEST_CASE("two runs on one output: the second is refused up front with exit 2, the first finishes; a stale lock is taken over") {
+TEST_CASE("two runs on one output: the second is refused up front with exit 2, the first finishes, and a stale lock is taken over") {
   const auto d = scratch_dir("hard_lock");
   write_file(d / "long.toml", kLong);
   const pid_t a = spawn_cli("--threads 1 run long.toml --set fokker_planck.t_end=2000 --set output.every=20000 -o same.h5 -q", d);
@@ -294,7 +296,7 @@ TEST_CASE("control characters in config strings are refused naming the key (a NU
   }
 }
 
-TEST_CASE("schedule tables: T(t) between the knots is finite and > 0 for any accepted table; rates beyond doubles are refused") {
+TEST_CASE("schedule tables: T(t) between the knots is finite and > 0 for any accepted table, rates beyond doubles are refused") {
   // the probe's table: T = 1.7e308, 1e-300, 1.7e308 at t = 0, 0.001, 1.001 gave -inf and NaN
   CHECK_THROWS_WITH_AS(potentials::Schedule::table({0, 0.001, 1.001}, {1.7e308, 1e-300, 1.7e308}, "schedule.table"),
                        doctest::Contains("schedule.table"), core::InvalidArgument);
