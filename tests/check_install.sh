@@ -17,6 +17,8 @@ cmake --build "$work/consumer/build" -j2 > "$work/build.log" 2>&1 || { cat "$wor
 if [ -d "$build/python/qtzflow" ]; then
   pkg=$(find "$work/prefix" -type d -name qtzflow -path '*dist-packages*' | head -1)
   [ -n "$pkg" ] || { echo "install: no qtzflow package under $work/prefix"; exit 1; }
-  (cd / && PYTHONPATH=$(dirname "$pkg") /usr/bin/python3 -c "import qtzflow; g = qtzflow.Grid(8, -1, 1); print('install: python', qtzflow.__version__, g)")
+  # a sanitizer build's module needs its runtimes loaded first by the interpreter (as in python.hardening_asan)
+  preload=$(find "$pkg" -name '_core*.so' -exec ldd {} \; | awk '/lib(asan|ubsan)\.so/ {print $3}' | sort -u | paste -sd: -)
+  (cd / && PYTHONPATH=$(dirname "$pkg") LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 /usr/bin/python3 -c "import qtzflow; g = qtzflow.Grid(8, -1, 1); print('install: python', qtzflow.__version__, g)")
 fi
 echo "install: headers $(find "$work/prefix/include/qtzflow" -name '*.hpp' | wc -l), libraries $(ls "$work/prefix"/lib*/libqtzflow_*.a | wc -l), consumer built and ran"
