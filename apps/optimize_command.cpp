@@ -85,6 +85,7 @@ int optimize_command(OptimizeArgs a) {
                                                         {"replicas", "--replicas"},
                                                         {"pimc.T", "--pimc-T"},
                                                         {"pimc.gamma0", "--pimc-gamma0"},
+                                                        {"dimension", "--dim"},
                                                         {"lower", "--lower"},
                                                         {"upper", "--upper"},
                                                         {"tsp", "--tsp"},

@@ -38,6 +38,7 @@ void print_info() {
   std::printf("  HDF5       %s\n", io::hdf5_version().c_str());
   std::printf("  OpenMP     %d\n", _OPENMP);
   std::printf("  threads    %d (set with --threads or OMP_NUM_THREADS)\n", core::thread_count());
+  std::printf("  waiting    %s\n", core::wait_policy_description().c_str());
   std::printf("  MPI        %s, %d rank%s (qtzflow optimize divides its runs among ranks)\n",
               core::mpi::built_with_mpi() ? "built with MPI" : "built without MPI", core::mpi::size(), core::mpi::size() == 1 ? "" : "s");
 }
@@ -73,6 +74,7 @@ void print_objectives() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  core::choose_wait_policy(argv);  // before anything else: it may re-execute the program (core/parallel.hpp)
   const core::mpi::Session mpi(argc, argv);  // MPI only under mpirun/srun (core/mpi.hpp)
   if (core::mpi::launched_by_mpirun() && !core::mpi::built_with_mpi()) {
     std::fprintf(stderr,
@@ -139,7 +141,7 @@ int main(int argc, char** argv) {
   apps::SpectrumArgs sa;
   spec->add_option("CONFIG", sa.config_path, "TOML configuration (its grid, objective and schedule)")->required();
   spec->add_option("--set", sa.sets, "override a key, key=value (repeatable)")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  spec->add_option("--T", sa.temperatures, "temperatures, comma-separated (default: the schedule's T(0))")->delimiter(',');
+  spec->add_option("--T", sa.temperatures, "temperatures, comma-separated (default: the schedule's T(0))")->delimiter(',')->check(CLI::Number);  // "" is no temperature (CLI11 would read it as 0)
   spec->add_option("-k,--count", sa.count, "eigenvalues per temperature (2 .. 16)")->default_val(4)->check(int_range);
   spec->add_option("--dt", sa.dt, "imaginary-time step (Richardson with dt/2)")->default_val(1e-3);
   spec->add_option("--only", sa.only, "fokker_planck or schrodinger (default: both)");
@@ -182,7 +184,7 @@ int main(int argc, char** argv) {
   opt->add_option("--sa-cooling", oa.sa_cooling, "sa, qia: T <- cooling T per iteration (the authors': 0.9995)")->default_val(0.9995);
   opt->add_flag("--local", oa.local, "local proposals x + delta*N(0,1) for qtz, qtz-dither, sa, qia");
   opt->add_option("--dt", oa.dt, "langevin time step")->default_val(1e-3);
-  opt->add_option("--T", oa.T, "langevin temperature (constant) or c (logarithmic)")->default_val(0.1);
+  opt->add_option("--T", oa.T, "langevin temperature (constant) or c (logarithmic)")->default_val(0.1)->check(CLI::Number);
   opt->add_option("--schedule", oa.schedule, "langevin: constant or logarithmic")->default_val("constant");
   opt->add_option("--replicas", oa.replicas, "pimc: Trotter replicas P")->default_val(30)->check(int_range);
   opt->add_option("--pimc-T", oa.pimc_T, "pimc temperature (0: Martonak's 10/3 scaled by the mean edge length)")->default_val(0);

@@ -118,10 +118,7 @@ int run_command(const scenario::RunConfig& config, const RunArgs& args) {
 void rethrow_as_flag(const core::InvalidArgument& e, const std::map<std::string, std::string>& flags) {
   const auto it = flags.find(e.key());
   if (it == flags.end()) throw e;
-  std::string msg = e.what();
-  msg = msg.substr(e.key().size() + 2);  // drop "key: "
-  if (msg.rfind(e.key() + " = ", 0) == 0) msg = it->second + msg.substr(e.key().size());
-  throw core::InvalidArgument(it->second, msg);
+  throw core::InvalidArgument(it->second, it->second + (e.names_value() ? " = " : ": ") + e.detail());
 }
 
 }  // namespace qtzflow::apps

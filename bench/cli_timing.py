@@ -2,7 +2,8 @@
 """Wall time of whole `qtzflow` processes as a user runs them: the numbers the README quotes.
 
 Times, from process start to exit (planning, HDF5 output, everything), for
-  - `qtzflow run`: the built-in default scenario, with all defaults;
+  - `qtzflow run`: the built-in default scenario, with all defaults, and with a diagnostics row
+    every step (what output.diagnostics_every = 1 costs, docs/config.md);
   - `qtzflow run examples/coherent_state.toml`, with all defaults;
 each with an empty FFTW wisdom cache (the first run on a machine) and then warm (median of 5),
 with the default thread count and with one thread.
@@ -34,6 +35,8 @@ def main():
     work = tempfile.mkdtemp(prefix="qtzflow_cli_timing_")
     cases = [
         ("default scenario (`qtzflow run`)", ["run", "-q", "-o", "out.h5"]),
+        ("default scenario, a diagnostics row every step (`--set output.diagnostics_every=1`)",
+         ["run", "-q", "-o", "out.h5", "--set", "output.diagnostics_every=1"]),
         ("coherent state (`qtzflow run examples/coherent_state.toml`)",
          ["run", os.path.join(root, "examples", "coherent_state.toml"), "-q", "-o", "out.h5"]),
     ]

@@ -34,6 +34,15 @@ std::string shorten(std::string_view s, std::size_t max_chars) {
   return std::string(s.substr(0, max_chars)) + "... (" + std::to_string(s.size()) + " characters)";
 }
 
+bool InvalidArgument::names_value() const { return std::string_view(what()).substr(key_.size()).starts_with(" = "); }
+
+std::string InvalidArgument::detail() const {
+  const std::string_view rest = std::string_view(what()).substr(key_.size());
+  for (std::string_view sep : {" = ", ": ", " "})
+    if (rest.starts_with(sep)) return std::string(rest.substr(sep.size()));
+  return std::string(rest);
+}
+
 void throw_invalid(std::string_view key, std::string_view value, std::string_view accepted) {
   std::string msg;
   msg.append(shorten(key, 200)).append(" = ").append(shorten(value, 200)).append(": must be ").append(accepted);

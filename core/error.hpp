@@ -19,13 +19,25 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Bad input: names the offending parameter (`key()`) and the accepted range.
+/// Bad input: names the offending parameter (`key()`) and the accepted range.  The key is named
+/// once: what() is the message as given when it begins with the key ("T = -1: must be …"), and
+/// "<key>: <message>" otherwise.
 class InvalidArgument : public Error {
  public:
-  InvalidArgument(std::string key, const std::string& message) : Error(key + ": " + message), key_(std::move(key)) {}
+  InvalidArgument(std::string key, const std::string& message) : Error(named(key, message)), key_(std::move(key)) {}
   const std::string& key() const noexcept { return key_; }
+  /// The message without its key: "<value>: must be …" for "<key> = <value>: must be …", the
+  /// text after "<key>: " otherwise (what a front end puts after its own name for the key).
+  std::string detail() const;
+  /// Whether the message has the form "<key> = <value>…".
+  bool names_value() const;
 
  private:
+  static std::string named(const std::string& key, const std::string& message) {
+    return message.starts_with(key) && (message.size() == key.size() || message[key.size()] == ' ' || message[key.size()] == ':')
+               ? message
+               : key + ": " + message;
+  }
   std::string key_;
 };
 

@@ -1,9 +1,11 @@
 #include "core/parallel.hpp"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <string>
 
 #include "core/error.hpp"
@@ -26,6 +28,33 @@ void set_thread_count(int n) {
   if (n < 1 || n > most) throw_invalid("threads", std::to_string(n), "in [1, " + std::to_string(most) + "] (64 per core)");
   configured_threads().store(n, std::memory_order_relaxed);
   omp_set_num_threads(n);
+}
+
+bool wait_policy_unset() { return std::getenv("OMP_WAIT_POLICY") == nullptr && std::getenv("GOMP_SPINCOUNT") == nullptr; }
+
+namespace {
+// set beside kWaitPolicyVariable, so that a report can tell qtzflow's choice from the user's
+constexpr const char* kChosenMarker = "QTZFLOW_WAIT_POLICY_CHOSEN";
+}  // namespace
+
+void choose_wait_policy(char** argv) {
+  if (!wait_policy_unset() || argv == nullptr || argv[0] == nullptr) return;
+  // set before the exec: the new image's libgomp reads it; should the exec fail, the variables
+  // are harmless (this process's libgomp read its environment when it was loaded)
+  if (setenv(kWaitPolicyVariable, kWaitPolicy, 0) != 0 || setenv(kChosenMarker, "1", 1) != 0) return;
+  execv("/proc/self/exe", argv);
+  unsetenv(kWaitPolicyVariable);  // not in effect here: say so in wait_policy_description
+  unsetenv(kChosenMarker);
+}
+
+std::string wait_policy_description() {
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  if (policy != nullptr && std::getenv(kChosenMarker) != nullptr) return std::string("OMP_WAIT_POLICY=") + policy + " (qtzflow's choice)";
+  std::string out;
+  if (policy != nullptr) out += std::string("OMP_WAIT_POLICY=") + policy;
+  if (spin != nullptr) out += (out.empty() ? "" : " ") + std::string("GOMP_SPINCOUNT=") + spin;
+  return out.empty() ? "libgomp's default (spin, then sleep)" : out + " (from the environment)";
 }
 
 }  // namespace qtzflow::core

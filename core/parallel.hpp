@@ -21,6 +21,7 @@
 
 #include <array>
 #include <cstddef>
+#include <string>
 
 namespace qtzflow::core {
 
@@ -29,8 +30,34 @@ int thread_count();
 /// Sets the thread count (n >= 1) for OpenMP loops and for FFT plans made afterwards.
 void set_thread_count(int n);
 
-/// Loops shorter than this run serially: below it thread start-up costs more than it saves.
-inline constexpr std::ptrdiff_t kParallelThreshold = 1 << 14;
+/// How OpenMP's idle threads wait, chosen for the whole process.  libgomp lets a thread that ran
+/// out of work spin about 300000 times (~0.1-1 ms) before it sleeps.  On a quiet machine that
+/// saves a wake-up per parallel region; on a busy one (a laptop, a shared node: another process
+/// on one core) the spinning threads take the cores from the thread that holds the work, and a
+/// run with the default thread count took 4-40x longer than with one thread (BENCHMARKS.md,
+/// "A busy machine").  qtzflow's processes therefore use kWaitPolicy, unless the environment
+/// already says how to wait (OMP_WAIT_POLICY or GOMP_SPINCOUNT set: the user's choice stands).
+/// libgomp reads these variables once, when it is loaded, before main(): `choose_wait_policy`
+/// sets the variable and re-executes the program (argv) once; the Python package sets it before
+/// it loads its extension (python/qtzflow/__init__.py).
+inline constexpr const char* kWaitPolicyVariable = "OMP_WAIT_POLICY";
+inline constexpr const char* kWaitPolicy = "passive";
+/// Whether the environment leaves the wait policy to qtzflow (neither OMP_WAIT_POLICY nor
+/// GOMP_SPINCOUNT set).
+bool wait_policy_unset();
+/// How this process's idle threads wait, for `qtzflow info`: "OMP_WAIT_POLICY=passive (qtzflow's
+/// choice)", "GOMP_SPINCOUNT=300000 (from the environment)" or "libgomp's default (...)".
+std::string wait_policy_description();
+/// Called first in main(): when wait_policy_unset(), sets kWaitPolicyVariable and re-executes
+/// /proc/self/exe with `argv`.  Returns when nothing needs doing, or when the re-execution fails
+/// (then libgomp's default stays; the run is correct either way, only slower on a busy machine).
+void choose_wait_policy(char** argv);
+
+/// Grid loops and FFTs of fewer points than this run on one thread: below it, the split-step and
+/// Fokker-Planck steps (memory-bound) gain nothing from a second thread on a quiet machine and
+/// lose 25-50 % (128², 256²: BENCHMARKS.md, "A busy machine"), and far more when another process
+/// shares the cores.  2^17 points: a 512² grid is the first square one to be shared.
+inline constexpr std::ptrdiff_t kParallelThreshold = 1 << 17;
 
 /// Runs body(i) for i in [0, n): threaded above kParallelThreshold, a SIMD loop below it
 /// (no parallel region is entered for short loops: its start-up would dominate).

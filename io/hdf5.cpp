@@ -251,6 +251,12 @@ void Object::write_attribute(const std::string& name, std::int64_t v) const {
   replace_attribute(name, H5T_NATIVE_INT64, s.get(), &v);
 }
 
+void Object::write_attribute(const std::string& name, std::uint64_t v) const {
+  const auto guard = lock_hdf5();
+  Handle s = make(H5Screate(H5S_SCALAR), Handle::Kind::dataspace, "create dataspace", file_);
+  replace_attribute(name, H5T_NATIVE_UINT64, s.get(), &v);
+}
+
 void Object::write_attribute(const std::string& name, const std::string& v) const {
   const auto guard = lock_hdf5();
   Handle s = make(H5Screate(H5S_SCALAR), Handle::Kind::dataspace, "create dataspace", file_);

@@ -85,6 +85,7 @@ class Object {
 
   void write_attribute(const std::string& name, double v) const;
   void write_attribute(const std::string& name, std::int64_t v) const;
+  void write_attribute(const std::string& name, std::uint64_t v) const;  ///< seeds: the whole range of 64 bits
   void write_attribute(const std::string& name, const std::string& v) const;
   void write_attribute(const std::string& name, std::span<const double> v) const;
   void write_attribute(const std::string& name, const std::vector<std::string>& v) const;

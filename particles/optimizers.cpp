@@ -325,6 +325,25 @@ AlgorithmOptions algorithm_options(std::string_view name, const AlgorithmSetting
   return o;
 }
 
+std::vector<OptionValue> option_values(const OptimizerOptions& o) {
+  std::vector<OptionValue> v{{"budget", static_cast<double>(o.budget)},
+                             {"seed", static_cast<double>(o.seed)},
+                             {"seed_text", std::to_string(o.seed)},
+                             {"tolerance", o.tolerance}};
+  const auto proposal = [](Proposal p) { return std::string(p == Proposal::local ? "local" : "blind"); };
+  if (const auto* q = std::get_if<QtzOptions>(&o.algorithm)) {
+    const char* rule = q->qp_rule == QpRule::per_acceptance ? "acceptances" : q->qp_rule == QpRule::logarithmic ? "logarithmic" : "fixed";
+    v.insert(v.end(), {{"h_schedule", std::string(rule)}, {"qp", q->qp}, {"eta", q->eta}, {"proposal", proposal(q->proposal)}, {"delta", q->delta}});
+  } else if (const auto* s = std::get_if<SaOptions>(&o.algorithm)) {
+    v.insert(v.end(), {{"sa_T0", s->T0}, {"sa_cooling", s->cooling}, {"proposal", proposal(s->proposal)}, {"delta", s->delta}});
+  } else if (const auto* l = std::get_if<LangevinOptions>(&o.algorithm)) {
+    v.insert(v.end(), {{"dt", l->dt}, {"schedule", l->schedule.describe()}});
+  } else if (const auto* p = std::get_if<PimcOptions>(&o.algorithm)) {
+    v.insert(v.end(), {{"replicas", static_cast<double>(p->replicas)}, {"pimc_T", p->T}, {"pimc_gamma0", p->gamma0}});
+  }
+  return v;
+}
+
 Algorithm algorithm_of(const AlgorithmOptions& o) {
   struct Name {
     Algorithm operator()(const QtzOptions& q) const {

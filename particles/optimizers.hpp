@@ -115,6 +115,16 @@ struct OptimizerOptions {
   double tolerance = 1e-3;  ///< success: best ≤ f* + tolerance (TSP: relative to the optimum)
 };
 
+/// One setting as stored with results: a number, or a word (h_schedule, proposal, schedule).
+struct OptionValue {
+  std::string name;  ///< AlgorithmSettings' word (delta, sa_T0, ...), or budget, seed, tolerance
+  std::variant<double, std::string> value;
+};
+/// Every setting the algorithm of `o` uses, with budget, seed and tolerance: what reproduces a
+/// study (stored in optimize -o files).  seed is exact as a double below 2^53 only: it is given
+/// as a word too (seed_text).
+std::vector<OptionValue> option_values(const OptimizerOptions& o);
+
 /// Whether this build has pagmo2 (pagmo-sa).
 bool have_pagmo();
 

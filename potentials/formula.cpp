@@ -1,5 +1,7 @@
 #include "potentials/formula.hpp"
 
+#include <cctype>
+
 #include <muParser.h>
 
 #include <algorithm>
@@ -92,6 +94,9 @@ Formula::State& Formula::state() const {
     s->parser.DefineConst("_pi", std::numbers::pi);
     s->parser.DefineConst("_e", std::numbers::e);
     for (const auto& [k, v] : constants_) {
+      const bool word = !k.empty() && std::isalpha(static_cast<unsigned char>(k[0])) &&
+                        std::all_of(k.begin(), k.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+      if (!word) core::throw_invalid(constant_prefix_ + k, "an invalid constant name", "letters, digits and _, starting with a letter");
       if (std::find(names.begin(), names.end(), k) != names.end())
         core::throw_invalid(constant_prefix_ + k, "a constant named like a variable", "a name other than " + join(names));
       s->parser.DefineConst(k, v[0]);
@@ -103,10 +108,25 @@ Formula::State& Formula::state() const {
     for (const auto& [k, v] : constants_) consts.push_back(k);
     const std::string accepted = "a formula in " + join(names) + (consts.empty() ? "" : " and the constants " + join(consts)) +
                                  " (docs/objectives.md, \"Your own objective\")";
-    if (e.GetCode() == mu::ecUNASSIGNABLE_TOKEN)
-      core::throw_invalid(
-          key_, "unknown name \"" + e.GetToken() + "\" at column " + std::to_string(e.GetPos() + 1) + " in \"" + core::shorten(text_, 120) + "\"",
-          accepted);
+    if (e.GetCode() == mu::ecUNASSIGNABLE_TOKEN) {
+      // a coordinate of a higher dimension (y in a 1-D formula): the dimension is what is wrong
+      static const std::vector<std::string> axes{"x", "y", "z"};
+      const std::string& t = e.GetToken();
+      std::size_t axis = static_cast<std::size_t>(std::find(axes.begin(), axes.end(), t) - axes.begin());
+      bool coordinate = axis < axes.size();
+      if (!coordinate && t.size() > 1 && t.size() < 9 && t[0] == 'x' &&
+          std::all_of(t.begin() + 1, t.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+        axis = static_cast<std::size_t>(std::stoul(t.substr(1)));
+        coordinate = true;
+      }
+      const std::string hint = coordinate && axis >= slots_.size()
+                                   ? "; \"" + t + "\" is coordinate " + std::to_string(axis) + " (from 0): the formula has " +
+                                         std::to_string(slots_.size()) + " dimension(s), set " + std::to_string(axis + 1) +
+                                         " or more (optimize: --dim; a run: grid.n with one value per axis; Python: the dim argument)"
+                                   : "";
+      core::throw_invalid(key_, "unknown name \"" + t + "\" at column " + std::to_string(e.GetPos() + 1) + " in \"" + core::shorten(text_, 120) + "\"",
+                          accepted + hint);
+    }
     if (e.GetCode() == mu::ecINVALID_NAME)
       core::throw_invalid(constant_prefix_ + e.GetToken(), "an invalid constant name", "letters, digits and _, starting with a letter");
     core::throw_invalid(key_, "\"" + core::shorten(text_, 120) + "\": " + e.GetMsg() + " (positions count from 0)", accepted);

@@ -550,9 +550,11 @@ std::unique_ptr<Objective> make_objective(std::string_view name, int dim, const 
   }
   const auto& info = it->info;
   if (dim < info.min_dim || dim > info.max_dim) {
-    const std::string range = info.max_dim == kAnyDim        ? ">= " + std::to_string(info.min_dim)
-                              : info.min_dim == info.max_dim ? std::to_string(info.min_dim)
-                                                             : "in [" + std::to_string(info.min_dim) + ", " + std::to_string(info.max_dim) + "]";
+    // kAnyDim bounds the "any dimension" objectives: one point of 2^20 coordinates is already 8 MiB
+    const std::string range =
+        info.max_dim == kAnyDim        ? "in [" + std::to_string(info.min_dim) + ", 2^20 = " + std::to_string(kAnyDim) + "] (qtzflow's limit on any dimension)"
+        : info.min_dim == info.max_dim ? std::to_string(info.min_dim)
+                                       : "in [" + std::to_string(info.min_dim) + ", " + std::to_string(info.max_dim) + "]";
     core::throw_invalid("dimension", std::to_string(dim), range + " for objective " + info.name);
   }
   Params p = info.defaults;

@@ -14,10 +14,17 @@ void require_dimension(const Objective& f) {
   if (f.dim() != D) core::throw_invalid("objective dimension", std::to_string(f.dim()), "equal to the grid's dimension " + std::to_string(D));
 }
 
+/// Key "objective" (the scenario layer names the configuration key: objective.f, objective.file,
+/// objective.name).  A finite f with an infinite |grad f|^2 has values too large to differentiate
+/// in doubles, not a singular point.
 template <int D>
-[[noreturn]] void non_finite(const char* what, double v, const grids::Grid<D>& g, std::size_t i) {
-  core::throw_invalid("potential", std::string(what) + " = " + core::format_value(v) + " at x = " + point_string(g, i),
-                      "finite at every grid point (move the grid off the objective's singular points)");
+[[noreturn]] void non_finite(const char* what, double v, double f, const grids::Grid<D>& g, std::size_t i) {
+  const bool overflow = std::isfinite(f);
+  core::throw_invalid("objective", std::string(what) + " = " + core::format_value(v) + " at x = " + point_string(g, i) +
+                                       (overflow && what != std::string_view("f") ? " where f = " + core::format_value(f) : ""),
+                      overflow && what != std::string_view("f")
+                          ? "finite at every grid point: f is finite there, but too large for its derivatives in doubles (scale f down)"
+                          : "finite at every grid point (move the grid off the objective's singular points)");
 }
 }  // namespace
 
@@ -39,7 +46,7 @@ grids::Field<double, D> sample_objective(const Objective& f, const grids::Grid<D
   grids::Field<double, D> out(grid.shape());
   grids::for_each_point(grid, [&](std::size_t i, const auto& x) { out[i] = f.value(x); });
   for (std::size_t i = 0; i < out.size(); ++i)
-    if (!std::isfinite(out[i])) non_finite("f", out[i], grid, i);
+    if (!std::isfinite(out[i])) non_finite("f", out[i], out[i], grid, i);
   return out;
 }
 
@@ -70,8 +77,8 @@ Landscape<D>::Landscape(const Objective& f, const grids::Grid<D>& grid, std::siz
   });
   const std::size_t first = first_flat();
   for (std::size_t i = 0; i < f_.size(); ++i) {
-    if (!std::isfinite(f_[i])) non_finite("f", f_[i], grid, first + i);
-    if (!std::isfinite(grad2_[i])) non_finite("|grad f|^2", grad2_[i], grid, first + i);
+    if (!std::isfinite(f_[i])) non_finite("f", f_[i], f_[i], grid, first + i);
+    if (!std::isfinite(grad2_[i])) non_finite("|grad f|^2", grad2_[i], f_[i], grid, first + i);
   }
 }
 
@@ -99,7 +106,9 @@ void Landscape<D>::potential(PotentialKind kind, double T, double Tdot, grids::F
   double* v = out.data();
   core::parallel_for(n, [=](std::ptrdiff_t i) { v[i] = a * g2[i] - 0.5 * lap[i] + b * f[i]; });
   for (std::ptrdiff_t i = 0; i < n; ++i)
-    if (!std::isfinite(v[i])) non_finite("V_T", v[i], grid_, first_flat() + static_cast<std::size_t>(i));
+    if (!std::isfinite(v[i]))
+      core::throw_invalid("T", core::format_value(T) + ": V_T = " + core::format_value(v[i]) + " at x = " + point_string(grid_, first_flat() + static_cast<std::size_t>(i)),
+                          "a temperature at which V_T = |grad f|^2/(4T) - lap f/2 + Tdot f/(2T^2) is finite at every grid point");
 }
 
 template <int D>

@@ -325,6 +325,8 @@ run_ensemble accept an instance in place of an objective (qtz, qtz-dither, sa, q
       "default_config", [] { return scenario::default_config_text(); }, "the built-in default scenario as TOML text");
 
   m.def("threads", &core::thread_count, "the OpenMP threads the engines use");
+  // what python/qtzflow/__init__.py sets before loading this module (core/parallel.hpp), for its test
+  m.attr("wait_policy") = py::make_tuple(core::kWaitPolicyVariable, core::kWaitPolicy);
   m.def("set_threads", &core::set_thread_count, py::arg("n"), "sets the OpenMP threads the engines use (FFT plans made afterwards follow)");
 }
 

@@ -741,6 +741,17 @@ RunConfig parse_config(const std::string& text, const std::vector<std::string>& 
     throw core::InvalidArgument("config", "TOML syntax error in " + core::shorten(e.what(), 600));
   }
   Table& root = v.as_table();
+  // --set objective.name=X choosing another objective: the old one's keys (its parameters, f,
+  // file, ...) would not fit it, so the [objective] table starts empty and holds only what the
+  // overrides give it, in any order.  Restating the objective's own name changes nothing.
+  Table overridden;
+  for (const auto& o : overrides) apply_override(overridden, o);
+  const auto old_objective = root.find("objective");
+  const auto new_objective = overridden.find("objective");
+  if (new_objective != overridden.end() && new_objective->second.is_table() && new_objective->second.as_table().contains("name") &&
+      (old_objective == root.end() || !old_objective->second.is_table() || !old_objective->second.as_table().contains("name") ||
+       old_objective->second.as_table().at("name") != new_objective->second.as_table().at("name")))
+    root["objective"] = Value(Table{});
   for (const auto& o : overrides) apply_override(root, o);
   require_plain_strings(v, "");
   RunConfig c = from_table(root);

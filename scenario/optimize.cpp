@@ -9,6 +9,8 @@
 #include <optional>
 
 #include "core/atomic_file.hpp"
+#include "core/build_info.hpp"
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/mpi.hpp"
 #include "core/version.hpp"
@@ -104,6 +106,7 @@ OptimizeReport optimize(const OptimizeRequest& q) {
   rep.runs = q.runs;
   rep.budget = q.options.budget;
   rep.seed = q.options.seed;
+  rep.options = particles::option_values(q.options);
   const auto t0 = std::chrono::steady_clock::now();
   if (!q.tsp.empty()) {
     auto inst = io::read_tsplib(q.tsp, q.unrounded);
@@ -147,6 +150,9 @@ OptimizeReport optimize(const OptimizeRequest& q) {
     rep.warnings.push_back("the budget went unused: runs evaluated " + core::format_value(std::round(s.mean_iterations)) +
                            " candidates on average of " + std::to_string(rep.budget) + " (stopped by " + rep.stop_reasons() +
                            "); a larger budget changes nothing");
+  if (rep.tsp && rep.algorithm == "qia")
+    rep.warnings.push_back("qia on a TSP instance is the authors' simulated annealing: their TSP QIA has no interpolated cost, "
+                           "so these are sa's numbers (the same seed gives the same tours as --algorithm sa)");
   if (s.never_improved > 0)
     rep.warnings.push_back(std::to_string(s.never_improved) + " of " + std::to_string(rep.runs) +
                            " runs never improved on their start (their best is the starting point)");
@@ -172,13 +178,33 @@ double OptimizeReport::gap() const {
 }
 
 void write_optimize_results(const std::string& path, const OptimizeReport& rep) {
-  const std::map<std::string, std::string> attrs{
-      {"software", "qtzflow"},  {"softwareVersion", core::version}, {"algorithm", rep.algorithm},
-      {"problem", rep.problem}, {"seed", std::to_string(rep.seed)}, {"budget", std::to_string(rep.budget)}};
+  // self-describing (openPMD-api's model): who wrote it, when, from which revision, and every
+  // setting of the study, numbers as numbers
+  const std::map<std::string, std::string> attrs{{"software", "qtzflow"},
+                                                 {"softwareVersion", core::version},
+                                                 {"date", core::utc_now()},
+                                                 {"gitRevision", std::string(core::git_revision())},
+                                                 {"buildOptions", std::string(core::build_options())},
+                                                 {"algorithm", rep.algorithm},
+                                                 {"problem", rep.problem}};
   const auto& rs = rep.results;
   io::write_file_atomically(path, [&](const io::Group& root) {
     for (const auto& [k, v] : attrs) root.write_attribute(k, v);
+    root.write_attribute("seed", static_cast<std::uint64_t>(rep.seed));
+    root.write_attribute("budget", static_cast<std::int64_t>(rep.budget));
+    root.write_attribute("runs", static_cast<std::int64_t>(rep.runs));
+    root.write_attribute("reference", rep.reference);
+    root.write_attribute("wallSeconds", rep.wall_seconds);
+    if (!rep.warnings.empty()) root.write_attribute("warnings", rep.warnings);
     const io::Group g = root.create_group("optimize");
+    // the settings on /optimize, under the words of particles::AlgorithmSettings
+    for (const auto& o : rep.options) {
+      if (o.name == "seed" || o.name == "budget") continue;  // exact integers above
+      if (const auto* d = std::get_if<double>(&o.value))
+        g.write_attribute(o.name, *d);
+      else
+        g.write_attribute(o.name, std::get<std::string>(o.value));
+    }
     const std::size_t n = rs.size();
     std::vector<double> best(n);
     std::vector<std::int64_t> last(n), hit(n), iters(n), h(n), ok(n);

@@ -53,7 +53,8 @@ struct OptimizeReport {
   long runs = 0;
   long budget = 0;
   std::uint64_t seed = 0;
-  std::vector<particles::RunResult> results;  ///< in run order
+  std::vector<particles::OptionValue> options;  ///< every setting the algorithm used (particles::option_values)
+  std::vector<particles::RunResult> results;    ///< in run order
   OptimizeSummary summary;
   double wall_seconds = 0;
   std::vector<std::string> warnings;  ///< what a user must know before trusting the numbers (the CLI prints them to stderr)

@@ -100,10 +100,13 @@ potentials::Landscape<D> sample_objective(const potentials::Objective& f, const 
     }
     try {
       return potentials::Landscape<D>(f, g, rows.first, rows.count, rows.distributed);
-    } catch (const core::InvalidArgument& e) {  // f finite, its derivatives not
-      if (!o.is_expression()) throw;
-      throw core::InvalidArgument("objective.f", "objective.f = \"" + core::shorten(o.formula, 80) + "\" is not finite on the grid (" + e.what() +
-                                                     "): must be finite at every grid point");
+    } catch (const core::InvalidArgument& e) {  // f or its derivatives not finite: named by the key that chose the objective
+      if (e.key() != "objective") throw;
+      const std::string key = o.is_expression() ? "objective.f" : o.is_sampled() ? "objective.file" : "objective.name";
+      const std::string what = o.is_expression() ? "\"" + core::shorten(o.formula, 80) + "\""
+                               : o.is_sampled()  ? core::shorten(o.file, 200) + ":" + o.dataset
+                                                 : o.name;
+      throw core::InvalidArgument(key, key + " = " + what + ": " + e.detail());
     }
   });
 }

@@ -17,6 +17,9 @@ packages=(
   python3-numpy python3-scipy python3-h5py python3-matplotlib jupyter-nbconvert python3-ipykernel
   # the Python module (python/) and its tests
   pybind11-dev python3-dev python3-pytest
+  # `pip install .` and `python3 -m build` of the Python package, offline: the build backend
+  # (scikit-build), the wheel builder and venv for a user's environment
+  python3-skbuild python3-build python3-venv python3-pip
   # runs under mpirun (core/mpi.hpp), FFTW's distributed transforms (grids/distributed_fft.hpp) and
   # parallel HDF5 (every rank writes its rows of the output, io/snapshot.hpp)
   libopenmpi-dev openmpi-bin libfftw3-mpi-dev libhdf5-openmpi-dev

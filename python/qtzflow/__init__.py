@@ -22,7 +22,13 @@ import math
 import os
 import tomllib
 
-from ._core import (  # noqa: F401
+# OpenMP's idle threads sleep instead of spinning, unless the environment says otherwise
+# (core/parallel.hpp, kWaitPolicy): libgomp reads this when it is loaded, which is the import of
+# _core below, unless another module (torch, say) loaded libgomp first.
+if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+    os.environ["OMP_WAIT_POLICY"] = "passive"
+
+from ._core import (  # noqa: F401, E402
     FokkerPlanckSolver,
     Grid,
     Objective,
@@ -202,6 +208,11 @@ class Output:
     def _iteration(self, index=None, iteration=None):
         if not self.iterations:
             raise ValueError(f"{self.path}: holds no snapshots (not a run's output)")
+        if iteration is not None and iteration < 0:  # stored iterations are >= 0: a negative one counts from the end
+            index, iteration = iteration, None
+        if index is not None and not -len(self.iterations) <= index < len(self.iterations):
+            raise ValueError(f"index: {index}: must be in [{-len(self.iterations)}, {len(self.iterations) - 1}] "
+                             f"({len(self.iterations)} snapshots)")
         if iteration is not None:
             if iteration not in self.iterations:
                 raise ValueError(f"iteration: {iteration}: must be one of the stored iterations {self.iterations[:5]}...")
@@ -210,25 +221,35 @@ class Output:
             index = -1
         return self.iterations[index]
 
-    def fields(self, iteration=None):
-        """Every mesh of one snapshot (default: the last), by name, as arrays."""
-        it = self._iteration(iteration=iteration)
+    def fields(self, iteration=None, index=None):
+        """Every mesh of one snapshot (default: the last; a negative iteration counts from the end,
+        or index= into iterations), by name, as arrays ("psi/re", "psi/im", "rho", ...)."""
+        it = self._iteration(index, iteration)
         out = {}
         self._f[f"data/{it}/meshes"].visititems(lambda n, o: out.__setitem__(n, o[()]) if hasattr(o, "shape") else None)
         return out
 
     def field(self, name, index=-1, iteration=None):
-        """Mesh `name` ("rho", "psi/re", "psi_abs2", "particles_hist") of the snapshot at `index`
-        in iterations (or of `iteration`)."""
+        """Mesh `name` ("rho", "psi" as one complex array, "psi/re", "psi_abs2", "particles_hist")
+        of the snapshot at `index` in iterations (negative counts from the end), or of `iteration`."""
         it = self._iteration(index, iteration)
         key = f"data/{it}/meshes/{name}"
         if key not in self._f:
             raise ValueError(f"name: {name!r}: not a mesh of iteration {it}; it has {sorted(self.fields(it))}")
-        return self._f[key][()]
+        obj = self._f[key]
+        if hasattr(obj, "shape"):
+            return obj[()]
+        # a complex mesh (psi) is a group of its parts: one complex array (imaginary time stores
+        # only the real phi, returned real)
+        if "re" in obj and "im" in obj:
+            return obj["re"][()] + 1j * obj["im"][()]
+        if "re" in obj:
+            return obj["re"][()]
+        raise ValueError(f"name: {name!r}: a group of {sorted(obj.keys())} in iteration {it}; name one of them ({name}/...)")
 
-    def particles(self, iteration=None):
+    def particles(self, iteration=None, index=None):
         """The particle records of one snapshot (default: the last), e.g. "ensemble/position/x"."""
-        it = self._iteration(iteration=iteration)
+        it = self._iteration(index, iteration)
         out = {}
         if f"data/{it}/particles" in self._f:
             self._f[f"data/{it}/particles"].visititems(lambda n, o: out.__setitem__(n, o[()]) if hasattr(o, "shape") else None)
@@ -258,6 +279,32 @@ class Output:
     def diagnostics(self):
         """Every /diagnostics series (rows: output.diagnostics_every steps and every snapshot)."""
         return {k: v[()] for k, v in self._f["diagnostics"].items()}
+
+    def plot_summary(self, png=None, dpi=100):
+        """Writes a PNG summary of this file (qtzflow.plot.summary; default OUT.png) and returns its path."""
+        from . import plot  # noqa: PLC0415 (matplotlib only when plotting)
+
+        return plot.summary(self, png, dpi)
+
+    def plot_diagnostics(self, ax=None):
+        """Draws the diagnostics over time into `ax` (a new figure if None) and returns the Axes."""
+        return self._plot("plot_diagnostics", ax)
+
+    def plot_basins(self, ax=None):
+        """Draws the mass per basin of f over time into `ax` and returns the Axes."""
+        return self._plot("plot_basins", ax)
+
+    def plot_density(self, index=-1, ax=None):
+        """Draws the density of snapshot `index` with f's contours into `ax` and returns the Axes."""
+        return self._plot("plot_density", ax, index)
+
+    def _plot(self, what, ax, *args):
+        from . import plot  # noqa: PLC0415
+
+        if ax is None:
+            ax = plot._pyplot().figure(figsize=(6, 4.5)).add_subplot()
+        getattr(plot, what)(self, ax, *args)
+        return ax
 
 
 def open(path):  # noqa: A001 (qtzflow.open, as h5py.File and xarray.open_dataset)

@@ -318,3 +318,55 @@ TEST_CASE("TSPLIB numbers are finite and small enough for finite distances, at F
   const auto ok = io::parse_tsplib(head + "1 0 0\n2 3 4\n3 1e150 0\nEOF\n", "t.tsp");
   CHECK(std::isfinite(ok.tour_length(ok.nearest_neighbour_tour(0))));
 }
+
+TEST_CASE("messages name the key once, the key that chose the input, and the real reason (issue 26)") {
+  const auto d = testing::scratch_dir("messages");
+  const std::string in = kInputs.string() + "/";
+  // a sampled objective whose samples are finite but too large for derivatives: 1e200 on 16 x 16
+  REQUIRE(surgery::write_sampled((d / "huge.h5").string(), surgery::SampledLayout::contiguous_checksummed, std::vector<double>(256, 1e200),
+                                 {16, 16}, {-2.0, -2.0}, {2.0, 2.0}, ""));
+  std::ofstream(d / "badconst.toml") << "[grid]\nn = [16]\nlower = [-2.0]\nupper = [2.0]\n[objective]\nname = \"expression\"\nf = \"x\"\n"
+                                        "\"1abc\" = 2.0\n[fokker_planck]\ndt = 0.01\nt_end = 0.1\n";
+  const std::string sampled = "run " + in + "fp2d_small.toml --set 'grid.n=[16, 16]' --set 'grid.lower=[-2.0, -2.0]' --set 'grid.upper=[2.0, 2.0]' "
+                              "--set 'objective.name=\"sampled\"' --set 'objective.file=\"huge.h5\"' -o o.h5 -q";
+  struct Case {
+    std::string args;
+    std::vector<std::string> fragments, absent;
+  };
+  const std::vector<Case> cases{
+      // the probe's 21: sampled values too large (was key "potential", "singular points")
+      {sampled, {"objective.file = ", "huge.h5:f", "too large for its derivatives"}, {"potential", "singular"}},
+      // an invalid constant name (was "objective." with the name lost)
+      {"run badconst.toml -o o.h5 -q", {"objective.1abc", "invalid constant name"}, {"objective.:"}},
+      // a dimension beyond the limit (was "must be >= 1")
+      {"optimize --objective rastrigin --dim 1000000000 --runs 2 --budget 10", {"--dim = 1000000000", "2^20"}, {">= 1 for"}},
+      // an empty temperature (was read as 0)
+      {"spectrum " + in + "fp2d_small.toml --T ''", {"--T"}, {"--T = 0"}},
+      // y in a one-dimensional formula: the dimension is what to change
+      {"optimize --expression 'x^2+y^2' --lower=-1 --upper 1 --runs 1 --budget 10", {"unknown name \"y\"", "coordinate 1", "--dim"}, {}},
+      // each key once: "KEY = value: must be", never "KEY: KEY ="
+      {"run " + in + "fp2d_small.toml --set schedule.T=-1 -o o.h5 -q", {"schedule.T = -1: must be"}, {"schedule.T: schedule.T"}},
+      {"optimize --objective rastrigin --dim 2 --budget 0 --runs 2", {"--budget"}, {"--budget: --budget"}},
+      // objective.name replaces the objective: double_well's c goes, the new keys stay, in any order
+      {"run " + in + "fp2d_small.toml --set objective.b=1 --set objective.name=harmonic -o o.h5 -q", {"objective.b"}, {"objective.c"}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.args);
+    const Cli r = cli(c.args, d);
+    INFO(r.err);
+    CHECK(r.code == 2);
+    for (const auto& f : c.fragments) CHECK(r.err.find(f) != std::string::npos);
+    for (const auto& a : c.absent) CHECK(r.err.find(a) == std::string::npos);
+  }
+  // and with known keys only it runs: the old objective's c is gone, harmonic's a kept
+  const std::string out = (d / "cfg.txt").string();
+  REQUIRE(std::system(("cd " + d.string() + " && " QTZFLOW_CLI " run " + in + "fp2d_small.toml --set 'objective.a=[2, 3]' --set objective.name=harmonic "
+                       "--print-config > " + out).c_str()) == 0);
+  const std::string cfg = slurp(out);
+  CHECK(cfg.find("name = \"harmonic\"") != std::string::npos);
+  CHECK(cfg.find("a = [2, 3]") != std::string::npos);
+  CHECK(cfg.find("c = 0.3") == std::string::npos);
+  // the probe's case: a built-in without parameters in place of double_well runs
+  CHECK(cli("run " + in + "fp2d_small.toml --set objective.name=rastrigin -o r.h5 -q", d).code == 0);
+  fs::remove_all(d);
+}

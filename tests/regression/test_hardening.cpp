@@ -23,7 +23,9 @@
 
 #include "../fuzz/hdf5_surgery.hpp"
 #include "../test_support.hpp"
+#include "core/parallel.hpp"
 #include "core/random.hpp"
+#include "grids/fft_planning.hpp"
 #include "io/hdf5.hpp"
 #include "io/snapshot.hpp"
 #include "particles/ensemble.hpp"
@@ -290,7 +292,7 @@ TEST_CASE("control characters in config strings are refused naming the key (a NU
     CAPTURE(c.to);
     const auto r = run_cli("run run.toml -o out.h5 -q", d);
     CHECK(r.code == 2);
-    CHECK(r.err.find(c.key + ":") != std::string::npos);
+    CHECK(r.err.find(c.key + " = ") != std::string::npos);  // the key named once, with the value
     CHECK(r.err.find("must be text without control characters") != std::string::npos);  // the message whole, not cut at the NUL
     CHECK(!fs::exists(d / "out.h5"));
   }
@@ -408,7 +410,7 @@ TEST_CASE("particle steps: any number of them in constant memory, the same posit
   particles::ParticleEnsemble<1> bad(*f, g, potentials::Schedule::function([](double t) { return t < 0.5 ? 0.5 : NAN; }, {}, "T(t)"),
                                      {particles::ParticleDynamics::langevin, 1e-3, 0.1, 2.0, 3});
   bad.sample_initial(10, {}, {});
-  CHECK_THROWS_WITH_AS(bad.advance(1000), doctest::Contains("T: "), core::InvalidArgument);
+  CHECK_THROWS_WITH_AS(bad.advance(1000), doctest::Contains("T = nan"), core::InvalidArgument);
 }
 
 TEST_CASE("outputs with more than 8 snapshots keep their links in the checksummed header: one flipped bit there is refused, never a crash") {
@@ -439,4 +441,28 @@ TEST_CASE("outputs with more than 8 snapshots keep their links in the checksumme
   }
   MESSAGE(refused << " flips refused, " << accepted << " harmless (in names' padding or raw data)");
   CHECK(refused > 0);
+}
+
+TEST_CASE("a busy machine: idle OpenMP threads sleep unless the user chose, and small grids use one thread (issue 26)") {
+  const auto d = testing::scratch_dir("wait_policy");
+  auto info = [&](const std::string& env) {
+    const auto out = d / "info.txt";
+    const std::string cmd = "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u QTZFLOW_WAIT_POLICY_CHOSEN " + env + " " QTZFLOW_CLI " info > " + out.string();
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    return testing::read_file(out);
+  };
+  // nothing in the environment: qtzflow re-executed itself with the passive policy
+  CHECK(info("").find("waiting    OMP_WAIT_POLICY=passive (qtzflow's choice)") != std::string::npos);
+  // the user's choice stands, and is not re-executed
+  CHECK(info("GOMP_SPINCOUNT=300000").find("waiting    GOMP_SPINCOUNT=300000 (from the environment)") != std::string::npos);
+  CHECK(info("OMP_WAIT_POLICY=active").find("waiting    OMP_WAIT_POLICY=active (from the environment)") != std::string::npos);
+  // one thread below core::kParallelThreshold points (the default scenario's 128² grid), every
+  // thread from there on (a 512² grid)
+  const int saved = core::thread_count();
+  core::set_thread_count(2);
+  CHECK(grids::detail::plan_threads(128 * 128) == 1);
+  CHECK(grids::detail::plan_threads(256 * 256) == 1);
+  CHECK(grids::detail::plan_threads(512 * 512) == 2);
+  core::set_thread_count(saved);
+  fs::remove_all(d);
 }

@@ -165,7 +165,7 @@ TEST_CASE("sampled objective: bad samples are refused naming the key") {
   short_one.values.pop_back();
   CHECK(error_key([&] {
           (void)potentials::make_sampled_objective(g, short_one);
-        }).find("objective.file | objective.file: objective.file = 63 values in f.h5:/f") == 0);
+        }).find("objective.file | objective.file = 63 values in f.h5:/f") == 0);
   auto nan = s;
   nan.values[9] = NAN;
   const std::string m = error_key([&] { (void)potentials::make_sampled_objective(g, nan); });
@@ -173,7 +173,7 @@ TEST_CASE("sampled objective: bad samples are refused naming the key") {
   CHECK(m.find("(-0.625, -0.625)") != std::string::npos);  // the point is named
   const grids::Grid<2> small({8, 5}, {-1, -1}, {1, 1}, grids::Boundary::reflecting);
   auto s5 = sample<2>(small, [](const auto& x) { return x[0]; });
-  CHECK(error_key([&] { (void)potentials::make_sampled_objective(small, s5); }).find("grid.n | grid.n: grid.n = 5 points on axis 1") == 0);
+  CHECK(error_key([&] { (void)potentials::make_sampled_objective(small, s5); }).find("grid.n | grid.n = 5 points on axis 1") == 0);
   auto far = s;
   far.minima = {{0.0, 3.0}};
   CHECK(error_key([&] { (void)potentials::make_sampled_objective(g, far); }).find("objective.minima") == 0);
