@@ -11,7 +11,8 @@ against libgomp's default, side by side in one run:
     policy "libgomp"      libgomp's default restored (GOMP_SPINCOUNT=300000: qtzflow leaves an
                           explicit setting alone), i.e. qtzflow before it chose a policy
 
-for the built-in default scenario (`qtzflow run`) and `qtzflow verify --quick`, each quiet and
+for the built-in default scenario (`qtzflow run`), the same on a 512² grid (large enough to be
+threaded) and `qtzflow verify --quick`, each quiet and
 with one busy process (a Python loop spinning on one core), default threads; median of
 --repeats runs (verify: --verify-repeats).  Then, quiet, one thread against two on grids of
 128² to 1024² points: where a second thread starts to pay (core::kParallelThreshold).  The goals (issue #26): busy <= 1.5x quiet, and the
@@ -52,6 +53,8 @@ def main():
     qtzflow = os.path.join(root, args.build, "apps", "qtzflow")
     work = tempfile.mkdtemp(prefix="qtzflow_busy_")
     cases = [("default scenario (`qtzflow run`)", ["run", "-q", "-o", "out.h5"], args.repeats),
+             ("default scenario on 512² (threaded; `--set grid.n=[512,512] --set schrodinger.t_end=2.5`)",
+              ["run", "-q", "-o", "out.h5", "--set", "grid.n=[512, 512]", "--set", "schrodinger.t_end=2.5"], args.repeats),
              ("`qtzflow verify --quick`", ["verify", "--quick", "-q", "-o", "verify_out"], args.verify_repeats)]
     base = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS")}
     base["QTZFLOW_WISDOM_DIR"] = os.path.join(work, "cache")

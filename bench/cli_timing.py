@@ -2,6 +2,8 @@
 """Wall time of whole `qtzflow` processes as a user runs them: the numbers the README quotes.
 
 Times, from process start to exit (planning, HDF5 output, everything), for
+  - `qtzflow info`: what starting a process costs (loading the libraries, their static
+    initialisers, qtzflow's own re-execution with its OpenMP wait policy, core/parallel.hpp);
   - `qtzflow run`: the built-in default scenario, with all defaults, and with a diagnostics row
     every step (what output.diagnostics_every = 1 costs, docs/config.md);
   - `qtzflow run examples/coherent_state.toml`, with all defaults;
@@ -34,6 +36,7 @@ def main():
     qtzflow = os.path.join(root, args.build, "apps", "qtzflow")
     work = tempfile.mkdtemp(prefix="qtzflow_cli_timing_")
     cases = [
+        ("process start and exit (`qtzflow info`)", ["info"]),
         ("default scenario (`qtzflow run`)", ["run", "-q", "-o", "out.h5"]),
         ("default scenario, a diagnostics row every step (`--set output.diagnostics_every=1`)",
          ["run", "-q", "-o", "out.h5", "--set", "output.diagnostics_every=1"]),

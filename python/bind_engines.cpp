@@ -278,8 +278,13 @@ scheme: backward_euler, crank_nicolson, extrapolated_euler. `rho` is a writable 
                  p.s);
            }),
            py::arg("rho"), py::arg("t") = 0.0, "sets the density (checked: the grid's shape, finite, >= 0) and the time")
-      .def("advance", guarded([](PyFokkerPlanck& p, long n) { advance_grid_engine(p, n); }), py::arg("n") = 1,
-           "n steps of dt (the GIL is released meanwhile)")
+      .def("advance", guarded([](PyFokkerPlanck& p, long n) {
+             // rho starts at 0, which every step keeps at 0: a density never set is a mistake, not a run
+             if (std::visit([](const auto& s) { return s->mass(); }, p.s) == 0)
+               core::throw_invalid("rho", "0 everywhere (never set)", "a density: assign fp.rho = array or call fp.set_state(rho) before advance");
+             advance_grid_engine(p, n);
+           }),
+           py::arg("n") = 1, "n steps of dt (the GIL is released meanwhile); refused while rho is 0 everywhere")
       .def("mass", guarded([](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->mass(); }, p.s); }), "sum rho h^d")
       .def("free_energy", guarded([](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->free_energy(); }, p.s); }),
            "sum (f rho + T rho ln rho) h^d: non-increasing at constant T")

@@ -62,13 +62,17 @@ def plot_diagnostics(out, ax):
     """The diagnostics that describe the run as a whole (T and the engine's own), over time."""
     d = out.diagnostics
     t = d["time"]
-    keys = [k for k in ("T", "norm", "mass", "energy", "free_energy", "acceptance", "min_rho") if k in d]
+    keys = [k for k in ("T", "norm", "mass", "energy", "free_energy", "acceptance") if k in d]
     for k in keys:
         y = np.asarray(d[k], dtype=float)
-        # each series scaled to its own range, so that one axis shows them all
+        # each series scaled to its own range, so that one axis shows them all; a series constant
+        # to round-off (a conserved mass or norm, a constant T) is drawn flat at 1/2, not its noise
         lo, hi = np.nanmin(y), np.nanmax(y)
-        span = hi - lo if hi > lo else 1.0
-        ax.plot(t, (y - lo) / span, label=f"{k}  [{lo:.3g}, {hi:.3g}]")
+        scale = max(abs(lo), abs(hi), np.finfo(float).tiny)
+        if hi - lo <= 1e-9 * scale:
+            ax.plot(t, np.full_like(y, 0.5), ls="--", label=f"{k} = {hi:.6g} (constant to {(hi - lo) / scale:.0e})")
+        else:
+            ax.plot(t, (y - lo) / (hi - lo), label=f"{k}  [{lo:.3g}, {hi:.3g}]")
     ax.set_xlabel("t")
     ax.set_ylabel("each series scaled to [0, 1]")
     ax.set_title("diagnostics (range in brackets)")
@@ -138,6 +142,10 @@ def plot_optimize(out, ax_success, ax_best):
     ax_success.set_ylim(-0.02, 1.02)
     ax_success.set_title(f"success: {len(reached)} of {n} runs")
     ax_best.plot(np.arange(1, n + 1) / max(n, 1), best, marker=".", ls="-")
+    ref = float(out.attrs.get("reference", np.nan))  # f* or the optimal tour (files before 0.2 have none)
+    if np.isfinite(ref):
+        ax_best.axhline(ref, color="0.4", ls=":", label=f"reference {ref:.6g}")
+        ax_best.legend(fontsize="small")
     ax_best.set_xlabel("fraction of runs")
     ax_best.set_ylabel("best value found")
     ax_best.set_title("best value per run (sorted)")

@@ -312,6 +312,9 @@ def test_bad_input_raises_value_error_naming_the_parameter(tmp_path):
     with pytest.raises(ValueError):
         fp.rho = -np.ones((16, 16))
     expect_value_error("the grid's shape (16, 16)", setattr, fp, "rho", np.ones(5))
+    expect_value_error("rho = 0 everywhere (never set)", fp.advance, 10)  # it ran with mass 0 before
+    fp.rho = np.ones((16, 16))
+    fp.advance(1)
     expect_value_error("eta_typo = 1.0: must be absent: qtz takes", q.run_ensemble, f, "qtz", runs=2, eta_typo=1.0)
     expect_value_error("runs", q.run_ensemble, f, "qtz", runs=0)
     expect_value_error("algorithm", q.run_once, f, "annealing")
