@@ -55,6 +55,7 @@ struct SpectrumArgs {
   std::string only;  ///< "", fokker_planck, schrodinger
   bool json = false;
   std::string output;
+  bool quiet = false;  ///< no progress lines on stderr
 };
 int spectrum_command(const SpectrumArgs& args);
 

@@ -116,6 +116,10 @@ int main(int argc, char** argv) {
   run->add_option("--set", sets, "override a key: --set section.key=value (repeatable)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  std::vector<std::string> unsets;
+  run->add_option("--unset", unsets, "remove a key: --unset section.key (repeatable; before any --set)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run->add_option("-o,--output", options.output, "HDF5 output file (overrides output.path)");
   run->add_option("--restart", options.restart, "continue this output file from its last snapshot");
   run->add_flag("-q,--quiet", options.quiet, "no progress bar or summary on stderr");
@@ -147,6 +151,7 @@ int main(int argc, char** argv) {
   spec->add_option("--only", sa.only, "fokker_planck or schrodinger (default: both)");
   spec->add_flag("--json", sa.json, "JSON instead of the table");
   spec->add_option("-o,--output", sa.output, "also write the eigenvalues to this HDF5 file");
+  spec->add_flag("-q,--quiet", sa.quiet, "no progress on stderr");
 
   auto* opt = app.add_subcommand("optimize",
                                  "ensembles of optimizer runs (QTZ, its variants, SA, QIA, Langevin, PIMC, pagmo SA) on an "
@@ -215,6 +220,7 @@ int main(int argc, char** argv) {
     if (*ver) return verify::run_verify(vo);
     if (*spec) return apps::spectrum_command(sa);
     const bool builtin = config_path.empty();
+    for (auto it = unsets.rbegin(); it != unsets.rend(); ++it) sets.insert(sets.begin(), scenario::unset_override(*it));
     const scenario::RunConfig config = builtin ? scenario::parse_config(scenario::default_config_text(), sets, "built-in default scenario")
                                                : scenario::load_config(config_path, sets);
     if (print_config) {
@@ -232,7 +238,7 @@ int main(int argc, char** argv) {
   } catch (const core::InvalidArgument& e) {
     // library keys that the command line sets with a flag of its own
     static const std::map<std::string, std::string> flags{
-        {"override", "--set"}, {"config_file", "CONFIG"}, {"only", "--only"}, {"dir", "-o"}, {"threads", "--threads"}};
+        {"override", "--set"}, {"unset", "--unset"}, {"config_file", "CONFIG"}, {"only", "--only"}, {"dir", "-o"}, {"threads", "--threads"}};
     try {
       apps::rethrow_as_flag(e, flags);
     } catch (const core::InvalidArgument& named) {

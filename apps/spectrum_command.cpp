@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "apps/commands.hpp"
+#include "core/mpi.hpp"
 
 namespace qtzflow::apps {
 
@@ -13,6 +14,10 @@ int spectrum_command(const SpectrumArgs& a) {
     q.count = a.count;
     q.dt = a.dt;
     q.output = a.output;
+    if (!a.quiet)
+      q.progress = [](std::string_view line) {
+        if (core::mpi::rank() == 0) std::fprintf(stderr, "qtzflow spectrum: %.*s\n", static_cast<int>(line.size()), line.data());
+      };
     if (!a.only.empty()) {
       if (a.only != "fokker_planck" && a.only != "schrodinger") core::throw_invalid("engines", a.only, "fokker_planck or schrodinger");
       q.fokker_planck = a.only == "fokker_planck";

@@ -295,6 +295,18 @@ void require_step_count(const std::string& section, double t_end, double dt) {
 
 /// Applies "section.key=value" on top of the parsed table.
 void apply_override(Table& root, const std::string& spec) {
+  if (spec.starts_with('-')) {  // unset_override: "-section.key"
+    const std::string path = spec.substr(1);
+    const auto dot = path.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == path.size() || path.find('=') != std::string::npos)
+      throw_invalid("unset", "\"" + core::shorten(path, 80) + "\"", "of the form section.key");
+    const std::string section = path.substr(0, dot), key = path.substr(dot + 1);
+    auto sec = root.find(section);
+    if (sec == root.end() || !sec->second.is_table() || !sec->second.as_table().contains(key))
+      throw_invalid("unset", core::shorten(path, 80), "a key the configuration has (--print-config lists them)");
+    sec->second.as_table().erase(key);
+    return;
+  }
   const auto eq = spec.find('=');
   const std::string path = spec.substr(0, eq);
   const auto dot = path.find('.');
@@ -731,6 +743,8 @@ void require_plain_strings(const Value& v, const std::string& key) {
 
 }  // namespace
 
+std::string unset_override(const std::string& path) { return "-" + path; }
+
 RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides, const std::string& origin) {
   check_toml_shape(text, origin);
   Value v;
@@ -745,7 +759,8 @@ RunConfig parse_config(const std::string& text, const std::vector<std::string>& 
   // file, ...) would not fit it, so the [objective] table starts empty and holds only what the
   // overrides give it, in any order.  Restating the objective's own name changes nothing.
   Table overridden;
-  for (const auto& o : overrides) apply_override(overridden, o);
+  for (const auto& o : overrides)
+    if (!o.starts_with('-')) apply_override(overridden, o);
   const auto old_objective = root.find("objective");
   const auto new_objective = overridden.find("objective");
   if (new_objective != overridden.end() && new_objective->second.is_table() && new_objective->second.as_table().contains("name") &&

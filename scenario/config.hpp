@@ -153,7 +153,12 @@ enum class EngineKind { schrodinger, fokker_planck, particles };
 /// fit the memory limit, before anything is allocated: the estimate of every front end.
 void require_engine_memory(EngineKind engine, double points, int dims, double particles = 0);
 
-/// Parses TOML text; `overrides` are "section.key=value" strings applied on top.
+/// An override that removes a key: "-section.key" (what `--unset section.key` passes).  No
+/// section name begins with '-', so the form cannot be taken for a "section.key=value".
+std::string unset_override(const std::string& path);
+
+/// Parses TOML text; `overrides` are "section.key=value" strings applied on top, and
+/// unset_override(path) strings, which remove a key (refused, naming it, if it is absent).
 /// `origin` names the text in messages (a file name or "built-in default scenario").
 RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides = {}, const std::string& origin = "config");
 /// Reads and parses a file (a missing or unreadable file is an InvalidArgument naming it).

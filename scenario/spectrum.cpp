@@ -18,6 +18,9 @@ namespace qtzflow::scenario {
 
 namespace {
 
+/// From this many points on, the progress line warns that the imaginary-time deflation is slow.
+constexpr std::size_t kSlowDeflationPoints = 4096;
+
 template <int D>
 void compute(const SpectrumRequest& q, SpectrumReport& rep) {
   const RunConfig& c = q.config;
@@ -28,14 +31,25 @@ void compute(const SpectrumRequest& q, SpectrumReport& rep) {
   periodic_cfg.boundary = grids::Boundary::periodic;
   const auto pgrid = make_grid<D>(periodic_cfg);
   const auto pland = sample_objective<D>(*objective, pgrid, c.objective);
+  const std::size_t points = grid.size();
+  auto say = [&](const std::string& line) {
+    if (q.progress) q.progress(line);
+  };
   for (double T : q.temperatures) {
     SpectrumRow row;
     row.T = T;
+    const std::string at = "T = " + core::format_value(T) + ": ";
     if (q.fokker_planck) {
+      say(at + "Fokker-Planck generator, " + std::to_string(q.count) + " eigenvalues on " + std::to_string(points) + " points");
       solver::FokkerPlanckSolver<D> fp(land, potentials::Schedule::constant(T), {0.01});
       row.lambda = fp.spectrum(q.count);
     }
     if (q.schrodinger) {
+      // deflation relaxes each state in turn, to 1e-13, twice: on 4096 points and more this is
+      // seconds to minutes (the 128² double well: 69 s), where the generator takes a fraction of a second
+      say(at + "H_T by imaginary-time deflation, " + std::to_string(q.count) + " states on " + std::to_string(points) +
+          " points at dt = " + core::format_value(q.dt) + ", then " + core::format_value(q.dt / 2) +
+          (points >= kSlowDeflationPoints ? " (this can take minutes; --only fokker_planck gives lambda_k alone, in a fraction of a second)" : ""));
       std::vector<double> e[2];
       for (int k = 0; k < 2; ++k) {
         solver::SplitStepOptions o;

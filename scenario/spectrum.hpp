@@ -12,7 +12,9 @@
 // differ there).  The slowest relaxation rate of the search density is λ1, its escape time 1/λ1.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "scenario/config.hpp"
@@ -26,6 +28,10 @@ struct SpectrumRequest {
   double dt = 1e-3;                  ///< imaginary-time step (the second run uses dt/2)
   bool fokker_planck = true, schrodinger = true;
   std::string output;  ///< HDF5 file (checked before computing), or empty
+  /// Told, before each engine at each temperature, what is computed next (one line, e.g. "T = 0.5:
+  /// H_T by imaginary-time deflation, 4 states on 16384 points at dt = 0.001, then 0.0005 ...");
+  /// the line for H_T on a large grid says that it may take minutes and how to skip it.
+  std::function<void(std::string_view)> progress;
 };
 
 struct SpectrumRow {

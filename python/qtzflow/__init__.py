@@ -98,7 +98,8 @@ def run(config=None, output=None, restart=None, progress=None, overrides=()):
     config: a dict {section: {key: value}}, TOML text, a path to a TOML file, or None (the
     built-in default scenario). output: the HDF5 file (default: output.path). restart: continue
     this output from its last snapshot. progress: a function called after every snapshot with a
-    dict (step, total_steps, time, output). overrides: "section.key=value" strings, as --set.
+    dict (step, total_steps, time, output). overrides: "section.key=value" strings, as --set, and
+    "-section.key" strings that remove a key, as --unset.
     Configuration warnings are issued as RuntimeWarning. The GIL is released while it runs.
     Returns a dict: status (completed, stopped, failed), error, step, time, snapshots, output, xdmf.
     """

@@ -389,3 +389,15 @@ def test_every_public_name_has_a_docstring_beyond_its_signature():
             if not text:
                 missing.append(full)
     assert not missing, missing
+
+
+def test_overrides_set_and_unset_keys_as_the_cli_does(tmp_path):
+    base = {"grid": {"n": [16], "lower": [-2.0], "upper": [2.0], "boundary": "reflecting"},
+            "objective": {"name": "double_well", "c": 0.3}, "fokker_planck": {"dt": 0.01, "t_end": 0.05}}
+    out = q.run(base, output=tmp_path / "a.h5", overrides=["-objective.c"])
+    assert out["status"] == "completed"
+    with q.open(tmp_path / "a.h5") as o:
+        assert "c" not in o.config["objective"]  # removed: double_well's default c applies
+    with pytest.raises(ValueError, match="unset = objective.nope"):
+        q.run(base, output=tmp_path / "b.h5", overrides=["-objective.nope"])
+    assert not (tmp_path / "b.h5").exists()

@@ -368,5 +368,17 @@ TEST_CASE("messages name the key once, the key that chose the input, and the rea
   CHECK(cfg.find("c = 0.3") == std::string::npos);
   // the probe's case: a built-in without parameters in place of double_well runs
   CHECK(cli("run " + in + "fp2d_small.toml --set objective.name=rastrigin -o r.h5 -q", d).code == 0);
+  // --unset removes a key (its default applies again); an absent key or a bare section is refused
+  REQUIRE(std::system(("cd " + d.string() + " && " QTZFLOW_CLI " run " + in + "fp2d_small.toml --unset objective.c --unset output.path "
+                       "--print-config > " + out).c_str()) == 0);
+  const std::string unset = slurp(out);
+  CHECK(unset.find("c = 0.3") == std::string::npos);
+  CHECK(unset.find("fokker_planck_escape.h5") == std::string::npos);  // output.path back to its default
+  for (const std::string bad : {"--unset objective.nope", "--unset grid", "--unset nowhere.n"}) {
+    const Cli r = cli("run " + in + "fp2d_small.toml " + bad + " --print-config", d);
+    INFO(bad << ": " << r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--unset") != std::string::npos);
+  }
   fs::remove_all(d);
 }

@@ -544,9 +544,21 @@ TEST_CASE("qtzflow spectrum: a table, JSON and HDF5 of lambda_k and E_k, bad opt
     CHECK(f.root().open_group("spectrum").open_dataset("lambda_fokker_planck").read_doubles().size() == 6);
     CHECK(f.root().open_group("spectrum").open_dataset("E_witten").read_doubles().size() == 6);
   }
-  const auto j = run_cli("spectrum s.toml -k 2 --only fokker_planck --json", d);
+  // progress on stderr, one line per engine and temperature (issue 26: 69 s without a word)
+  CHECK(r.err.find("qtzflow spectrum: T = 0.4: H_T by imaginary-time deflation, 3 states on 200 points at dt = 0.001, then 5e-04") !=
+        std::string::npos);
+  CHECK(r.err.find("qtzflow spectrum: T = 0.5: Fokker-Planck generator, 3 eigenvalues on 200 points") != std::string::npos);
+  CHECK(r.err.find("can take minutes") == std::string::npos);  // 200 points: no warning
+  const auto j = run_cli("spectrum s.toml -k 2 --only fokker_planck --json -q", d);
   CHECK(j.code == 0);
   CHECK(j.out.find("\"E\": []") != std::string::npos);
+  CHECK(j.err.empty());  // -q: nothing on stderr
+  // only the engines asked for are announced (the warning's text: tests/unit/test_spectrum.cpp)
+  write_file(d / "big.toml", "[fokker_planck]\n[grid]\nn = [64, 64]\nlower = [-2.5, -2.5]\nupper = [2.5, 2.5]\nboundary = \"reflecting\"\n"
+                            "[objective]\nname = \"double_well\"\n[schedule]\nT = 0.5\n");
+  const auto w = run_cli("spectrum big.toml -k 2 --only fokker_planck", d);
+  CHECK(w.code == 0);
+  CHECK(w.err.find("H_T") == std::string::npos);  // not asked for: not announced
   for (const auto& [args, key] : std::vector<std::pair<std::string, std::string>>{{"spectrum s.toml -k 1", "-k"},
                                                                                   {"spectrum s.toml --T -1", "--T"},
                                                                                   {"spectrum s.toml --only x", "--only"},

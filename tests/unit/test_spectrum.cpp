@@ -5,6 +5,8 @@
 #include <Eigen/Dense>
 #include <cmath>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "../check.hpp"
 #include "core/error.hpp"
@@ -109,4 +111,30 @@ TEST_CASE("spectrum: reproduces V3's lambda1 and E1, and refuses bad requests na
                          return x;
                        }()),
                        doctest::Contains("engines"), core::InvalidArgument);
+}
+
+TEST_CASE("spectrum: progress before each engine, and a warning before a long deflation") {
+  // the progress callback stops the computation at the deflation's line (nothing slow runs)
+  struct Announced {};
+  std::vector<std::string> lines;
+  auto q = request("[grid]\nn = [64, 64]\nlower = [-2.5, -2.5]\nupper = [2.5, 2.5]\nboundary = \"reflecting\"\n", 2);
+  q.progress = [&](std::string_view line) {
+    lines.emplace_back(line);
+    if (line.find("H_T") != std::string_view::npos) throw Announced{};
+  };
+  CHECK_THROWS_AS((void)scenario::spectrum(q), Announced);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].find("Fokker-Planck generator, 2 eigenvalues on 4096 points") != std::string::npos);
+  CHECK(lines[1].find("H_T by imaginary-time deflation, 2 states on 4096 points") != std::string::npos);
+  CHECK(lines[1].find("this can take minutes; --only fokker_planck") != std::string::npos);  // 4096 points: warned
+  // below 4096 points: announced without the warning
+  lines.clear();
+  q = request("[grid]\nn = [63, 64]\nlower = [-2.5, -2.5]\nupper = [2.5, 2.5]\nboundary = \"reflecting\"\n", 2);
+  q.progress = [&](std::string_view line) {
+    lines.emplace_back(line);
+    if (line.find("H_T") != std::string_view::npos) throw Announced{};
+  };
+  CHECK_THROWS_AS((void)scenario::spectrum(q), Announced);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[1].find("can take minutes") == std::string::npos);
 }
