@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/mpi.hpp"
 
 namespace qtzflow::core {
 
@@ -38,7 +39,10 @@ constexpr const char* kChosenMarker = "QTZFLOW_WAIT_POLICY_CHOSEN";
 }  // namespace
 
 void choose_wait_policy(char** argv) {
-  if (!wait_policy_unset() || argv == nullptr || argv[0] == nullptr) return;
+  // Under mpirun or srun the ranks keep libgomp's default: a cluster job owns its cores, and a
+  // re-executed rank no longer receives the SIGTERM that Open MPI's mpirun forwards (measured:
+  // tests/mpi/check_mpi.sh's stop test then ends without a final snapshot).
+  if (!wait_policy_unset() || argv == nullptr || argv[0] == nullptr || mpi::launched_by_mpirun()) return;
   // set before the exec: the new image's libgomp reads it; should the exec fail, the variables
   // are harmless (this process's libgomp read its environment when it was loaded)
   if (setenv(kWaitPolicyVariable, kWaitPolicy, 0) != 0 || setenv(kChosenMarker, "1", 1) != 0) return;

@@ -48,7 +48,8 @@ bool wait_policy_unset();
 /// How this process's idle threads wait, for `qtzflow info`: "OMP_WAIT_POLICY=passive (qtzflow's
 /// choice)", "GOMP_SPINCOUNT=300000 (from the environment)" or "libgomp's default (...)".
 std::string wait_policy_description();
-/// Called first in main(): when wait_policy_unset(), sets kWaitPolicyVariable and re-executes
+/// Called first in main(): when wait_policy_unset() and the process was not started by an MPI
+/// launcher (whose ranks keep libgomp's default), sets kWaitPolicyVariable and re-executes
 /// /proc/self/exe with `argv`.  Returns when nothing needs doing, or when the re-execution fails
 /// (then libgomp's default stays; the run is correct either way, only slower on a busy machine).
 void choose_wait_policy(char** argv);
