@@ -33,11 +33,9 @@ struct OptimizeArgs {
   std::vector<std::string> params;  ///< --param name=value[,value...]
   std::vector<std::string> minima;  ///< --minimum x[,y,...]
   std::string algorithm = "qtz";
-  std::string h_schedule = "acceptances";  ///< qtz: acceptances | logarithmic | fixed
-  bool local = false;
-  double qp = 0, delta = 0.1, dt = 1e-3, T = 0.1, pimc_T = 0, pimc_gamma0 = 0;
-  double eta = 0, sa_T0 = 1000, sa_cooling = 0.9995;
-  int replicas = 30;
+  particles::AlgorithmSettings settings;                                     ///< the flags' defaults are its members'
+  std::string h_schedule{core::name_of(particles::AlgorithmSettings{}.h_schedule)};  ///< qtz: kQpRuleNames
+  double T = 0.1;                     ///< langevin: T (constant) or c (logarithmic)
   std::string schedule = "constant";  ///< langevin: constant | logarithmic
   bool json = false;
   std::string output;

@@ -43,18 +43,8 @@ std::vector<double> parse_point(const std::string& text) { return parse_numbers(
 
 /// The options of the chosen algorithm from the flags that concern it.
 particles::AlgorithmOptions algorithm_options(const OptimizeArgs& a) {
-  particles::AlgorithmSettings st;
-  st.h_schedule = a.h_schedule;
-  st.qp = a.qp;
-  st.delta = a.delta;
-  st.eta = a.eta;
-  st.local = a.local;
-  st.sa_T0 = a.sa_T0;
-  st.sa_cooling = a.sa_cooling;
-  st.dt = a.dt;
-  st.replicas = a.replicas;
-  st.pimc_T = a.pimc_T;
-  st.pimc_gamma0 = a.pimc_gamma0;
+  particles::AlgorithmSettings st = a.settings;
+  st.h_schedule = core::parse_name<particles::QpRule>(a.h_schedule, "h_schedule");
   if (particles::algorithm_from_string(a.algorithm) == particles::Algorithm::langevin) {
     core::require_positive("--T", a.T);
     if (a.schedule == "constant")

@@ -175,25 +175,25 @@ int main(int argc, char** argv) {
   opt->add_option("--optimum", rq.optimum, "known optimal tour length (default: built in for dantzig42, gr120, ulysses16/22)");
   opt->add_option("--algorithm", oa.algorithm, "qtz, qtz-local, qtz-dither, langevin, sa, qia, pimc, pagmo-sa")->default_val("qtz");
   opt->add_option("--runs", rq.runs, "independent runs")->default_val(30)->check(long_range);
-  opt->add_option("--budget", rq.options.budget, "candidate evaluations per run (langevin: steps)")->default_val(10000)->check(long_range);
-  opt->add_option("--seed", rq.options.seed, "seed: fixes every result, for any thread count")->default_val(1)->check(seed_range);
-  opt->add_option("--tolerance", rq.options.tolerance, "success: best <= f* + tolerance (TSP: <= optimum * (1 + tolerance))")->default_val(1e-3);
+  opt->add_option("--budget", rq.options.budget, "candidate evaluations per run (langevin: steps)")->capture_default_str()->check(long_range);
+  opt->add_option("--seed", rq.options.seed, "seed: fixes every result, for any thread count")->capture_default_str()->check(seed_range);
+  opt->add_option("--tolerance", rq.options.tolerance, "success: best <= f* + tolerance (TSP: <= optimum * (1 + tolerance))")->capture_default_str();
   opt->add_option("--h-schedule", oa.h_schedule,
                   "qtz: Q_p doubles per acceptance (acceptances, the authors'), grows as eta*log2(t+2) "
                   "(logarithmic), or stays at --qp (fixed)")
-      ->default_val("acceptances");
-  opt->add_option("--qp", oa.qp, "fixed resolution Q_p (with --h-schedule fixed)");
-  opt->add_option("--delta", oa.delta, "local proposal size (qtz-local, --local)")->default_val(0.1);
-  opt->add_option("--eta", oa.eta, "qtz: Q_p = eta 2^h (default 0: the authors' power of 2 above |f(x0)|)")->default_val(0);
-  opt->add_option("--sa-T0", oa.sa_T0, "sa, qia: initial temperature (the authors': 1000)")->default_val(1000);
-  opt->add_option("--sa-cooling", oa.sa_cooling, "sa, qia: T <- cooling T per iteration (the authors': 0.9995)")->default_val(0.9995);
-  opt->add_flag("--local", oa.local, "local proposals x + delta*N(0,1) for qtz, qtz-dither, sa, qia");
-  opt->add_option("--dt", oa.dt, "langevin time step")->default_val(1e-3);
+      ->capture_default_str();
+  opt->add_option("--qp", oa.settings.qp, "fixed resolution Q_p (with --h-schedule fixed)")->capture_default_str();
+  opt->add_option("--delta", oa.settings.delta, "local proposal size (qtz-local, --local)")->capture_default_str();
+  opt->add_option("--eta", oa.settings.eta, "qtz: Q_p = eta 2^h (default 0: the authors' power of 2 above |f(x0)|)")->capture_default_str();
+  opt->add_option("--sa-T0", oa.settings.sa_T0, "sa, qia: initial temperature (the authors': 1000)")->capture_default_str();
+  opt->add_option("--sa-cooling", oa.settings.sa_cooling, "sa, qia: T <- cooling T per iteration (the authors': 0.9995)")->capture_default_str();
+  opt->add_flag("--local", oa.settings.local, "local proposals x + delta*N(0,1) for qtz, qtz-dither, sa, qia");
+  opt->add_option("--dt", oa.settings.dt, "langevin time step")->capture_default_str();
   opt->add_option("--T", oa.T, "langevin temperature (constant) or c (logarithmic)")->default_val(0.1)->check(CLI::Number);
   opt->add_option("--schedule", oa.schedule, "langevin: constant or logarithmic")->default_val("constant");
-  opt->add_option("--replicas", oa.replicas, "pimc: Trotter replicas P")->default_val(30)->check(int_range);
-  opt->add_option("--pimc-T", oa.pimc_T, "pimc temperature (0: Martonak's 10/3 scaled by the mean edge length)")->default_val(0);
-  opt->add_option("--pimc-gamma0", oa.pimc_gamma0, "pimc initial transverse field (0: 300, scaled likewise)")->default_val(0);
+  opt->add_option("--replicas", oa.settings.replicas, "pimc: Trotter replicas P")->capture_default_str()->check(int_range);
+  opt->add_option("--pimc-T", oa.settings.pimc_T, "pimc temperature (0: Martonak's 10/3 scaled by the mean edge length)")->capture_default_str();
+  opt->add_option("--pimc-gamma0", oa.settings.pimc_gamma0, "pimc initial transverse field (0: 300, scaled likewise)")->capture_default_str();
   opt->add_flag("--json", oa.json, "print JSON instead of the table");
   opt->add_option("-o,--output", oa.output, "write per-run results to this HDF5 file");
 

@@ -20,7 +20,7 @@ import qtzflow as q
 def python_call_us():
     q.set_threads(1)
     g = q.Grid([64, 64], -2.5, 2.5)
-    s = q.SplitStepSolver(g, q.objective("double_well", 2, c=0.3), 0.5, dt=0.01, planning="estimate")
+    s = q.SplitStepSolver(g, q.objective("double_well", 2, c=0.3), 0.5, dt=0.01, fft_planning="estimate")
     s.state = [[1.0] * 64] * 64
     blocks = []
     for _ in range(21):

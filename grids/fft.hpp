@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <string>
 
+#include "core/names.hpp"
 #include "grids/field.hpp"
 
 namespace qtzflow::grids {
@@ -31,6 +32,9 @@ namespace qtzflow::grids {
 /// How long FFTW may spend planning: `estimate` (instant, slower transforms; good for tests),
 /// `measure` (default: times candidate algorithms), `patient`.
 enum class PlanRigor { estimate, measure, patient };
+constexpr core::Named<PlanRigor> kPlanRigorNames[] = {
+    {"estimate", PlanRigor::estimate}, {"measure", PlanRigor::measure}, {"patient", PlanRigor::patient}};
+constexpr std::span<const core::Named<PlanRigor>> names_of(PlanRigor) { return kPlanRigorNames; }
 
 namespace detail {
 /// Owns one fftw_plan; destroys it on destruction.

@@ -21,23 +21,17 @@
 
 #include "core/error.hpp"
 #include "core/memory.hpp"
+#include "core/names.hpp"
 
 namespace qtzflow::grids {
 
 /// Boundary condition of a grid; the split-step engine requires `periodic`.
 enum class Boundary { periodic, reflecting, absorbing };
+constexpr core::Named<Boundary> kBoundaryNames[] = {
+    {"periodic", Boundary::periodic}, {"reflecting", Boundary::reflecting}, {"absorbing", Boundary::absorbing}};
+constexpr std::span<const core::Named<Boundary>> names_of(Boundary) { return kBoundaryNames; }
 
-inline const char* to_string(Boundary b) {
-  switch (b) {
-    case Boundary::periodic:
-      return "periodic";
-    case Boundary::reflecting:
-      return "reflecting";
-    case Boundary::absorbing:
-      return "absorbing";
-  }
-  return "?";
-}
+inline const char* to_string(Boundary b) { return core::name_of(b).data(); }  // the table's words are literals
 
 template <int D>
 class Grid {

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/names.hpp"
 #include "grids/field.hpp"
 #include "grids/grid.hpp"
 #include "potentials/objective.hpp"
@@ -29,6 +30,9 @@
 namespace qtzflow::particles {
 
 enum class ParticleDynamics { langevin, qtz_local, qtz_dither };
+constexpr core::Named<ParticleDynamics> kParticleDynamicsNames[] = {
+    {"langevin", ParticleDynamics::langevin}, {"qtz-local", ParticleDynamics::qtz_local}, {"qtz-dither", ParticleDynamics::qtz_dither}};
+constexpr std::span<const core::Named<ParticleDynamics>> names_of(ParticleDynamics) { return kParticleDynamicsNames; }
 
 /// What one step of a QTZ ensemble means (docs/theory.md, "QTZ particles as a diffusion").
 ///  - moves: one move per step at Q_p = C_q/(2T(t)) with proposals x + δξ (δ = `delta`); the
@@ -39,6 +43,8 @@ enum class ParticleDynamics { langevin, qtz_local, qtz_dither };
 ///    `moves_per_step` = m moves of size δ = 2√(T dt/m): m·δ²/q = dt.  Its bias is of order
 ///    δ|∇f|/q = |∇f|√(dt/(T m))/2, hence m > 1 by default.
 enum class QtzClock { moves, fokker_planck };
+constexpr core::Named<QtzClock> kQtzClockNames[] = {{"fokker_planck", QtzClock::fokker_planck}, {"moves", QtzClock::moves}};
+constexpr std::span<const core::Named<QtzClock>> names_of(QtzClock) { return kQtzClockNames; }
 
 struct ParticleOptions {
   ParticleDynamics dynamics = ParticleDynamics::langevin;

@@ -18,15 +18,6 @@ namespace qtzflow::particles {
 
 namespace {
 
-constexpr std::pair<Algorithm, std::string_view> kNames[] = {{Algorithm::qtz, "qtz"},
-                                                             {Algorithm::qtz_local, "qtz-local"},
-                                                             {Algorithm::qtz_dither, "qtz-dither"},
-                                                             {Algorithm::langevin, "langevin"},
-                                                             {Algorithm::sa, "sa"},
-                                                             {Algorithm::qia, "qia"},
-                                                             {Algorithm::pimc, "pimc"},
-                                                             {Algorithm::pagmo_sa, "pagmo-sa"}};
-
 using detail::reflect;
 
 constexpr const char* kTspAlgorithms = "qtz, qtz-dither, sa, qia or pimc for a TSP instance";
@@ -257,20 +248,6 @@ std::string_view to_string(StopReason r) {
   return "?";
 }
 
-std::string_view to_string(Algorithm a) {
-  for (const auto& [k, n] : kNames)
-    if (k == a) return n;
-  return "?";
-}
-
-Algorithm algorithm_from_string(std::string_view name) {
-  for (const auto& [k, n] : kNames)
-    if (n == name) return k;
-  std::string known;
-  for (const auto& [k, n] : kNames) known += (known.empty() ? "" : ", ") + std::string(n);
-  throw core::UnknownName("algorithm", "unknown algorithm '" + std::string(name) + "' (known: " + known + ")");
-}
-
 AlgorithmOptions default_options(Algorithm a) {
   switch (a) {
     case Algorithm::qtz:
@@ -297,14 +274,7 @@ AlgorithmOptions algorithm_options(std::string_view name, const AlgorithmSetting
   auto o = default_options(algorithm_from_string(name));
   const auto proposal = [&](Proposal p) { return a.local ? Proposal::local : p; };
   if (auto* q = std::get_if<QtzOptions>(&o)) {
-    if (a.h_schedule == "acceptances")
-      q->qp_rule = QpRule::per_acceptance;
-    else if (a.h_schedule == "logarithmic")
-      q->qp_rule = QpRule::logarithmic;
-    else if (a.h_schedule == "fixed")
-      q->qp_rule = QpRule::fixed;
-    else
-      core::throw_invalid("h_schedule", "\"" + core::shorten(a.h_schedule, 40) + "\"", "one of \"acceptances\", \"logarithmic\", \"fixed\"");
+    q->qp_rule = a.h_schedule;
     q->qp = a.qp;
     q->proposal = proposal(q->proposal);
     q->delta = a.delta;
@@ -330,10 +300,9 @@ std::vector<OptionValue> option_values(const OptimizerOptions& o) {
                              {"seed", static_cast<double>(o.seed)},
                              {"seed_text", std::to_string(o.seed)},
                              {"tolerance", o.tolerance}};
-  const auto proposal = [](Proposal p) { return std::string(p == Proposal::local ? "local" : "blind"); };
+  const auto proposal = [](Proposal p) { return std::string(core::name_of(p)); };
   if (const auto* q = std::get_if<QtzOptions>(&o.algorithm)) {
-    const char* rule = q->qp_rule == QpRule::per_acceptance ? "acceptances" : q->qp_rule == QpRule::logarithmic ? "logarithmic" : "fixed";
-    v.insert(v.end(), {{"h_schedule", std::string(rule)}, {"qp", q->qp}, {"eta", q->eta}, {"proposal", proposal(q->proposal)}, {"delta", q->delta}});
+    v.insert(v.end(), {{"h_schedule", std::string(core::name_of(q->qp_rule))}, {"qp", q->qp}, {"eta", q->eta}, {"proposal", proposal(q->proposal)}, {"delta", q->delta}});
   } else if (const auto* s = std::get_if<SaOptions>(&o.algorithm)) {
     v.insert(v.end(), {{"sa_T0", s->T0}, {"sa_cooling", s->cooling}, {"proposal", proposal(s->proposal)}, {"delta", s->delta}});
   } else if (const auto* l = std::get_if<LangevinOptions>(&o.algorithm)) {

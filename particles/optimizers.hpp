@@ -44,13 +44,20 @@
 namespace qtzflow::particles {
 
 enum class Algorithm { qtz, qtz_local, qtz_dither, langevin, sa, qia, pimc, pagmo_sa };
-/// The algorithms' names: qtz, qtz-local, qtz-dither, langevin, sa, qia, pimc, pagmo-sa.
-std::string_view to_string(Algorithm a);
+constexpr core::Named<Algorithm> kAlgorithmNames[] = {{"qtz", Algorithm::qtz},       {"qtz-local", Algorithm::qtz_local},
+                                                      {"qtz-dither", Algorithm::qtz_dither}, {"langevin", Algorithm::langevin},
+                                                      {"sa", Algorithm::sa},         {"qia", Algorithm::qia},
+                                                      {"pimc", Algorithm::pimc},     {"pagmo-sa", Algorithm::pagmo_sa}};
+constexpr std::span<const core::Named<Algorithm>> names_of(Algorithm) { return kAlgorithmNames; }
+/// The algorithm's name (kAlgorithmNames).
+inline std::string_view to_string(Algorithm a) { return core::name_of(a); }
 /// Throws UnknownName (key "algorithm") listing the names.
-Algorithm algorithm_from_string(std::string_view name);
+inline Algorithm algorithm_from_string(std::string_view name) { return core::parse_name<Algorithm>(name, "algorithm"); }
 
 /// Continuous candidates: uniform in the box (the authors' "blind" search) or x + δ·ξ.
 enum class Proposal { blind, local };
+constexpr core::Named<Proposal> kProposalNames[] = {{"blind", Proposal::blind}, {"local", Proposal::local}};
+constexpr std::span<const core::Named<Proposal>> names_of(Proposal) { return kProposalNames; }
 
 /// qtz, qtz-local, qtz-dither: the quantized optimizer.
 struct QtzOptions {
@@ -93,7 +100,7 @@ Algorithm algorithm_of(const AlgorithmOptions& o);
 /// The settings the front ends expose (the CLI's flags, the Python module's keywords), at the
 /// library's defaults: algorithm_options keeps the ones the named algorithm uses.
 struct AlgorithmSettings {
-  std::string h_schedule = "acceptances";  ///< qtz: acceptances (the authors') | logarithmic | fixed
+  QpRule h_schedule = QpRule::per_acceptance;  ///< qtz: acceptances (the authors') | logarithmic | fixed (kQpRuleNames)
   double qp = 0;                           ///< qtz, h_schedule fixed: Q_p
   double delta = 0.1;                      ///< local proposal size
   double eta = 0;                          ///< qtz: Q_p = η·2^h (0: the authors' choice)
@@ -104,8 +111,7 @@ struct AlgorithmSettings {
   int replicas = 30;                                                    ///< pimc
   double pimc_T = 0, pimc_gamma0 = 0;
 };
-/// The options of algorithm `name` from the settings; an unknown h_schedule is an
-/// InvalidArgument with key "h_schedule" (the CLI names it --h-schedule).
+/// The options of algorithm `name` from the settings.
 AlgorithmOptions algorithm_options(std::string_view name, const AlgorithmSettings& settings);
 
 struct OptimizerOptions {

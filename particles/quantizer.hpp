@@ -16,6 +16,7 @@
 
 #include <cmath>
 
+#include "core/names.hpp"
 #include "core/random.hpp"
 
 namespace qtzflow::particles {
@@ -56,7 +57,11 @@ inline bool quantized_not_worse_dithered(double f_candidate, double f_current, d
 
 /// How Q_p evolves: the authors' η·2^h with h counting acceptances; prescribed in time,
 /// Q_p(t) = η·log2(t + 2) (T ∝ 1/ln(t+2), the logarithmic schedule); or held fixed.
+/// The words (the CLI's --h-schedule, Python's h_schedule): acceptances, logarithmic, fixed.
 enum class QpRule { per_acceptance, logarithmic, fixed };
+constexpr core::Named<QpRule> kQpRuleNames[] = {
+    {"acceptances", QpRule::per_acceptance}, {"logarithmic", QpRule::logarithmic}, {"fixed", QpRule::fixed}};
+constexpr std::span<const core::Named<QpRule>> names_of(QpRule) { return kQpRuleNames; }
 
 /// One QTZ search's acceptance state.  Usage, for candidates numbered it = 1, 2, …:
 ///   QuantizedOptimizer q(f(x0), rule, qp, dither, rng);

@@ -14,6 +14,7 @@
 
 #include <string>
 
+#include "core/names.hpp"
 #include "grids/field.hpp"
 #include "grids/grid.hpp"
 #include "potentials/objective.hpp"
@@ -21,8 +22,10 @@
 namespace qtzflow::potentials {
 
 enum class PotentialKind { witten, objective };
+constexpr core::Named<PotentialKind> kPotentialKindNames[] = {{"witten", PotentialKind::witten}, {"objective", PotentialKind::objective}};
+constexpr std::span<const core::Named<PotentialKind>> names_of(PotentialKind) { return kPotentialKindNames; }
 
-inline const char* to_string(PotentialKind k) { return k == PotentialKind::witten ? "witten" : "objective"; }
+inline const char* to_string(PotentialKind k) { return core::name_of(k).data(); }
 
 template <int D>
 class Landscape {

@@ -82,7 +82,9 @@ Schedule Schedule::paper(double C_q, double eta, double tau) {
   core::require_positive("schedule.eta", eta);
   core::require_positive("schedule.tau", tau);
   // stored as the equivalent geometric law; c_ keeps τ for describe()
-  return {Kind::paper, C_q / (2 * eta), std::exp2(-1 / tau), tau};
+  Schedule s{Kind::paper, C_q / (2 * eta), std::exp2(-1 / tau), tau};
+  s.C_q_ = C_q;
+  return s;
 }
 
 Schedule Schedule::table(std::vector<double> t, std::vector<double> T, const std::string& key) {

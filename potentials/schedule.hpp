@@ -22,9 +22,11 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/names.hpp"
 #include "potentials/objective.hpp"
 
 namespace qtzflow::potentials {
@@ -55,6 +57,8 @@ class Schedule {
   double Tdot(double t) const;
   bool is_constant() const { return kind_ == Kind::constant; }
   Kind kind() const { return kind_; }
+  /// The paper law's C_q (what a quantized ensemble on the moves clock takes with it), or none.
+  std::optional<double> paper_C_q() const { return kind_ == Kind::paper ? std::optional<double>(C_q_) : std::nullopt; }
   std::string describe() const;
 
  private:
@@ -62,7 +66,15 @@ class Schedule {
   Schedule(Kind k, double a, double b, double c = 0) : kind_(k), a_(a), b_(b), c_(c) {}
   Kind kind_;
   double a_, b_, c_;
+  double C_q_ = 0;  ///< paper: C_q
   std::shared_ptr<const Shared> shared_;  ///< table knots and slopes, or the formula
 };
+
+/// The configuration's words for the kinds ([schedule] kind); `function` (a callable) has no
+/// configuration form and no word.
+constexpr core::Named<Schedule::Kind> kScheduleKindNames[] = {
+    {"constant", Schedule::Kind::constant}, {"logarithmic", Schedule::Kind::logarithmic}, {"geometric", Schedule::Kind::geometric},
+    {"paper", Schedule::Kind::paper},       {"table", Schedule::Kind::table},             {"expression", Schedule::Kind::expression}};
+constexpr std::span<const core::Named<Schedule::Kind>> names_of(Schedule::Kind) { return kScheduleKindNames; }
 
 }  // namespace qtzflow::potentials

@@ -1,4 +1,6 @@
 // The three engines: split-step Schrödinger, Fokker–Planck, particle ensembles.
+#include <algorithm>
+#include <limits>
 #include <memory>
 
 #include "bindings.hpp"
@@ -21,6 +23,7 @@ struct PySplitStep {
   std::shared_ptr<potentials::Objective> objective;
   ByDim<solver::SplitStepSolver> s;
   bool real = true;
+  potentials::PotentialKind potential = potentials::PotentialKind::witten;
   std::shared_ptr<EngineLock> lock = std::make_shared<EngineLock>();
 };
 
@@ -93,6 +96,15 @@ py::dict eigenstate_dict(const solver::Eigenstate<D>& e, const std::vector<std::
 
 }  // namespace
 
+// The keywords' defaults: the configuration structs' (one default per option).
+const scenario::SchrodingerConfig kSchrodinger;
+const scenario::FokkerPlanckConfig kFokkerPlanck;
+const scenario::ParticlesConfig kParticles;
+template <class E>
+std::string word(E v) {
+  return std::string(core::name_of(v));
+}
+
 void bind_engines(py::module_& m) {
   py::class_<PySplitStep>(m, "SplitStepSolver", R"doc(Split-step Fourier solver of the Schrödinger equation on a periodic grid.
 
@@ -105,28 +117,38 @@ V = f (potential="objective"). T follows the schedule. FFTs are unnormalised FFT
 psi is stored so that sum |psi|^2 h^d = norm.
 
     SplitStepSolver(grid, objective, T, dt=1e-3, mode="real", scheme="strang",
-                    potential="witten", absorber_width=0, absorber_strength=0, planning="estimate")
+                    potential="witten", absorber_width=0, absorber_strength=0, fft_planning="measure")
 
-T: a number, a qtzflow.Schedule or a function of t. scheme: strang, yoshida4, chin4 (real time
-only for the 4th-order ones). planning: estimate (instant), measure or patient (FFTW timing).
+The keywords are [schrodinger]'s keys, with its defaults (docs/config.md). T: a number, a
+qtzflow.Schedule or a function of t. scheme: strang, yoshida4, chin4 (real time only for the
+4th-order ones). fft_planning: measure or patient (FFTW times candidate plans, kept in the
+wisdom cache) or estimate (instant, slower steps). absorber_strength needs an absorber_width.
 `state` is a writable view of psi (complex128, real time) or phi (float64, imaginary time); it
 starts uniform (normalised in imaginary time): set it with `state = array` or set_state.
 )doc")
       .def(py::init([](const PyGrid& g, std::shared_ptr<potentials::Objective> f, py::object T, double dt, const std::string& mode,
-                       const std::string& scheme, const std::string& potential, double absorber_width, double absorber_strength,
-                       const std::string& planning) {
+                       const std::string& scheme, const std::string& potential, double absorber_width, py::object absorber_strength,
+                       const std::string& fft_planning) {
              if (!f) core::throw_invalid("objective", "None", "a qtzflow.Objective");
              scenario::require_engine_memory(scenario::EngineKind::schrodinger, points_of(g), g.dim());
-             solver::SplitStepOptions o;
-             o.mode = scenario::parse_time_mode(mode, "mode");
-             o.scheme = scenario::parse_split_scheme(scheme, "scheme");
-             o.dt = dt;
-             o.absorber_width = absorber_width;
-             o.absorber_strength = absorber_strength;
-             o.rigor = scenario::parse_planning(planning, "planning");
-             const auto kind = scenario::parse_potential(potential, "potential");
+             // the keywords are [schrodinger]'s keys: one struct, one check, one set of unused keys
+             scenario::SchrodingerConfig c;
+             c.mode = core::parse_name<solver::TimeMode>(mode, "mode");
+             c.scheme = core::parse_name<solver::SplitScheme>(scheme, "scheme");
+             c.potential = core::parse_name<potentials::PotentialKind>(potential, "potential");
+             c.fft_planning = core::parse_name<grids::PlanRigor>(fft_planning, "fft_planning");
+             c.dt = c.t_end = dt;  // a stepping engine has no end time: t_end's checks pass with one step
+             c.absorber_width = absorber_width;
+             if (!absorber_strength.is_none()) {
+               c.absorber_strength = absorber_strength.cast<double>();
+               if (const auto why = c.unused_reason("absorber_strength"); !why.empty())
+                 core::throw_invalid("absorber_strength", core::format_value(c.absorber_strength), "absent: " + why);
+             }
+             c.check();
+             const auto o = c.solver_options();
+             const auto kind = c.potential;
              const auto schedule = to_schedule(T);
-             auto out = std::make_unique<PySplitStep>(PySplitStep{g, f, {}, o.mode == solver::TimeMode::real});
+             auto out = std::make_unique<PySplitStep>(PySplitStep{g, f, {}, o.mode == solver::TimeMode::real, kind});
              with_dim(g.dim(), [&](auto D) {
                constexpr int d = decltype(D)::value;
                const auto land = landscape<d>(*f, g.as<d>());
@@ -136,8 +158,10 @@ starts uniform (normalised in imaginary time): set it with `state = array` or se
              });
              return out;
            }),
-           py::arg("grid"), py::arg("objective"), py::arg("T"), py::arg("dt") = 1e-3, py::arg("mode") = "real", py::arg("scheme") = "strang",
-           py::arg("potential") = "witten", py::arg("absorber_width") = 0.0, py::arg("absorber_strength") = 0.0, py::arg("planning") = "estimate",
+           py::arg("grid"), py::arg("objective"), py::arg("T"), py::arg("dt") = kSchrodinger.dt, py::arg("mode") = word(kSchrodinger.mode),
+           py::arg("scheme") = word(kSchrodinger.scheme), py::arg("potential") = word(kSchrodinger.potential),
+           py::arg("absorber_width") = kSchrodinger.absorber_width, py::arg("absorber_strength") = py::none(),
+           py::arg("fft_planning") = word(kSchrodinger.fft_planning),
            "a solver on the grid for the objective at temperature T (number, Schedule or function of t); the state starts uniform")
       .def_property(
           "state",
@@ -225,7 +249,21 @@ starts uniform (normalised in imaginary time): set it with `state = array` or se
       .def_property_readonly("temperature",
                              guarded([](const PySplitStep& p) { return std::visit([](const auto& s) { return s->temperature(); }, p.s); }),
                              "T at the solver's time")
-      .def_property_readonly("grid", guarded([](const PySplitStep& p) { return p.grid; }), "the solver's grid");
+      .def_property_readonly("grid", guarded([](const PySplitStep& p) { return p.grid; }), "the solver's grid")
+      .def_property_readonly("config", guarded([](const PySplitStep& p) {
+                               return std::visit(
+                                   [&](const auto& s) {
+                                     const auto& o = s->options();
+                                     py::dict d(py::arg("mode") = word(o.mode), py::arg("potential") = word(p.potential), py::arg("scheme") = word(o.scheme),
+                                                py::arg("dt") = o.dt, py::arg("absorber_width") = o.absorber_width, py::arg("fft_planning") = word(o.rigor));
+                                     scenario::SchrodingerConfig c;  // the keys these options use
+                                     c.absorber_width = o.absorber_width;
+                                     if (c.unused_reason("absorber_strength").empty()) d["absorber_strength"] = o.absorber_strength;
+                                     return d;
+                                   },
+                                   p.s);
+                             }),
+                             "the engine's options as [schrodinger] keys (docs/config.md), read back from the solver");
 
   py::class_<PyFokkerPlanck>(m, "FokkerPlanckSolver", R"doc(Structure-preserving finite-volume solver of the Fokker–Planck equation
 
@@ -237,12 +275,17 @@ with dimension-split implicit steps.
 
     FokkerPlanckSolver(grid, objective, T, dt=1e-3, scheme="backward_euler")
 
-scheme: backward_euler, crank_nicolson, extrapolated_euler. `rho` is a writable view.
+The keywords are [fokker_planck]'s keys, with its defaults. scheme: backward_euler,
+crank_nicolson, extrapolated_euler. `rho` is a writable view.
 )doc")
       .def(py::init([](const PyGrid& g, std::shared_ptr<potentials::Objective> f, py::object T, double dt, const std::string& scheme) {
              if (!f) core::throw_invalid("objective", "None", "a qtzflow.Objective");
              scenario::require_engine_memory(scenario::EngineKind::fokker_planck, points_of(g), g.dim());
-             solver::FokkerPlanckOptions o{dt, scenario::parse_fp_scheme(scheme, "scheme")};
+             scenario::FokkerPlanckConfig c;
+             c.scheme = core::parse_name<solver::FpScheme>(scheme, "scheme");
+             c.dt = c.t_end = dt;  // a stepping engine has no end time
+             c.check();
+             const auto o = c.solver_options();
              const auto schedule = to_schedule(T);
              auto out = std::make_unique<PyFokkerPlanck>(PyFokkerPlanck{g, f, {}});
              with_dim(g.dim(), [&](auto D) {
@@ -252,7 +295,7 @@ scheme: backward_euler, crank_nicolson, extrapolated_euler. `rho` is a writable 
              });
              return out;
            }),
-           py::arg("grid"), py::arg("objective"), py::arg("T"), py::arg("dt") = 1e-3, py::arg("scheme") = "backward_euler",
+           py::arg("grid"), py::arg("objective"), py::arg("T"), py::arg("dt") = kFokkerPlanck.dt, py::arg("scheme") = word(kFokkerPlanck.scheme),
            "a solver on the grid for the objective at temperature T (number, Schedule or function of t); rho starts at 0: set it")
       .def_property(
           "rho",
@@ -324,35 +367,69 @@ scheme: backward_euler, crank_nicolson, extrapolated_euler. `rho` is a writable 
       .def_property_readonly("temperature",
                              guarded([](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->temperature(); }, p.s); }),
                              "T at the solver's time")
-      .def_property_readonly("grid", guarded([](const PyFokkerPlanck& p) { return p.grid; }), "the solver's grid");
+      .def_property_readonly("grid", guarded([](const PyFokkerPlanck& p) { return p.grid; }), "the solver's grid")
+      .def_property_readonly("config", guarded([](const PyFokkerPlanck& p) {
+                               return std::visit(
+                                   [&](const auto& s) {
+                                     const auto& o = s->options();
+                                     return py::dict(py::arg("scheme") = word(o.scheme), py::arg("dt") = o.dt);
+                                   },
+                                   p.s);
+                             }),
+                             "the engine's options as [fokker_planck] keys, read back from the solver");
 
   py::class_<PyEnsemble>(m, "ParticleEnsemble", R"doc(M walkers whose histogram is the density.
 
     algorithm "langevin":   x <- x - grad f dt + sqrt(2 T dt) xi   (Euler–Maruyama)
     "qtz-dither":           the dithered quantized optimizer's moves; clock "fokker_planck"
-                            (default) runs it in FP time (Q_p = 1/(4T), moves_per_step moves of
+                            (default) runs it in FP time (Q_p = 1/(4T), moves_per_dt moves of
                             2 sqrt(T dt/m)), clock "moves": one move of size delta at Q_p = C_q/(2T)
     "qtz-local":            the authors' plain quantizer with local moves (clock "moves")
 
 Walls: the grid's boundary (periodic wraps, otherwise reflects). A seed fixes every path for
 any thread count (counter-based Philox streams).
 
-    ParticleEnsemble(grid, objective, T, algorithm="langevin", dt=1e-3, seed=1, delta=0.1,
-                     C_q=2.0, clock="fokker_planck", moves_per_step=4)
+    ParticleEnsemble(grid, objective, T, algorithm="langevin", dt=1e-3, seed=1, delta=None,
+                     C_q=None, clock=None, moves_per_dt=None)
+
+The keywords are [particles]' keys, with its defaults (delta 0.1, the algorithm's natural clock,
+moves_per_dt 4); one the chosen algorithm and clock do not use is a ValueError, as in TOML.
+C_q (moves clock): default the paper schedule's own C_q when T is Schedule.paper, else 2; a
+C_q contradicting a paper schedule is refused.
 )doc")
       .def(py::init([](const PyGrid& g, std::shared_ptr<potentials::Objective> f, py::object T, const std::string& algorithm, double dt,
-                       std::uint64_t seed, double delta, double C_q, const std::string& clock, int moves_per_step) {
+                       std::uint64_t seed, py::object delta, py::object C_q, py::object clock, py::object moves_per_dt) {
              if (!f) core::throw_invalid("objective", "None", "a qtzflow.Objective");
              scenario::require_engine_memory(scenario::EngineKind::particles, points_of(g), g.dim());
-             particles::ParticleOptions o;
-             o.dynamics = scenario::parse_dynamics(algorithm, "algorithm");
-             o.dt = dt;
-             o.seed = seed;
-             o.delta = delta;
-             o.C_q = C_q;
-             o.clock = o.dynamics == particles::ParticleDynamics::qtz_dither ? scenario::parse_clock(clock, "clock") : particles::QtzClock::moves;
-             o.moves_per_step = moves_per_step;
+             // the keywords are [particles]' keys: one struct, one check, one set of unused keys
+             scenario::ParticlesConfig c;
+             c.algorithm = core::parse_name<particles::ParticleDynamics>(algorithm, "algorithm");
+             c.dt = c.t_end = dt;  // a stepping engine has no end time
+             c.seed = static_cast<long>(std::min<std::uint64_t>(seed, std::numeric_limits<long>::max()));
+             c.clock = clock.is_none() ? scenario::ParticlesConfig::natural_clock(c.algorithm)
+                                       : core::parse_name<particles::QtzClock>(clock.cast<std::string>(), "clock");
+             std::vector<std::pair<const char*, std::string>> given;
+             if (!delta.is_none()) c.delta = delta.cast<double>(), given.emplace_back("delta", core::format_value(c.delta));
+             if (!moves_per_dt.is_none()) c.moves_per_dt = moves_per_dt.cast<long>(), given.emplace_back("moves_per_dt", std::to_string(c.moves_per_dt));
+             c.check();
+             for (const auto& [key, value] : given)
+               if (const auto why = c.unused_reason(key); !why.empty()) core::throw_invalid(key, value, "absent: " + why);
              const auto schedule = to_schedule(T);
+             // C_q: the schedule's own when it is the paper's law (one carrier of T and C_q), else the default
+             double cq = scenario::ScheduleConfig{}.C_q;
+             if (const auto own = schedule.paper_C_q()) cq = *own;
+             if (!C_q.is_none()) {
+               const double given_cq = C_q.cast<double>();
+               if (!c.qtz_moves())
+                 core::throw_invalid("C_q", core::format_value(given_cq), "absent: not used by " + std::string(core::name_of(c.algorithm)) + " on the " +
+                                                                            std::string(core::name_of(c.clock)) + " clock (Q_p = C_q/(2T) is the moves clock's)");
+               if (schedule.paper_C_q() && *schedule.paper_C_q() != given_cq)
+                 core::throw_invalid("C_q", core::format_value(given_cq), "the schedule's own C_q = " + core::format_value(*schedule.paper_C_q()) + " (T is Schedule.paper), or absent");
+               cq = given_cq;
+             }
+             core::require_positive("C_q", cq);
+             auto o = c.ensemble_options(cq);
+             o.seed = seed;
              auto out = std::make_unique<PyEnsemble>(PyEnsemble{g, f, {}});
              with_dim(g.dim(), [&](auto D) {
                constexpr int d = decltype(D)::value;
@@ -360,8 +437,9 @@ any thread count (counter-based Philox streams).
              });
              return out;
            }),
-           py::arg("grid"), py::arg("objective"), py::arg("T"), py::arg("algorithm") = "langevin", py::arg("dt") = 1e-3, py::arg("seed") = 1,
-           py::arg("delta") = 0.1, py::arg("C_q") = 2.0, py::arg("clock") = "fokker_planck", py::arg("moves_per_step") = 4,
+           py::arg("grid"), py::arg("objective"), py::arg("T"), py::arg("algorithm") = word(kParticles.algorithm), py::arg("dt") = kParticles.dt,
+           py::arg("seed") = kParticles.seed, py::arg("delta") = py::none(), py::arg("C_q") = py::none(), py::arg("clock") = py::none(),
+           py::arg("moves_per_dt") = py::none(),
            "an empty ensemble on the grid for the objective at temperature T: add walkers with sample_initial or set_positions")
       .def("sample_initial", guarded([](PyEnsemble& p, std::size_t count, py::object center, py::object width) {
              std::visit(
@@ -434,7 +512,24 @@ any thread count (counter-based Philox streams).
                              "the ensemble's time t")
       .def_property_readonly("size", guarded([](const PyEnsemble& p) { return std::visit([](const auto& e) { return e->size(); }, p.e); }),
                              "the number of walkers M")
-      .def_property_readonly("grid", guarded([](const PyEnsemble& p) { return p.grid; }), "the grid of the walls and the histogram");
+      .def_property_readonly("grid", guarded([](const PyEnsemble& p) { return p.grid; }), "the grid of the walls and the histogram")
+      .def_property_readonly("config", guarded([](const PyEnsemble& p) {
+                               return std::visit(
+                                   [&](const auto& e) {
+                                     const auto& o = e->options();
+                                     scenario::ParticlesConfig c;  // the keys these options use
+                                     c.algorithm = o.dynamics;
+                                     c.clock = o.dynamics == particles::ParticleDynamics::langevin ? c.clock : o.clock;
+                                     py::dict d(py::arg("algorithm") = word(o.dynamics), py::arg("seed") = o.seed, py::arg("dt") = o.dt);
+                                     if (c.unused_reason("delta").empty()) d["delta"] = o.delta;
+                                     if (o.dynamics == particles::ParticleDynamics::qtz_dither) d["clock"] = word(c.clock);
+                                     if (c.unused_reason("moves_per_dt").empty()) d["moves_per_dt"] = o.moves_per_step;
+                                     if (c.qtz_moves()) d["C_q"] = o.C_q;
+                                     return d;
+                                   },
+                                   p.e);
+                             }),
+                             "the ensemble's options as [particles] keys (with C_q on the moves clock), read back from the ensemble");
 }
 
 }  // namespace qtzflow::python

@@ -226,7 +226,7 @@ engine needs "periodic".
              if (dim == 1 && !(py::isinstance<py::float_>(lower) || py::isinstance<py::int_>(lower))) dim = static_cast<int>(py::len(lower));
              if (ns.size() == 1 && dim > 1) ns.assign(static_cast<std::size_t>(dim), ns[0]);
              const auto lo = per_axis(lower, dim, "lower"), hi = per_axis(upper, dim, "upper");
-             const auto b = scenario::parse_boundary(boundary, "boundary");
+             const auto b = core::parse_name<grids::Boundary>(boundary, "boundary");
              return with_dim(dim, [&](auto D) -> PyGrid {
                constexpr int d = decltype(D)::value;
                typename grids::Grid<d>::Shape sh;

@@ -10,6 +10,10 @@
 // `--set section.key=value` overrides use TOML value syntax (a bare word is taken as a string).
 // Objective parameters ([objective] keys other than `name`) are checked against the objective
 // registry when the objective is made (scenario::Problem).
+// One definition per option: the words of an enum sit beside the enum (core/names.hpp), a
+// default in the struct below, the checks of an engine's options in its check() and the keys a
+// choice leaves unused in unused_reason(); the TOML reader (config_reader.cpp), the writer
+// (config_writer.cpp) and the Python engines all go through them.
 // Why here and not in io/: the configuration is made of the engines' option types, and io/
 // knows no engine.
 #pragma once
@@ -20,6 +24,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/names.hpp"
 #include "grids/fft.hpp"
 #include "grids/grid.hpp"
 #include "particles/ensemble.hpp"
@@ -71,15 +76,27 @@ struct ScheduleConfig {
   double eta = 1.0;
   double tau = 1.0;
   potentials::Schedule make() const;
+  /// Refuses (InvalidArgument naming the key) a value out of its range: T, c, C_q, eta, tau > 0,
+  /// gamma in (0, 1).
+  void check() const;
+  /// Why `key` of [schedule] is not used by this kind ("" if it is).  `qtz_moves`: the engine
+  /// is a quantized ensemble on the moves clock, whose Q_p = C_q/(2T) uses C_q under any kind.
+  std::string unused_reason(std::string_view key, bool qtz_moves) const;
 };
 
 enum class InitialKind { gaussian, uniform, gibbs };
+constexpr core::Named<InitialKind> kInitialKindNames[] = {
+    {"gaussian", InitialKind::gaussian}, {"uniform", InitialKind::uniform}, {"gibbs", InitialKind::gibbs}};
+constexpr std::span<const core::Named<InitialKind>> names_of(InitialKind) { return kInitialKindNames; }
 
 struct InitialConfig {
   InitialKind kind = InitialKind::gaussian;
   std::vector<double> center;  ///< default: the box centre
   std::vector<double> width;   ///< standard deviation of the initial density per axis; default: box/10
   double relax_time = 0;       ///< imaginary-time relaxation of the initial state before the run
+  /// Why `key` of [initial] is not used ("" if it is): center and width belong to the Gaussian,
+  /// relax_time to the [schrodinger] engine.
+  std::string unused_reason(std::string_view key, bool schrodinger) const;
 };
 
 /// [schrodinger]: the split-step engine.
@@ -94,6 +111,12 @@ struct SchrodingerConfig {
   /// cache (grids/fft.hpp), so runs sharing a cache, and restarts, are bit-identical;
   /// estimate: plans from the sizes alone (no timing, no cache; up to 6x slower steps).
   grids::PlanRigor fft_planning = grids::PlanRigor::measure;
+  /// Refuses bad values and combinations (dt, t_end > 0, absorber >= 0, yoshida4 in imaginary time).
+  void check() const;
+  /// Why `key` is not used ("" if it is): absorber_strength without an absorber_width.
+  std::string unused_reason(std::string_view key) const;
+  /// The solver's options (not distributed).
+  solver::SplitStepOptions solver_options() const;
 };
 
 /// [fokker_planck]: the finite-volume engine.
@@ -101,6 +124,9 @@ struct FokkerPlanckConfig {
   solver::FpScheme scheme = solver::FpScheme::backward_euler;
   double dt = 1e-3;
   double t_end = 1.0;
+  void check() const;
+  std::string unused_reason(std::string_view) const { return ""; }
+  solver::FokkerPlanckOptions solver_options() const { return {dt, scheme}; }
 };
 
 /// [particles]: an ensemble whose histogram is the density.
@@ -115,6 +141,18 @@ struct ParticlesConfig {
   /// 2√(T dt/m)); moves (qtz-local's only clock): one raw move per dt at Q_p = C_q/(2T), size delta.
   particles::QtzClock clock = particles::QtzClock::fokker_planck;
   long moves_per_dt = 4;  ///< m, fokker_planck clock
+  /// The clock an algorithm runs on unless told otherwise: moves for qtz-local (the plain
+  /// quantizer has no Fokker-Planck limit), fokker_planck for qtz-dither and langevin.
+  static particles::QtzClock natural_clock(particles::ParticleDynamics a);
+  /// Refuses bad values and combinations (a clock the algorithm cannot run on, count, dt, ...).
+  void check() const;
+  /// Why `key` is not used ("" if it is): delta on the fokker_planck clock, moves_per_dt on the
+  /// moves clock or with langevin.
+  std::string unused_reason(std::string_view key) const;
+  /// The ensemble's options (not distributed); C_q from the schedule.
+  particles::ParticleOptions ensemble_options(double C_q) const;
+  /// Whether the engine quantizes on the moves clock (and so uses schedule.C_q).
+  bool qtz_moves() const { return algorithm != particles::ParticleDynamics::langevin && clock == particles::QtzClock::moves; }
 };
 
 /// The one engine a run uses.
@@ -157,12 +195,23 @@ void require_engine_memory(EngineKind engine, double points, int dims, double pa
 /// section name begins with '-', so the form cannot be taken for a "section.key=value".
 std::string unset_override(const std::string& path);
 
+/// What a key that the configuration's choices do not use (schedule.T under kind =
+/// "logarithmic", particles.delta on the fokker_planck clock, ...) gets: refused (InvalidArgument
+/// naming it and why), or dropped, for the configurations stored in outputs of versions that
+/// wrote every key (a restart reads them).
+enum class UnusedKeys { refuse, drop };
+
 /// Parses TOML text; `overrides` are "section.key=value" strings applied on top, and
 /// unset_override(path) strings, which remove a key (refused, naming it, if it is absent).
 /// `origin` names the text in messages (a file name or "built-in default scenario").
-RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides = {}, const std::string& origin = "config");
+RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides = {}, const std::string& origin = "config",
+                       UnusedKeys unused = UnusedKeys::refuse);
 /// Reads and parses a file (a missing or unreadable file is an InvalidArgument naming it).
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+/// The configuration as TOML that parse_config reads back: every key it uses, defaults included,
+/// and no other (the canonical text stored in outputs).
+std::string to_toml(const RunConfig& c);
 
 /// The keys whose values differ, as "section.key: <was> -> <now>" (sections present in one only
 /// appear as "(present)" / "(absent)").  Used to hold a restart to the configuration it continues.
@@ -171,20 +220,5 @@ std::vector<std::string> config_differences(const RunConfig& was, const RunConfi
 /// The built-in default scenario: a 2D tilted double well, imaginary-time relaxation in the
 /// shallowest well, then real-time tunneling (a few seconds on 2 cores).
 const std::string& default_config_text();
-
-/// The enum value a configuration word names (the spellings of docs/config.md), for front ends
-/// other than TOML (the Python module); InvalidArgument(key, "one of …") for any other word.
-grids::Boundary parse_boundary(std::string_view word, const std::string& key);
-solver::TimeMode parse_time_mode(std::string_view word, const std::string& key);
-potentials::PotentialKind parse_potential(std::string_view word, const std::string& key);
-solver::SplitScheme parse_split_scheme(std::string_view word, const std::string& key);
-grids::PlanRigor parse_planning(std::string_view word, const std::string& key);
-solver::FpScheme parse_fp_scheme(std::string_view word, const std::string& key);
-particles::QtzClock parse_clock(std::string_view word, const std::string& key);
-particles::ParticleDynamics parse_dynamics(std::string_view word, const std::string& key);
-
-/// The configuration's spelling of an enum value ("backward_euler", "qtz-dither", …).
-std::string_view config_name(grids::Boundary v);
-std::string_view config_name(particles::ParticleDynamics v);
 
 }  // namespace qtzflow::scenario

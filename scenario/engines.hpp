@@ -91,13 +91,7 @@ class SchrodingerEngine {
   }
 
   static solver::SplitStepSolver<D> make(const Config& c, const Problem<D>& p, const io::SnapshotWriter* resumed, const Warn& warn) {
-    solver::SplitStepOptions so;
-    so.mode = c.mode;
-    so.scheme = c.scheme;
-    so.dt = c.dt;
-    so.absorber_width = c.absorber_width;
-    so.absorber_strength = c.absorber_strength;
-    so.rigor = c.fft_planning;
+    solver::SplitStepOptions so = c.solver_options();
     so.distributed = true;  // under mpirun with several ranks: slabs of axis 0 (one rank: ignored)
     // a restart plans with the interrupted run's FFTW wisdom: same plans, bit-identical results
     // (under MPI rank 0 imports it; the collective planner broadcasts rank 0's wisdom)
@@ -244,7 +238,7 @@ class FokkerPlanckEngine {
       : grid_(p.grid),
         rows_(p.rows),
         // distributed under mpirun with several ranks (slabs of axis 0; one rank: ignored)
-        s_(p.landscape, p.schedule, solver::FokkerPlanckOptions{std::get<Config>(c.engine).dt, std::get<Config>(c.engine).scheme, true}) {
+        s_(p.landscape, p.schedule, distributed(std::get<Config>(c.engine).solver_options())) {
     const auto pe = peclet_over_run(p, std::get<Config>(c.engine).t_end);
     if (pe.peclet > 2) {
       char msg[512];
@@ -272,6 +266,10 @@ class FokkerPlanckEngine {
     s_.set_state(rho, snap.time, out == snap.diagnostics.end() ? 0.0 : out->second);
   }
   static const char* restart_field() { return "rho"; }
+  static solver::FokkerPlanckOptions distributed(solver::FokkerPlanckOptions o) {
+    o.distributed = true;  // under mpirun with several ranks: slabs of axis 0 (one rank: ignored)
+    return o;
+  }
   std::vector<io::FieldView> particle_output() { return {}; }
 
   void advance(long n) { s_.advance(n); }
@@ -365,10 +363,7 @@ class ParticleEngine {
     return hist_;
   }
   static particles::ParticleOptions options(const RunConfig& c) {
-    const auto& p = std::get<Config>(c.engine);
-    particles::ParticleOptions o{p.algorithm, p.dt, p.delta, c.schedule.C_q, static_cast<std::uint64_t>(p.seed)};
-    if (p.algorithm != particles::ParticleDynamics::langevin) o.clock = p.clock;  // Langevin's step is FP time already
-    o.moves_per_step = static_cast<int>(p.moves_per_dt);
+    auto o = std::get<Config>(c.engine).ensemble_options(c.schedule.C_q);
     o.distributed = true;  // under mpirun with several ranks: blocks of particles (one rank: ignored)
     return o;
   }

@@ -27,7 +27,8 @@ namespace {
 void require_same_config(const RunConfig& c, io::SnapshotWriter& writer, const std::string& path) {
   RunConfig stored;
   try {
-    stored = parse_config(writer.info().config_text, {}, path + " (its stored config)");
+    // outputs of earlier versions stored every key, also those the run did not use: dropped here
+    stored = parse_config(writer.info().config_text, {}, path + " (its stored config)", UnusedKeys::drop);
   } catch (const core::InvalidArgument& e) {
     core::throw_invalid("restart", path, std::string("an output whose stored configuration is valid; it is not: ") + e.what());
   }

@@ -1,18 +1,49 @@
 #!/usr/bin/python3
 """Compares two output trees written by scripts/snapshot_outputs.sh: every HDF5 dataset and
 attribute bit for bit (external links followed), every text file byte for byte.  Attributes
-that describe the run rather than its numbers are skipped: date, gitRevision, fftwWisdom and
-softwareVersion.  Prints one line per difference and exits 1 if there is any.
+that describe the run rather than its numbers are skipped: date, gitRevision, fftwWisdom,
+softwareVersion and wallSeconds (and the dates and durations of verify's summaries).  Prints one
+line per difference and exits 1 if there is any.
 
-Usage: /usr/bin/python3 scripts/compare_outputs.py BEFORE_DIR AFTER_DIR
+--config-subset: the stored configuration (the `config` attribute) may have lost keys, as long
+as every key it keeps has its former value (a change of the canonical text that writes only the
+keys a run uses); the keys dropped are listed.
+
+Usage: /usr/bin/python3 scripts/compare_outputs.py [--config-subset] BEFORE_DIR AFTER_DIR
 """
+import json
 import os
 import sys
+import tomllib
 
 import h5py
 import numpy as np
 
-SKIPPED_ATTRIBUTES = {"date", "gitRevision", "fftwWisdom", "softwareVersion"}
+SKIPPED_ATTRIBUTES = {"date", "gitRevision", "fftwWisdom", "softwareVersion", "wallSeconds"}
+CONFIG_SUBSET = "--config-subset" in sys.argv
+
+
+def flat(config):
+    return {f"{s}.{k}": v for s, keys in config.items() for k, v in keys.items()}
+
+
+def config_subset(a, b, where, problems):
+    """Whether the configuration texts a and b agree on every key b keeps (listing the dropped)."""
+    ta, tb = (flat(tomllib.loads(x.decode() if isinstance(x, bytes) else str(x))) for x in (a, b))
+    changed = [k for k in tb if ta.get(k) != tb[k]]
+    if changed:
+        problems.append(f"{where}: config keys changed or added: {changed}")
+    else:
+        print(f"{where}: config keys dropped: {sorted(set(ta) - set(tb))}")
+    return not changed
+
+
+def without_times(j):
+    if isinstance(j, dict):
+        return {k: without_times(v) for k, v in j.items() if k not in ("seconds", "date")}
+    if isinstance(j, list):
+        return [without_times(v) for v in j]
+    return j
 
 
 def same(a, b):
@@ -54,12 +85,14 @@ def compare_h5(pa, pb, problems):
             if ka != kb:
                 problems.append(f"{pb}: /{name} attribute names differ: {sorted(ka ^ kb)}")
             for k in sorted(ka & kb):
-                if not same(oa.attrs[k], ob.attrs[k]):
+                if k == "config" and CONFIG_SUBSET and not same(oa.attrs[k], ob.attrs[k]):
+                    config_subset(oa.attrs[k], ob.attrs[k], f"{pb}: /{name}", problems)
+                elif not same(oa.attrs[k], ob.attrs[k]):
                     problems.append(f"{pb}: /{name} attribute {k} differs")
 
 
 def main():
-    before, after = sys.argv[1], sys.argv[2]
+    before, after = [a for a in sys.argv[1:] if not a.startswith("--")]
     problems, compared = [], 0
     for root, _, files in os.walk(before):
         for fn in sorted(files):
@@ -80,10 +113,7 @@ def main():
                 if strip(open(pa).read()) != strip(open(pb).read()):
                     problems.append(f"{rel}: text differs")
             elif fn == "summary.json":
-                import json
-                ja, jb = json.load(open(pa)), json.load(open(pb))
-                ja.pop("seconds"), jb.pop("seconds")
-                if ja != jb:
+                if without_times(json.load(open(pa))) != without_times(json.load(open(pb))):
                     problems.append(f"{rel}: JSON differs")
             else:
                 if open(pa, "rb").read() != open(pb, "rb").read():

@@ -43,6 +43,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/names.hpp"
 #include "grids/distributed_fft.hpp"
 #include "grids/field.hpp"
 #include "grids/grid.hpp"
@@ -52,9 +53,16 @@
 namespace qtzflow::solver {
 
 enum class FpScheme { backward_euler, crank_nicolson, extrapolated_euler };
+constexpr core::Named<FpScheme> kFpSchemeNames[] = {{"backward_euler", FpScheme::backward_euler},
+                                                    {"crank_nicolson", FpScheme::crank_nicolson},
+                                                    {"extrapolated_euler", FpScheme::extrapolated_euler}};
+constexpr std::span<const core::Named<FpScheme>> names_of(FpScheme) { return kFpSchemeNames; }
 
 /// How FokkerPlanckSolver::spectrum solves its eigenproblem (automatic: by the grid size).
 enum class SpectrumMethod { automatic, dense, sparse };
+constexpr core::Named<SpectrumMethod> kSpectrumMethodNames[] = {
+    {"automatic", SpectrumMethod::automatic}, {"dense", SpectrumMethod::dense}, {"sparse", SpectrumMethod::sparse}};
+constexpr std::span<const core::Named<SpectrumMethod>> names_of(SpectrumMethod) { return kSpectrumMethodNames; }
 /// The largest grid the automatic choice solves densely: Lanczos is already 36× faster at 1024
 /// points (BENCHMARKS.md); the dense solver stays for tiny grids and many eigenvalues.
 inline constexpr std::size_t kDenseSpectrumMax = 256;

@@ -45,6 +45,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/names.hpp"
 #include "grids/distributed_fft.hpp"
 #include "grids/fft.hpp"
 #include "grids/field.hpp"
@@ -55,7 +56,13 @@
 namespace qtzflow::solver {
 
 enum class TimeMode { real, imaginary };
+constexpr core::Named<TimeMode> kTimeModeNames[] = {{"real", TimeMode::real}, {"imaginary", TimeMode::imaginary}};
+constexpr std::span<const core::Named<TimeMode>> names_of(TimeMode) { return kTimeModeNames; }
+
 enum class SplitScheme { strang, yoshida4, chin4 };
+constexpr core::Named<SplitScheme> kSplitSchemeNames[] = {
+    {"strang", SplitScheme::strang}, {"yoshida4", SplitScheme::yoshida4}, {"chin4", SplitScheme::chin4}};
+constexpr std::span<const core::Named<SplitScheme>> names_of(SplitScheme) { return kSplitSchemeNames; }
 
 struct SplitStepOptions {
   TimeMode mode = TimeMode::real;

@@ -89,7 +89,7 @@ def test_coherent_state_through_python_equals_the_cli_bit_for_bit(tmp_path):
         g = q.Grid(gc["n"], gc["lower"], gc["upper"])
         sc = cfg["schrodinger"]
         s = q.SplitStepSolver(g, q.objective("harmonic", 2, a=1.0), cfg["schedule"]["T"], dt=sc["dt"], mode="real", scheme=sc["scheme"],
-                              potential=sc["potential"], planning="estimate")
+                              potential=sc["potential"], fft_planning="estimate")
         s.state = psi0
         for _ in range(4):  # the CLI's chunks: a snapshot every 16 steps
             s.advance(16)
@@ -259,7 +259,7 @@ def test_advance_releases_the_gil_two_threads_run_concurrently():
     try:
         g = q.Grid([128, 128], -3, 3)
         f = q.objective("double_well", 2, c=0.3)
-        solvers = [q.SplitStepSolver(g, f, 0.5, dt=0.01, planning="estimate") for _ in range(2)]
+        solvers = [q.SplitStepSolver(g, f, 0.5, dt=0.01, fft_planning="estimate") for _ in range(2)]
         n = 1500
 
         def one(s):

@@ -350,7 +350,7 @@ TEST_CASE("particle runs: histogram snapshots, positions, restart bit-identical,
   CHECK(std::abs(pa - pf) < 0.012);
   CHECK(std::abs(a.diagnostics.at("mean_x") - f.diagnostics.at("mean_x")) < 0.02);
   // dithered QTZ moves run too, and report their acceptance rate
-  REQUIRE(run_cli("run p.toml -q -o q.h5 --set particles.algorithm=qtz-dither --set particles.count=2000 --set particles.delta=0.2", d).code == 0);
+  REQUIRE(run_cli("run p.toml -q -o q.h5 --set particles.algorithm=qtz-dither --set particles.count=2000", d).code == 0);
   const auto q = io::read_snapshot((d / "q.h5").string(), 200);
   CHECK(q.diagnostics.at("acceptance") > 0.05);
   // bad input: named keys, exit 2

@@ -119,3 +119,65 @@ TEST_CASE("objective.name = expression: formula, parameters, domain and minima r
   fails("name = \"double_well\"\nf = \"x\"\n", "objective.f");
   fails("name = \"double_well\"\ndomain = [0, 1]\n", "objective.domain");
 }
+
+TEST_CASE("config: a key the chosen kind, engine or clock leaves unused is refused naming it and why; stored texts drop it") {
+  auto refusal = [](const std::string& text) {
+    try {
+      scenario::parse_config(text);
+    } catch (const core::InvalidArgument& e) {
+      return e.key() + " | " + e.what();
+    }
+    return std::string("(accepted)");
+  };
+  const std::string s = "[schrodinger]\n", f = "[fokker_planck]\n[grid]\nboundary = \"reflecting\"\n";
+  const std::string p = "[grid]\nboundary = \"reflecting\"\n[particles]\n";
+  // each line: a configuration, the key refused, a word of the reason
+  const std::tuple<std::string, std::string, std::string> cases[] = {
+      {s + "[schedule]\nkind = \"logarithmic\"\nT = 0.5\n", "schedule.T", "logarithmic"},  // it ran at c/ln 2 = 1.44 without a word
+      {s + "[schedule]\nkind = \"constant\"\ngamma = 0.9\n", "schedule.gamma", "geometric"},
+      {s + "[schedule]\nkind = \"geometric\"\nc = 2\n", "schedule.c", "logarithmic"},
+      {s + "[schedule]\nkind = \"constant\"\neta = 2\n", "schedule.eta", "paper"},
+      {s + "[schedule]\nC_q = 3\n", "schedule.C_q", "moves clock"},
+      {s + "[schedule]\nkind = \"paper\"\nT = 1\n", "schedule.T", "constant"},
+      {p + "algorithm = \"qtz-dither\"\ndelta = 0.2\n", "particles.delta", "fokker_planck clock"},
+      {p + "algorithm = \"langevin\"\ndelta = 0.2\n", "particles.delta", "langevin"},
+      {p + "algorithm = \"qtz-local\"\nmoves_per_dt = 8\n", "particles.moves_per_dt", "qtz-dither"},
+      {p + "algorithm = \"langevin\"\n[schedule]\nC_q = 3\n", "schedule.C_q", "moves clock"},
+      {s + "[initial]\nkind = \"uniform\"\ncenter = [0, 0]\n", "initial.center", "gaussian"},
+      {f + "[initial]\nrelax_time = 0\n", "initial.relax_time", "schrodinger"},
+      {s + "absorber_strength = 2\n", "schrodinger.absorber_strength", "absorber_width"},
+      {f + "[output]\nparticle_positions = true\n", "output.particle_positions", "particles"},
+  };
+  for (const auto& [text, key, why] : cases) {
+    CAPTURE(text);
+    const auto r = refusal(text);
+    CHECK(r.rfind(key + " | ", 0) == 0);
+    CHECK(r.find(why) != std::string::npos);
+  }
+  // the keys each choice uses are accepted, and the only ones written
+  const auto paper = scenario::parse_config(p + "algorithm = \"qtz-local\"\ndelta = 0.2\n[schedule]\nkind = \"paper\"\nC_q = 3\neta = 2\ntau = 4\n");
+  CHECK(paper.text.find("C_q = 3\neta = 2\ntau = 4\n") != std::string::npos);
+  CHECK(paper.text.find("delta = 0.2") != std::string::npos);
+  CHECK(paper.text.find("T = ") == std::string::npos);
+  CHECK(paper.text.find("moves_per_dt") == std::string::npos);
+  const auto moves = scenario::parse_config(p + "algorithm = \"qtz-local\"\n[schedule]\nC_q = 3\n");  // C_q of Q_p = C_q/(2T)
+  CHECK(moves.schedule.C_q == 3);
+  CHECK(scenario::parse_config(moves.text).text == moves.text);
+  // a text stored by an earlier version, every key written: a restart reads it, dropping what is unused
+  const std::string old = s + "[schedule]\nkind = \"logarithmic\"\nT = 0.5\nc = 2\ngamma = 0.99\nC_q = 2\neta = 1\ntau = 1\n"
+                              "[initial]\nkind = \"uniform\"\ncenter = [0, 0]\nwidth = [0.5, 0.5]\nrelax_time = 0\n";
+  CHECK_THROWS_AS(scenario::parse_config(old), core::InvalidArgument);
+  const auto stored = scenario::parse_config(old, {}, "stored", scenario::UnusedKeys::drop);
+  CHECK(stored.schedule.c == 2);
+  CHECK(stored.text == scenario::parse_config(s + "[schedule]\nkind = \"logarithmic\"\nc = 2\n[initial]\nkind = \"uniform\"\nrelax_time = 0\n").text);
+}
+
+TEST_CASE("config: --set schedule.kind=X replaces [schedule], as objective.name replaces [objective]") {
+  const std::string base = "[schrodinger]\n[schedule]\nT = 0.3\n";
+  const auto log = scenario::parse_config(base, {"schedule.c=2", "schedule.kind=logarithmic"});  // any order
+  CHECK(log.schedule.kind == potentials::Schedule::Kind::logarithmic);
+  CHECK(log.schedule.c == 2);
+  // restating the kind (absent: the default, constant) keeps the table
+  CHECK(scenario::parse_config(base, {"schedule.kind=constant"}).schedule.T == 0.3);
+  CHECK(scenario::parse_config(base + "kind = \"constant\"\n", {"schedule.kind=constant"}).schedule.T == 0.3);
+}

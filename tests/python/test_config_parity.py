@@ -1,0 +1,104 @@
+"""One vocabulary: a Python engine built from keywords has the configuration TOML gives.
+
+For every key of each engine section of the effective configuration (what `qtzflow run
+--print-config` prints, the C++ reader's defaults filled in), the Python engine takes a keyword
+of the same name, with the same default, and reads back the same value -- at the defaults and
+at a non-default value per key. A key added to a section without its keyword fails here.
+Keys a stepping engine has no use for (t_end: it advances by n steps; count: the walkers are
+placed by sample_initial) are the only exceptions, and they are listed.
+"""
+import tomllib
+
+import pytest
+
+import qtzflow as q
+
+NOT_KEYWORDS = {"t_end", "count"}
+GRID = {"grid": {"n": [16, 16], "lower": [-2.0, -2.0], "upper": [2.0, 2.0]}}
+# a non-default value per key, each valid alone
+OTHER = {
+    "schrodinger": {"mode": "imaginary", "potential": "objective", "scheme": "chin4", "dt": 0.02, "absorber_width": 0.5,
+                    "fft_planning": "estimate"},
+    "fokker_planck": {"scheme": "crank_nicolson", "dt": 0.02},
+    "particles": {"algorithm": "qtz-local", "seed": 7, "dt": 0.02, "delta": 0.3, "clock": "moves", "moves_per_dt": 8},
+}
+
+
+def effective(section, keys, boundary):
+    """The [section] of the effective configuration for these keys, read by the C++ parser."""
+    lines = ["[grid]", "n = [16, 16]", "lower = [-2.0, -2.0]", "upper = [2.0, 2.0]", f'boundary = "{boundary}"', f"[{section}]"]
+    lines += [f"{k} = {v!r}".replace("'", '"') for k, v in keys.items()]
+    return tomllib.loads(q._core._config_text("\n".join(lines) + "\n", [], "parity"))[section]
+
+
+def engine(section, keywords):
+    f = q.objective("double_well", 2)
+    if section == "schrodinger":
+        return q.SplitStepSolver(q.Grid([16, 16], -2.0, 2.0), f, 0.5, **keywords)
+    if section == "fokker_planck":
+        return q.FokkerPlanckSolver(q.Grid([16, 16], -2.0, 2.0, boundary="reflecting"), f, 0.5, **keywords)
+    return q.ParticleEnsemble(q.Grid([16, 16], -2.0, 2.0, boundary="reflecting"), f, 0.5, **keywords)
+
+
+def compare(section, keys):
+    boundary = "periodic" if section == "schrodinger" else "reflecting"
+    toml = {k: v for k, v in effective(section, keys, boundary).items() if k not in NOT_KEYWORDS}
+    py = engine(section, keys).config
+    py.pop("C_q", None)  # the schedule's key, not the section's
+    assert py == toml, f"[{section}] {keys}: Python {py} != TOML {toml}"
+
+
+@pytest.mark.parametrize("section", ["schrodinger", "fokker_planck", "particles"])
+def test_defaults_agree(section):
+    compare(section, {})
+
+
+@pytest.mark.parametrize("section,key", [(s, k) for s, ks in OTHER.items() for k in ks])
+def test_each_key_agrees(section, key):
+    keys = {key: OTHER[section][key]}
+    if section == "particles" and key in ("delta",):
+        keys = {"algorithm": "qtz-local", key: OTHER[section][key]}  # delta sizes the moves clock's moves
+    if section == "particles" and key == "clock":
+        keys = {"algorithm": "qtz-dither", "clock": "moves"}
+    if section == "particles" and key == "moves_per_dt":
+        keys = {"algorithm": "qtz-dither", key: OTHER[section][key]}
+    if section == "schrodinger" and key == "absorber_width":
+        keys = {key: 0.5, "absorber_strength": 2.0}
+    compare(section, keys)
+
+
+def test_every_key_is_covered():
+    """The lists above name every key of every engine section (a new key must join them)."""
+    for section in OTHER:
+        boundary = "periodic" if section == "schrodinger" else "reflecting"
+        keys = set(effective(section, {"algorithm": "qtz-dither"} if section == "particles" else {"absorber_width": 0.5}
+                             if section == "schrodinger" else {}, boundary))
+        assert keys - NOT_KEYWORDS - {"absorber_strength"} <= set(OTHER[section]), section
+
+
+@pytest.mark.parametrize("keywords,key", [
+    ({"algorithm": "qtz-local", "clock": "fokker_planck"}, "clock"),   # the plain quantizer has no FP limit
+    ({"algorithm": "langevin", "delta": 0.2}, "delta"),                # Langevin has no proposal size
+    ({"algorithm": "qtz-dither", "delta": 0.2}, "delta"),              # FP clock: moves of 2 sqrt(T dt/m)
+    ({"algorithm": "qtz-local", "moves_per_dt": 8}, "moves_per_dt"),   # moves clock: one move per dt
+    ({"algorithm": "langevin", "C_q": 3.0}, "C_q"),                    # Q_p = C_q/(2T) is the moves clock's
+])
+def test_unused_keywords_are_refused_as_in_toml(keywords, key):
+    with pytest.raises(ValueError, match=key):
+        engine("particles", keywords)
+    toml_keys = {k: v for k, v in keywords.items() if k != "C_q"}
+    sets = [f"schedule.C_q={keywords['C_q']}"] if "C_q" in keywords else []
+    text = "[grid]\nboundary = \"reflecting\"\n[particles]\n" + "".join(f'{k} = {v!r}\n'.replace("'", '"') for k, v in toml_keys.items())
+    with pytest.raises(ValueError, match=key):
+        q._core._config_text(text, sets, "parity")
+
+
+def test_c_q_comes_with_the_paper_schedule():
+    f = q.objective("double_well", 2)
+    g = q.Grid([16, 16], -2.0, 2.0, boundary="reflecting")
+    paper = q.Schedule.paper(3.0, 1.0, 1.0)
+    assert q.ParticleEnsemble(g, f, paper, algorithm="qtz-local").config["C_q"] == 3.0
+    assert q.ParticleEnsemble(g, f, 0.5, algorithm="qtz-local").config["C_q"] == 2.0
+    assert q.ParticleEnsemble(g, f, 0.5, algorithm="qtz-local", C_q=4.0).config["C_q"] == 4.0
+    with pytest.raises(ValueError, match="C_q"):
+        q.ParticleEnsemble(g, f, paper, algorithm="qtz-local", C_q=2.0)
