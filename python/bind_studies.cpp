@@ -30,7 +30,8 @@ particles::OptimizerOptions optimizer_options(const std::string& algorithm, long
     case particles::Algorithm::qtz:
     case particles::Algorithm::qtz_local:
     case particles::Algorithm::qtz_dither:
-      take("h_schedule", st.h_schedule);
+      accepted.emplace_back("h_schedule");
+      if (kw.contains("h_schedule")) st.h_schedule = core::parse_name<particles::QpRule>(kw["h_schedule"].cast<std::string>(), "h_schedule");
       take("qp", st.qp);
       take("delta", st.delta);
       take("eta", st.eta);

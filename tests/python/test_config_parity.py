@@ -102,3 +102,13 @@ def test_c_q_comes_with_the_paper_schedule():
     assert q.ParticleEnsemble(g, f, 0.5, algorithm="qtz-local", C_q=4.0).config["C_q"] == 4.0
     with pytest.raises(ValueError, match="C_q"):
         q.ParticleEnsemble(g, f, paper, algorithm="qtz-local", C_q=2.0)
+
+
+def test_h_schedule_is_a_word_of_the_table():
+    f = q.objective("rastrigin", 2)
+    acc = q.run_once(f, "qtz", budget=400, seed=3)
+    log = q.run_once(f, "qtz", budget=400, seed=3, h_schedule="logarithmic")
+    assert acc["final_h"] > 0 and log["final_h"] == 0  # h counts acceptances only under the authors' rule
+    assert q.run_once(f, "qtz", budget=400, seed=3, h_schedule="acceptances") == acc
+    with pytest.raises(ValueError, match="h_schedule"):
+        q.run_once(f, "qtz", budget=400, h_schedule="weekly")
