@@ -36,6 +36,7 @@ struct OptimizeArgs {
   particles::AlgorithmSettings settings;                                     ///< the flags' defaults are its members'
   std::string h_schedule{core::name_of(particles::AlgorithmSettings{}.h_schedule)};  ///< qtz: kQpRuleNames
   double T = 0.1;                     ///< langevin: T (constant) or c (logarithmic)
+  std::vector<std::string> given;     ///< the AlgorithmSettings members whose flags were given
   std::string schedule = "constant";  ///< langevin: constant | logarithmic
   bool json = false;
   std::string output;

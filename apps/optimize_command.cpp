@@ -45,6 +45,10 @@ std::vector<double> parse_point(const std::string& text) { return parse_numbers(
 particles::AlgorithmOptions algorithm_options(const OptimizeArgs& a) {
   particles::AlgorithmSettings st = a.settings;
   st.h_schedule = core::parse_name<particles::QpRule>(a.h_schedule, "h_schedule");
+  const auto algorithm = particles::algorithm_from_string(a.algorithm);
+  for (const auto& setting : a.given)  // a flag the algorithm does not use is refused, never ignored
+    if (const auto why = particles::unused_setting(algorithm, st, setting); !why.empty())
+      throw core::InvalidArgument(setting, setting + ": " + why + "; leave it out");
   if (particles::algorithm_from_string(a.algorithm) == particles::Algorithm::langevin) {
     core::require_positive("--T", a.T);
     if (a.schedule == "constant")
@@ -71,6 +75,12 @@ int optimize_command(OptimizeArgs a) {
                                                         {"eta", "--eta"},
                                                         {"sa.T0", "--sa-T0"},
                                                         {"sa.cooling", "--sa-cooling"},
+                                                        {"sa_T0", "--sa-T0"},
+                                                        {"sa_cooling", "--sa-cooling"},
+                                                        {"pimc_T", "--pimc-T"},
+                                                        {"pimc_gamma0", "--pimc-gamma0"},
+                                                        {"local", "--local"},
+                                                        {"schedule", "--T/--schedule"},
                                                         {"dt", "--dt"},
                                                         {"replicas", "--replicas"},
                                                         {"pimc.T", "--pimc-T"},

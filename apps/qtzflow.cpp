@@ -71,6 +71,60 @@ void print_objectives() {
       "minima = [[...], ...] |\n");
 }
 
+/// The integer checks of the flags (decimal digits within the type, before CLI11 converts).
+struct IntegerRanges {
+  CLI::Validator seed_range, long_range, int_range;
+};
+
+/// `qtzflow optimize`'s flags into `oa`; `settings` pairs each algorithm-setting flag with its
+/// AlgorithmSettings member (what particles::unused_setting judges once the flags are parsed).
+CLI::App* add_optimize(CLI::App& app, apps::OptimizeArgs& oa, const IntegerRanges& v, std::vector<std::pair<CLI::Option*, std::string>>& settings) {
+  auto setting = [&](const char* name, CLI::Option* o) { settings.emplace_back(o, name); };
+  auto* opt = app.add_subcommand("optimize",
+                                 "ensembles of optimizer runs (QTZ, its variants, SA, QIA, Langevin, PIMC, pagmo SA) on an "
+                                 "objective or a TSP instance: a summary table or JSON, per-run results in HDF5");
+  auto& rq = oa.request;
+  auto* obj_opt = opt->add_option("--objective", rq.objective, "built-in objective (see docs/objectives.md)");
+  auto* expr_opt = opt->add_option("--expression", rq.expression,
+                                   "your own objective as a formula in x, y, z (or x0, x1, ...) with --param constants, on the box "
+                                   "--lower/--upper (docs/objectives.md)")
+                       ->excludes(obj_opt);
+  opt->add_option("--minimum", oa.minima, "a known minimum of the --expression, x[,y,...] (repeatable; the lowest sets success)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  opt->add_option("--tsp", rq.tsp, "TSPLIB file (EUC_2D, CEIL_2D, ATT, GEO, EXPLICIT)")->excludes(obj_opt)->excludes(expr_opt);
+  opt->add_option("--dim", rq.dim, "dimension of the objective")->default_val(1)->check(v.int_range);
+  opt->add_option("--param", oa.params, "objective parameter name=value[,value...] (repeatable)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  opt->add_option("--lower", rq.lower, "search box lower bounds (1 value or one per axis; default: the objective's domain)")->delimiter(',');
+  opt->add_option("--upper", rq.upper, "search box upper bounds")->delimiter(',');
+  opt->add_flag("--unrounded", rq.unrounded, "read EUC_2D distances unrounded (the QTZ authors' convention for their instances)");
+  opt->add_option("--optimum", rq.optimum, "known optimal tour length (default: built in for dantzig42, gr120, ulysses16/22)");
+  opt->add_option("--algorithm", oa.algorithm, "one of " + core::quoted_names<particles::Algorithm>())->capture_default_str();
+  opt->add_option("--runs", rq.runs, "independent runs")->capture_default_str()->check(v.long_range);
+  opt->add_option("--budget", rq.options.budget, "candidate evaluations per run (langevin: steps)")->capture_default_str()->check(v.long_range);
+  opt->add_option("--seed", rq.options.seed, "seed: fixes every result, for any thread count")->capture_default_str()->check(v.seed_range);
+  opt->add_option("--tolerance", rq.options.tolerance, "success: best <= f* + tolerance (TSP: <= optimum * (1 + tolerance))")->capture_default_str();
+  setting("h_schedule", opt->add_option("--h-schedule", oa.h_schedule,
+                  "qtz: Q_p doubles per acceptance (acceptances, the authors'), grows as eta*log2(t+2) "
+                  "(logarithmic), or stays at --qp (fixed)")
+      ->capture_default_str());
+  setting("qp", opt->add_option("--qp", oa.settings.qp, "fixed resolution Q_p (with --h-schedule fixed)")->capture_default_str());
+  setting("delta", opt->add_option("--delta", oa.settings.delta, "local proposal size (qtz-local, --local)")->capture_default_str());
+  setting("eta", opt->add_option("--eta", oa.settings.eta, "qtz: Q_p = eta 2^h (default 0: the authors' power of 2 above |f(x0)|)")->capture_default_str());
+  setting("sa_T0", opt->add_option("--sa-T0", oa.settings.sa_T0, "sa, qia: initial temperature (the authors': 1000)")->capture_default_str());
+  setting("sa_cooling", opt->add_option("--sa-cooling", oa.settings.sa_cooling, "sa, qia: T <- cooling T per iteration (the authors': 0.9995)")->capture_default_str());
+  setting("local", opt->add_flag("--local", oa.settings.local, "local proposals x + delta*N(0,1) for qtz, qtz-dither, sa, qia"));
+  setting("dt", opt->add_option("--dt", oa.settings.dt, "langevin time step")->capture_default_str());
+  setting("schedule", opt->add_option("--T", oa.T, "langevin temperature (constant) or c (logarithmic)")->default_val(0.1)->check(CLI::Number));
+  setting("schedule", opt->add_option("--schedule", oa.schedule, "langevin: constant or logarithmic")->default_val("constant"));
+  setting("replicas", opt->add_option("--replicas", oa.settings.replicas, "pimc: Trotter replicas P")->capture_default_str()->check(v.int_range));
+  setting("pimc_T", opt->add_option("--pimc-T", oa.settings.pimc_T, "pimc temperature (0: Martonak's 10/3 scaled by the mean edge length)")->capture_default_str());
+  setting("pimc_gamma0", opt->add_option("--pimc-gamma0", oa.settings.pimc_gamma0, "pimc initial transverse field (0: 300, scaled likewise)")->capture_default_str());
+  opt->add_flag("--json", oa.json, "print JSON instead of the table");
+  opt->add_option("-o,--output", oa.output, "write per-run results to this HDF5 file");
+  return opt;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,49 +207,9 @@ int main(int argc, char** argv) {
   spec->add_option("-o,--output", sa.output, "also write the eigenvalues to this HDF5 file");
   spec->add_flag("-q,--quiet", sa.quiet, "no progress on stderr");
 
-  auto* opt = app.add_subcommand("optimize",
-                                 "ensembles of optimizer runs (QTZ, its variants, SA, QIA, Langevin, PIMC, pagmo SA) on an "
-                                 "objective or a TSP instance: a summary table or JSON, per-run results in HDF5");
   apps::OptimizeArgs oa;
-  auto& rq = oa.request;
-  auto* obj_opt = opt->add_option("--objective", rq.objective, "built-in objective (see docs/objectives.md)");
-  auto* expr_opt = opt->add_option("--expression", rq.expression,
-                                   "your own objective as a formula in x, y, z (or x0, x1, ...) with --param constants, on the box "
-                                   "--lower/--upper (docs/objectives.md)")
-                       ->excludes(obj_opt);
-  opt->add_option("--minimum", oa.minima, "a known minimum of the --expression, x[,y,...] (repeatable; the lowest sets success)")
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  opt->add_option("--tsp", rq.tsp, "TSPLIB file (EUC_2D, CEIL_2D, ATT, GEO, EXPLICIT)")->excludes(obj_opt)->excludes(expr_opt);
-  opt->add_option("--dim", rq.dim, "dimension of the objective")->default_val(1)->check(int_range);
-  opt->add_option("--param", oa.params, "objective parameter name=value[,value...] (repeatable)")
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  opt->add_option("--lower", rq.lower, "search box lower bounds (1 value or one per axis; default: the objective's domain)")->delimiter(',');
-  opt->add_option("--upper", rq.upper, "search box upper bounds")->delimiter(',');
-  opt->add_flag("--unrounded", rq.unrounded, "read EUC_2D distances unrounded (the QTZ authors' convention for their instances)");
-  opt->add_option("--optimum", rq.optimum, "known optimal tour length (default: built in for dantzig42, gr120, ulysses16/22)");
-  opt->add_option("--algorithm", oa.algorithm, "qtz, qtz-local, qtz-dither, langevin, sa, qia, pimc, pagmo-sa")->default_val("qtz");
-  opt->add_option("--runs", rq.runs, "independent runs")->default_val(30)->check(long_range);
-  opt->add_option("--budget", rq.options.budget, "candidate evaluations per run (langevin: steps)")->capture_default_str()->check(long_range);
-  opt->add_option("--seed", rq.options.seed, "seed: fixes every result, for any thread count")->capture_default_str()->check(seed_range);
-  opt->add_option("--tolerance", rq.options.tolerance, "success: best <= f* + tolerance (TSP: <= optimum * (1 + tolerance))")->capture_default_str();
-  opt->add_option("--h-schedule", oa.h_schedule,
-                  "qtz: Q_p doubles per acceptance (acceptances, the authors'), grows as eta*log2(t+2) "
-                  "(logarithmic), or stays at --qp (fixed)")
-      ->capture_default_str();
-  opt->add_option("--qp", oa.settings.qp, "fixed resolution Q_p (with --h-schedule fixed)")->capture_default_str();
-  opt->add_option("--delta", oa.settings.delta, "local proposal size (qtz-local, --local)")->capture_default_str();
-  opt->add_option("--eta", oa.settings.eta, "qtz: Q_p = eta 2^h (default 0: the authors' power of 2 above |f(x0)|)")->capture_default_str();
-  opt->add_option("--sa-T0", oa.settings.sa_T0, "sa, qia: initial temperature (the authors': 1000)")->capture_default_str();
-  opt->add_option("--sa-cooling", oa.settings.sa_cooling, "sa, qia: T <- cooling T per iteration (the authors': 0.9995)")->capture_default_str();
-  opt->add_flag("--local", oa.settings.local, "local proposals x + delta*N(0,1) for qtz, qtz-dither, sa, qia");
-  opt->add_option("--dt", oa.settings.dt, "langevin time step")->capture_default_str();
-  opt->add_option("--T", oa.T, "langevin temperature (constant) or c (logarithmic)")->default_val(0.1)->check(CLI::Number);
-  opt->add_option("--schedule", oa.schedule, "langevin: constant or logarithmic")->default_val("constant");
-  opt->add_option("--replicas", oa.settings.replicas, "pimc: Trotter replicas P")->capture_default_str()->check(int_range);
-  opt->add_option("--pimc-T", oa.settings.pimc_T, "pimc temperature (0: Martonak's 10/3 scaled by the mean edge length)")->capture_default_str();
-  opt->add_option("--pimc-gamma0", oa.settings.pimc_gamma0, "pimc initial transverse field (0: 300, scaled likewise)")->capture_default_str();
-  opt->add_flag("--json", oa.json, "print JSON instead of the table");
-  opt->add_option("-o,--output", oa.output, "write per-run results to this HDF5 file");
+  std::vector<std::pair<CLI::Option*, std::string>> settings;
+  auto* opt = add_optimize(app, oa, {seed_range, long_range, int_range}, settings);
 
   try {
     app.parse(argc, argv);
@@ -213,7 +227,12 @@ int main(int argc, char** argv) {
         print_info();
       return 0;
     }
-    if (*opt) return apps::optimize_command(oa);  // runs divided among the ranks
+    if (*opt) {
+      // the algorithm settings whose flags were given: one the algorithm does not use is refused
+      for (const auto& [flag, setting] : settings)
+        if (flag->count() > 0) oa.given.push_back(setting);
+      return apps::optimize_command(oa);
+    }  // runs divided among the ranks
     if (core::mpi::active() && (*ver || *spec))
       core::throw_invalid("mpirun -n", std::to_string(core::mpi::size()) + " ranks for qtzflow " + (*ver ? "verify" : "spectrum"),
                           "1 rank: in this version qtzflow optimize and [schrodinger] runs divide their work among MPI ranks");

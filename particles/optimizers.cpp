@@ -270,6 +270,22 @@ AlgorithmOptions default_options(Algorithm a) {
   throw core::Error("particles: unknown algorithm");
 }
 
+std::string unused_setting(Algorithm a, const AlgorithmSettings& s, std::string_view name) {
+  const bool qtz = a == Algorithm::qtz || a == Algorithm::qtz_local || a == Algorithm::qtz_dither;
+  const bool sa = a == Algorithm::sa || a == Algorithm::qia;
+  const bool choose_local = a == Algorithm::qtz || a == Algorithm::qtz_dither || sa;
+  const std::string who = "not used by " + std::string(to_string(a));
+  if (name == "h_schedule" || name == "eta") return qtz ? "" : who + " (the quantized optimizers' Q_p law)";
+  if (name == "qp") return qtz && s.h_schedule == QpRule::fixed ? "" : who + " unless the h-schedule is fixed (Q_p held at qp)";
+  if (name == "local") return choose_local ? "" : who + " (local proposals are a choice of qtz, qtz-dither, sa and qia)";
+  if (name == "delta")
+    return a == Algorithm::qtz_local || (choose_local && s.local) ? "" : who + " without local proposals (delta is their size)";
+  if (name == "sa_T0" || name == "sa_cooling") return sa ? "" : who + " (the authors' SA cooling)";
+  if (name == "dt" || name == "schedule") return a == Algorithm::langevin ? "" : who + " (Langevin's step and temperature)";
+  if (name == "replicas" || name == "pimc_T" || name == "pimc_gamma0") return a == Algorithm::pimc ? "" : who + " (path-integral annealing)";
+  return "";
+}
+
 AlgorithmOptions algorithm_options(std::string_view name, const AlgorithmSettings& a) {
   auto o = default_options(algorithm_from_string(name));
   const auto proposal = [&](Proposal p) { return a.local ? Proposal::local : p; };

@@ -111,6 +111,11 @@ struct AlgorithmSettings {
   int replicas = 30;                                                    ///< pimc
   double pimc_T = 0, pimc_gamma0 = 0;
 };
+/// Why the setting `name` (an AlgorithmSettings member: h_schedule, qp, delta, eta, local,
+/// sa_T0, sa_cooling, dt, schedule, replicas, pimc_T, pimc_gamma0) is not used by algorithm a
+/// with settings s ("" if it is): what every front end refuses when it is given.
+std::string unused_setting(Algorithm a, const AlgorithmSettings& s, std::string_view name);
+
 /// The options of algorithm `name` from the settings.
 AlgorithmOptions algorithm_options(std::string_view name, const AlgorithmSettings& settings);
 

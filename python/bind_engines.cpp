@@ -6,6 +6,7 @@
 #include "bindings.hpp"
 #include "particles/ensemble.hpp"
 #include "potentials/sampling.hpp"
+#include "scenario/advice.hpp"
 #include "scenario/config.hpp"
 #include "solver/fokker_planck.hpp"
 #include "solver/split_step.hpp"
@@ -18,6 +19,25 @@ template <template <int> class S>
 using ByDim = std::variant<std::unique_ptr<S<1>>, std::unique_ptr<S<2>>, std::unique_ptr<S<3>>>;
 
 // Every engine class holds a lock (EngineLock): the methods run under it, one thread at a time.
+/// The numerical advice of scenario/advice.hpp for an engine stepped by hand: checked when the
+/// engine is made and again whenever T has fallen by 10 % since the last check (a check is one
+/// pass over the grid, so an annealed run of many advance(1) calls pays it a few times, not per
+/// step); each engine warns once.
+struct Advisor {
+  std::function<std::string(double t0, double t1)> advice;  ///< "" when all is well
+  std::function<double(double)> T;
+  double checked_T = 0;
+  bool warned = false;
+  void check(double t0, double t1) {
+    if (warned || !advice) return;
+    const double T1 = T(t1);
+    if (checked_T > 0 && !(T1 < 0.9 * checked_T)) return;
+    checked_T = T1;
+    const auto m = advice(t0, t1);
+    if (!m.empty()) warned = true, warn_python(m);
+  }
+};
+
 struct PySplitStep {
   PyGrid grid;
   std::shared_ptr<potentials::Objective> objective;
@@ -25,6 +45,7 @@ struct PySplitStep {
   bool real = true;
   potentials::PotentialKind potential = potentials::PotentialKind::witten;
   std::shared_ptr<EngineLock> lock = std::make_shared<EngineLock>();
+  Advisor advisor;
 };
 
 struct PyFokkerPlanck {
@@ -32,7 +53,14 @@ struct PyFokkerPlanck {
   std::shared_ptr<potentials::Objective> objective;
   ByDim<solver::FokkerPlanckSolver> s;
   std::shared_ptr<EngineLock> lock = std::make_shared<EngineLock>();
+  Advisor advisor;
 };
+
+/// The whole grid's rows: a Python engine runs on one process.
+template <int D>
+scenario::RowBlock all_rows(const grids::Grid<D>& g) {
+  return {0, g.shape()[0], false};
+}
 
 /// What `positions` views point into while the walkers' storage is replaced: the storage they
 /// were made of stays alive (holding the walkers as they were) as long as one of them lives.
@@ -70,6 +98,7 @@ double points_of(const PyGrid& g) {
 template <class P>
 void advance_grid_engine(P& p, long n) {
   core::require_at_least("n", n, 0);
+  std::visit([&](auto& s) { p.advisor.check(s->time(), s->time() + static_cast<double>(n) * s->options().dt); }, p.s);
   const long per_check = core::steps_per_stop_check(points_of(p.grid));
   std::visit([&](auto& s) { advance_interruptibly(*p.objective, n, per_check, s->steps(), [&](long k) { s->advance(k); }); }, p.s);
 }
@@ -105,7 +134,7 @@ std::string word(E v) {
   return std::string(core::name_of(v));
 }
 
-void bind_engines(py::module_& m) {
+void bind_split_step(py::module_& m) {
   py::class_<PySplitStep>(m, "SplitStepSolver", R"doc(Split-step Fourier solver of the Schrödinger equation on a periodic grid.
 
     real time       i dpsi/dt = H psi,   H = -T Laplacian + V          (units: hbar = 1, mass 1/(2T))
@@ -155,7 +184,13 @@ starts uniform (normalised in imaginary time): set it with `state = array` or se
                auto solver = std::make_unique<solver::SplitStepSolver<d>>(land, kind, schedule, o);
                solver->set_state(grids::Field<double, d>(g.as<d>().shape(), 1.0));  // uniform until the caller sets one
                out->s = std::move(solver);
+               if (c.mode == solver::TimeMode::imaginary && kind == potentials::PotentialKind::witten) {
+                 const auto minima = grids::find_basins(g.as<d>(), land.f()).minimum_value;
+                 out->advisor = {[minima, schedule](double, double t1) { return scenario::imaginary_time_floor_advice(minima, schedule.T(t1), "T(t)"); },
+                                 [schedule](double t) { return schedule.T(t); }};
+               }
              });
+             out->advisor.check(0, 0);  // T(0): the numerical advice at once
              return out;
            }),
            py::arg("grid"), py::arg("objective"), py::arg("T"), py::arg("dt") = kSchrodinger.dt, py::arg("mode") = word(kSchrodinger.mode),
@@ -265,6 +300,9 @@ starts uniform (normalised in imaginary time): set it with `state = array` or se
                              }),
                              "the engine's options as [schrodinger] keys (docs/config.md), read back from the solver");
 
+}
+
+void bind_fokker_planck(py::module_& m) {
   py::class_<PyFokkerPlanck>(m, "FokkerPlanckSolver", R"doc(Structure-preserving finite-volume solver of the Fokker–Planck equation
 
     drho/dt = div( T grad rho + rho grad f ),   T = T(t)
@@ -292,7 +330,13 @@ crank_nicolson, extrapolated_euler. `rho` is a writable view.
                constexpr int d = decltype(D)::value;
                const auto land = landscape<d>(*f, g.as<d>());
                out->s = std::make_unique<solver::FokkerPlanckSolver<d>>(land, schedule, o);
+               auto basins = std::make_shared<grids::Basins<d>>(grids::find_basins(g.as<d>(), land.f()));
+               auto f_values = std::make_shared<grids::Field<double, d>>(land.f());
+               const auto grid = g.as<d>();
+               out->advisor = {[=](double t0, double t1) { return scenario::peclet_advice(grid, *f_values, *basins, all_rows(grid), schedule, t0, t1, 1); },
+                               [schedule](double t) { return schedule.T(t); }};
              });
+             out->advisor.check(0, 0);  // T(0): the numerical advice at once
              return out;
            }),
            py::arg("grid"), py::arg("objective"), py::arg("T"), py::arg("dt") = kFokkerPlanck.dt, py::arg("scheme") = word(kFokkerPlanck.scheme),
@@ -378,6 +422,9 @@ crank_nicolson, extrapolated_euler. `rho` is a writable view.
                              }),
                              "the engine's options as [fokker_planck] keys, read back from the solver");
 
+}
+
+void bind_particle_ensemble(py::module_& m) {
   py::class_<PyEnsemble>(m, "ParticleEnsemble", R"doc(M walkers whose histogram is the density.
 
     algorithm "langevin":   x <- x - grad f dt + sqrt(2 T dt) xi   (Euler–Maruyama)
@@ -433,6 +480,7 @@ C_q contradicting a paper schedule is refused.
              auto out = std::make_unique<PyEnsemble>(PyEnsemble{g, f, {}});
              with_dim(g.dim(), [&](auto D) {
                constexpr int d = decltype(D)::value;
+               (void)landscape<d>(*f, g.as<d>());  // f finite at every grid point, as a [particles] run requires
                out->e = std::make_unique<particles::ParticleEnsemble<d>>(*f, g.as<d>(), schedule, o);
              });
              return out;
@@ -530,6 +578,12 @@ C_q contradicting a paper schedule is refused.
                                    p.e);
                              }),
                              "the ensemble's options as [particles] keys (with C_q on the moves clock), read back from the ensemble");
+}
+
+void bind_engines(py::module_& m) {
+  bind_split_step(m);
+  bind_fokker_planck(m);
+  bind_particle_ensemble(m);
 }
 
 }  // namespace qtzflow::python

@@ -206,7 +206,7 @@ potentials::Schedule to_schedule(const py::object& T) {
   core::throw_invalid("T", py::repr(T).cast<std::string>(), "a temperature (number > 0), a qtzflow.Schedule or a function of t");
 }
 
-void bind_problem(py::module_& m) {
+void bind_grid(py::module_& m) {
   py::class_<PyGrid>(m, "Grid", R"doc(A uniform, cell-centred grid on the box prod [lower_a, upper_a], 1 to 3 axes.
 
 Points sit at the cell centres x_i = lower + (i + 1/2) h, h = (upper - lower)/n. Arrays on the
@@ -291,7 +291,9 @@ engine needs "periodic".
             },
             g.g);
       });
+}
 
+void bind_objectives(py::module_& m) {
   py::class_<potentials::Objective, std::shared_ptr<potentials::Objective>>(m, "Objective",
                                                                             R"doc(An objective f : box in R^d -> R with its gradient and Laplacian.
 
@@ -365,9 +367,11 @@ qtzflow.catalog() lists the names, formulas, parameters and dimensions (docs/obj
         s.formula = f;
         s.params = params_of(kw);
         s.key = "f";
+        // One rule for every front end: the domain is the grid's box in a run, and must be given
+        // where no grid is known (here, as `qtzflow optimize --expression` needs --lower/--upper);
+        // it sets the derivative steps, so a silent [-1, 1] could misjudge f on a larger box.
         if (domain.is_none()) {
-          s.lower.assign(static_cast<std::size_t>(dim), -1);
-          s.upper.assign(static_cast<std::size_t>(dim), 1);
+          core::throw_invalid("domain", "missing", "[lower, upper] for every axis or one pair per axis: the box where f is defined and searched");
         } else {
           std::vector<std::vector<double>> pairs;
           const auto seq = domain.cast<py::sequence>();
@@ -391,7 +395,8 @@ qtzflow.catalog() lists the names, formulas, parameters and dimensions (docs/obj
     qtzflow.expression("(x^2-1)^2 + c*x + (y^2-1)^2", dim=2, domain=[[-2, 2], [-2, 2]], c=0.3)
 
 Variables x, y, z (d <= 3) or x0, x1, ...; domain: [lower, upper] for every axis or one pair per
-axis (default [-1, 1]: set it, the derivative steps scale with it); minima: known minima.
+axis (required: the derivative steps scale with it; in a configuration, the grid's box is the
+default); minima: known minima.
 Derivatives: order-8 differences (relative error <= 1e-8 on smooth f).
 )doc");
 
@@ -442,7 +447,9 @@ the engine or optimizer that called it and propagates unchanged.
         return out;
       },
       "the built-in objectives: name, formula, accepted dimensions, parameters with defaults");
+}
 
+void bind_schedule(py::module_& m) {
   py::class_<potentials::Schedule>(m, "Schedule", R"doc(A temperature schedule T(t) (docs/config.md, [schedule]).
 
     Schedule.constant(T)               T
@@ -494,6 +501,12 @@ Every engine also accepts a number (constant T) or a function of t where a sched
       .def("require_positive_until", &potentials::Schedule::require_positive_until, py::arg("t_end"), py::arg("dt"),
            "raises ValueError unless T > 0 and finite at every step and mid-step time up to t_end")
       .def("__repr__", [](const potentials::Schedule& s) { return "Schedule(" + s.describe() + ")"; });
+}
+
+void bind_problem(py::module_& m) {
+  bind_grid(m);
+  bind_objectives(m);
+  bind_schedule(m);
 }
 
 }  // namespace qtzflow::python

@@ -65,6 +65,17 @@ particles::OptimizerOptions optimizer_options(const std::string& algorithm, long
       core::throw_invalid(key, py::repr(v).cast<std::string>(), "absent: " + algorithm + " takes " + (list.empty() ? "no options" : list));
     }
   }
+  // a keyword the algorithm takes but its other settings leave unused (qp without the fixed
+  // h-schedule, delta without local proposals): refused as the CLI refuses the flag
+  const auto a = particles::algorithm_from_string(algorithm);
+  const std::pair<const char*, const char*> settings[] = {{"h_schedule", "h_schedule"}, {"qp", "qp"}, {"delta", "delta"}, {"eta", "eta"},
+                                                          {"local", "local"}, {"T0", "sa_T0"}, {"cooling", "sa_cooling"}, {"dt", "dt"},
+                                                          {"replicas", "replicas"}, {"gamma0", "pimc_gamma0"},
+                                                          {"T", a == particles::Algorithm::pimc ? "pimc_T" : "schedule"}};
+  for (const auto& [keyword, setting] : settings)
+    if (kw.contains(keyword))
+      if (const auto why = particles::unused_setting(a, st, setting); !why.empty())
+        core::throw_invalid(keyword, py::repr(kw[keyword]).cast<std::string>(), "absent: " + why);
   o.algorithm = particles::algorithm_options(algorithm, st);
   return o;
 }
@@ -134,10 +145,59 @@ class ProgressObserver final : public scenario::RunObserver {
   py::object fn_;
 };
 
+/// A value of a configuration dict: bool, int, float, str, or a list/tuple/NumPy array of them.
+scenario::ConfigValue config_value(const py::handle& v, const std::string& key) {
+  if (py::isinstance<py::bool_>(v)) return {v.cast<bool>()};
+  if (py::isinstance<py::int_>(v)) {
+    const int overflow = [&] {
+      int o = 0;
+      PyLong_AsLongLongAndOverflow(v.ptr(), &o);
+      return o;
+    }();
+    if (overflow != 0) core::throw_invalid(key, py::str(v).cast<std::string>().substr(0, 40), "an integer within [-2^63, 2^63)");
+    return {v.cast<long long>()};
+  }
+  if (py::isinstance<py::float_>(v)) return {v.cast<double>()};
+  if (py::isinstance<py::str>(v)) return {v.cast<std::string>()};
+  if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
+    std::vector<scenario::ConfigValue> a;
+    for (const auto& e : v) a.push_back(config_value(e, key));
+    return {std::move(a)};
+  }
+  if (py::hasattr(v, "tolist") && !py::isinstance<py::dict>(v)) return config_value(v.attr("tolist")(), key);  // NumPy arrays and scalars
+  core::throw_invalid(key, py::repr(v).cast<std::string>().substr(0, 60) + " (" + py::type::of(v).attr("__name__").cast<std::string>() + ")",
+                      "a number, string, boolean or list");
+}
+
+/// A configuration dict {section: {key: value}} as the reader's data (no TOML text in between).
+scenario::ConfigData config_data(const py::dict& d) {
+  scenario::ConfigData data;
+  for (const auto& [section, keys] : d) {
+    const auto name = py::str(section).cast<std::string>();
+    if (!py::isinstance<py::dict>(keys))
+      core::throw_invalid(name, py::repr(keys).cast<std::string>().substr(0, 60), "a table (dict) of keys, e.g. {\"T\": 0.5}");
+    scenario::ConfigSection sec;
+    for (const auto& [k, v] : keys.cast<py::dict>()) {
+      const auto key = py::str(k).cast<std::string>();
+      sec.emplace_back(key, config_value(v, name + "." + key));
+    }
+    data.emplace_back(name, std::move(sec));
+  }
+  return data;
+}
+
+/// The configuration a front end hands over: a dict, TOML text, or (path non-empty) a file read
+/// as the CLI reads it -- its path is then an input no output may replace.
+scenario::RunConfig parse_any(const py::object& config, const std::string& origin, const std::vector<std::string>& overrides, const std::string& path) {
+  if (!path.empty()) return scenario::load_config(path, overrides);
+  if (py::isinstance<py::dict>(config)) return scenario::parse_config(config_data(config.cast<py::dict>()), overrides, origin);
+  return scenario::parse_config(config.cast<std::string>(), overrides, origin);
+}
+
 }  // namespace
 
-void bind_studies(py::module_& m) {
-  static const char* kOptions = R"doc(
+/// The optimizers' keywords, in the docstrings of run_once and run_ensemble.
+constexpr const char* kOptions = R"doc(
 Options by algorithm (keywords; defaults are the authors'):
   qtz, qtz-dither, qtz-local:  h_schedule ("acceptances", "logarithmic", "fixed"), qp (fixed Q_p),
                                eta (Q_p = eta 2^h; 0 = the authors' choice), local, delta
@@ -146,6 +206,8 @@ Options by algorithm (keywords; defaults are the authors'):
   pimc (TSP):                  replicas, T, gamma0
   pagmo-sa:                    none (when built with pagmo2)
 Success: best <= f* + tolerance, with f* the objective's lowest known minimum.)doc";
+
+void bind_optimizers(py::module_& m) {
   m.def(
       "run_once",
       [](std::shared_ptr<potentials::Objective> f, const std::string& algorithm, std::uint64_t run, long budget, std::uint64_t seed, double tolerance,
@@ -268,13 +330,14 @@ run_ensemble accept an instance in place of an objective (qtz, qtz-dither, sa, q
       py::arg("problem"), py::arg("algorithm") = "qtz", py::arg("runs") = 30, py::arg("budget") = 10000, py::arg("seed") = 1,
       py::arg("tolerance") = 1e-3, py::arg("start") = py::none(),
       "runs independent optimizer runs on a TSP instance (a dict of arrays; best_x: runs x n tours; f_star: the optimum or NaN)");
+}
 
+void bind_runs(py::module_& m) {
   m.def(
       "_run_config",
-      [](const std::string& text, const std::string& origin, const std::vector<std::string>& overrides, const std::string& output,
+      [](const py::object& config, const std::string& origin, const std::vector<std::string>& overrides, const std::string& output,
          const std::string& restart, py::object progress, const std::string& path) {
-        // a file is read as the CLI reads it: its path is an input no output may replace
-        auto c = path.empty() ? scenario::parse_config(text, overrides, origin) : scenario::load_config(path, overrides);
+        auto c = parse_any(config, origin, overrides, path);
         ProgressObserver obs(std::move(progress));
         scenario::RunOptions o;
         o.output = output;
@@ -310,18 +373,14 @@ run_ensemble accept an instance in place of an objective (qtz, qtz-dither, sa, q
                         py::arg("time") = out.time, py::arg("snapshots") = out.snapshots, py::arg("output") = out.output_path,
                         py::arg("xdmf") = out.xdmf_path);
       },
-      py::arg("text"), py::arg("origin"), py::arg("overrides"), py::arg("output"), py::arg("restart"), py::arg("progress"), py::arg("path") = "");
+      py::arg("config"), py::arg("origin"), py::arg("overrides"), py::arg("output"), py::arg("restart"), py::arg("progress"), py::arg("path") = "");
 
   m.def(
-      "_load_config_text",
-      [](const std::string& path, const std::vector<std::string>& overrides) { return scenario::load_config(path, overrides).text; }, py::arg("path"),
-      py::arg("overrides"));
-  m.def(
       "_config_text",
-      [](const std::string& text, const std::vector<std::string>& overrides, const std::string& origin) {
-        return scenario::parse_config(text, overrides, origin).text;
+      [](const py::object& config, const std::vector<std::string>& overrides, const std::string& origin, const std::string& path) {
+        return parse_any(config, origin, overrides, path).text;
       },
-      py::arg("text"), py::arg("overrides"), py::arg("origin"));
+      py::arg("config"), py::arg("overrides"), py::arg("origin"), py::arg("path") = "");
   m.def(
       "default_config", [] { return scenario::default_config_text(); }, "the built-in default scenario as TOML text");
 
@@ -329,6 +388,11 @@ run_ensemble accept an instance in place of an objective (qtz, qtz-dither, sa, q
   // what python/qtzflow/__init__.py sets before loading this module (core/parallel.hpp), for its test
   m.attr("wait_policy") = py::make_tuple(core::kWaitPolicyVariable, core::kWaitPolicy);
   m.def("set_threads", &core::set_thread_count, py::arg("n"), "sets the OpenMP threads the engines use (FFT plans made afterwards follow)");
+}
+
+void bind_studies(py::module_& m) {
+  bind_optimizers(m);
+  bind_runs(m);
 }
 
 }  // namespace qtzflow::python

@@ -235,6 +235,12 @@ void advance_interruptibly(const potentials::Objective& f, long n, long per_chec
 /// A schedule from a qtzflow.Schedule, a number (constant T) or a Python function of t.
 potentials::Schedule to_schedule(const py::object& T);
 
+/// A configuration warning of the library (scenario/advice.hpp) as a Python RuntimeWarning
+/// (with the GIL; an exception if the warnings filter turns it into an error).
+inline void warn_python(const std::string& message) {
+  if (!message.empty() && PyErr_WarnEx(PyExc_RuntimeWarning, message.c_str(), 1) < 0) throw py::error_already_set();
+}
+
 void bind_problem(py::module_& m);
 void bind_engines(py::module_& m);
 void bind_studies(py::module_& m);

@@ -206,6 +206,16 @@ enum class UnusedKeys { refuse, drop };
 /// `origin` names the text in messages (a file name or "built-in default scenario").
 RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides = {}, const std::string& origin = "config",
                        UnusedKeys unused = UnusedKeys::refuse);
+/// A configuration given as data rather than text (the Python module's dict): sections of keys
+/// whose values are booleans, integers, numbers, strings or arrays of them.  It goes through the
+/// same reader as TOML text (its effective text is the same for the same content).
+struct ConfigValue {
+  std::variant<bool, long long, double, std::string, std::vector<ConfigValue>> value;
+};
+using ConfigSection = std::vector<std::pair<std::string, ConfigValue>>;
+using ConfigData = std::vector<std::pair<std::string, ConfigSection>>;
+RunConfig parse_config(const ConfigData& data, const std::vector<std::string>& overrides = {}, const std::string& origin = "config data");
+
 /// Reads and parses a file (a missing or unreadable file is an InvalidArgument naming it).
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 

@@ -619,15 +619,11 @@ void require_plain_strings(const Value& v, const std::string& key) {
 
 std::string unset_override(const std::string& path) { return "-" + path; }
 
-RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides, const std::string& origin, UnusedKeys unused) {
-  check_toml_shape(text, origin);
-  Value v;
-  try {
-    std::istringstream in(text);
-    v = toml::parse<toml::discard_comments, std::map, std::vector>(in, origin);
-  } catch (const toml::exception& e) {
-    throw core::InvalidArgument("config", "TOML syntax error in " + core::shorten(e.what(), 600));
-  }
+namespace {
+
+/// Overrides, the strings check, the sections and the effective text: every front end's path
+/// once its input is a TOML table.
+RunConfig from_root(Value& v, const std::vector<std::string>& overrides, UnusedKeys unused) {
   Table& root = v.as_table();
   // --set objective.name=X choosing another objective, or schedule.kind=X another law: the old
   // one's keys (its parameters, f, file; T, c, table, ...) would not fit it, so the table starts
@@ -652,6 +648,48 @@ RunConfig parse_config(const std::string& text, const std::vector<std::string>& 
   c.schedule.make().require_positive_until(c.t_end(), c.dt());
   c.text = to_toml(c);
   return c;
+}
+
+Value value_of(const ConfigValue& x) {
+  return std::visit(
+      [](const auto& v) -> Value {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, std::vector<ConfigValue>>) {
+          Value::array_type a;
+          for (const auto& e : v) a.push_back(value_of(e));
+          return Value(std::move(a));
+        } else if constexpr (std::is_same_v<V, long long>) {
+          return Value(static_cast<toml::integer>(v));
+        } else {
+          return Value(v);
+        }
+      },
+      x.value);
+}
+
+}  // namespace
+
+RunConfig parse_config(const std::string& text, const std::vector<std::string>& overrides, const std::string& origin, UnusedKeys unused) {
+  check_toml_shape(text, origin);
+  Value v;
+  try {
+    std::istringstream in(text);
+    v = toml::parse<toml::discard_comments, std::map, std::vector>(in, origin);
+  } catch (const toml::exception& e) {
+    throw core::InvalidArgument("config", "TOML syntax error in " + core::shorten(e.what(), 600));
+  }
+  return from_root(v, overrides, unused);
+}
+
+RunConfig parse_config(const ConfigData& data, const std::vector<std::string>& overrides, const std::string& origin) {
+  Value v = Value(Table{});  // braces would make an array of one table
+  for (const auto& [section, keys] : data) {
+    if (v.as_table().contains(section)) throw_invalid(section, "given twice", "one table per section (" + origin + ")");
+    Table t;
+    for (const auto& [key, value] : keys) t[key] = value_of(value);
+    v.as_table()[section] = Value(std::move(t));
+  }
+  return from_root(v, overrides, UnusedKeys::refuse);
 }
 
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {

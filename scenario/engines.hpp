@@ -35,6 +35,7 @@
 #include "io/snapshot.hpp"
 #include "particles/ensemble.hpp"
 #include "potentials/gibbs.hpp"
+#include "scenario/advice.hpp"
 #include "scenario/config.hpp"
 #include "scenario/problem.hpp"
 #include "solver/fokker_planck.hpp"
@@ -75,18 +76,8 @@ class SchrodingerEngine {
     im_.resize(real_ ? local : 0);
     abs2_.resize(real_ ? local : 0);
     if (!real_ && cfg_.potential == potentials::PotentialKind::witten) {
-      const double df = p.basins.minimum_value.back() - p.basins.minimum_value.front();
-      const double T_floor = potentials::imaginary_time_temperature_floor(df);
-      const double T_end = p.schedule.T(cfg_.t_end);
-      if (T_end < T_floor) {
-        char msg[512];
-        std::snprintf(msg, sizeof msg,
-                      "T(t_end) = %.3g < %.3g = (spread of the basin minima %.3g)/(2 ln(1e-4/eps)): if the density "
-                      "keeps mass in several basins, rho = e^(-f/2T) phi loses the lower ones to round-off below it; "
-                      "end the run earlier or use [fokker_planck]",
-                      T_end, T_floor, df);
-        warn(msg);
-      }
+      const auto advice = imaginary_time_floor_advice(p.basins.minimum_value, p.schedule.T(cfg_.t_end), "T(t_end)");
+      if (!advice.empty()) warn(advice);
     }
   }
 
@@ -180,54 +171,6 @@ class SchrodingerEngine {
   std::vector<double> re_, im_, abs2_;  // this rank's values; abs2_: |ψ|² (real time), so readers need no calculator step
 };
 
-/// The largest cell Péclet number |f_j − f_i|/T over the run, counted only on faces where the
-/// density can be: within 10 T of its basin's minimum (f − f_min(basin) ≤ 10 T on both cells,
-/// e^(−10) of the basin's peak).  Sampled at 33 times in [0, t_end]; under cooling the worst is
-/// usually the last, where T is smallest and the density sits in the wells' steep walls.
-struct PecletOverRun {
-  double peclet = 0, T = 0, t = 0;
-};
-template <int D>
-PecletOverRun peclet_over_run(const Problem<D>& p, double t_end) {
-  const auto& f = p.landscape.f();
-  const auto& lab = p.basins.label;
-  const auto& n = p.grid.shape();
-  const std::size_t row = p.grid.size() / n[0], local = f.size(), first_flat = p.rows.first * row;
-  // c = f − f_min(basin) of this rank's points, then the next rank's first row of f and c (the
-  // right-hand cells of this block's last axis-0 faces)
-  std::vector<double> c(local), next_row(2 * row);
-  for (std::size_t i = 0; i < local; ++i) c[i] = f[i] - p.basins.minimum_value[static_cast<std::size_t>(lab[i])];  // f and labels: the same rows
-  const bool more_rows = p.rows.first + p.rows.count < n[0];
-  if (p.rows.distributed) {
-    std::vector<long> wanted;
-    if (more_rows) wanted.push_back(static_cast<long>(p.rows.first + p.rows.count));
-    std::vector<double> got(wanted.size() * row);
-    core::mpi::fetch_rows(f.values(), row, static_cast<long>(p.rows.first), wanted, got);  // collective, every rank
-    std::copy(got.begin(), got.end(), next_row.begin());
-    core::mpi::fetch_rows(c, row, static_cast<long>(p.rows.first), wanted, got);
-    std::copy(got.begin(), got.end(), next_row.begin() + static_cast<std::ptrdiff_t>(row));
-  }
-  PecletOverRun worst;
-  for (int k = 0; k <= 32; ++k) {
-    const double t = t_end * k / 32.0, T = p.schedule.T(t);
-    double pe = 0;
-    std::size_t stride = 1;
-    for (int a = D - 1; a >= 0; --a) {
-      const std::size_t na = n[static_cast<std::size_t>(a)];
-      for (std::size_t i = 0; i < local; ++i) {
-        if (((first_flat + i) / stride) % na == na - 1) continue;  // the last cell along axis a has no face to its right
-        const std::size_t j = i + stride;
-        const double fj = j < local ? f[j] : next_row[j - local], cj = j < local ? c[j] : next_row[row + j - local];
-        if (c[i] <= 10 * T && cj <= 10 * T) pe = std::max(pe, std::abs(fj - f[i]) / T);
-      }
-      stride *= na;
-    }
-    if (p.rows.distributed) pe = core::mpi::allreduce_max(pe);
-    if (pe > worst.peclet) worst = {pe, T, t};
-  }
-  return worst;
-}
-
 /// The Fokker–Planck engine.
 template <int D>
 class FokkerPlanckEngine {
@@ -239,16 +182,8 @@ class FokkerPlanckEngine {
         rows_(p.rows),
         // distributed under mpirun with several ranks (slabs of axis 0; one rank: ignored)
         s_(p.landscape, p.schedule, distributed(std::get<Config>(c.engine).solver_options())) {
-    const auto pe = peclet_over_run(p, std::get<Config>(c.engine).t_end);
-    if (pe.peclet > 2) {
-      char msg[512];
-      std::snprintf(msg, sizeof msg,
-                    "cell Peclet number %.3g > 2 where the density is (within 10 T of a basin minimum) at t = %g, T = %.3g: "
-                    "the drift crosses a cell faster than diffusion smooths it, so the density is not resolved there; "
-                    "refine grid.n, raise T or end the run earlier",
-                    pe.peclet, pe.t, pe.T);
-      warn(msg);
-    }
+    const auto advice = peclet_advice(p.grid, p.landscape.f(), p.basins, p.rows, p.schedule, 0.0, std::get<Config>(c.engine).t_end);
+    if (!advice.empty()) warn(advice);
   }
 
   void start(const RunConfig& c, const Problem<D>& p) {

@@ -112,6 +112,11 @@ def main():
                 strip = lambda t: [l for l in t.splitlines() if "Duration per experiment" not in l and "checks pass;" not in l]
                 if strip(open(pa).read()) != strip(open(pb).read()):
                     problems.append(f"{rel}: text differs")
+            elif fn.endswith(".npz"):
+                na, nb = np.load(pa), np.load(pb)
+                for k in sorted(set(na.files) | set(nb.files)):
+                    if k not in na.files or k not in nb.files or not same(na[k], nb[k]):
+                        problems.append(f"{rel}: array {k} differs")
             elif fn == "summary.json":
                 if without_times(json.load(open(pa))) != without_times(json.load(open(pb))):
                     problems.append(f"{rel}: JSON differs")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every example (the TOML scenarios in full, the default scenario, the C++ example programs,
-# an optimize ensemble of each algorithm) and `qtzflow verify --quick` from a build tree into OUT,
+# an optimize ensemble of each algorithm), `qtzflow verify --quick` and the Python module's
+# engines (scripts/snapshot_python.py, when the build has it) from a build tree into OUT,
 # so that two builds can be compared with scripts/compare_outputs.py (a refactoring must leave
 # every number unchanged).  Usage: scripts/snapshot_outputs.sh BUILD_DIR OUT_DIR
 set -euo pipefail
@@ -22,3 +23,6 @@ done
 "$cli" --threads 2 optimize --tsp "$src"/data/tsp/random100.tsp --unrounded --algorithm pimc --runs 2 --budget 3000 --json -o "$out/optimize_pimc.h5" \
   | sed 's/"wall_seconds": [0-9.e+-]*/"wall_seconds": 0/' > "$out/optimize_pimc.json"
 "$cli" --threads 2 verify --quick -q -o "$out/verify" > /dev/null
+if [ -d "$build/python/qtzflow" ]; then
+  PYTHONPATH="$build/python" /usr/bin/python3 -W ignore "$src/scripts/snapshot_python.py" "$out/python.npz"
+fi

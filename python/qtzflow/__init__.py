@@ -18,7 +18,6 @@ Conventions: arrays in C order with axis 0 slowest (a[i, j] at (x_i, y_j)); engi
 writable views into the engine's memory; bad input raises ValueError with the CLI's message,
 numerical failures RuntimeError. A tour: docs/python.md.
 """
-import math
 import os
 import tomllib
 
@@ -55,68 +54,52 @@ from . import _core
 __all__ = [
     "FokkerPlanckSolver", "Grid", "Objective", "Output", "ParticleEnsemble", "Schedule", "SplitStepSolver",
     "catalog", "default_config", "expression", "function", "objective", "open", "run", "run_ensemble",
-    "run_once", "sampled", "set_threads", "threads", "to_toml", "TspInstance", "tsp", "tsp_from_coordinates",
+    "run_once", "sampled", "set_threads", "threads", "config_text", "TspInstance", "tsp", "tsp_from_coordinates",
 ]
 
 
-def _toml_value(v, key):
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            raise ValueError(f"{key}: {v!r}: must be a finite number")
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x, key) for x in v) + "]"
-    if hasattr(v, "tolist"):  # NumPy arrays and scalars
-        return _toml_value(v.tolist(), key)
-    raise ValueError(f"{key}: {v!r} ({type(v).__name__}): must be a number, string, boolean or list")
+def _config_source(config):
+    """(config, origin, path) for the C++ reader: a dict or TOML text as given, a file by its path
+    (read once, by the reader, which then knows it as an input no output may replace)."""
+    if config is None:
+        return default_config(), "built-in default scenario", ""
+    if isinstance(config, dict):
+        return config, "config dict", ""
+    if isinstance(config, os.PathLike) or (isinstance(config, str) and "\n" not in config and "[" not in config):
+        return "", os.fspath(config), os.fspath(config)
+    if isinstance(config, str):
+        return config, "config text", ""
+    raise ValueError(f"config: {type(config).__name__}: must be a dict, TOML text or the path of a TOML file")
+
+
+def config_text(config=None, overrides=()):
+    """The effective configuration (every key the run uses, defaults filled in) as TOML text, as
+    `qtzflow run --print-config` prints it. config: a dict {section: {key: value}}, TOML text, a
+    path, or None (the built-in default scenario); overrides as in run(). The C++ reader does the
+    work: a dict is handed to it as data, with the checks and messages of a TOML file."""
+    source, origin, path = _config_source(config)
+    return _core._config_text(source, list(overrides), origin, path)
 
 
 def to_toml(config):
-    """A configuration dict {section: {key: value}} as TOML text (docs/config.md's sections)."""
-    if not isinstance(config, dict):
-        raise ValueError(f"config: {type(config).__name__}: must be a dict of sections")
-    lines = []
-    for section, keys in config.items():
-        if not isinstance(keys, dict):
-            raise ValueError(f"config.{section}: {keys!r}: must be a table (dict) of keys")
-        lines.append(f"[{section}]")
-        for k, v in keys.items():
-            lines.append(f"{k} = {_toml_value(v, f'{section}.{k}')}")
-        lines.append("")
-    return "\n".join(lines)
+    """Deprecated name of config_text(config): the effective configuration as TOML text."""
+    return config_text(config)
 
 
 def run(config=None, output=None, restart=None, progress=None, overrides=()):
     """Runs a configured scenario to its end, writing HDF5 snapshots (as `qtzflow run`).
 
     config: a dict {section: {key: value}}, TOML text, a path to a TOML file, or None (the
-    built-in default scenario). output: the HDF5 file (default: output.path). restart: continue
-    this output from its last snapshot. progress: a function called after every snapshot with a
-    dict (step, total_steps, time, output). overrides: "section.key=value" strings, as --set, and
-    "-section.key" strings that remove a key, as --unset.
+    built-in default scenario); it is read once, by the same reader as the CLI's. output: the HDF5
+    file (default: output.path). restart: continue this output from its last snapshot. progress: a
+    function called after every snapshot with a dict (step, total_steps, time, output). overrides:
+    "section.key=value" strings, as --set, and "-section.key" strings that remove a key, as --unset.
     Configuration warnings are issued as RuntimeWarning. The GIL is released while it runs.
     Returns a dict: status (completed, stopped, failed), error, step, time, snapshots, output, xdmf.
     """
-    overrides = list(overrides)
-    path = ""
-    if config is None:
-        text, origin = default_config(), "built-in default scenario"
-    elif isinstance(config, dict):
-        text, origin = to_toml(config), "config dict"
-    elif isinstance(config, os.PathLike) or (isinstance(config, str) and "\n" not in config and "[" not in config):
-        text, origin, path = "", os.fspath(config), os.fspath(config)
-    elif isinstance(config, str):
-        text, origin = config, "config text"
-    else:
-        raise ValueError(f"config: {type(config).__name__}: must be a dict, TOML text or the path of a TOML file")
-    return _core._run_config(text, origin, overrides, os.fspath(output) if output else "", os.fspath(restart) if restart else "", progress,
-                             path)
+    source, origin, path = _config_source(config)
+    return _core._run_config(source, origin, list(overrides), os.fspath(output) if output else "", os.fspath(restart) if restart else "",
+                             progress, path)
 
 
 class Output:

@@ -112,3 +112,78 @@ def test_h_schedule_is_a_word_of_the_table():
     assert q.run_once(f, "qtz", budget=400, seed=3, h_schedule="acceptances") == acc
     with pytest.raises(ValueError, match="h_schedule"):
         q.run_once(f, "qtz", budget=400, h_schedule="weekly")
+
+
+def test_a_dict_goes_through_the_same_reader_as_toml():
+    as_dict = {"grid": {"n": [16, 16], "boundary": "reflecting"}, "schedule": {"kind": "logarithmic", "c": 2.0},
+               "fokker_planck": {"dt": 0.01, "t_end": 0.1}, "objective": {"name": "double_well", "c": 0.3}}
+    as_text = ('[grid]\nn = [16, 16]\nboundary = "reflecting"\n[schedule]\nkind = "logarithmic"\nc = 2.0\n'
+               '[fokker_planck]\ndt = 0.01\nt_end = 0.1\n[objective]\nname = "double_well"\nc = 0.3\n')
+    assert q.config_text(as_dict) == q.config_text(as_text)
+    # the reader's refusals, named as in a file
+    for bad, key in [({"grid": {"n": None}}, "grid.n"), ({"schedule": {"T": float("nan")}}, "schedule.T"), ({"grid": 5}, "grid"),
+                     ({"schedule": {"kind": "logarithmic", "T": 0.5}, "fokker_planck": {}}, "schedule.T"),
+                     ({"grid": {"n": [2**70, 4]}}, "grid.n"), ({"fokker_planck": {"dt": 0.01, "typo": 1}}, "fokker_planck.typo")]:
+        with pytest.raises(ValueError, match=key.replace(".", r"\.")):
+            q.config_text(bad)
+
+
+# ---- numerical advice: the library's warnings reach the Python engines ---------------------------
+
+
+def test_peclet_warning_reaches_the_python_fokker_planck_solver():
+    """The CLI's case (tests/regression/test_cli.cpp): the paper's law cools a 64-cell double well
+    below its resolution by t = 20; T(0) = 1 is resolved."""
+    import warnings
+
+    g = q.Grid([64], -2.0, 2.0, boundary="reflecting")
+    f = q.objective("double_well", 1, c=0.3)
+    paper = q.Schedule.paper(2.0, 1.0, 2.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fp = q.FokkerPlanckSolver(g, f, paper, dt=0.01)
+        fp.rho = fp.gibbs()
+        fp.advance(100)  # to t = 1: still resolved
+        assert not [w for w in caught if "Peclet" in str(w.message)]
+        fp.advance(1900)  # to t = 20
+    peclet = [w for w in caught if "cell Peclet number" in str(w.message)]
+    assert len(peclet) == 1 and peclet[0].category is RuntimeWarning  # once per engine
+
+
+def test_imaginary_time_floor_warning_reaches_the_python_split_step_solver():
+    import warnings
+
+    g = q.Grid([64], -2.0, 2.0)
+    f = q.objective("double_well", 1, c=0.3)  # basin minima 0.6 apart: the floor is ~0.0085
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        q.SplitStepSolver(g, f, 0.5, dt=0.01, mode="imaginary")
+        assert not caught
+        q.SplitStepSolver(g, f, 0.004, dt=0.01, mode="imaginary")
+    assert any("loses the lower ones to round-off" in str(w.message) for w in caught)
+
+
+def test_one_objective_rule_for_every_front_end():
+    # an expression's domain: the grid's box in a configuration, required elsewhere (as optimize's --lower/--upper)
+    with pytest.raises(ValueError, match="domain"):
+        q.expression("(x^2-1)^2", 1)
+    # f finite at every grid point, for every engine (a [particles] run checks it; the Python ensemble did not)
+    f = q.expression("log(x)", 1, domain=[0, 2])
+    g = q.Grid([16], -1.0, 1.0, boundary="reflecting")
+    for make in (lambda: q.FokkerPlanckSolver(g, f, 0.5), lambda: q.ParticleEnsemble(g, f, 0.5),
+                 lambda: q.SplitStepSolver(q.Grid([16], -1.0, 1.0), f, 0.5)):
+        with pytest.raises(ValueError, match="finite at every grid point"):
+            make()
+
+
+@pytest.mark.parametrize("algorithm,keywords,key", [
+    ("qtz", {"delta": 0.2}, "delta"),                 # blind proposals have no size
+    ("qtz", {"qp": 4.0}, "qp"),                       # Q_p is held only by the fixed h-schedule
+    ("qtz-local", {"local": True}, "local"),          # qtz-local is local already
+    ("sa", {"delta": 0.2}, "delta"),
+])
+def test_optimizer_keywords_the_algorithm_leaves_unused_are_refused_as_the_cli_flags(algorithm, keywords, key):
+    with pytest.raises(ValueError, match=key):
+        q.run_once(q.objective("rastrigin", 2), algorithm, budget=100, **keywords)
+    q.run_once(q.objective("rastrigin", 2), "qtz", budget=100, local=True, delta=0.2)  # used: accepted
+    q.run_once(q.objective("rastrigin", 2), "qtz", budget=100, h_schedule="fixed", qp=4.0)

@@ -447,6 +447,13 @@ TEST_CASE("qtzflow optimize: table, JSON, HDF5 results, same seed same numbers, 
                                                                                   {"--objective salomon --budget 0", "--budget"},
                                                                                   {"--objective salomon --dim 2 --lower 1,2,3", "--lower"},
                                                                                   {"--objective salomon --h-schedule fixed", "--qp"},
+                                                                                  // flags the algorithm leaves unused: refused, never ignored
+                                                                                  {"--objective salomon --delta 0.2", "--delta: not used by qtz without local"},
+                                                                                  {"--objective salomon --qp 4", "--qp: not used by qtz unless"},
+                                                                                  {"--objective salomon --algorithm sa --h-schedule fixed", "--h-schedule: not used by sa"},
+                                                                                  {"--objective salomon --T 0.3", "--T/--schedule: not used by qtz"},
+                                                                                  {"--objective salomon --algorithm langevin --local", "--local: not used by langevin"},
+                                                                                  {"--objective salomon --algorithm qtz-local --sa-T0 5", "--sa-T0: not used by qtz-local"},
                                                                                   {"", "--objective/--expression/--tsp"}}) {
     const auto b = run_cli("optimize " + args, d);
     CAPTURE(args);

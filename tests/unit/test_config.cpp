@@ -120,7 +120,7 @@ TEST_CASE("objective.name = expression: formula, parameters, domain and minima r
   fails("name = \"double_well\"\ndomain = [0, 1]\n", "objective.domain");
 }
 
-TEST_CASE("config: a key the chosen kind, engine or clock leaves unused is refused naming it and why; stored texts drop it") {
+TEST_CASE("config: a key the chosen kind, engine or clock leaves unused is refused naming it and why, and stored texts drop it") {
   auto refusal = [](const std::string& text) {
     try {
       scenario::parse_config(text);
@@ -172,7 +172,7 @@ TEST_CASE("config: a key the chosen kind, engine or clock leaves unused is refus
   CHECK(stored.text == scenario::parse_config(s + "[schedule]\nkind = \"logarithmic\"\nc = 2\n[initial]\nkind = \"uniform\"\nrelax_time = 0\n").text);
 }
 
-TEST_CASE("config: --set schedule.kind=X replaces [schedule], as objective.name replaces [objective]") {
+TEST_CASE("config: --set schedule.kind=X replaces the schedule table, as objective.name replaces the objective table") {
   const std::string base = "[schrodinger]\n[schedule]\nT = 0.3\n";
   const auto log = scenario::parse_config(base, {"schedule.c=2", "schedule.kind=logarithmic"});  // any order
   CHECK(log.schedule.kind == potentials::Schedule::Kind::logarithmic);
