@@ -7,6 +7,7 @@
 #include "io/tsplib.hpp"
 #include "particles/optimizers.hpp"
 #include "scenario/config.hpp"
+#include "scenario/optimize.hpp"
 #include "scenario/run.hpp"
 
 namespace qtzflow::python {
@@ -93,6 +94,18 @@ particles::ContinuousProblem problem_of(const potentials::Objective& f, const py
 /// The start tour: given, or the nearest-neighbour tour from city 0 (the QTZ authors' start).
 std::vector<int> start_of(const potentials::TspInstance& t, const py::object& start) {
   return start.is_none() ? t.nearest_neighbour_tour(0) : start.cast<std::vector<int>>();
+}
+
+/// The CLI's study warnings (scenario::study_warnings) as RuntimeWarnings.
+void warn_study(const std::vector<particles::RunResult>& rs, const std::string& algorithm, long budget, bool tsp) {
+  scenario::OptimizeReport rep;
+  rep.algorithm = algorithm;
+  rep.budget = budget;
+  rep.runs = static_cast<long>(rs.size());
+  rep.results = rs;
+  rep.summary = scenario::summarise(rs);
+  rep.tsp = tsp;
+  for (const auto& w : scenario::study_warnings(rep)) warn_python(w);
 }
 
 /// An ensemble's results as arrays, one entry per run (best_x: runs × width, NaN-padded).
@@ -236,6 +249,7 @@ void bind_optimizers(py::module_& m) {
         const auto p = problem_of(*f, lower, upper);
         std::vector<particles::RunResult> rs;
         released(*f, [&] { rs = particles::run_ensemble(p, o, runs); });
+        warn_study(rs, algorithm, budget, false);
         return results_dict(rs, static_cast<std::size_t>(f->dim()), p.f_star);
       },
       py::arg("objective"), py::arg("algorithm") = "qtz", py::arg("runs") = 30, py::arg("budget") = 10000, py::arg("seed") = 1,
@@ -325,6 +339,7 @@ run_ensemble accept an instance in place of an objective (qtz, qtz-dither, sa, q
           py::gil_scoped_release nogil;
           rs = particles::run_ensemble(*t, o, runs, tour);
         }
+        warn_study(rs, algorithm, budget, true);
         return results_dict(rs, t->size(), t->optimum ? *t->optimum : NAN);
       },
       py::arg("problem"), py::arg("algorithm") = "qtz", py::arg("runs") = 30, py::arg("budget") = 10000, py::arg("seed") = 1,

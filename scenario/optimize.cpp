@@ -145,20 +145,24 @@ OptimizeReport optimize(const OptimizeRequest& q) {
   rep.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   rep.summary = summarise(rep.results);
   rep.tsp = !q.tsp.empty();
-  const auto& s = rep.summary;
-  if (s.mean_iterations < 0.9 * static_cast<double>(rep.budget))
-    rep.warnings.push_back("the budget went unused: runs evaluated " + core::format_value(std::round(s.mean_iterations)) +
-                           " candidates on average of " + std::to_string(rep.budget) + " (stopped by " + rep.stop_reasons() +
-                           "); a larger budget changes nothing");
-  if (rep.tsp && rep.algorithm == "qia")
-    rep.warnings.push_back("qia on a TSP instance is the authors' simulated annealing: their TSP QIA has no interpolated cost, "
-                           "so these are sa's numbers (the same seed gives the same tours as --algorithm sa)");
-  if (s.never_improved > 0)
-    rep.warnings.push_back(std::to_string(s.never_improved) + " of " + std::to_string(rep.runs) +
-                           " runs never improved on their start (their best is the starting point)");
+  rep.warnings = study_warnings(rep);
   // the results land while the claim on the output is held (every rank holds every result)
   if (!q.output.empty()) core::mpi::on_root([&] { write_optimize_results(q.output, rep); });
   return rep;
+}
+
+std::vector<std::string> study_warnings(const OptimizeReport& rep) {
+  std::vector<std::string> w;
+  const auto& s = rep.summary;
+  if (s.mean_iterations < 0.9 * static_cast<double>(rep.budget))
+    w.push_back("the budget went unused: runs evaluated " + core::format_value(std::round(s.mean_iterations)) + " candidates on average of " +
+                std::to_string(rep.budget) + " (stopped by " + rep.stop_reasons() + "); a larger budget changes nothing");
+  if (rep.tsp && rep.algorithm == "qia")
+    w.push_back("qia on a TSP instance is the authors' simulated annealing: their TSP QIA has no interpolated cost, "
+                "so these are sa's numbers (the same seed gives the same tours as --algorithm sa)");
+  if (s.never_improved > 0)
+    w.push_back(std::to_string(s.never_improved) + " of " + std::to_string(rep.runs) + " runs never improved on their start (their best is the starting point)");
+  return w;
 }
 
 std::string OptimizeReport::stop_reasons() const {

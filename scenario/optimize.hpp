@@ -68,6 +68,10 @@ struct OptimizeReport {
 /// Runs the study.  Bad requests (unknown objective or algorithm, malformed TSP file with its
 /// line, impossible parameters) throw core::InvalidArgument naming the field.
 OptimizeReport optimize(const OptimizeRequest& request);
+/// What a user must know before trusting a study's numbers (from algorithm, budget, runs,
+/// results, summary and tsp): an unused budget, QIA on a TSP instance being SA, runs that never
+/// improved.  The CLI prints them, optimize -o stores them, Python warns with them.
+std::vector<std::string> study_warnings(const OptimizeReport& report);
 /// Summary statistics of runs (std with the n − 1 denominator).
 OptimizeSummary summarise(const std::vector<particles::RunResult>& results);
 /// Writes the per-run results (layout above).

@@ -100,6 +100,72 @@ class GridFields {
   std::string V_note_;
 };
 
+/// A restart reads a file the user hands over: every part the run uses is checked first, and a
+/// file that fails is bad input naming the file, whatever HDF5 layer noticed.  A read or a write
+/// the operating system refused (a full disk while the parts are written back) is a run-time
+/// failure instead, as during the run.
+template <class Read>
+void restart_checked(const std::string& restart, Read&& read) {
+  try {
+    read();
+  } catch (const io::Hdf5IoError&) {
+    throw;
+  } catch (const io::Hdf5Error& e) {
+    core::throw_invalid("restart", restart, std::string("an intact qtzflow output; it is damaged or not one: ") + e.what());
+  }
+}
+
+/// Puts the last snapshot of the restarted output into the engine, every value checked first;
+/// returns its step.  Every rank reads and checks its own rows (the problem's rows: a
+/// distributed run never holds a whole field); a failure on any rank stops all.
+template <int D, class Engine>
+long restore_from_restart(Engine& e, const Problem<D>& problem, const RunConfig& c, const RunOptions& opt, io::SnapshotWriter& writer, long total) {
+  io::Snapshot last;
+  // Every rank reads and checks its own rows of the last snapshot (the problem's rows: a
+  // distributed run never holds a whole field); a failure on any rank stops all.
+  core::mpi::on_every_rank([&] {
+    const auto* particles = std::get_if<ParticlesConfig>(&c.engine);
+    const std::size_t row = problem.grid.size() / problem.grid.n(0), points = problem.rows.count * row;
+    restart_checked(opt.restart, [&] {
+      io::SnapshotShape shape{writer.mesh().shape, particles != nullptr ? static_cast<std::size_t>(particles->count) : 0};
+      if (problem.rows.distributed) shape.first_row = problem.rows.first, shape.rows = problem.rows.count;
+      last = io::read_snapshot(opt.restart, io::snapshot_iterations(opt.restart).back(), shape);
+    });
+    const auto field = last.fields.find(Engine::restart_field());
+    if (field == last.fields.end() || field->second.size() != points)
+      core::throw_invalid("restart", opt.restart,
+                          std::string("an output of the configured engine and grid (a ") + Engine::restart_field() + " field of " +
+                              std::to_string(problem.grid.size()) + " points)");
+    for (const auto& [name, values] : last.fields) require_finite_values(opt.restart, "field " + name, values);
+    for (const auto& [name, values] : last.particles) require_finite_values(opt.restart, "particle record " + name, values);
+    if (last.iteration > total)
+      core::throw_invalid("restart", opt.restart + " at step " + std::to_string(last.iteration),
+                          "an output at most at the run's last step, t_end/dt = " + std::to_string(total));
+    if (std::abs(last.dt - e.dt()) > 1e-12 * e.dt() ||
+        std::abs(last.time - static_cast<double>(last.iteration) * e.dt()) > 1e-6 * std::max(1.0, last.time))
+      core::throw_invalid("restart",
+                          opt.restart + " (last snapshot: iteration " + std::to_string(last.iteration) + ", time " + core::format_value(last.time) +
+                              ", dt " + core::format_value(last.dt) + ")",
+                          "a snapshot at time = iteration * dt with the configured dt = " + core::format_value(e.dt()));
+  });
+  try {
+    e.restore(last);
+  } catch (const core::InvalidArgument& bad) {
+    core::throw_invalid("restart", opt.restart, std::string("an output whose last snapshot is a valid state; it is not: ") + bad.what());
+  }
+  // the series the file holds must be the ones this run appends to, checked before any step
+  Diagnostics names{{"T", 0.0}};
+  e.diagnostics(problem.basins, names);  // collective
+  std::vector<std::string> want;
+  for (const auto& [name, v] : names) want.push_back(name);
+  std::sort(want.begin(), want.end());
+  if (want != writer.diagnostic_names())  // the same file on every rank: all refuse together
+    core::throw_invalid("restart", opt.restart, "an output whose /diagnostics hold the series this run writes (it was damaged or edited)");
+  if (core::mpi::rank() == 0)
+    for (auto* o : opt.observers) o->on_restart({last.iteration, total, last.time, opt.restart});
+  return last.iteration;
+}
+
 template <int D, class Engine>
 RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   const Problem<D> problem(c);
@@ -136,27 +202,13 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
     return early;
   }
 
-  // A restart reads a file the user hands over: every part the run uses is checked first, and
-  // a file that fails is bad input naming the file, whatever HDF5 layer noticed.  A read or a
-  // write the operating system refused (a full disk while the parts are written back) is a
-  // run-time failure instead, as during the run.
-  io::Snapshot last;
-  auto restart_checked = [&](auto&& read) {
-    try {
-      read();
-    } catch (const io::Hdf5IoError&) {
-      throw;
-    } catch (const io::Hdf5Error& e) {
-      core::throw_invalid("restart", opt.restart, std::string("an intact qtzflow output; it is damaged or not one: ") + e.what());
-    }
-  };
   if (!opt.restart.empty()) {
     if (std::holds_alternative<ParticlesConfig>(c.engine) && !c.output.particle_positions)
       core::throw_invalid("restart", "an output of a run with output.particle_positions = false (it holds no positions to continue from)",
                           "an output written with output.particle_positions = true (the default)");
     // rank 0 resumes first (it may write part files), then the others read the same file
     core::mpi::root_first([&] {
-      restart_checked([&] {
+      restart_checked(opt.restart, [&] {
         writer.emplace(io::SnapshotWriter::resume(opt.restart));
         require_same_config(c, *writer, opt.restart);
         const io::MeshGeometry want = io::MeshGeometry::of(problem.grid);
@@ -178,49 +230,7 @@ RunOutcome run_engine(const RunConfig& c, const RunOptions& opt) {
   long step = 0;
 
   if (!opt.restart.empty()) {
-    // Every rank reads and checks its own rows of the last snapshot (the problem's rows: a
-    // distributed run never holds a whole field); a failure on any rank stops all.
-    core::mpi::on_every_rank([&] {
-      const auto* particles = std::get_if<ParticlesConfig>(&c.engine);
-      const std::size_t row = problem.grid.size() / problem.grid.n(0), points = problem.rows.count * row;
-      restart_checked([&] {
-        io::SnapshotShape shape{writer->mesh().shape, particles != nullptr ? static_cast<std::size_t>(particles->count) : 0};
-        if (problem.rows.distributed) shape.first_row = problem.rows.first, shape.rows = problem.rows.count;
-        last = io::read_snapshot(opt.restart, io::snapshot_iterations(opt.restart).back(), shape);
-      });
-      const auto field = last.fields.find(Engine::restart_field());
-      if (field == last.fields.end() || field->second.size() != points)
-        core::throw_invalid("restart", opt.restart,
-                            std::string("an output of the configured engine and grid (a ") + Engine::restart_field() + " field of " +
-                                std::to_string(problem.grid.size()) + " points)");
-      for (const auto& [name, values] : last.fields) require_finite_values(opt.restart, "field " + name, values);
-      for (const auto& [name, values] : last.particles) require_finite_values(opt.restart, "particle record " + name, values);
-      if (last.iteration > total)
-        core::throw_invalid("restart", opt.restart + " at step " + std::to_string(last.iteration),
-                            "an output at most at the run's last step, t_end/dt = " + std::to_string(total));
-      if (std::abs(last.dt - e.dt()) > 1e-12 * e.dt() ||
-          std::abs(last.time - static_cast<double>(last.iteration) * e.dt()) > 1e-6 * std::max(1.0, last.time))
-        core::throw_invalid("restart",
-                            opt.restart + " (last snapshot: iteration " + std::to_string(last.iteration) + ", time " + core::format_value(last.time) +
-                                ", dt " + core::format_value(last.dt) + ")",
-                            "a snapshot at time = iteration * dt with the configured dt = " + core::format_value(e.dt()));
-    });
-    try {
-      e.restore(last);
-    } catch (const core::InvalidArgument& bad) {
-      core::throw_invalid("restart", opt.restart, std::string("an output whose last snapshot is a valid state; it is not: ") + bad.what());
-    }
-    // the series the file holds must be the ones this run appends to, checked before any step
-    Diagnostics names{{"T", 0.0}};
-    e.diagnostics(problem.basins, names);  // collective
-    std::vector<std::string> want;
-    for (const auto& [name, v] : names) want.push_back(name);
-    std::sort(want.begin(), want.end());
-    if (want != writer->diagnostic_names())  // the same file on every rank: all refuse together
-      core::throw_invalid("restart", opt.restart, "an output whose /diagnostics hold the series this run writes (it was damaged or edited)");
-    step = last.iteration;
-    if (core::mpi::rank() == 0)
-      for (auto* o : opt.observers) o->on_restart({step, total, last.time, opt.restart});
+    step = restore_from_restart(e, problem, c, opt, *writer, total);
   } else {
     e.start(c, problem);
     writer.emplace(out_path, io::MeshGeometry::of(problem.grid), io::RunInfo{c.text, std::string(core::git_revision()), grids::export_wisdom(), {}});

@@ -187,3 +187,17 @@ def test_optimizer_keywords_the_algorithm_leaves_unused_are_refused_as_the_cli_f
         q.run_once(q.objective("rastrigin", 2), algorithm, budget=100, **keywords)
     q.run_once(q.objective("rastrigin", 2), "qtz", budget=100, local=True, delta=0.2)  # used: accepted
     q.run_once(q.objective("rastrigin", 2), "qtz", budget=100, h_schedule="fixed", qp=4.0)
+
+
+def test_study_warnings_reach_python_as_the_cli_prints_them():
+    import warnings
+
+    tsp = q.tsp_from_coordinates([0.0, 1.0, 1.0, 0.0, 0.5], [0.0, 0.0, 1.0, 1.0, 0.5])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        q.run_ensemble(tsp, "qia", runs=2, budget=200)
+    assert any("qia on a TSP instance is the authors' simulated annealing" in str(w.message) for w in caught)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        q.run_ensemble(q.objective("rastrigin", 2), "sa", runs=2, budget=10**7, T0=1.0, cooling=0.5)  # the SA stop rule ends it early
+    assert any("the budget went unused" in str(w.message) for w in caught)
