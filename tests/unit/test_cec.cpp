@@ -4,7 +4,7 @@
 
 #include "core/error.hpp"
 #include "potentials/cec.hpp"
-#include "test_support.hpp"
+#include "../test_support.hpp"
 
 using namespace qtzflow;
 
