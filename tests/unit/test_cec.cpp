@@ -11,7 +11,7 @@ using namespace qtzflow;
 TEST_CASE("CEC suites: f_i(o_i) = f*_i for every function and dimension of both suites") {
   const auto& suites = potentials::cec_suites();
   if (suites.empty()) {
-    report_skip("this build has no pagmo2, hence no CEC suites");
+    testing::report_skip("this build has no pagmo2, hence no CEC suites");
     return;
   }
   int checked = 0;
