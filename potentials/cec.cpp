@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/version.hpp"
+#include "potentials/differences.hpp"
 
 #if QTZFLOW_HAVE_PAGMO
 #include <pagmo/problems/cec2013.hpp>
@@ -44,11 +45,12 @@ template struct ExposeMember<Cec2013Shift, &pagmo::cec2013::m_origin_shift>;
 /// f* of function i: 100·i (cec2014); −1400, −1300, …, −100, then 100, …, 1400 (cec2013).
 double f_star(bool is2014, int i) { return is2014 ? 100.0 * i : (i <= 14 ? -1500.0 + 100.0 * i : -1400.0 + 100.0 * i); }
 
-// Order-8 central differences (as potentials/expression.cpp).
-constexpr double kD1[4] = {4.0 / 5, -1.0 / 5, 4.0 / 105, -1.0 / 280};
-constexpr double kD2_0 = -205.0 / 72;
-constexpr double kD2[4] = {8.0 / 5, -1.0 / 5, 8.0 / 315, -1.0 / 560};
-constexpr double kStep = 2.5e-3 * 200;  // of the box [-100, 100]
+constexpr double kStep = 2.5e-3 * 200;  // the differences' step: 2.5e-3 of the box [-100, 100], as an expression's
+
+/// The same step on every axis.
+struct SameStep {
+  double operator[](std::size_t) const { return kStep; }
+};
 
 class CecObjective final : public Objective {
  public:
@@ -80,23 +82,13 @@ class CecObjective final : public Objective {
 
   void gradient(std::span<const double> x, std::span<double> g) const override {
     auto& w = work();
-    for (std::size_t a = 0; a < x.size(); ++a) {
-      double acc = 0;
-      for (int k = 0; k < 4; ++k) acc += kD1[k] * (shifted(w, x, a, (k + 1) * kStep) - shifted(w, x, a, -(k + 1) * kStep));
-      g[a] = acc / kStep;
-    }
+    differences::gradient(x, g, SameStep{}, [&](std::size_t a, double xa) { return shifted(w, x, a, xa); });
   }
 
   double laplacian(std::span<const double> x) const override {
     auto& w = work();
     const double f0 = value(x);
-    double lap = 0;
-    for (std::size_t a = 0; a < x.size(); ++a) {
-      double acc = kD2_0 * f0;
-      for (int k = 0; k < 4; ++k) acc += kD2[k] * (shifted(w, x, a, (k + 1) * kStep) + shifted(w, x, a, -(k + 1) * kStep));
-      lap += acc / (kStep * kStep);
-    }
-    return lap;
+    return differences::laplacian(x, f0, SameStep{}, [&](std::size_t a, double xa) { return shifted(w, x, a, xa); });
   }
 
  private:
@@ -120,9 +112,10 @@ class CecObjective final : public Objective {
     return w;
   }
   double evaluate(Work& w) const { return (is2014_ ? w.p14->fitness(w.x) : w.p13->fitness(w.x))[0]; }
-  double shifted(Work& w, std::span<const double> x, std::size_t a, double dx) const {
+  /// f with coordinate a moved to xa.
+  double shifted(Work& w, std::span<const double> x, std::size_t a, double xa) const {
     w.x.assign(x.begin(), x.end());
-    w.x[a] += dx;
+    w.x[a] = xa;
     return evaluate(w);
   }
 

@@ -4,18 +4,14 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "potentials/differences.hpp"
 #include "potentials/formula.hpp"
 
 namespace qtzflow::potentials {
 
 namespace {
 
-// Order-8 central differences: f' ≈ Σ_k d1[k] (f(x + kh) − f(x − kh)) / h,
-// f'' ≈ (c0 f(x) + Σ_k d2[k] (f(x + kh) + f(x − kh))) / h².
-constexpr double kD1[4] = {4.0 / 5, -1.0 / 5, 4.0 / 105, -1.0 / 280};
-constexpr double kD2_0 = -205.0 / 72;
-constexpr double kD2[4] = {8.0 / 5, -1.0 / 5, 8.0 / 315, -1.0 / 560};
-constexpr double kStepPerWidth = 2.5e-3;
+constexpr double kStepPerWidth = 2.5e-3;  // the differences' step, of the domain's width
 
 std::vector<std::vector<std::string>> slots_of(int dim) {
   std::vector<std::vector<std::string>> slots(static_cast<std::size_t>(dim));
@@ -55,26 +51,11 @@ class ExpressionObjective final : public Objective {
   double value(std::span<const double> x) const override { return formula_.evaluate(x); }
 
   void gradient(std::span<const double> x, std::span<double> g) const override {
-    for (std::size_t a = 0; a < x.size(); ++a) {
-      const double h = step_[a];
-      double acc = 0;
-      for (int k = 0; k < 4; ++k)
-        acc += kD1[k] * (formula_.evaluate_shifted(x, a, x[a] + (k + 1) * h) - formula_.evaluate_shifted(x, a, x[a] - (k + 1) * h));
-      g[a] = acc / h;
-    }
+    differences::gradient(x, g, step_, [&](std::size_t a, double xa) { return formula_.evaluate_shifted(x, a, xa); });
   }
 
   double laplacian(std::span<const double> x) const override {
-    const double f0 = formula_.evaluate(x);
-    double lap = 0;
-    for (std::size_t a = 0; a < x.size(); ++a) {
-      const double h = step_[a];
-      double acc = kD2_0 * f0;
-      for (int k = 0; k < 4; ++k)
-        acc += kD2[k] * (formula_.evaluate_shifted(x, a, x[a] + (k + 1) * h) + formula_.evaluate_shifted(x, a, x[a] - (k + 1) * h));
-      lap += acc / (h * h);
-    }
-    return lap;
+    return differences::laplacian(x, formula_.evaluate(x), step_, [&](std::size_t a, double xa) { return formula_.evaluate_shifted(x, a, xa); });
   }
 
  private:

@@ -58,3 +58,28 @@ TEST_CASE("CEC suites: a function, a dimension or a suite they do not define is 
   CHECK(key_of("cec2013", 1, 3).find("one of 2, 5, 10") != std::string::npos);
   CHECK(key_of("cec2017", 1, 10).rfind("objective.name | ", 0) == 0);
 }
+
+TEST_CASE("CEC suites: the differences' derivatives vanish at the optimum of a smooth function and its Laplacian is constant") {
+  if (potentials::cec_suites().empty()) {
+    testing::report_skip("this build has no pagmo2, hence no CEC suites");
+    return;
+  }
+  // cec2014 f1-f3 (rotated elliptic, bent cigar, discus) are quadratic forms in x - o: order-8
+  // differences are exact for them but for rounding, so the gradient at o is 0 and the
+  // Laplacian the same everywhere
+  for (int i = 1; i <= 3; ++i) {
+    CAPTURE(i);
+    const auto f = potentials::make_cec_objective("cec2014", i, 10);
+    const auto o = f->minima()[0].x;
+    auto away = o;
+    for (std::size_t a = 0; a < away.size(); ++a) away[a] += (a % 2 ? 3.0 : -7.0);
+    std::vector<double> g0(10), g1(10);
+    f->gradient(o, g0);
+    f->gradient(away, g1);
+    double n0 = 0, n1 = 0;
+    for (int a = 0; a < 10; ++a) n0 += g0[static_cast<std::size_t>(a)] * g0[static_cast<std::size_t>(a)], n1 += g1[static_cast<std::size_t>(a)] * g1[static_cast<std::size_t>(a)];
+    CHECK(std::sqrt(n0) <= 1e-8 * std::sqrt(n1));  // relative: rounding of values ~1e10 differenced at step 0.5 (measured ~1e-12)
+    const double l0 = f->laplacian(o), l1 = f->laplacian(away);
+    CHECK(std::abs(l0 - l1) <= 1e-6 * std::abs(l1));  // relative: the same rounding, divided by h^2
+  }
+}
