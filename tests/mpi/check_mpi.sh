@@ -163,7 +163,9 @@ echo "mpi: [fokker_planck] runs on 2-4 ranks and 2 -> 3, 1 -> 2 and 2 -> 1 rank 
 # ranks agree at their next stop check (one reduction every 2^22 point updates) on the step,
 # write a final snapshot together and exit 143.  The stopped run continues on one process
 # (that such a continuation equals the uninterrupted run is checked in one process:
-# tests/regression/test_hardening.cpp).
+# tests/regression/test_hardening.cpp).  `timeout --foreground` passes the TERM to mpirun alone:
+# without it, timeout signals its whole process group, the ranks stop at once while mpirun is
+# tearing down, and their last words were sometimes lost (a flaky failure, seen in CI).
 cat > "$work/term.toml" <<'TOML'
 [grid]
 n = [128, 128]
@@ -181,15 +183,20 @@ t_end = 30000.0
 [output]
 every = 100000000
 TOML
-OMPI_MCA_odls_base_sigkill_timeout=3 timeout 300 mpirun -n 2 "$cli" --threads 1 run "$work/term.toml" -o "$work/term.h5" 2> "$work/term.err" &
+OMPI_MCA_odls_base_sigkill_timeout=3 timeout --foreground 300 mpirun -n 2 "$cli" --threads 1 run "$work/term.toml" -o "$work/term.h5" 2> "$work/term.err" &
 mpirun_pid=$!
-for _ in $(seq 200); do [[ -e "$work/term.h5" ]] && break; sleep 0.1; done  # the first snapshot: stepping
+# the first snapshot means every rank is stepping with its handlers set; a busy machine may
+# take long to start two ranks, so wait up to a minute and say so if they never started
+started=0
+for _ in $(seq 600); do [[ -e "$work/term.h5" ]] && { started=1; break; }; sleep 0.1; done
 sleep 1
 kill -TERM $mpirun_pid
 set +e
 wait $mpirun_pid
+term_status=$?
 set -e
-if ! grep -q "stopped by signal 15 after a final snapshot" "$work/term.err"; then echo "mpi: SIGTERM to mpirun: no final snapshot: $(tail -3 "$work/term.err")"; fail=1
+if (( ! started )); then echo "mpi: SIGTERM to mpirun: the run wrote no first snapshot within 60 s (exit $term_status): $(tail -3 "$work/term.err")"; fail=1
+elif ! grep -q "stopped by signal 15 after a final snapshot" "$work/term.err"; then echo "mpi: SIGTERM to mpirun: no final snapshot (exit $term_status): $(tail -3 "$work/term.err")"; fail=1
 else
   stopped=$(/usr/bin/python3 -c "import h5py; print(max(map(int, h5py.File('$work/term.h5', 'r')['data'].keys())))")
   if (( stopped % 256 != 0 || stopped == 0 )); then echo "mpi: SIGTERM: the final snapshot at $stopped is not at a stop check (every 256 steps)"; fail=1; fi
