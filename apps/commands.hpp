@@ -58,6 +58,15 @@ struct SpectrumArgs {
 };
 int spectrum_command(const SpectrumArgs& args);
 
+/// `qtzflow study STUDY.toml -o OUT.h5`: a benchmark study (scenario/study.hpp), resumable;
+/// progress on stderr.
+struct StudyArgs {
+  std::string study_path;
+  std::string output;
+  bool quiet = false;
+};
+int study_command(const StudyArgs& args);
+
 /// Re-raises a library InvalidArgument under the command-line flag that set its key
 /// (e.g. "budget" -> "--budget"), so the message names what the user typed.
 [[noreturn]] void rethrow_as_flag(const core::InvalidArgument& e, const std::map<std::string, std::string>& flags);

@@ -86,6 +86,8 @@ int optimize_command(OptimizeArgs a) {
                                                         {"pimc.T", "--pimc-T"},
                                                         {"pimc.gamma0", "--pimc-gamma0"},
                                                         {"dimension", "--dim"},
+                                                        {"population", "--population"},
+                                                        {"restarts", "--restarts"},
                                                         {"lower", "--lower"},
                                                         {"upper", "--upper"},
                                                         {"tsp", "--tsp"},

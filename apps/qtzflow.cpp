@@ -81,7 +81,7 @@ struct IntegerRanges {
 CLI::App* add_optimize(CLI::App& app, apps::OptimizeArgs& oa, const IntegerRanges& v, std::vector<std::pair<CLI::Option*, std::string>>& settings) {
   auto setting = [&](const char* name, CLI::Option* o) { settings.emplace_back(o, name); };
   auto* opt = app.add_subcommand("optimize",
-                                 "ensembles of optimizer runs (QTZ, its variants, SA, QIA, Langevin, PIMC, pagmo SA) on an "
+                                 "ensembles of optimizer runs (QTZ, its variants, SA, QIA, Langevin, PIMC, pagmo's SA, CMA-ES, DE, SaDE, xNES, PSO) on an "
                                  "objective or a TSP instance: a summary table or JSON, per-run results in HDF5");
   auto& rq = oa.request;
   auto* obj_opt = opt->add_option("--objective", rq.objective, "built-in objective (see docs/objectives.md)");
@@ -103,7 +103,8 @@ CLI::App* add_optimize(CLI::App& app, apps::OptimizeArgs& oa, const IntegerRange
   opt->add_option("--runs", rq.runs, "independent runs")->capture_default_str()->check(v.long_range);
   opt->add_option("--budget", rq.options.budget, "candidate evaluations per run (langevin: steps)")->capture_default_str()->check(v.long_range);
   opt->add_option("--seed", rq.options.seed, "seed: fixes every result, for any thread count")->capture_default_str()->check(v.seed_range);
-  opt->add_option("--tolerance", rq.options.tolerance, "success: best <= f* + tolerance (TSP: <= optimum * (1 + tolerance))")->capture_default_str();
+  opt->add_option("--tolerance", rq.options.tolerance, "success: best <= f* + tolerance (TSP: <= optimum * (1 + tolerance))")
+      ->default_str("the problem's: 1e-8 on the CEC suites, 1e-3 otherwise");
   setting("h_schedule", opt->add_option("--h-schedule", oa.h_schedule,
                   "qtz: Q_p doubles per acceptance (acceptances, the authors'), grows as eta*log2(t+2) "
                   "(logarithmic), or stays at --qp (fixed)")
@@ -120,6 +121,12 @@ CLI::App* add_optimize(CLI::App& app, apps::OptimizeArgs& oa, const IntegerRange
   setting("replicas", opt->add_option("--replicas", oa.settings.replicas, "pimc: Trotter replicas P")->capture_default_str()->check(v.int_range));
   setting("pimc_T", opt->add_option("--pimc-T", oa.settings.pimc_T, "pimc temperature (0: Martonak's 10/3 scaled by the mean edge length)")->capture_default_str());
   setting("pimc_gamma0", opt->add_option("--pimc-gamma0", oa.settings.pimc_gamma0, "pimc initial transverse field (0: 300, scaled likewise)")->capture_default_str());
+  setting("population", opt->add_option("--population", oa.settings.population,
+                                        "cmaes, de1220, sade, xnes, pso: population size (0: cmaes/xnes 4+3ln(d), de1220/sade max(20, 10d), pso 40)")
+                            ->capture_default_str()
+                            ->check(v.int_range));
+  opt->add_flag("--restarts", rq.options.restarts,
+                "start again from a new random point when the algorithm stops before the budget (cmaes: doubling its population)");
   opt->add_flag("--json", oa.json, "print JSON instead of the table");
   opt->add_option("-o,--output", oa.output, "write per-run results to this HDF5 file");
   return opt;
@@ -207,6 +214,14 @@ int main(int argc, char** argv) {
   spec->add_option("-o,--output", sa.output, "also write the eigenvalues to this HDF5 file");
   spec->add_flag("-q,--quiet", sa.quiet, "no progress on stderr");
 
+  auto* stu = app.add_subcommand("study",
+                                 "a benchmark study: algorithms x CEC functions x dimensions x runs at 10^4 D evaluations, errors at the "
+                                 "CEC fractions and per improvement, in HDF5 and JSON; resumes where it stopped (docs/benchmarks.md)");
+  apps::StudyArgs sta;
+  stu->add_option("STUDY", sta.study_path, "TOML study file ([study]: suite, functions, dimensions, algorithms, runs, ...)")->required();
+  stu->add_option("-o,--output", sta.output, "HDF5 results (the JSON summary beside it)")->required();
+  stu->add_flag("-q,--quiet", sta.quiet, "no progress on stderr");
+
   apps::OptimizeArgs oa;
   std::vector<std::pair<CLI::Option*, std::string>> settings;
   auto* opt = add_optimize(app, oa, {seed_range, long_range, int_range}, settings);
@@ -233,6 +248,7 @@ int main(int argc, char** argv) {
         if (flag->count() > 0) oa.given.push_back(setting);
       return apps::optimize_command(oa);
     }  // runs divided among the ranks
+    if (*stu) return apps::study_command(sta);  // each cell's runs divided among the ranks
     if (core::mpi::active() && (*ver || *spec))
       core::throw_invalid("mpirun -n", std::to_string(core::mpi::size()) + " ranks for qtzflow " + (*ver ? "verify" : "spectrum"),
                           "1 rank: in this version qtzflow optimize and [schrodinger] runs divide their work among MPI ranks");

@@ -2,6 +2,13 @@
 # repeats the link-time ones for consumers of an installed qtzflow (the libraries are static).
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+# Eigen's heap alignment is part of the ABI: with -march=native (AVX: 32 bytes) Eigen allocates
+# through its own aligned allocator, with plain x86-64 (16 bytes) through malloc.  pagmo's cmaes
+# and xnes keep Eigen members that libpagmo (built for plain x86-64) fills and qtzflow's code
+# destroys: particles/pagmo_baseline.cpp is therefore compiled for plain x86-64
+# (particles/CMakeLists.txt), and 16 bytes for every target keeps the Eigen functions that
+# translation unit shares with the rest (one copy survives linking) one ABI.
+add_compile_definitions(EIGEN_MAX_ALIGN_BYTES=16)
 find_package(Spectra REQUIRED)
 find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(toml11 REQUIRED)
@@ -21,7 +28,7 @@ else()
   endif()
   set(QTZFLOW_HAVE_PAGMO ${pagmo_FOUND})
 endif()
-message(STATUS "qtzflow: pagmo2 baseline (pagmo-sa) ${QTZFLOW_HAVE_PAGMO}")
+message(STATUS "qtzflow: pagmo2 baselines (pagmo-sa, cmaes, de1220, sade, xnes, pso) and the CEC suites ${QTZFLOW_HAVE_PAGMO}")
 
 # MPI (Open MPI from Debian): one build whose CLI runs on one rank without mpirun and divides its
 # work under mpirun (core/mpi.hpp).

@@ -244,6 +244,8 @@ std::string_view to_string(StopReason r) {
       return "h = 1023";
     case StopReason::sa_stop_rule:
       return "SA stop rule";
+    case StopReason::converged:
+      return "converged";
   }
   return "?";
 }
@@ -266,8 +268,49 @@ AlgorithmOptions default_options(Algorithm a) {
       return PimcOptions{};
     case Algorithm::pagmo_sa:
       return PagmoSaOptions{};
+    case Algorithm::cmaes:
+    case Algorithm::de1220:
+    case Algorithm::sade:
+    case Algorithm::xnes:
+    case Algorithm::pso:
+      return PagmoOptions{.algorithm = a};
   }
   throw core::Error("particles: unknown algorithm");
+}
+
+int minimum_population(Algorithm a) {
+  switch (a) {
+    case Algorithm::cmaes:
+      return 5;
+    case Algorithm::xnes:
+      return 4;
+    case Algorithm::de1220:
+    case Algorithm::sade:
+      return 7;
+    default:
+      return 2;
+  }
+}
+
+int population_size(const PagmoOptions& o, int d, int restart) {
+  int base = o.population;
+  if (base == 0) {
+    switch (o.algorithm) {
+      case Algorithm::cmaes:
+      case Algorithm::xnes:
+        base = 4 + static_cast<int>(std::floor(3 * std::log(static_cast<double>(d))));
+        break;
+      case Algorithm::de1220:
+      case Algorithm::sade:
+        base = std::max(20, 10 * d);
+        break;
+      default:
+        base = 40;
+    }
+    base = std::max(base, minimum_population(o.algorithm));
+  }
+  if (o.algorithm != Algorithm::cmaes) return base;
+  return static_cast<int>(std::min<double>(base * std::ldexp(1.0, std::min(restart, 16)), 1 << 20));  // IPOP: doubles per restart
 }
 
 std::string unused_setting(Algorithm a, const AlgorithmSettings& s, std::string_view name) {
@@ -283,6 +326,7 @@ std::string unused_setting(Algorithm a, const AlgorithmSettings& s, std::string_
   if (name == "sa_T0" || name == "sa_cooling") return sa ? "" : who + " (the authors' SA cooling)";
   if (name == "dt" || name == "schedule") return a == Algorithm::langevin ? "" : who + " (Langevin's step and temperature)";
   if (name == "replicas" || name == "pimc_T" || name == "pimc_gamma0") return a == Algorithm::pimc ? "" : who + " (path-integral annealing)";
+  if (name == "population") return is_pagmo_population(a) ? "" : who + " (the size of pagmo's populations: cmaes, de1220, sade, xnes, pso)";
   return "";
 }
 
@@ -307,6 +351,8 @@ AlgorithmOptions algorithm_options(std::string_view name, const AlgorithmSetting
     p->replicas = a.replicas;
     p->T = a.pimc_T;
     p->gamma0 = a.pimc_gamma0;
+  } else if (auto* g = std::get_if<PagmoOptions>(&o)) {
+    g->population = a.population;
   }
   return o;
 }
@@ -315,7 +361,8 @@ std::vector<OptionValue> option_values(const OptimizerOptions& o) {
   std::vector<OptionValue> v{{"budget", static_cast<double>(o.budget)},
                              {"seed", static_cast<double>(o.seed)},
                              {"seed_text", std::to_string(o.seed)},
-                             {"tolerance", o.tolerance}};
+                             {"tolerance", o.tolerance},
+                             {"restarts", o.restarts ? 1.0 : 0.0}};
   const auto proposal = [](Proposal p) { return std::string(core::name_of(p)); };
   if (const auto* q = std::get_if<QtzOptions>(&o.algorithm)) {
     v.insert(v.end(), {{"h_schedule", std::string(core::name_of(q->qp_rule))}, {"qp", q->qp}, {"eta", q->eta}, {"proposal", proposal(q->proposal)}, {"delta", q->delta}});
@@ -325,6 +372,8 @@ std::vector<OptionValue> option_values(const OptimizerOptions& o) {
     v.insert(v.end(), {{"dt", l->dt}, {"schedule", l->schedule.describe()}});
   } else if (const auto* p = std::get_if<PimcOptions>(&o.algorithm)) {
     v.insert(v.end(), {{"replicas", static_cast<double>(p->replicas)}, {"pimc_T", p->T}, {"pimc_gamma0", p->gamma0}});
+  } else if (const auto* g = std::get_if<PagmoOptions>(&o.algorithm)) {
+    v.push_back({"population", static_cast<double>(g->population)});
   }
   return v;
 }
@@ -338,6 +387,7 @@ Algorithm algorithm_of(const AlgorithmOptions& o) {
     Algorithm operator()(const LangevinOptions&) const { return Algorithm::langevin; }
     Algorithm operator()(const PimcOptions&) const { return Algorithm::pimc; }
     Algorithm operator()(const PagmoSaOptions&) const { return Algorithm::pagmo_sa; }
+    Algorithm operator()(const PagmoOptions& g) const { return g.algorithm; }
   };
   return std::visit(Name{}, o);
 }
@@ -345,7 +395,11 @@ Algorithm algorithm_of(const AlgorithmOptions& o) {
 ContinuousProblem::ContinuousProblem(const potentials::Objective& obj) : ContinuousProblem(obj, obj.lower(), obj.upper()) {}
 
 ContinuousProblem::ContinuousProblem(const potentials::Objective& obj, std::vector<double> lo, std::vector<double> hi)
-    : f(&obj), lower(std::move(lo)), upper(std::move(hi)), f_star(obj.minima().empty() ? -INFINITY : obj.minima().front().f) {
+    : f(&obj),
+      lower(std::move(lo)),
+      upper(std::move(hi)),
+      f_star(obj.minima().empty() ? -INFINITY : obj.minima().front().f),
+      tolerance(obj.success_tolerance()) {
   const std::size_t d = static_cast<std::size_t>(obj.dim());
   if (lower.size() != d || upper.size() != d)
     core::throw_invalid("box", std::to_string(lower.size()) + " / " + std::to_string(upper.size()) + " bounds", std::to_string(d) + " per side");
@@ -355,13 +409,17 @@ ContinuousProblem::ContinuousProblem(const potentials::Objective& obj, std::vect
 
 void validate(const OptimizerOptions& o, bool tsp) {
   core::require_at_least("budget", o.budget, 1);
-  core::require_non_negative("tolerance", o.tolerance);
+  if (!std::isnan(o.tolerance)) core::require_non_negative("tolerance", o.tolerance);
   const Algorithm a = algorithm_of(o.algorithm);
-  if (tsp && (a == Algorithm::langevin || a == Algorithm::pagmo_sa || a == Algorithm::qtz_local))
+  if (tsp && (a == Algorithm::langevin || a == Algorithm::pagmo_sa || a == Algorithm::qtz_local || is_pagmo_population(a)))
     core::throw_invalid("algorithm", std::string(to_string(a)), kTspAlgorithms);
+  if (tsp && o.restarts) core::throw_invalid("restarts", "on", "off for a TSP instance (restarts are for continuous problems)");
   if (!tsp && a == Algorithm::pimc) core::throw_invalid("algorithm", "pimc", "a TSP instance");
-  if (a == Algorithm::pagmo_sa && !have_pagmo())
-    core::throw_invalid("algorithm", "pagmo-sa", "an algorithm of this build (qtzflow was built without pagmo2)");
+  if ((a == Algorithm::pagmo_sa || is_pagmo_population(a)) && !have_pagmo())
+    core::throw_invalid("algorithm", std::string(to_string(a)), "an algorithm of this build (qtzflow was built without pagmo2)");
+  if (const auto* g = std::get_if<PagmoOptions>(&o.algorithm); g && g->population != 0 && g->population < minimum_population(a))
+    core::throw_invalid("population", std::to_string(g->population),
+                        "0 (the default) or at least " + std::to_string(minimum_population(a)) + " for " + std::string(to_string(a)));
   if (const auto* q = std::get_if<QtzOptions>(&o.algorithm)) {
     if (q->qp_rule == QpRule::fixed) core::require_positive("qp", q->qp);
     if (q->proposal == Proposal::local) core::require_positive("delta", q->delta);
@@ -382,23 +440,48 @@ void validate(const OptimizerOptions& o, bool tsp) {
   }
 }
 
-RunResult run_once(const ContinuousProblem& p, const OptimizerOptions& o, std::uint64_t run) {
-  core::RandomStream rng(o.seed, run);
-  const double target = p.f_star + o.tolerance;
-  RunResult r;
+namespace {
+
+/// One start of the algorithm: `budget` candidates after its start point.
+RunResult run_start(const ContinuousProblem& p, const OptimizerOptions& o, long budget, core::RandomStream& rng, double target, int restart,
+                    std::uint64_t run) {
   if (const auto* q = std::get_if<QtzOptions>(&o.algorithm)) {
     BoxSpace sp(p, q->proposal, q->delta);
-    r = run_qtz(sp, *q, o.budget, rng, target);
-  } else if (const auto* s = std::get_if<SaOptions>(&o.algorithm)) {
+    return run_qtz(sp, *q, budget, rng, target);
+  }
+  if (const auto* s = std::get_if<SaOptions>(&o.algorithm)) {
     BoxSpace sp(p, s->proposal, s->delta);
-    r = run_sa(sp, o.budget, rng, *s, target);
-  } else if (const auto* l = std::get_if<LangevinOptions>(&o.algorithm)) {
-    r = run_langevin(p, *l, o.budget, rng, target);
-  } else if (std::holds_alternative<PagmoSaOptions>(o.algorithm)) {
-    validate(o, false);
-    r = run_pagmo_sa(p, o, run);
-  } else {
-    validate(o, false);  // pimc: throws
+    return run_sa(sp, budget, rng, *s, target);
+  }
+  if (const auto* l = std::get_if<LangevinOptions>(&o.algorithm)) return run_langevin(p, *l, budget, rng, target);
+  if (const auto* g = std::get_if<PagmoOptions>(&o.algorithm)) return run_pagmo_population(p, *g, budget, rng, target, restart);
+  validate(o, false);  // pagmo-sa passes (it spends its whole budget in one start); pimc throws
+  OptimizerOptions one = o;
+  one.budget = budget;
+  return run_pagmo_sa(p, one, run);
+}
+
+}  // namespace
+
+RunResult run_once(const ContinuousProblem& p, const OptimizerOptions& o, std::uint64_t run) {
+  core::RandomStream rng(o.seed, run);
+  const double target = p.f_star + success_tolerance(o, p);
+  RunResult r = run_start(p, o, o.budget, rng, target, 0, run);
+  // restarts: every start costs its start evaluation, so a run of budget B makes B + 1 calls at
+  // most, as one start does; the candidate counts of later starts are offset by the calls before
+  for (long used = r.iterations + 1; o.restarts && r.stop != StopReason::budget && used < o.budget + 1;) {
+    const RunResult s = run_start(p, o, o.budget - used, rng, target, static_cast<int>(std::min<long>(r.restarts + 1, 1 << 20)), run);
+    if (s.best < r.best) {
+      r.best = s.best;
+      r.best_x = s.best_x;
+      r.last_improvement = used + s.last_improvement;
+    }
+    if (r.hit_iteration < 0 && s.hit_iteration >= 0) r.hit_iteration = used + s.hit_iteration;
+    used += s.iterations + 1;
+    r.iterations = used - 1;
+    r.stop = s.stop;
+    r.final_h = s.final_h;
+    ++r.restarts;
   }
   r.success = r.hit_iteration >= 0;
   return r;
@@ -406,7 +489,7 @@ RunResult run_once(const ContinuousProblem& p, const OptimizerOptions& o, std::u
 
 RunResult run_once(const potentials::TspInstance& p, const OptimizerOptions& o, std::uint64_t run, const std::vector<int>& start) {
   core::RandomStream rng(o.seed, run);
-  const double target = p.optimum ? *p.optimum * (1 + o.tolerance) : -INFINITY;
+  const double target = p.optimum ? *p.optimum * (1 + success_tolerance(o, p)) : -INFINITY;
   const Algorithm a = algorithm_of(o.algorithm);
   RunResult r;
   if (const auto* q = std::get_if<QtzOptions>(&o.algorithm); q && a != Algorithm::qtz_local) {
@@ -430,11 +513,11 @@ RunResult run_once(const potentials::TspInstance& p, const OptimizerOptions& o, 
 }
 
 namespace {
-// A run's result as doubles, for the gather across MPI ranks: 7 scalars, the width, best_x.
+// A run's result as doubles, for the gather across MPI ranks: 8 scalars, the width, best_x.
 void pack(const RunResult& r, std::vector<double>& out) {
   out.insert(out.end(), {r.best, static_cast<double>(r.last_improvement), static_cast<double>(r.iterations), static_cast<double>(r.final_h),
                          r.success ? 1.0 : 0.0, static_cast<double>(r.hit_iteration), static_cast<double>(static_cast<int>(r.stop)),
-                         static_cast<double>(r.best_x.size())});
+                         static_cast<double>(r.restarts), static_cast<double>(r.best_x.size())});
   out.insert(out.end(), r.best_x.begin(), r.best_x.end());
 }
 
@@ -449,9 +532,10 @@ std::vector<RunResult> unpack(const std::vector<double>& v, long runs) {
     r.success = v[at + 4] != 0;
     r.hit_iteration = static_cast<long>(v[at + 5]);
     r.stop = static_cast<StopReason>(static_cast<int>(v[at + 6]));
-    const auto width = static_cast<std::size_t>(v[at + 7]);
-    r.best_x.assign(v.begin() + static_cast<std::ptrdiff_t>(at + 8), v.begin() + static_cast<std::ptrdiff_t>(at + 8 + width));
-    at += 8 + width;
+    r.restarts = static_cast<long>(v[at + 7]);
+    const auto width = static_cast<std::size_t>(v[at + 8]);
+    r.best_x.assign(v.begin() + static_cast<std::ptrdiff_t>(at + 9), v.begin() + static_cast<std::ptrdiff_t>(at + 9 + width));
+    at += 9 + width;
   }
   return out;
 }
@@ -510,6 +594,9 @@ std::vector<RunResult> run_ensemble(const potentials::TspInstance& p, const Opti
 #if !QTZFLOW_HAVE_PAGMO
 RunResult run_pagmo_sa(const ContinuousProblem&, const OptimizerOptions&, std::uint64_t) {
   core::throw_invalid("algorithm", "pagmo-sa", "an algorithm of this build (qtzflow was built without pagmo2)");
+}
+RunResult run_pagmo_population(const ContinuousProblem&, const PagmoOptions& o, long, core::RandomStream&, double, int) {
+  core::throw_invalid("algorithm", std::string(to_string(o.algorithm)), "an algorithm of this build (qtzflow was built without pagmo2)");
 }
 #endif
 

@@ -23,12 +23,25 @@
 //    mean edge length relative to pr1002's.
 //  - pagmo_sa (continuous): pagmo2's simulated_annealing (Corana's adaptive-range SA) through
 //    its C++ API, with its evaluation budget set to ours.
+//  - cmaes, de1220, sade, xnes, pso (continuous): pagmo2's population algorithms at their
+//    documented defaults, except stopping tolerances ftol = xtol = 1e-12 (pagmo's 1e-6 would end
+//    a run above the CEC's 1e-8 error threshold) and bounds enforced (cmaes, xnes).  Population:
+//    λ = 4 + ⌊3 ln d⌋ (Hansen's rule) for cmaes and xnes, NP = max(20, 10·d) (Storn and Price)
+//    for de1220 and sade, 40 particles for pso (Clerc's SPSO 2011).  Every fitness call, the
+//    initial population's included, is charged to the budget; the call that would exceed it is
+//    never made (the run ends there).
+// Restarts (OptimizerOptions::restarts; docs/benchmarks.md): a run whose algorithm stops before
+// the budget (QTZ at h = 1023, the authors' SA stop rule, a pagmo algorithm that converged)
+// starts again from a new random start with what is left, keeping its best; CMA-ES doubles its
+// population at each restart (IPOP, Auger and Hansen 2005), the others keep theirs.  Every
+// start is one evaluation, so over a restarted run evaluations = iterations + 1 still holds.
 // Randomness: run r of a seed draws from the counter-based stream (seed, r), so results are the
 // same for any thread count and any order in which runs execute.
 // Every run records its best objective value (unquantized), the iteration (candidate count) of
 // its last improvement, the final h (qtz), success (best ≤ f* + tolerance), and its best point.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +49,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/random.hpp"
 #include "particles/quantizer.hpp"
 #include "potentials/objective.hpp"
 #include "potentials/schedule.hpp"
@@ -43,11 +57,16 @@
 
 namespace qtzflow::particles {
 
-enum class Algorithm { qtz, qtz_local, qtz_dither, langevin, sa, qia, pimc, pagmo_sa };
-constexpr core::Named<Algorithm> kAlgorithmNames[] = {{"qtz", Algorithm::qtz},       {"qtz-local", Algorithm::qtz_local},
-                                                      {"qtz-dither", Algorithm::qtz_dither}, {"langevin", Algorithm::langevin},
-                                                      {"sa", Algorithm::sa},         {"qia", Algorithm::qia},
-                                                      {"pimc", Algorithm::pimc},     {"pagmo-sa", Algorithm::pagmo_sa}};
+enum class Algorithm { qtz, qtz_local, qtz_dither, langevin, sa, qia, pimc, pagmo_sa, cmaes, de1220, sade, xnes, pso };
+constexpr core::Named<Algorithm> kAlgorithmNames[] = {
+    {"qtz", Algorithm::qtz},   {"qtz-local", Algorithm::qtz_local}, {"qtz-dither", Algorithm::qtz_dither}, {"langevin", Algorithm::langevin},
+    {"sa", Algorithm::sa},     {"qia", Algorithm::qia},             {"pimc", Algorithm::pimc},             {"pagmo-sa", Algorithm::pagmo_sa},
+    {"cmaes", Algorithm::cmaes}, {"de1220", Algorithm::de1220},     {"sade", Algorithm::sade},             {"xnes", Algorithm::xnes},
+    {"pso", Algorithm::pso}};
+/// pagmo2's population algorithms (cmaes, de1220, sade, xnes, pso).
+constexpr bool is_pagmo_population(Algorithm a) {
+  return a == Algorithm::cmaes || a == Algorithm::de1220 || a == Algorithm::sade || a == Algorithm::xnes || a == Algorithm::pso;
+}
 constexpr std::span<const core::Named<Algorithm>> names_of(Algorithm) { return kAlgorithmNames; }
 /// The algorithm's name (kAlgorithmNames).
 inline std::string_view to_string(Algorithm a) { return core::name_of(a); }
@@ -89,8 +108,17 @@ struct PimcOptions {
 };
 /// pagmo-sa: pagmo2's simulated annealing (available when qtzflow was built with pagmo).
 struct PagmoSaOptions {};
+/// cmaes, de1220, sade, xnes, pso: pagmo2's population algorithms (with pagmo2).
+struct PagmoOptions {
+  Algorithm algorithm = Algorithm::cmaes;
+  int population = 0;  ///< 0: the algorithm's default (above); else at least minimum_population
+};
+/// The smallest population pagmo accepts for algorithm a (cmaes 5, xnes 4, de1220 and sade 7, pso 2).
+int minimum_population(Algorithm a);
+/// The population of a population algorithm on a d-dimensional problem at its restart k.
+int population_size(const PagmoOptions& o, int d, int restart);
 
-using AlgorithmOptions = std::variant<QtzOptions, SaOptions, LangevinOptions, PimcOptions, PagmoSaOptions>;
+using AlgorithmOptions = std::variant<QtzOptions, SaOptions, LangevinOptions, PimcOptions, PagmoSaOptions, PagmoOptions>;
 
 /// The options of algorithm a, at their defaults.
 AlgorithmOptions default_options(Algorithm a);
@@ -110,9 +138,10 @@ struct AlgorithmSettings {
   potentials::Schedule schedule = potentials::Schedule::constant(0.1);  ///< langevin
   int replicas = 30;                                                    ///< pimc
   double pimc_T = 0, pimc_gamma0 = 0;
+  int population = 0;  ///< cmaes, de1220, sade, xnes, pso (0: the algorithm's default)
 };
 /// Why the setting `name` (an AlgorithmSettings member: h_schedule, qp, delta, eta, local,
-/// sa_T0, sa_cooling, dt, schedule, replicas, pimc_T, pimc_gamma0) is not used by algorithm a
+/// sa_T0, sa_cooling, dt, schedule, replicas, pimc_T, pimc_gamma0, population) is not used by algorithm a
 /// with settings s ("" if it is): what every front end refuses when it is given.
 std::string unused_setting(Algorithm a, const AlgorithmSettings& s, std::string_view name);
 
@@ -123,7 +152,10 @@ struct OptimizerOptions {
   AlgorithmOptions algorithm = QtzOptions{};
   long budget = 10000;  ///< candidate evaluations per run (langevin: steps; pimc: over all replicas)
   std::uint64_t seed = 1;
-  double tolerance = 1e-3;  ///< success: best ≤ f* + tolerance (TSP: relative to the optimum)
+  /// success: best ≤ f* + tolerance (TSP: ≤ optimum·(1 + tolerance)); NaN: the problem's
+  /// (ContinuousProblem::tolerance: 1e-8 on the CEC suites, 1e-3 otherwise; TSP: 1e-3)
+  double tolerance = NAN;
+  bool restarts = false;  ///< start again when the algorithm stops before the budget (above)
 };
 
 /// One setting as stored with results: a number, or a word (h_schedule, proposal, schedule).
@@ -141,7 +173,9 @@ bool have_pagmo();
 
 /// Why a run ended: its candidate budget, QTZ's last refinement level h = 1023, or the authors'
 /// SA stop rule (T < 0.1/budget, reached before the budget when the cooling is fast enough).
-enum class StopReason { budget, h_limit, sa_stop_rule };
+/// With restarts, the reason the last start ended.  converged: a pagmo algorithm's own stop
+/// (population spread below ftol/xtol).
+enum class StopReason { budget, h_limit, sa_stop_rule, converged };
 std::string_view to_string(StopReason r);
 
 struct RunResult {
@@ -153,6 +187,7 @@ struct RunResult {
   bool success = false;        ///< best ≤ target (f* + tolerance; TSP: optimum·(1 + tolerance))
   long hit_iteration = -1;     ///< first candidate count at which best ≤ target (−1: never)
   std::vector<double> best_x;  ///< continuous: the best point; TSP: the best tour (as doubles)
+  long restarts = 0;           ///< starts after the first (OptimizerOptions::restarts)
 
   /// Records a new best value f found at candidate count `it`.
   void improve(double f, long it, double target) {
@@ -166,7 +201,8 @@ struct RunResult {
 struct ContinuousProblem {
   const potentials::Objective* f;
   std::vector<double> lower, upper;
-  double f_star;  ///< the known global minimum value (success threshold)
+  double f_star;     ///< the known global minimum value (success threshold)
+  double tolerance;  ///< the objective's success tolerance (Objective::success_tolerance)
   explicit ContinuousProblem(const potentials::Objective& obj);
   ContinuousProblem(const potentials::Objective& obj, std::vector<double> lo, std::vector<double> hi);
 };
@@ -180,11 +216,19 @@ RunResult run_once(const potentials::TspInstance& p, const OptimizerOptions& o, 
 std::vector<RunResult> run_ensemble(const ContinuousProblem& p, const OptimizerOptions& o, long runs);
 std::vector<RunResult> run_ensemble(const potentials::TspInstance& p, const OptimizerOptions& o, long runs, const std::vector<int>& start_tour);
 
+/// The success tolerance a run uses: o.tolerance, or the problem's when it is NaN.
+inline double success_tolerance(const OptimizerOptions& o, const ContinuousProblem& p) { return std::isnan(o.tolerance) ? p.tolerance : o.tolerance; }
+inline double success_tolerance(const OptimizerOptions& o, const potentials::TspInstance&) { return std::isnan(o.tolerance) ? 1e-3 : o.tolerance; }
+
 /// Checks the options for the problem kind; throws InvalidArgument naming the option (its field
 /// name: "budget", "qp", "delta", "algorithm", …).
 void validate(const OptimizerOptions& o, bool tsp);
 
 /// pagmo2's simulated annealing, one run (particles/pagmo_baseline.cpp; InvalidArgument without pagmo).
 RunResult run_pagmo_sa(const ContinuousProblem& p, const OptimizerOptions& o, std::uint64_t r);
+/// One start of a pagmo population algorithm with `budget` candidates after its first evaluation
+/// (budget + 1 fitness calls at most), its pagmo seed drawn from rng; `restart` sizes the
+/// population (population_size).  stop: budget, or converged.
+RunResult run_pagmo_population(const ContinuousProblem& p, const PagmoOptions& o, long budget, core::RandomStream& rng, double target, int restart);
 
 }  // namespace qtzflow::particles

@@ -51,6 +51,9 @@ class Objective {
   /// Writes ∇f(x) into g (size dim).
   virtual void gradient(std::span<const double> x, std::span<double> g) const = 0;
   virtual double laplacian(std::span<const double> x) const = 0;
+  /// An optimizer's default success threshold: error f − f* ≤ this (1e-3; the CEC suites use
+  /// their competitions' 1e-8).
+  virtual double success_tolerance() const { return 1e-3; }
 
  protected:
   Objective(std::string name, int dim, Params params) : name_(std::move(name)), dim_(dim), params_(std::move(params)) {}
@@ -79,6 +82,8 @@ const std::vector<ObjectiveInfo>& objective_catalog();
 /// Makes objective `name` in dimension `dim`.  Throws UnknownName for an unknown objective or
 /// parameter (the message lists the known ones) and InvalidArgument for a dimension or a
 /// parameter value out of range; keys are named `objective.name`, `objective.<param>`.
+/// The CEC suites (potentials/cec.hpp) are named "cec2014" or "cec2013" with the parameter
+/// `function` = N, or "cec2014:N" in one word.
 std::unique_ptr<Objective> make_objective(std::string_view name, int dim, const Params& params = {});
 
 }  // namespace qtzflow::potentials

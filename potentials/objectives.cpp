@@ -4,8 +4,10 @@
 #include <functional>
 #include <limits>
 #include <numbers>
+#include <optional>
 
 #include "core/error.hpp"
+#include "potentials/cec.hpp"
 #include "potentials/objective.hpp"
 
 namespace qtzflow::potentials {
@@ -540,12 +542,42 @@ void Objective::set_known_minima(const std::vector<std::vector<double>>& points)
   for (auto& m : minima_) m.global = m.f <= minima_.front().f + 1e-12 * std::max(1.0, std::abs(minima_.front().f));
 }
 
+namespace {
+
+/// A CEC suite's function: "cec2014" with params {function: N}, or "cec2014:N".
+std::unique_ptr<Objective> make_suite_function(std::string_view name, int dim, const Params& params) {
+  const auto colon = name.find(':');
+  const std::string suite(name.substr(0, colon));
+  std::optional<double> number;
+  if (colon != std::string_view::npos) {
+    const std::string digits(name.substr(colon + 1));
+    if (digits.empty() || digits.size() > 3 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      core::throw_invalid("objective.name", "\"" + std::string(name) + "\"", suite + ":N with N a function number, e.g. " + suite + ":5");
+    number = std::stod(digits);
+  }
+  for (const auto& [key, val] : params) {
+    if (key != "function")
+      throw core::UnknownName("objective." + key, "objective." + key + ": unknown parameter of objective " + suite + "; known: function");
+    if (number) core::throw_invalid("objective.function", "given twice", "either " + suite + ":N or objective.function = N");
+    if (val.size() != 1) core::throw_invalid("objective.function", std::to_string(val.size()) + " values", "a single function number");
+    number = val[0];
+  }
+  if (!number) core::throw_invalid("objective.function", "missing", "the function number of " + suite + " (function = N, or name = \"" + suite + ":N\")");
+  if (!(std::isfinite(*number) && *number == std::floor(*number) && std::abs(*number) < 1e6))
+    core::throw_invalid("objective.function", core::format_value(*number), "a whole function number");
+  return make_cec_objective(suite, static_cast<int>(*number), dim);
+}
+
+}  // namespace
+
 std::unique_ptr<Objective> make_objective(std::string_view name, int dim, const Params& params) {
+  if (is_cec_suite(name.substr(0, name.find(':')))) return make_suite_function(name, dim, params);
   const auto& reg = registry();
   const auto it = std::find_if(reg.begin(), reg.end(), [&](const Entry& e) { return e.info.name == name; });
   if (it == reg.end()) {
     std::vector<std::string> names;
     for (const auto& e : reg) names.push_back(e.info.name);
+    for (const auto& s : cec_suites()) names.push_back(s.name + ":1.." + std::to_string(s.functions));
     throw core::UnknownName("objective.name", "objective.name = \"" + std::string(name) + "\": unknown objective; known: " + join_names(names));
   }
   const auto& info = it->info;

@@ -27,6 +27,7 @@ particles::OptimizerOptions optimizer_options(const std::string& algorithm, long
     accepted.emplace_back(name);
     if (kw.contains(name)) field = kw[name].cast<std::decay_t<decltype(field)>>();
   };
+  take("restarts", o.restarts);  // every algorithm (continuous problems)
   switch (particles::algorithm_from_string(algorithm)) {
     case particles::Algorithm::qtz:
     case particles::Algorithm::qtz_local:
@@ -57,6 +58,13 @@ particles::OptimizerOptions optimizer_options(const std::string& algorithm, long
       break;
     case particles::Algorithm::pagmo_sa:
       break;
+    case particles::Algorithm::cmaes:
+    case particles::Algorithm::de1220:
+    case particles::Algorithm::sade:
+    case particles::Algorithm::xnes:
+    case particles::Algorithm::pso:
+      take("population", st.population);
+      break;
   }
   for (const auto& [k, v] : kw) {
     const auto key = k.cast<std::string>();
@@ -71,7 +79,7 @@ particles::OptimizerOptions optimizer_options(const std::string& algorithm, long
   const auto a = particles::algorithm_from_string(algorithm);
   const std::pair<const char*, const char*> settings[] = {{"h_schedule", "h_schedule"}, {"qp", "qp"}, {"delta", "delta"}, {"eta", "eta"},
                                                           {"local", "local"}, {"T0", "sa_T0"}, {"cooling", "sa_cooling"}, {"dt", "dt"},
-                                                          {"replicas", "replicas"}, {"gamma0", "pimc_gamma0"},
+                                                          {"replicas", "replicas"}, {"gamma0", "pimc_gamma0"}, {"population", "population"},
                                                           {"T", a == particles::Algorithm::pimc ? "pimc_T" : "schedule"}};
   for (const auto& [keyword, setting] : settings)
     if (kw.contains(keyword))
@@ -218,7 +226,10 @@ Options by algorithm (keywords; defaults are the authors'):
   langevin:                    T (number, Schedule or function of t), dt
   pimc (TSP):                  replicas, T, gamma0
   pagmo-sa:                    none (when built with pagmo2)
-Success: best <= f* + tolerance, with f* the objective's lowest known minimum.)doc";
+  cmaes, de1220, sade, xnes, pso: population (0: the algorithm's default; with pagmo2)
+  every algorithm (continuous):   restarts (start again when the algorithm stops before the budget)
+Success: best <= f* + tolerance, with f* the objective's lowest known minimum (tolerance NaN: the
+objective's, 1e-8 on the CEC suites and 1e-3 otherwise).)doc";
 
 void bind_optimizers(py::module_& m) {
   m.def(
@@ -234,7 +245,7 @@ void bind_optimizers(py::module_& m) {
         return result_dict(r);
       },
       py::arg("objective"), py::arg("algorithm") = "qtz", py::arg("run") = 0, py::arg("budget") = 10000, py::arg("seed") = 1,
-      py::arg("tolerance") = 1e-3, py::arg("lower") = py::none(), py::arg("upper") = py::none(),
+      py::arg("tolerance") = NAN, py::arg("lower") = py::none(), py::arg("upper") = py::none(),
       (std::string("One optimizer run (run number `run` of the seed's streams) on the objective's box or [lower, upper].\n"
                    "Returns best, best_x, iterations, last_improvement, final_h, success, hit_iteration, stop.\n") +
        kOptions)
@@ -253,7 +264,7 @@ void bind_optimizers(py::module_& m) {
         return results_dict(rs, static_cast<std::size_t>(f->dim()), p.f_star);
       },
       py::arg("objective"), py::arg("algorithm") = "qtz", py::arg("runs") = 30, py::arg("budget") = 10000, py::arg("seed") = 1,
-      py::arg("tolerance") = 1e-3, py::arg("lower") = py::none(), py::arg("upper") = py::none(),
+      py::arg("tolerance") = NAN, py::arg("lower") = py::none(), py::arg("upper") = py::none(),
       (std::string("runs independent optimizer runs (OpenMP threads; the same numbers for any thread count).\n"
                    "Returns a dict of arrays, one entry per run: best, best_x (runs x d), iterations, last_improvement,\n"
                    "hit_iteration, final_h, success, stop; and f_star.\n") +
@@ -325,7 +336,7 @@ run_ensemble accept an instance in place of an objective (qtz, qtz-dither, sa, q
         return result_dict(r);
       },
       py::arg("problem"), py::arg("algorithm") = "qtz", py::arg("run") = 0, py::arg("budget") = 10000, py::arg("seed") = 1,
-      py::arg("tolerance") = 1e-3, py::arg("start") = py::none(),
+      py::arg("tolerance") = NAN, py::arg("start") = py::none(),
       "One optimizer run on a TSP instance from `start` (default: the nearest-neighbour tour from city 0); best_x is the best tour.");
   m.def(
       "run_ensemble",
@@ -343,7 +354,7 @@ run_ensemble accept an instance in place of an objective (qtz, qtz-dither, sa, q
         return results_dict(rs, t->size(), t->optimum ? *t->optimum : NAN);
       },
       py::arg("problem"), py::arg("algorithm") = "qtz", py::arg("runs") = 30, py::arg("budget") = 10000, py::arg("seed") = 1,
-      py::arg("tolerance") = 1e-3, py::arg("start") = py::none(),
+      py::arg("tolerance") = NAN, py::arg("start") = py::none(),
       "runs independent optimizer runs on a TSP instance (a dict of arrays; best_x: runs x n tours; f_star: the optimum or NaN)");
 }
 

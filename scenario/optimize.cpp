@@ -73,6 +73,8 @@ OptimizeSummary summarise(const std::vector<particles::RunResult>& rs) {
     s.stopped_by_budget += r.stop == particles::StopReason::budget;
     s.stopped_by_h_limit += r.stop == particles::StopReason::h_limit;
     s.stopped_by_sa_rule += r.stop == particles::StopReason::sa_stop_rule;
+    s.stopped_by_convergence += r.stop == particles::StopReason::converged;
+    s.mean_restarts += static_cast<double>(r.restarts) / n;
     s.never_improved += r.last_improvement == 0;
   }
   double var = 0, hits = 0, hit_sum = 0, ok = 0;
@@ -106,7 +108,7 @@ OptimizeReport optimize(const OptimizeRequest& q) {
   rep.runs = q.runs;
   rep.budget = q.options.budget;
   rep.seed = q.options.seed;
-  rep.options = particles::option_values(q.options);
+  particles::OptimizerOptions options = q.options;  // with the problem's tolerance filled in, as stored
   const auto t0 = std::chrono::steady_clock::now();
   if (!q.tsp.empty()) {
     auto inst = io::read_tsplib(q.tsp, q.unrounded);
@@ -116,7 +118,9 @@ OptimizeReport optimize(const OptimizeRequest& q) {
     const auto start = inst.nearest_neighbour_tour(0);
     rep.problem = inst.name() + " (TSP, " + std::to_string(inst.size()) + " cities, " + std::string(potentials::to_string(inst.metric())) +
                   ", nearest-neighbour start " + fixed2(inst.tour_length(start)) + ")";
-    rep.results = particles::run_ensemble(inst, q.options, q.runs, start);
+    options.tolerance = particles::success_tolerance(q.options, inst);
+    rep.options = particles::option_values(options);
+    rep.results = particles::run_ensemble(inst, options, q.runs, start);
   } else {
     std::unique_ptr<potentials::Objective> f;
     if (q.expression.empty()) {
@@ -136,11 +140,15 @@ OptimizeReport optimize(const OptimizeRequest& q) {
     particles::ContinuousProblem p(*f, per_axis(q.lower, f->lower(), q.dim, "lower"), per_axis(q.upper, f->upper(), q.dim, "upper"));
     rep.reference = p.f_star;
     std::string box;
-    for (std::size_t i = 0; i < p.lower.size(); ++i)
+    const bool cube = std::equal(p.lower.begin() + 1, p.lower.end(), p.lower.begin()) && std::equal(p.upper.begin() + 1, p.upper.end(), p.upper.begin());
+    for (std::size_t i = 0; i < (cube ? 1 : p.lower.size()); ++i)
       box += (i ? " x " : "") + ("[" + core::format_value(p.lower[i]) + ", " + core::format_value(p.upper[i]) + "]");
+    if (cube && p.lower.size() > 1) box += "^" + std::to_string(p.lower.size());
     rep.problem =
         (q.expression.empty() ? q.objective : "f = " + core::shorten(q.expression, 80)) + " (d = " + std::to_string(q.dim) + ", box " + box + ")";
-    rep.results = particles::run_ensemble(p, q.options, q.runs);
+    options.tolerance = particles::success_tolerance(q.options, p);
+    rep.options = particles::option_values(options);
+    rep.results = particles::run_ensemble(p, options, q.runs);
   }
   rep.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   rep.summary = summarise(rep.results);
@@ -173,6 +181,7 @@ std::string OptimizeReport::stop_reasons() const {
   add(summary.stopped_by_budget, particles::to_string(particles::StopReason::budget));
   add(summary.stopped_by_h_limit, particles::to_string(particles::StopReason::h_limit));
   add(summary.stopped_by_sa_rule, particles::to_string(particles::StopReason::sa_stop_rule));
+  add(summary.stopped_by_convergence, particles::to_string(particles::StopReason::converged));
   return out;
 }
 
@@ -211,7 +220,7 @@ void write_optimize_results(const std::string& path, const OptimizeReport& rep) 
     }
     const std::size_t n = rs.size();
     std::vector<double> best(n);
-    std::vector<std::int64_t> last(n), hit(n), iters(n), h(n), ok(n);
+    std::vector<std::int64_t> last(n), hit(n), iters(n), h(n), ok(n), restarts(n);
     std::size_t width = 0;
     for (std::size_t i = 0; i < n; ++i) {
       best[i] = rs[i].best;
@@ -220,6 +229,7 @@ void write_optimize_results(const std::string& path, const OptimizeReport& rep) 
       iters[i] = rs[i].iterations;
       h[i] = rs[i].final_h;
       ok[i] = rs[i].success ? 1 : 0;
+      restarts[i] = rs[i].restarts;
       width = std::max(width, rs[i].best_x.size());
     }
     g.write_dataset("best", best, {n});
@@ -228,6 +238,7 @@ void write_optimize_results(const std::string& path, const OptimizeReport& rep) 
     g.write_dataset("iterations", iters, {n});
     g.write_dataset("final_h", h, {n});
     g.write_dataset("success", ok, {n});
+    g.write_dataset("restarts", restarts, {n});
     std::vector<double> xs(n * width, NAN);
     for (std::size_t i = 0; i < n; ++i) std::copy(rs[i].best_x.begin(), rs[i].best_x.end(), xs.begin() + static_cast<std::ptrdiff_t>(i * width));
     g.write_dataset("best_x", xs, {n, width});
@@ -253,9 +264,9 @@ std::string optimize_json(const OptimizeReport& rep, int threads) {
     const auto& r = rep.results[i];
     o += format(
         "%s\n  {\"best\": %s, \"last_improvement\": %ld, \"hit_iteration\": %ld, \"iterations\": %ld, \"final_h\": %d, \"success\": %s, "
-        "\"stopped_by\": \"%s\"}",
+        "\"stopped_by\": \"%s\", \"restarts\": %ld}",
         i ? "," : "", json_number(r.best).c_str(), r.last_improvement, r.hit_iteration, r.iterations, r.final_h, r.success ? "true" : "false",
-        std::string(particles::to_string(r.stop)).c_str());
+        std::string(particles::to_string(r.stop)).c_str(), r.restarts);
   }
   return o + "]}\n";
 }

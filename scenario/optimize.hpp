@@ -7,7 +7,7 @@
 // the TSPLIB instances Debian ships (dantzig42, gr120, ulysses16, ulysses22) are built in.
 // Output file (atomically replaced): root attributes software, softwareVersion, algorithm,
 // problem, seed, budget; /optimize/{best, last_improvement, hit_iteration, iterations, final_h,
-// success} per run and best_x (runs × width, NaN-padded).
+// success, restarts} per run and best_x (runs × width, NaN-padded).
 #pragma once
 
 #include <cstdint>
@@ -41,7 +41,8 @@ struct OptimizeRequest {
 struct OptimizeSummary {
   double mean = 0, std = 0, best = 0, success_rate = 0, mean_last_improvement = 0, mean_final_h = 0;
   double mean_iterations = 0;  ///< candidates actually evaluated per run
-  long stopped_by_budget = 0, stopped_by_h_limit = 0, stopped_by_sa_rule = 0;
+  long stopped_by_budget = 0, stopped_by_h_limit = 0, stopped_by_sa_rule = 0, stopped_by_convergence = 0;
+  double mean_restarts = 0;  ///< starts after the first, per run (OptimizerOptions::restarts)
   long never_improved = 0;        ///< runs whose best stayed their start
   double mean_hit_iteration = 0;  ///< over the successful runs; NaN without any
 };
