@@ -370,7 +370,12 @@ void StudyConfig::check() const {
   core::require_at_least("study.budget_per_dimension", budget_per_dimension, 1);
   if (algorithms.empty()) core::throw_invalid("study.algorithms", "[]", "at least one algorithm");
   for (std::size_t i = 0; i < algorithms.size(); ++i) {
-    const auto a = particles::algorithm_from_string(algorithms[i]);  // UnknownName listing the names
+    particles::Algorithm a{};
+    try {
+      a = particles::algorithm_from_string(algorithms[i]);
+    } catch (const core::InvalidArgument&) {
+      core::throw_invalid("study.algorithms", "\"" + algorithms[i] + "\"", "one of " + core::quoted_names<particles::Algorithm>());
+    }
     if (a == particles::Algorithm::langevin || a == particles::Algorithm::pimc || a == particles::Algorithm::qia)
       core::throw_invalid("study.algorithms", "\"" + algorithms[i] + "\"",
                           a == particles::Algorithm::langevin ? "an algorithm that uses values only (langevin's gradients are not counted as evaluations yet)"

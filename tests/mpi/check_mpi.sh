@@ -36,6 +36,28 @@ check "pimc on the random10 TSP" --tsp "$src/data/tsp/random10.tsp" --unrounded 
 "$cli" --threads 1 optimize --objective rastrigin --dim 2 --runs 6 --budget 2000 -o "$work/a.h5" --json > /dev/null
 timeout 300 mpirun -n 3 "$cli" --threads 1 optimize --objective rastrigin --dim 2 --runs 6 --budget 2000 -o "$work/b.h5" --json > /dev/null
 if ! h5diff -d 0 "$work/a.h5" "$work/b.h5" /optimize > /dev/null; then echo "mpi: the HDF5 results of 3 ranks differ"; fail=1; fi
+# a benchmark study (scenario/study.hpp): each cell's runs divided among the ranks, the file of
+# 2 and 3 ranks equal to one process's bit for bit (every dataset of every cell)
+if "$cli" optimize --objective cec2014:1 --dim 10 --runs 1 --budget 10 > /dev/null 2>&1; then
+  printf '[study]\nfunctions = [1, 4]\nalgorithms = ["qtz", "sa", "cmaes", "de1220"]\nruns = 5\nbudget_per_dimension = 300\n' > "$work/study.toml"
+  "$cli" --threads 1 study -q "$work/study.toml" -o "$work/study1.h5"
+  for n in 2 3; do
+    timeout 300 mpirun -n "$n" "$cli" --threads 1 study -q "$work/study.toml" -o "$work/study$n.h5"
+    if ! /usr/bin/python3 - "$work/study1.h5" "$work/study$n.h5" <<'PY'
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r")["cells"] for p in sys.argv[1:])
+names = []
+a.visit(names.append)
+for n in names:  # every dataset bit for bit and every seed; wall times differ, of course
+    if isinstance(a[n], h5py.Dataset) and not np.array_equal(a[n][()], b[n][()]): sys.exit(n + " differs")
+    if "seed" in a[n].attrs and a[n].attrs["seed"] != b[n].attrs["seed"]: sys.exit(n + ": seed differs")
+PY
+    then echo "mpi: the study on $n ranks differs from one process"; fail=1; fi
+  done
+  echo "mpi: a study (4 algorithms x 2 functions x 5 runs) on 2 and 3 ranks equals the serial one"
+else
+  echo "mpi: no CEC suites in this build (pagmo2): the study case is left out"
+fi
 # ---- qtzflow run: every engine distributed; rank 0 gathers and writes ----
 compare() { /usr/bin/python3 "$src/tests/mpi/compare_runs.py" "$@"; }
 # against_serial TAG TOLERANCE "RANKS" RUN-ARGS...: the run on one rank, then under mpirun -n for

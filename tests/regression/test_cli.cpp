@@ -653,3 +653,40 @@ TEST_CASE("output.particle_positions = false: histograms only, smaller files, an
   CHECK(run_cli("run p.toml -q -o x.h5 --set output.particle_positions=1", d).err.find("output.particle_positions") != std::string::npos);
   fs::remove_all(d);
 }
+
+TEST_CASE("the CEC suites and studies from the CLI: bad input exits 2 naming the key, nothing written") {
+  const auto d = testing::scratch_dir("cli_cec");
+  if (run_cli("optimize --objective cec2014:1 --dim 10 --runs 1 --budget 10", d).code != 0) {
+    testing::report_skip("this build has no CEC suites (pagmo2)");
+    return;
+  }
+  struct Case {
+    std::string args, says;
+  };
+  const Case cases[] = {
+      {"optimize --objective cec2014:31 --dim 10", "objective.function = 31"},
+      {"optimize --objective cec2014:5 --dim 7", "--dim = 7: must be one of 2, 10, 20, 30, 50, 100"},
+      {"optimize --objective cec2014:17 --dim 2", "at least 10 for cec2014 function 17"},
+      {"optimize --objective cec2099:5 --dim 10", "unknown objective"},
+      {"optimize --objective cec2014:x --dim 10", "cec2014:N"},
+      {"optimize --objective cec2014 --dim 10", "objective.function = missing"},
+      {"optimize --objective cec2014:1 --dim 10 --algorithm cmaes --population 3", "--population = 3"},
+      {"optimize --objective cec2014:1 --dim 10 --algorithm qtz --population 30", "--population"},
+      {"study s.toml -o out.h5", "study.algorithms"},
+      {"study zero.toml -o out.h5", "study.runs"},
+      {"study missing.toml -o out.h5", "study_file"},
+  };
+  testing::write_file(d / "s.toml", "[study]\nfunctions = [1]\nalgorithms = [\"qtz\", \"simplex\"]\n");
+  testing::write_file(d / "zero.toml", "[study]\nfunctions = [1]\nruns = 0\n");
+  for (const auto& c : cases) {
+    CAPTURE(c.args);
+    const auto q = run_cli(c.args, d);
+    CHECK(q.code == 2);
+    CHECK(q.err.find(c.says) != std::string::npos);
+    CAPTURE(q.err);
+  }
+  CHECK(!std::filesystem::exists(d / "out.h5"));
+  CHECK(!std::filesystem::exists(d / "out.h5.partial"));
+  CHECK(!std::filesystem::exists(d / "out.json"));
+  std::filesystem::remove_all(d);
+}

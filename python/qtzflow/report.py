@@ -1,0 +1,376 @@
+"""The report of a benchmark study (``qtzflow study``): tables, statistics and figures.
+
+    python3 -m qtzflow.report STUDY.h5 [--reference data/cec2014] [-o DIR] [--readme README.md]
+
+reads the study's HDF5 file (scenario/study.hpp) and writes DIR/report.md (default: beside
+the file, ``<stem>_report/``) with PNG figures:
+
+- errors: as the CEC protocol counts them, an error below 1e-8 is 0;
+- a table per function of mean, median and std of the final errors per algorithm, beside the
+  published means of L-SHADE and UMOEAS (``--reference``: the competition's raw files, D = 10
+  and 30);
+- Friedman mean ranks (per function, algorithms ranked by mean final error, ties averaged);
+- per-function two-sided Wilcoxon rank-sum tests of each QTZ variant against every other
+  algorithm (and the published L-SHADE runs), Holm-corrected over the functions at
+  alpha = 0.05: a win when significant and QTZ's errors rank lower, a loss when significant
+  and higher, a tie otherwise;
+- convergence curves (median and quartiles of the error at the CEC fractions of the budget)
+  and COCO-style ECDFs (the fraction of (function, run, target) triples, targets
+  10^2 ... 10^-8 at 5 per decade, reached within a number of evaluations).
+
+The statistics are plain functions (friedman_ranks, rank_sum, holm, wins_ties_losses), tested
+on synthetic data with known answers in tests/python/test_report.py.  Bad input: a message
+naming the file or argument, exit code 2.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+CEC_ZERO = 1e-8
+TARGETS = 10.0 ** np.arange(2, -8.01, -0.2)  # 10^2 ... 10^-8, 5 per decade
+QTZ_VARIANTS = ("qtz", "qtz-dither", "qtz-local")
+
+
+# ------------------------------------------------------------------ statistics
+
+def cec_errors(e):
+    """Errors as the CEC protocol reports them: below 1e-8 is 0."""
+    e = np.asarray(e, dtype=float)
+    return np.where(e < CEC_ZERO, 0.0, e)
+
+
+def friedman_ranks(scores):
+    """Mean rank of each column of `scores` (rows: problems, columns: algorithms; lower is
+    better), ties given their average rank."""
+    from scipy.stats import rankdata
+    scores = np.asarray(scores, dtype=float)
+    return np.mean([rankdata(row) for row in scores], axis=0)
+
+
+def rank_sum(a, b):
+    """Two-sided Wilcoxon rank-sum test of samples a and b: (p, direction), direction -1 when
+    a's values rank lower (better, for errors), +1 when higher, 0 when the samples are equal."""
+    from scipy.stats import mannwhitneyu
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if np.array_equal(np.sort(a), np.sort(b)) or (np.ptp(np.concatenate([a, b])) == 0):
+        return 1.0, 0
+    u, p = mannwhitneyu(a, b, alternative="two-sided", method="asymptotic")
+    expected = len(a) * len(b) / 2.0
+    return float(p), (-1 if u < expected else 1 if u > expected else 0)
+
+
+def holm(pvalues):
+    """Holm's step-down adjusted p-values (family-wise error control), in the input order."""
+    p = np.asarray(pvalues, dtype=float)
+    m = len(p)
+    order = np.argsort(p)
+    adjusted = np.empty(m)
+    running = 0.0
+    for k, i in enumerate(order):
+        running = max(running, min(1.0, (m - k) * p[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def wins_ties_losses(samples_a, samples_b, alpha=0.05):
+    """Per problem, a's samples against b's (lists of equal length): the rank-sum tests,
+    Holm-corrected over the problems.  Returns (wins, ties, losses, adjusted p-values, signs)."""
+    tests = [rank_sum(a, b) for a, b in zip(samples_a, samples_b)]
+    adjusted = holm([p for p, _ in tests]) if tests else np.array([])
+    wins = ties = losses = 0
+    signs = []
+    for (p, d), q in zip(tests, adjusted):
+        s = d if q < alpha else 0
+        signs.append(s)
+        wins += s == -1
+        losses += s == 1
+        ties += s == 0
+    return wins, ties, losses, adjusted, signs
+
+
+# ------------------------------------------------------------------ data
+
+class Study:
+    """A study's HDF5 file as arrays: final[alg][f] (runs), at[alg][f] (runs x fractions),
+    trace[alg][f] (per run: evaluations, errors)."""
+
+    def __init__(self, path):
+        import h5py
+        try:
+            h = h5py.File(path, "r")
+        except OSError as e:
+            raise ValueError(f"{path}: not a readable HDF5 file ({e})") from None
+        with h:
+            if h.attrs.get("software") not in ("qtzflow", b"qtzflow") or "cells" not in h or "study" not in h.attrs:
+                raise ValueError(f"{path}: not a qtzflow study file (no study attribute or /cells group)")
+            text = lambda v: v.decode() if isinstance(v, bytes) else str(v)
+            self.path = path
+            self.suite = text(h.attrs["suite"])
+            self.runs = int(h.attrs["runs"])
+            self.budget_per_dimension = int(h.attrs["budgetPerDimension"])
+            self.fractions = np.asarray(h.attrs["fractions"], dtype=float)
+            self.algorithms = [text(a) for a in h.attrs["algorithms"]]
+            self.functions = [int(f) for f in h.attrs["functions"]]
+            self.dimensions = [int(d) for d in h.attrs["dimensions"]]
+            self.meta = {k: text(h.attrs[k]) for k in ("date", "gitRevision", "machine", "softwareVersion")}
+            self.wall = float(h.attrs["wallSeconds"])
+            self.final, self.at, self.trace, self.seed, self.reproduce, self.evaluations = {}, {}, {}, {}, {}, {}
+            for d in self.dimensions:
+                for f in self.functions:
+                    for a in self.algorithms:
+                        g = h[f"cells/f{f}_d{d}/{a}"]
+                        key = (a, f, d)
+                        self.final[key] = g["final_error"][()]
+                        self.at[key] = g["errors_at_fractions"][()]
+                        self.evaluations[key] = g["evaluations"][()]
+                        off, ev, er = g["trace_offsets"][()], g["trace_evaluations"][()], g["trace_errors"][()]
+                        self.trace[key] = [(ev[off[i]:off[i + 1]], er[off[i]:off[i + 1]]) for i in range(len(off) - 1)]
+                        self.seed[key] = int(g.attrs["seed"])
+                        self.reproduce[key] = text(g.attrs["reproduce"])
+
+
+def read_reference(folder, name, f, d):
+    """The published runs of entrant `name` on function f at D = d: a 14 x 51 array (rows: the
+    fractions), or None if the file is absent.  Checked: shape, finite, non-negative."""
+    path = os.path.join(folder, name, f"{name}_{f}_{d}.txt")
+    if not os.path.exists(path):
+        return None
+    try:
+        a = np.loadtxt(path, ndmin=2)
+    except ValueError as e:
+        raise ValueError(f"{path}: not a table of numbers ({e})") from None
+    if a.shape != (14, 51) or not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError(f"{path}: expected 14 rows x 51 columns of finite errors >= 0, got shape {a.shape}")
+    return a
+
+
+# ------------------------------------------------------------------ the report
+
+def fmt(x):
+    return "0" if x == 0 else f"{x:.3g}"
+
+
+def analyse(study, reference=None):
+    """Everything the report shows, as plain data (also written as JSON)."""
+    out = {"suite": study.suite, "runs": study.runs, "algorithms": study.algorithms, "dimensions": {}}
+    for d in study.dimensions:
+        fs = study.functions
+        algs = list(study.algorithms)
+        ref = {}
+        # the published runs used the competition's budget: compared only at 10^4·D
+        if reference and study.budget_per_dimension == 10000:
+            for name in ("L-SHADE", "UMOEAS"):
+                runs = [read_reference(reference, name, f, d) if study.suite == "cec2014" else None for f in fs]
+                if all(r is not None for r in runs):
+                    ref[name] = [r[-1] for r in runs]
+        table = {}
+        for f in fs:
+            row = {}
+            for a in algs:
+                e = cec_errors(study.final[(a, f, d)])
+                row[a] = {"mean": float(e.mean()), "median": float(np.median(e)), "std": float(e.std(ddof=1)) if len(e) > 1 else 0.0,
+                          "success": float(np.mean(e == 0))}
+            for name, runs in ref.items():
+                e = cec_errors(runs[fs.index(f)])
+                row[name] = {"mean": float(e.mean()), "median": float(np.median(e)), "std": float(e.std(ddof=1)), "success": float(np.mean(e == 0))}
+            table[f] = row
+        columns = algs + list(ref)
+        means = np.array([[table[f][c]["mean"] for c in columns] for f in fs])
+        ranks_all = friedman_ranks(means)
+        ranks_ours = friedman_ranks(means[:, :len(algs)])
+        comparisons = {}
+        for q in [a for a in algs if a in QTZ_VARIANTS]:
+            for b in columns:
+                if b == q:
+                    continue
+                sb = [cec_errors(study.final[(b, f, d)]) if b in algs else cec_errors(ref[b][fs.index(f)]) for f in fs]
+                w, t, l, adj, signs = wins_ties_losses([cec_errors(study.final[(q, f, d)]) for f in fs], sb)
+                comparisons[f"{q} vs {b}"] = {"wins": int(w), "ties": int(t), "losses": int(l),
+                                              "p_holm": [float(x) for x in adj], "signs": [int(s) for s in signs]}
+        near = {}
+        if "L-SHADE" in ref:
+            for a in algs:
+                ok = 0
+                for f in fs:
+                    m, lm = table[f][a]["mean"], table[f]["L-SHADE"]["mean"]
+                    ok += (m <= 2 * lm) if lm > 0 else (m == 0)
+                near[a] = ok
+        out["dimensions"][d] = {"table": table, "columns": columns, "friedman_with_published": dict(zip(columns, map(float, ranks_all))),
+                                "friedman": dict(zip(algs, map(float, ranks_ours))), "comparisons": comparisons,
+                                "within_2x_of_lshade": near}
+    return out
+
+
+def figures(study, outdir, dpi=90):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    paths = []
+    colors = {a: plt.cm.tab10(i % 10) for i, a in enumerate(study.algorithms)}
+    for d in study.dimensions:
+        fs = study.functions
+        budget = study.budget_per_dimension * d
+        cols = 6
+        rows = (len(fs) + cols - 1) // cols
+        fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 2.4 * rows), squeeze=False)
+        x = study.fractions * budget
+        for k, f in enumerate(fs):
+            ax = axes[k // cols][k % cols]
+            for a in study.algorithms:
+                e = np.maximum(cec_errors(study.at[(a, f, d)]), CEC_ZERO / 10)
+                q1, med, q3 = np.percentile(e, [25, 50, 75], axis=0)
+                ax.plot(x, med, color=colors[a], lw=1.2, label=a)
+                ax.fill_between(x, q1, q3, color=colors[a], alpha=0.15, lw=0)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_title(f"{study.suite} f{f}, D = {d}", fontsize=8)
+            ax.tick_params(labelsize=6)
+        for k in range(len(fs), rows * cols):
+            axes[k // cols][k % cols].axis("off")
+        axes[0][0].legend(fontsize=6, loc="lower left")
+        fig.supxlabel("evaluations")
+        fig.supylabel("error (median, quartiles; 0 drawn at 1e-9)")
+        fig.tight_layout()
+        p = os.path.join(outdir, f"convergence_d{d}.png")
+        fig.savefig(p, dpi=dpi)
+        plt.close(fig)
+        paths.append(p)
+        # ECDF of (function, run, target) triples reached within an evaluation count
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        grid = np.logspace(0, np.log10(budget), 200)
+        for a in study.algorithms:
+            hits = []
+            for f in fs:
+                for ev, er in study.trace[(a, f, d)]:
+                    for t in TARGETS:
+                        i = np.flatnonzero(er <= t)
+                        hits.append(ev[i[0]] if i.size else np.inf)
+            hits = np.sort(np.asarray(hits))
+            ax.step(grid / d, np.searchsorted(hits, grid, side="right") / len(hits), where="post", color=colors[a], label=a)
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("evaluations / D")
+        ax.set_ylabel("fraction of (function, run, target) reached")
+        ax.set_title(f"{study.suite}, D = {d}: ECDF over {len(fs)} functions, targets 1e2 ... 1e-8")
+        ax.legend(fontsize=7, loc="upper left")
+        fig.tight_layout()
+        p = os.path.join(outdir, f"ecdf_d{d}.png")
+        fig.savefig(p, dpi=dpi)
+        plt.close(fig)
+        paths.append(p)
+    return paths
+
+
+def verdict_lines(study, res):
+    """The headline: the paper's claim against the study, in a few Markdown lines."""
+    lines = []
+    for d, r in res["dimensions"].items():
+        ranks = sorted(r["friedman_with_published"].items(), key=lambda kv: kv[1])
+        lines.append(f"**{study.suite.upper()}, D = {d}, {len(study.functions)} functions, {study.runs} runs of {study.budget_per_dimension}·D "
+                     f"evaluations.** Friedman mean ranks (1 = best, by mean final error): " +
+                     ", ".join(f"{a} {v:.2f}" for a, v in ranks) + ".")
+        lines.append("")
+        lines.append("| QTZ variant vs | wins | ties | losses |")
+        lines.append("|---|---|---|---|")
+        for name, c in r["comparisons"].items():
+            lines.append(f"| {name} | {c['wins']} | {c['ties']} | {c['losses']} |")
+        lines.append("")
+        lines.append(f"Wins/ties/losses: per function, two-sided Wilcoxon rank-sum test on the {study.runs} final errors, "
+                     "Holm-corrected over the functions at α = 0.05.")
+        if r["within_2x_of_lshade"]:
+            lines.append("")
+            lines.append("Functions on which the mean error is within 2× of L-SHADE's (or 0 where L-SHADE's is 0): " +
+                         ", ".join(f"{a} {n}/{len(study.functions)}" for a, n in r["within_2x_of_lshade"].items()) + ".")
+    return lines
+
+
+def write_report(study, res, outdir, figs):
+    md = [f"# {study.suite.upper()} study: {', '.join(study.algorithms)}", "",
+          f"Generated by `python3 -m qtzflow.report {os.path.basename(study.path)}` from the study file written on "
+          f"{study.meta['date']} by qtzflow {study.meta['softwareVersion']} ({study.meta['gitRevision']}) on {study.meta['machine']}, "
+          f"in {study.wall:.0f} s.", "",
+          "Protocol: the CEC competitions' — budget 10^4·D evaluations per run (every call of f counted, "
+          "initial populations included), errors f − f* below 1e-8 counted as 0, algorithms at their documented "
+          "defaults with restarts when they stop early (docs/benchmarks.md).  Each cell's seed and the "
+          "`qtzflow optimize` command that reruns it are in the study's JSON and HDF5 files.", ""]
+    md += verdict_lines(study, res)
+    for d, r in res["dimensions"].items():
+        md += ["", f"## Final errors, D = {d} (mean / median / std over {study.runs} runs)", ""]
+        cols = r["columns"]
+        md.append("| f | " + " | ".join(cols) + " |")
+        md.append("|---" * (len(cols) + 1) + "|")
+        for f in study.functions:
+            row = r["table"][f]
+            best = min(row[c]["mean"] for c in cols)
+            cells = []
+            for c in cols:
+                s = f"{fmt(row[c]['mean'])} / {fmt(row[c]['median'])} / {fmt(row[c]['std'])}"
+                cells.append(f"**{s}**" if row[c]["mean"] == best else s)
+            md.append(f"| {f} | " + " | ".join(cells) + " |")
+        md += ["", "Friedman mean ranks over the functions (by mean final error; published entrants included where given): " +
+               ", ".join(f"{a} {v:.2f}" for a, v in sorted(r["friedman_with_published"].items(), key=lambda kv: kv[1])) + "."]
+        md += ["", "Per-function tests (Holm-adjusted p; + QTZ better, − worse, = no significant difference):", ""]
+        names = list(r["comparisons"])
+        md.append("| f | " + " | ".join(names) + " |")
+        md.append("|---" * (len(names) + 1) + "|")
+        for i, f in enumerate(study.functions):
+            cells = []
+            for n in names:
+                c = r["comparisons"][n]
+                cells.append({-1: "+", 0: "=", 1: "−"}[c["signs"][i]] + f" {c['p_holm'][i]:.2g}")
+            md.append(f"| {f} | " + " | ".join(cells) + " |")
+    md += ["", "## Figures", ""] + [f"![{os.path.basename(p)}]({os.path.basename(p)})" for p in figs]
+    path = os.path.join(outdir, "report.md")
+    with open(path, "w") as fh:
+        fh.write("\n".join(md) + "\n")
+    return path
+
+
+def update_readme(readme, study, res, report_path):
+    """Replaces the README's text between the markers <!-- SUITE-verdict:begin/end --> with the
+    headline of this study (the README's claims are generated, never typed)."""
+    begin, end = f"<!-- {study.suite}-verdict:begin -->", f"<!-- {study.suite}-verdict:end -->"
+    with open(readme) as fh:
+        text = fh.read()
+    if begin not in text or end not in text:
+        raise ValueError(f"{readme}: no {begin} ... {end} markers to replace")
+    body = "\n".join(verdict_lines(study, res) + ["", f"Full tables and figures: [{os.path.relpath(report_path, os.path.dirname(os.path.abspath(readme)))}]"
+                                                       f"({os.path.relpath(report_path, os.path.dirname(os.path.abspath(readme)))})."])
+    text = text[:text.index(begin) + len(begin)] + "\n" + body + "\n" + text[text.index(end):]
+    with open(readme, "w") as fh:
+        fh.write(text)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python3 -m qtzflow.report", description="the report of a qtzflow study")
+    parser.add_argument("study", metavar="STUDY.h5")
+    parser.add_argument("--reference", help="folder of published CEC2014 results (data/cec2014: L-SHADE/, UMOEAS/)")
+    parser.add_argument("-o", "--output", help="folder for report.md, analysis.json and the figures (default: STEM_report/ beside the file)")
+    parser.add_argument("--readme", help="a Markdown file whose <!-- SUITE-verdict:begin/end --> section is replaced by the headline")
+    parser.add_argument("--dpi", type=int, default=90)
+    args = parser.parse_args(argv)
+    try:
+        if args.reference and not os.path.isdir(args.reference):
+            raise ValueError(f"--reference: {args.reference}: not a folder")
+        study = Study(args.study)
+        outdir = args.output or os.path.splitext(args.study)[0] + "_report"
+        os.makedirs(outdir, exist_ok=True)
+        res = analyse(study, args.reference)
+        figs = figures(study, outdir, args.dpi)
+        path = write_report(study, res, outdir, figs)
+        with open(os.path.join(outdir, "analysis.json"), "w") as fh:
+            json.dump(res, fh, indent=1)
+        if args.readme:
+            update_readme(args.readme, study, res, path)
+    except ValueError as e:
+        print(f"qtzflow.report: error: {e}", file=sys.stderr)
+        return 2
+    print(f"qtzflow.report: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
