@@ -104,7 +104,12 @@ class CecObjective final : public Objective {
     // keyed by a process-unique id, never by address: a new objective at a freed one's address
     // must not find the old problem
     thread_local std::map<std::uint64_t, Work> cache;
+    thread_local std::uint64_t last_id = 0;  // the objective this thread asked for last (ids start at 1)
+    thread_local Work* last = nullptr;       // std::map nodes never move: the pointer stays valid
+    if (last_id == id_) return *last;
     auto& w = cache[id_];
+    last_id = id_;
+    last = &w;
     if (!w.p14 && !w.p13) {
       if (is2014_)
         w.p14 = std::make_unique<pagmo::cec2014>(static_cast<unsigned>(function_), static_cast<unsigned>(dim_));

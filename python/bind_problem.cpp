@@ -358,6 +358,8 @@ sequences or arrays of d numbers; f(x) is the same as f.value(x).
     qtzflow.objective("double_well", 2, c=0.3)
 
 qtzflow.catalog() lists the names, formulas, parameters and dimensions (docs/objectives.md).
+The CEC suites (with pagmo2; docs/benchmarks.md): qtzflow.objective("cec2014:5", 10), or
+qtzflow.objective("cec2014", 10, function=5); box [-100, 100]^dim, minima[0] = (o_i, f*_i).
 )doc");
 
   m.def(

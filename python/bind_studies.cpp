@@ -121,7 +121,7 @@ py::dict results_dict(const std::vector<particles::RunResult>& rs, std::size_t w
   const auto n = static_cast<py::ssize_t>(rs.size());
   const auto d = static_cast<py::ssize_t>(width);
   py::array_t<double> best(n), best_x({n, d});
-  py::array_t<long> iterations(n), last(n), hit(n), final_h(n);
+  py::array_t<long> iterations(n), last(n), hit(n), final_h(n), restarts(n);
   py::array_t<bool> success(n);
   py::list stop;
   for (py::ssize_t r = 0; r < n; ++r) {
@@ -133,18 +133,20 @@ py::dict results_dict(const std::vector<particles::RunResult>& rs, std::size_t w
     last.mutable_at(r) = x.last_improvement;
     hit.mutable_at(r) = x.hit_iteration;
     final_h.mutable_at(r) = x.final_h;
+    restarts.mutable_at(r) = x.restarts;
     success.mutable_at(r) = x.success;
     stop.append(std::string(particles::to_string(x.stop)));
   }
   return py::dict(py::arg("best") = best, py::arg("best_x") = best_x, py::arg("iterations") = iterations, py::arg("last_improvement") = last,
                   py::arg("hit_iteration") = hit, py::arg("final_h") = final_h, py::arg("success") = success, py::arg("stop") = stop,
-                  py::arg("f_star") = reference);
+                  py::arg("restarts") = restarts, py::arg("f_star") = reference);
 }
 
 py::dict result_dict(const particles::RunResult& r) {
   return py::dict(py::arg("best") = r.best, py::arg("best_x") = r.best_x, py::arg("iterations") = r.iterations,
                   py::arg("last_improvement") = r.last_improvement, py::arg("final_h") = r.final_h, py::arg("success") = r.success,
-                  py::arg("hit_iteration") = r.hit_iteration, py::arg("stop") = std::string(particles::to_string(r.stop)));
+                  py::arg("hit_iteration") = r.hit_iteration, py::arg("stop") = std::string(particles::to_string(r.stop)),
+                  py::arg("restarts") = r.restarts);
 }
 
 /// Calls a Python progress function after every snapshot (with the GIL).

@@ -31,7 +31,7 @@ using namespace toml_reader;
 // ---------------------------------------------------------------- the counting objective
 
 /// f as the algorithm sees it, counting every value() call: the error at the fractions of the
-/// budget and at the improvements that cross a level 10^(k/20).  One per run (not shared).
+/// budget and at the improvements that cross a level 10^(k/5).  One per run (not shared).
 class CountingObjective final : public potentials::Objective {
  public:
   CountingObjective(const potentials::Objective& f, double f_star, std::vector<long> checkpoints)
@@ -46,7 +46,7 @@ class CountingObjective final : public potentials::Objective {
     if (v < best_) {
       best_ = v;
       const double e = best_ - f_star_;
-      const double level = e > 0 ? std::ceil(20 * std::log10(e)) : -INFINITY;  // e ≤ 10^(k/20) ⟺ level ≤ k
+      const double level = e > 0 ? std::ceil(5 * std::log10(e)) : -INFINITY;  // e ≤ 10^(k/5) ⟺ level ≤ k
       if (level < level_) {
         level_ = level;
         trace_evaluations_.push_back(static_cast<double>(calls_));

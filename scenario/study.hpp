@@ -4,8 +4,8 @@
 // Protocol (the CEC competitions'): budget B = budget_per_dimension·D fitness evaluations per
 // run (10^4·D); the error e = f_best − f* is recorded when the run's evaluation count reaches
 // each fraction of B (0.01, 0.02, 0.03, 0.05, 0.1, 0.2, …, 1.0), and at every improvement that
-// crosses one of the levels 10^(k/20) (20 per decade; what empirical run-time distributions
-// need: the first evaluation at which e ≤ 10^(k/20) is exact for every k).  Every evaluation is
+// crosses one of the levels 10^(k/5) (5 per decade, COCO's target grid; what empirical run-time
+// distributions need: the first evaluation at which e ≤ 10^(k/5) is exact for every k).  Every evaluation is
 // counted by a wrapper around the objective (an algorithm cannot be charged less than it
 // calls); qtzflow's algorithms run B − 1 candidates after their start, pagmo's are stopped at
 // the call that would exceed B, and restarts (particles/optimizers.hpp) are on by default.

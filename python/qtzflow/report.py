@@ -30,7 +30,7 @@ import sys
 import numpy as np
 
 CEC_ZERO = 1e-8
-TARGETS = 10.0 ** np.arange(2, -8.01, -0.2)  # 10^2 ... 10^-8, 5 per decade
+TARGETS = 10.0 ** (np.arange(10, -41, -1) / 5.0)  # 10^2 ... 10^-8, 5 per decade: the study's trace levels
 QTZ_VARIANTS = ("qtz", "qtz-dither", "qtz-local")
 
 

@@ -66,12 +66,12 @@ TEST_CASE("study: every algorithm is charged exactly its budget, its records are
       CHECK(r.trace_evaluations.front() == 1);  // the first call is an improvement on nothing
       for (std::size_t i = 1; i < r.trace_errors.size(); ++i) {
         CHECK(r.trace_evaluations[i] > r.trace_evaluations[i - 1]);
-        // level crossings: each kept error is below the previous one's level 10^(k/20)
-        CHECK((r.trace_errors[i] <= 0 || std::ceil(20 * std::log10(r.trace_errors[i])) < std::ceil(20 * std::log10(r.trace_errors[i - 1]))));
+        // level crossings: each kept error is below the previous one's level 10^(k/5)
+        CHECK((r.trace_errors[i] <= 0 || std::ceil(5 * std::log10(r.trace_errors[i])) < std::ceil(5 * std::log10(r.trace_errors[i - 1]))));
       }
       CHECK(r.trace_evaluations.back() <= static_cast<double>(budget));
       // every crossing is kept, so the final error lies at the last kept error's level
-      const auto level = [](double e) { return e > 0 ? std::ceil(20 * std::log10(e)) : -INFINITY; };
+      const auto level = [](double e) { return e > 0 ? std::ceil(5 * std::log10(e)) : -INFINITY; };
       CHECK(r.final_error <= r.trace_errors.back());
       CHECK(level(r.final_error) == level(r.trace_errors.back()));
     }
