@@ -4,6 +4,9 @@
 
 #include "core/error.hpp"
 #include "potentials/cec.hpp"
+#include "potentials/objective.hpp"
+#include "scenario/config.hpp"
+#include "scenario/problem.hpp"
 #include "../test_support.hpp"
 
 using namespace qtzflow;
@@ -81,5 +84,38 @@ TEST_CASE("CEC suites: the differences' derivatives vanish at the optimum of a s
     CHECK(std::sqrt(n0) <= 1e-8 * std::sqrt(n1));  // relative: rounding of values ~1e10 differenced at step 0.5 (measured ~1e-12)
     const double l0 = f->laplacian(o), l1 = f->laplacian(away);
     CHECK(std::abs(l0 - l1) <= 1e-6 * std::abs(l1));  // relative: the same rounding, divided by h^2
+  }
+}
+
+TEST_CASE("CEC suites: [objective] name = \"cec2014\" with function = N, D from the grid, and the one-word cec2014:N") {
+  if (potentials::cec_suites().empty()) {
+    testing::report_skip("this build has no pagmo2, hence no CEC suites");
+    return;
+  }
+  const std::string text =
+      "[grid]\nn = [16, 16]\nlower = [-100.0, -100.0]\nupper = [100.0, 100.0]\n[objective]\nname = \"cec2014\"\nfunction = 3\n"
+      "[schedule]\nT = 5000.0\n[fokker_planck]\nt_end = 0.1\n";
+  const auto c = scenario::parse_config(text, {}, "test");
+  const auto grid = scenario::make_grid<2>(c.grid);
+  const auto f = scenario::make_objective(c.objective, grid);
+  const auto g = potentials::make_objective("cec2014:3", 2);
+  const std::vector<double> x{12.5, -40.0};
+  CHECK(f->value(x) == g->value(x));  // the same function, both ways of naming it
+  CHECK(f->minima()[0].f == 300.0);
+  // the effective configuration keeps the function number (a restart reads it back)
+  CHECK(scenario::parse_config(c.text, {}, "again").objective.params.at("function") == std::vector<double>{3.0});
+  for (const auto& [bad, key] : std::vector<std::pair<std::string, std::string>>{{"function = 0", "objective.function"},
+                                                                                 {"function = 2.5", "objective.function"},
+                                                                                 {"c = 1.0", "objective.c"}}) {
+    CAPTURE(bad);
+    std::string t = text;
+    t.replace(t.find("function = 3"), 12, bad);
+    if (bad.rfind("c =", 0) == 0) t.replace(t.find("[objective]\nname = \"cec2014\"\n"), 29, "[objective]\nname = \"cec2014:3\"\n");
+    try {
+      (void)scenario::make_objective(scenario::parse_config(t, {}, "test").objective, grid);
+      FAIL("accepted");
+    } catch (const core::InvalidArgument& e) {
+      CHECK(e.key() == key);
+    }
   }
 }
