@@ -13,8 +13,9 @@ int study_command(const StudyArgs& a) {
     std::function<void(const scenario::StudyProgress&)> progress;
     if (!a.quiet)
       progress = [](const scenario::StudyProgress& p) {
-        std::fprintf(stderr, "qtzflow study: %ld/%ld cells (%ld resumed), %s: %.3g evaluations/s, %.0f s left\n", p.cells_done, p.cells_total,
-                     p.cells_resumed, p.last_cell.c_str(), p.evaluations_per_second, p.seconds_left);
+        std::fprintf(stderr, "qtzflow study: %ld/%ld runs (%ld/%ld cells, %ld resumed), %s: %.3g evaluations/s, %.0f s left\n",
+                     p.cells_done * p.runs_per_cell, p.cells_total * p.runs_per_cell, p.cells_done, p.cells_total, p.cells_resumed, p.last_cell.c_str(),
+                     p.evaluations_per_second, p.seconds_left);
       };
     const auto cells = scenario::run_study(config, a.output, progress);
     if (core::mpi::rank() == 0 && !a.quiet)

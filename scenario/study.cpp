@@ -549,6 +549,7 @@ std::vector<StudyCell> run_study(const StudyConfig& c, const std::string& output
   pr.cells_total = static_cast<long>(c.functions.size() * c.dimensions.size() * c.algorithms.size());
   pr.cells_resumed = static_cast<long>(done_keys.size() / 3);
   pr.cells_done = pr.cells_resumed;
+  pr.runs_per_cell = c.runs;
   double evaluations = 0, remaining = 0;
   for (int d : c.dimensions)
     for (int f : c.functions)

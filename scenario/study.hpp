@@ -86,6 +86,7 @@ StudyCell run_cell(const StudyConfig& c, int function, int dimension, const std:
 /// estimate from the cells done in this session).
 struct StudyProgress {
   long cells_done = 0, cells_total = 0, cells_resumed = 0;
+  long runs_per_cell = 0;  ///< runs done = cells_done · runs_per_cell
   double evaluations_per_second = 0, seconds_left = 0;
   std::string last_cell;
 };

@@ -4,6 +4,7 @@ C++ library, the GIL released where the work is, errors as the documented except
 Run by ctest (python.module) with PYTHONPATH at the build tree's python/ and QTZFLOW_CLI set;
 by hand: PYTHONPATH=build/python QTZFLOW_CLI=build/apps/qtzflow /usr/bin/python3 -m pytest tests/python
 """
+import json
 import math
 import os
 import subprocess
@@ -140,6 +141,28 @@ def test_an_optimizer_with_a_python_objective_gives_the_builtin_results():
     # the expression objective matches too (values within rounding of the built-in)
     e = q.expression("(x^2-1)^2 + 0.3*x + (y^2-1)^2 + 0.3*y", 2, domain=[-2, 2])
     assert e([0.3, -1.2]) == pytest.approx(f([0.3, -1.2]), rel=1e-15)
+
+
+@pytest.mark.skipif(not CLI, reason="QTZFLOW_CLI not set")
+def test_cec_functions_and_pagmo_baselines_equal_the_cli():
+    try:
+        f = q.objective("cec2014:4", 10)
+    except ValueError as e:
+        pytest.skip(f"no CEC suites in this build: {e}")
+    assert f(f.minima[0]["x"]) == pytest.approx(400.0, rel=1e-12)  # f*_4 at o_4
+    assert q.objective("cec2014", 10, function=4)(f.minima[0]["x"]) == f(f.minima[0]["x"])
+    for algorithm, kw in [("cmaes", {}), ("de1220", {"population": 30}), ("qtz", {})]:
+        a = q.run_ensemble(f, algorithm, runs=4, budget=4999, seed=3, restarts=True, **kw)
+        args = [CLI, "--threads", "1", "optimize", "--objective", "cec2014:4", "--dim", "10", "--algorithm", algorithm, "--runs", "4",
+                "--budget", "4999", "--seed", "3", "--restarts", "--json"] + (["--population", "30"] if kw else [])
+        cli = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
+        assert [r["best"] for r in cli["results"]] == list(a["best"]), algorithm
+        assert [r["restarts"] for r in cli["results"]] == list(a["restarts"]), algorithm
+        assert (a["iterations"] == 4999).all()  # restarts use the whole budget
+    with pytest.raises(ValueError, match="population"):
+        q.run_ensemble(f, "qtz", runs=1, budget=10, population=5)
+    with pytest.raises(ValueError, match="dimension"):
+        q.objective("cec2014:4", 7)
 
 
 @pytest.mark.skipif(not CLI, reason="QTZFLOW_CLI not set")
