@@ -269,6 +269,17 @@ std::string reproduce_command(const StudyConfig& c, const StudyCell& cell) {
          std::to_string(c.budget_per_dimension * cell.dimension - 1) + (c.restarts ? " --restarts" : "") + " --runs " + std::to_string(c.runs);
 }
 
+/// The optimizer options of a cell's runs (run_cell uses them; the output stores them).
+particles::OptimizerOptions cell_options(const StudyConfig& c, int function, int dimension, const std::string& algorithm) {
+  particles::OptimizerOptions o;
+  o.algorithm = particles::algorithm_options(algorithm, particles::AlgorithmSettings{});
+  o.budget = c.budget_per_dimension * dimension - 1;  // candidates after the start: budget evaluations in all
+  o.restarts = c.restarts;
+  o.seed = cell_seed(c, function, dimension, algorithm);
+  o.tolerance = 1e-8;
+  return o;
+}
+
 std::string machine() {
   char host[256] = "unknown";
   ::gethostname(host, sizeof host - 1);
@@ -333,6 +344,13 @@ void write_outputs(const StudyConfig& c, const std::vector<StudyCell>& cells, co
       g.write_attribute("seed", static_cast<std::uint64_t>(cell.seed));
       g.write_attribute("wallSeconds", cell.wall_seconds);
       g.write_attribute("reproduce", reproduce_command(c, cell));
+      for (const auto& v : particles::option_values(cell_options(c, cell.function, cell.dimension, cell.algorithm))) {
+        if (v.name == "seed") continue;  // written above, exactly (a double cannot hold every seed)
+        if (const auto* x = std::get_if<double>(&v.value))
+          g.write_attribute("option_" + v.name, *x);
+        else
+          g.write_attribute("option_" + v.name, std::get<std::string>(v.value));
+      }
     }
   });
   std::string j = "{\"software\": \"qtzflow\", \"version\": \"" + std::string(core::version) + "\", \"gitRevision\": \"" +
@@ -471,15 +489,12 @@ StudyCell run_cell(const StudyConfig& c, int function, int dimension, const std:
   const long budget = c.budget_per_dimension * dimension;
   std::vector<long> checkpoints;
   for (double q : c.fractions) checkpoints.push_back(std::max<long>(1, static_cast<long>(std::ceil(q * static_cast<double>(budget) - 1e-9))));
-  particles::OptimizerOptions o;
-  o.algorithm = particles::algorithm_options(algorithm, particles::AlgorithmSettings{});
-  o.budget = budget - 1;  // candidates after the start: budget evaluations in all
-  o.restarts = c.restarts;
+  const particles::OptimizerOptions o = cell_options(c, function, dimension, algorithm);
   StudyCell cell;
   cell.function = function;
   cell.dimension = dimension;
   cell.algorithm = algorithm;
-  cell.seed = o.seed = cell_seed(c, function, dimension, algorithm);
+  cell.seed = o.seed;
   particles::validate(o, false);
   const auto block = core::mpi::block_of(c.runs, core::mpi::rank(), core::mpi::size());
   std::vector<StudyRun> mine(static_cast<std::size_t>(block.last - block.first));

@@ -213,7 +213,7 @@ def figures(study, outdir, dpi=90):
     for d in study.dimensions:
         fs = study.functions
         budget = study.budget_per_dimension * d
-        cols = 6
+        cols = min(6, len(fs))
         rows = (len(fs) + cols - 1) // cols
         fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 2.4 * rows), squeeze=False)
         x = study.fractions * budget
@@ -232,7 +232,7 @@ def figures(study, outdir, dpi=90):
             axes[k // cols][k % cols].axis("off")
         axes[0][0].legend(fontsize=6, loc="lower left")
         fig.supxlabel("evaluations")
-        fig.supylabel("error (median, quartiles; 0 drawn at 1e-9)")
+        fig.supylabel("error: median, quartiles (0 at 1e-9)")
         fig.tight_layout()
         p = os.path.join(outdir, f"convergence_d{d}.png")
         fig.savefig(p, dpi=dpi)
