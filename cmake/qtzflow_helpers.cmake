@@ -27,7 +27,7 @@ function(qtzflow_library name)
   target_link_libraries(qtzflow_${name} PUBLIC ${arg_PUBLIC} PRIVATE ${arg_PRIVATE})
   target_compile_features(qtzflow_${name} PUBLIC cxx_std_20)  # the headers use std::span, std::numbers
   # Eigen's heap alignment is ABI (cmake/qtzflow_dependencies.cmake): consumers must agree with it
-  target_compile_definitions(qtzflow_${name} PUBLIC EIGEN_MAX_ALIGN_BYTES=16)
+  target_compile_definitions(qtzflow_${name} PUBLIC ${qtzflow_eigen_definitions})
   qtzflow_target_options(qtzflow_${name})
   if(QTZFLOW_SANITIZE)
     # a static library compiled with the sanitizers needs their runtimes wherever it is linked
