@@ -87,7 +87,7 @@ TEST_CASE("CEC suites: the differences' derivatives vanish at the optimum of a s
   }
 }
 
-TEST_CASE("CEC suites: [objective] name = \"cec2014\" with function = N, D from the grid, and the one-word cec2014:N") {
+TEST_CASE("CEC suites: the configuration names cec2014 with function = N, D from the grid, or cec2014:N in one word") {
   if (potentials::cec_suites().empty()) {
     testing::report_skip("this build has no pagmo2, hence no CEC suites");
     return;
