@@ -19,7 +19,7 @@ mkdir "$work/src"
 cd "$work/src"
 CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="-DQTZFLOW_WITH_PAGMO=OFF" /usr/bin/python3 -m build --no-isolation --wheel > "$work/build.log" 2>&1 \
   || { tail -40 "$work/build.log"; exit 1; }
-grep -q "pagmo2 baseline (pagmo-sa) OFF" "$work/build.log" || { echo "pip: CMAKE_ARGS did not reach CMake"; exit 1; }
+grep -q "qtzflow: pagmo2 baselines .* OFF" "$work/build.log" || { echo "pip: CMAKE_ARGS did not reach CMake"; exit 1; }
 wheel=$(ls dist/qtzflow-*.whl)
 /usr/bin/python3 - "$wheel" <<'EOF'
 import sys, zipfile
@@ -57,6 +57,17 @@ try:
 except ValueError as e:
     refusal = str(e)
 assert "algorithm" in refusal and "pagmo" in refusal, refusal
+for algo in ("cmaes", "de1220", "sade", "xnes", "pso"):  # refused as pagmo-sa is
+    try:
+        q.run_once(q.objective("rastrigin", 2), algo, budget=10, seed=1)
+        raise SystemExit(f"pip: {algo} ran in a build without pagmo2")
+    except ValueError as e:
+        assert "pagmo2" in str(e), str(e)
+try:
+    q.objective("cec2014:1", 10)
+    raise SystemExit("pip: a CEC function was made in a build without pagmo2")
+except ValueError as e:
+    assert "pagmo2" in str(e), str(e)
 print("pip: installed", q.__version__, "in a venv from", os.path.basename(sys.argv[1]),
-      "; engine, run, plot and 6 algorithms work; pagmo-sa refused:", refusal)
+      "; engine, run, plot and 6 algorithms work; pagmo-sa, cmaes, de1220, sade, xnes, pso and the CEC suites refused:", refusal)
 EOF
