@@ -6,6 +6,13 @@
 
 namespace qtzflow::core {
 
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
 std::string json_escape(std::string_view s) {
   std::string o;
   for (const char c : s) {

@@ -59,6 +59,10 @@ std::string format_value(double v);
 /// s as the inside of a JSON string literal (quotes, backslashes and control characters escaped).
 std::string json_escape(std::string_view s);
 
+/// v as a JSON number that reads back to the same double (%.17g); NaN and ±Inf, which JSON
+/// cannot spell, become null.
+std::string json_number(double v);
+
 /// s itself when at most max_chars long, else its start and its length: messages stay readable
 /// whatever the input held.
 std::string shorten(std::string_view s, std::size_t max_chars);

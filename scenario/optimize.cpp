@@ -50,13 +50,6 @@ std::string fixed2(double v) {
   return out;
 }
 
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
 }  // namespace
 
 OptimizeSummary summarise(const std::vector<particles::RunResult>& rs) {
@@ -254,10 +247,10 @@ std::string optimize_json(const OptimizeReport& rep, int threads) {
       " \"reference\": %s, \"mean\": %s, \"std\": %s, \"best\": %s, \"success_rate\": %s, \"mean_last_improvement\": %s,"
       " \"mean_hit_iteration\": %s, \"mean_final_h\": %s, \"mean_iterations\": %s, \"gap\": %s, \"stopped_by\": \"%s\","
       " \"never_improved\": %ld, \"wall_seconds\": %s,\n \"warnings\": [",
-      json_number(rep.reference).c_str(), json_number(s.mean).c_str(), json_number(s.std).c_str(), json_number(s.best).c_str(),
-      json_number(s.success_rate).c_str(), json_number(s.mean_last_improvement).c_str(), json_number(s.mean_hit_iteration).c_str(),
-      json_number(s.mean_final_h).c_str(), json_number(s.mean_iterations).c_str(), json_number(rep.gap()).c_str(), rep.stop_reasons().c_str(),
-      s.never_improved, json_number(rep.wall_seconds).c_str());
+      core::json_number(rep.reference).c_str(), core::json_number(s.mean).c_str(), core::json_number(s.std).c_str(), core::json_number(s.best).c_str(),
+      core::json_number(s.success_rate).c_str(), core::json_number(s.mean_last_improvement).c_str(), core::json_number(s.mean_hit_iteration).c_str(),
+      core::json_number(s.mean_final_h).c_str(), core::json_number(s.mean_iterations).c_str(), core::json_number(rep.gap()).c_str(), rep.stop_reasons().c_str(),
+      s.never_improved, core::json_number(rep.wall_seconds).c_str());
   for (std::size_t i = 0; i < rep.warnings.size(); ++i) o += (i ? ", \"" : "\"") + core::json_escape(rep.warnings[i]) + "\"";
   o += "],\n \"results\": [";
   for (std::size_t i = 0; i < rep.results.size(); ++i) {
@@ -265,7 +258,7 @@ std::string optimize_json(const OptimizeReport& rep, int threads) {
     o += format(
         "%s\n  {\"best\": %s, \"last_improvement\": %ld, \"hit_iteration\": %ld, \"iterations\": %ld, \"final_h\": %d, \"success\": %s, "
         "\"stopped_by\": \"%s\", \"restarts\": %ld}",
-        i ? "," : "", json_number(r.best).c_str(), r.last_improvement, r.hit_iteration, r.iterations, r.final_h, r.success ? "true" : "false",
+        i ? "," : "", core::json_number(r.best).c_str(), r.last_improvement, r.hit_iteration, r.iterations, r.final_h, r.success ? "true" : "false",
         std::string(particles::to_string(r.stop)).c_str(), r.restarts);
   }
   return o + "]}\n";

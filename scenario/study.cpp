@@ -256,13 +256,6 @@ Stats stats_of(const std::vector<StudyRun>& runs) {
   return s;
 }
 
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
 std::string reproduce_command(const StudyConfig& c, const StudyCell& cell) {
   return "qtzflow optimize --objective " + c.suite + ":" + std::to_string(cell.function) + " --dim " + std::to_string(cell.dimension) +
          " --algorithm " + cell.algorithm + " --seed " + std::to_string(cell.seed) + " --budget " +
@@ -357,14 +350,14 @@ void write_outputs(const StudyConfig& c, const std::vector<StudyCell>& cells, co
                   core::json_escape(core::git_revision()) + "\", \"date\": \"" + core::utc_now() + "\", \"machine\": \"" + core::json_escape(machine()) +
                   "\",\n \"suite\": \"" + c.suite + "\", \"runs\": " + std::to_string(c.runs) + ", \"budget_per_dimension\": " +
                   std::to_string(c.budget_per_dimension) + ", \"seed\": " + std::to_string(c.seed) + ", \"restarts\": " + (c.restarts ? "true" : "false") +
-                  ", \"wall_seconds\": " + json_number(wall) + ",\n \"cells\": [";
+                  ", \"wall_seconds\": " + core::json_number(wall) + ",\n \"cells\": [";
   for (std::size_t i = 0; i < cells.size(); ++i) {
     const auto& cell = cells[i];
     const Stats s = stats_of(cell.runs);
     j += std::string(i ? "," : "") + "\n  {\"function\": " + std::to_string(cell.function) + ", \"dimension\": " + std::to_string(cell.dimension) +
-         ", \"algorithm\": \"" + cell.algorithm + "\", \"seed\": " + std::to_string(cell.seed) + ", \"mean\": " + json_number(s.mean) +
-         ", \"median\": " + json_number(s.median) + ", \"std\": " + json_number(s.std) + ", \"min\": " + json_number(s.min) +
-         ", \"max\": " + json_number(s.max) + ", \"success_rate\": " + json_number(s.success) + ", \"wall_seconds\": " + json_number(cell.wall_seconds) +
+         ", \"algorithm\": \"" + cell.algorithm + "\", \"seed\": " + std::to_string(cell.seed) + ", \"mean\": " + core::json_number(s.mean) +
+         ", \"median\": " + core::json_number(s.median) + ", \"std\": " + core::json_number(s.std) + ", \"min\": " + core::json_number(s.min) +
+         ", \"max\": " + core::json_number(s.max) + ", \"success_rate\": " + core::json_number(s.success) + ", \"wall_seconds\": " + core::json_number(cell.wall_seconds) +
          ", \"reproduce\": \"" + core::json_escape(reproduce_command(c, cell)) + "\"}";
   }
   core::write_text_atomically(study_json_path(output), j + "]}\n");

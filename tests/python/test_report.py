@@ -31,6 +31,35 @@ def test_rank_sum_shifted_sample_is_a_win_below_the_threshold():
     assert d3 == -1 and 0.04 < p3 < 0.1  # asymptotic two-sided p for U = 0, n = m = 3: 0.0495
 
 
+def test_signed_rank_known_answers():
+    a = np.array([1.0, 5.0, 0.0, 7.0])
+    assert report.signed_rank(a, a.copy()) == (1.0, 0)  # every pair equal: nothing to test
+    # a lower than b on all 10 pairs, differences 1..10: R- = 55, R+ = 0, exact two-sided p = 2/2^10
+    a = np.zeros(10)
+    b = np.arange(1.0, 11.0)
+    p, direction = report.signed_rank(a, b)
+    assert direction == -1 and p == pytest.approx(2.0 / 1024, rel=1e-12)
+    p2, direction2 = report.signed_rank(b, a)
+    assert direction2 == 1 and p2 == pytest.approx(p, rel=1e-12)
+    # a tiny loss on one pair does not change the side: R+ = 1, R- = 54
+    a[0] = 1.5
+    b[0] = 1.0
+    b[1:] = np.arange(2.0, 11.0) * 10
+    assert report.signed_rank(a, b)[1] == -1
+
+
+def test_claim_lines_criterion():
+    # q beats baseline x on more functions than it loses, but not baseline y: the claim fails, naming y
+    r = {"comparisons": {"qtz vs x": {"wins": 3, "ties": 1, "losses": 1, "signs": [-1] * 3 + [0] + [1]},
+                         "qtz vs y": {"wins": 2, "ties": 1, "losses": 2, "signs": [-1, -1, 0, 1, 1]},
+                         "qtz vs qtz-dither": {"wins": 0, "ties": 5, "losses": 0, "signs": [0] * 5}}}
+    (line,) = report.claim_lines(r)
+    assert "does not hold" in line and "not ahead of y" in line and "5 wins, 2 ties, 3 losses over 2 baselines" in line
+    r["comparisons"]["qtz vs y"].update(wins=3, losses=1)
+    (line,) = report.claim_lines(r)
+    assert " holds:" in line and "not ahead" not in line
+
+
 def test_holm_matches_hand_computed_values():
     # p = (0.01, 0.04, 0.03, 0.005): sorted 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 -> max(0.06, 0.04) = 0.06
     adjusted = report.holm([0.01, 0.04, 0.03, 0.005])
