@@ -375,16 +375,30 @@ def write_report(study, res, outdir, figs):
     return path
 
 
+def readme_markers(readme, study_path):
+    """The markers of a study's verdict in a Markdown file: <!-- verdict:STEM:begin --> and
+    <!-- verdict:STEM:end -->, STEM the study file's name without .h5 (so the D = 10 and D = 30
+    studies of one suite have their own sections).  ValueError when the file lacks them."""
+    stem = os.path.splitext(os.path.basename(study_path))[0]
+    begin, end = f"<!-- verdict:{stem}:begin -->", f"<!-- verdict:{stem}:end -->"
+    try:
+        with open(readme) as fh:
+            text = fh.read()
+    except OSError as e:
+        raise ValueError(f"--readme: {readme}: {e.strerror}") from None
+    if begin not in text or end not in text or text.index(end) < text.index(begin):
+        raise ValueError(f"--readme: {readme}: no {begin} ... {end} markers to replace")
+    return begin, end
+
+
 def update_readme(readme, study, res, report_path):
-    """Replaces the README's text between the markers <!-- SUITE-verdict:begin/end --> with the
-    headline of this study (the README's claims are generated, never typed)."""
-    begin, end = f"<!-- {study.suite}-verdict:begin -->", f"<!-- {study.suite}-verdict:end -->"
+    """Replaces the text between the study's markers (readme_markers) with its headline: the
+    README's claims are generated, never typed."""
+    begin, end = readme_markers(readme, study.path)
     with open(readme) as fh:
         text = fh.read()
-    if begin not in text or end not in text:
-        raise ValueError(f"{readme}: no {begin} ... {end} markers to replace")
-    body = "\n".join(verdict_lines(study, res) + ["", f"Full tables and figures: [{os.path.relpath(report_path, os.path.dirname(os.path.abspath(readme)))}]"
-                                                       f"({os.path.relpath(report_path, os.path.dirname(os.path.abspath(readme)))})."])
+    link = os.path.relpath(report_path, os.path.dirname(os.path.abspath(readme)))
+    body = "\n".join(verdict_lines(study, res) + ["", f"Full tables and figures: [{link}]({link})."])
     text = text[:text.index(begin) + len(begin)] + "\n" + body + "\n" + text[text.index(end):]
     with open(readme, "w") as fh:
         fh.write(text)
@@ -395,12 +409,14 @@ def main(argv=None):
     parser.add_argument("study", metavar="STUDY.h5")
     parser.add_argument("--reference", help="folder of published CEC2014 results (data/cec2014: L-SHADE/, UMOEAS/)")
     parser.add_argument("-o", "--output", help="folder for report.md, analysis.json and the figures (default: STEM_report/ beside the file)")
-    parser.add_argument("--readme", help="a Markdown file whose <!-- SUITE-verdict:begin/end --> section is replaced by the headline")
+    parser.add_argument("--readme", help="a Markdown file whose <!-- verdict:STEM:begin/end --> section (STEM: the study file's name without .h5) is replaced by the headline")
     parser.add_argument("--dpi", type=int, default=90)
     args = parser.parse_args(argv)
     try:
         if args.reference and not os.path.isdir(args.reference):
             raise ValueError(f"--reference: {args.reference}: not a folder")
+        if args.readme:
+            readme_markers(args.readme, args.study)  # checked before anything is written
         study = Study(args.study)
         outdir = args.output or os.path.splitext(args.study)[0] + "_report"
         os.makedirs(outdir, exist_ok=True)

@@ -113,5 +113,17 @@ def test_report_of_a_small_study(tmp_path):
     assert "qtz vs sa" in md and "Friedman" in md
     for png in ("convergence_d10.png", "ecdf_d10.png"):
         assert (tmp_path / "rep" / png).stat().st_size > 10000
-    # bad input: exit 2 naming the file
+    # the README's verdict: only the study's own section is replaced
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- verdict:s:begin -->\nPLACEHOLDER\n<!-- verdict:s:end -->\n<!-- verdict:t:begin -->\nkeep\n<!-- verdict:t:end -->\n")
+    assert report.main([str(tmp_path / "s.h5"), "-o", str(tmp_path / "rep"), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "PLACEHOLDER" not in text and "keep" in text and text.startswith("intro\n")
+    section = text[text.index("verdict:s:begin"):text.index("verdict:s:end")]
+    assert "Friedman mean ranks" in section and "qtz vs sa" in section and "rep/report.md" in section
+    # bad input: exit 2 naming the file; a README without the study's markers is refused
+    # before anything is written
     assert report.main([str(tmp_path / "s.toml")]) == 2
+    readme.write_text("no markers\n")
+    assert report.main([str(tmp_path / "s.h5"), "-o", str(tmp_path / "rep2"), "--readme", str(readme)]) == 2
+    assert not (tmp_path / "rep2").exists() and readme.read_text() == "no markers\n"
