@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/version.hpp"
+#include "potentials/cec2014_functions.hpp"
 #include "potentials/differences.hpp"
 
 #if QTZFLOW_HAVE_PAGMO
@@ -41,6 +42,17 @@ struct ExposeMember {
   friend typename Tag::type member(Tag) { return M; }
 };
 template struct ExposeMember<Cec2013Shift, &pagmo::cec2013::m_origin_shift>;
+// likewise cec2014's rotation matrices and shuffles, which Cec2014Function evaluates with
+struct Cec2014Rotation {
+  using type = std::vector<double> pagmo::cec2014::*;
+  friend type member(Cec2014Rotation);
+};
+template struct ExposeMember<Cec2014Rotation, &pagmo::cec2014::m_rotation_matrix>;
+struct Cec2014Shuffle {
+  using type = std::vector<int> pagmo::cec2014::*;
+  friend type member(Cec2014Shuffle);
+};
+template struct ExposeMember<Cec2014Shuffle, &pagmo::cec2014::m_shuffle>;
 
 /// f* of function i: 100·i (cec2014); −1400, −1300, …, −100, then 100, …, 1400 (cec2013).
 double f_star(bool is2014, int i) { return is2014 ? 100.0 * i : (i <= 14 ? -1500.0 + 100.0 * i : -1400.0 + 100.0 * i); }
@@ -65,6 +77,8 @@ class CecObjective final : public Objective {
     if (is2014) {
       const pagmo::cec2014 p(static_cast<unsigned>(function), static_cast<unsigned>(dim));
       o.assign(p.get_origin_shift().begin(), p.get_origin_shift().begin() + dim);
+      f14_ = std::make_shared<const Cec2014Function>(function, dim, p.get_origin_shift(), p.*member(Cec2014Rotation{}),
+                                                     p.*member(Cec2014Shuffle{}));
     } else {
       const pagmo::cec2013 p(static_cast<unsigned>(function), static_cast<unsigned>(dim));
       const auto& shift = p.*member(Cec2013Shift{});
@@ -76,6 +90,7 @@ class CecObjective final : public Objective {
 
   double value(std::span<const double> x) const override {
     auto& w = work();
+    if (is2014_) return f14_->evaluate(x.data(), w.w14);
     w.x.assign(x.begin(), x.end());
     return evaluate(w);
   }
@@ -94,9 +109,10 @@ class CecObjective final : public Objective {
   }
 
  private:
-  /// A thread's own pagmo problem (pagmo's fitness writes mutable work arrays) and point.
+  /// A thread's own work arrays (cec2014) or pagmo problem (cec2013: pagmo's fitness writes
+  /// mutable work arrays), and point.
   struct Work {
-    std::unique_ptr<pagmo::cec2014> p14;
+    Cec2014Function::Work w14;
     std::unique_ptr<pagmo::cec2013> p13;
     std::vector<double> x;
   };
@@ -110,15 +126,15 @@ class CecObjective final : public Objective {
     auto& w = cache[id_];
     last_id = id_;
     last = &w;
-    if (!w.p14 && !w.p13) {
+    if (w.w14.z.empty() && !w.p13) {
       if (is2014_)
-        w.p14 = std::make_unique<pagmo::cec2014>(static_cast<unsigned>(function_), static_cast<unsigned>(dim_));
+        w.w14 = f14_->make_work();
       else
         w.p13 = std::make_unique<pagmo::cec2013>(static_cast<unsigned>(function_), static_cast<unsigned>(dim_));
     }
     return w;
   }
-  double evaluate(Work& w) const { return (is2014_ ? w.p14->fitness(w.x) : w.p13->fitness(w.x))[0]; }
+  double evaluate(Work& w) const { return is2014_ ? f14_->evaluate(w.x.data(), w.w14) : w.p13->fitness(w.x)[0]; }
   /// f with coordinate a moved to xa.
   double shifted(Work& w, std::span<const double> x, std::size_t a, double xa) const {
     w.x.assign(x.begin(), x.end());
@@ -128,6 +144,7 @@ class CecObjective final : public Objective {
 
   bool is2014_;
   int function_;
+  std::shared_ptr<const Cec2014Function> f14_;  ///< cec2014: pagmo's data, evaluated by qtzflow (bit-identical, faster)
   std::uint64_t id_;
   static inline std::atomic<std::uint64_t> next_id_{1};
 };

@@ -49,13 +49,14 @@ def test_signed_rank_known_answers():
 
 
 def test_claim_lines_criterion():
-    # q beats baseline x on more functions than it loses, but not baseline y: the claim fails, naming y
-    r = {"comparisons": {"qtz vs x": {"wins": 3, "ties": 1, "losses": 1, "signs": [-1] * 3 + [0] + [1]},
-                         "qtz vs y": {"wins": 2, "ties": 1, "losses": 2, "signs": [-1, -1, 0, 1, 1]},
-                         "qtz vs qtz-dither": {"wins": 0, "ties": 5, "losses": 0, "signs": [0] * 5}}}
+    # q beats baseline x on more functions than it loses, but not baseline "y vs z" (a name with
+    # " vs " in it: the rule reads the pair from the fields, not from the label): the claim fails, naming it
+    r = {"comparisons": {"a": {"variant": "qtz", "baseline": "x", "wins": 3, "ties": 1, "losses": 1, "signs": [-1] * 3 + [0] + [1]},
+                         "b": {"variant": "qtz", "baseline": "y vs z", "wins": 2, "ties": 1, "losses": 2, "signs": [-1, -1, 0, 1, 1]},
+                         "c": {"variant": "qtz", "baseline": "qtz-dither", "wins": 0, "ties": 5, "losses": 0, "signs": [0] * 5}}}
     (line,) = report.claim_lines(r)
-    assert "does not hold" in line and "not ahead of y" in line and "5 wins, 2 ties, 3 losses over 2 baselines" in line
-    r["comparisons"]["qtz vs y"].update(wins=3, losses=1)
+    assert "does not hold" in line and "not ahead of y vs z." in line and "5 wins, 2 ties, 3 losses over 2 baselines" in line
+    r["comparisons"]["b"].update(wins=3, losses=1)
     (line,) = report.claim_lines(r)
     assert " holds:" in line and "not ahead" not in line
 
