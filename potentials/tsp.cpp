@@ -33,6 +33,30 @@ double geo_radians(double v) {
 }
 }  // namespace
 
+double coordinate_distance(TspMetric metric, double xi, double yi, double xj, double yj) {
+  const double dx = xi - xj, dy = yi - yj;
+  switch (metric) {
+    case TspMetric::euclidean:
+      return std::sqrt(dx * dx + dy * dy);
+    case TspMetric::euc_2d:
+      return std::floor(std::sqrt(dx * dx + dy * dy) + 0.5);
+    case TspMetric::ceil_2d:
+      return std::ceil(std::sqrt(dx * dx + dy * dy));
+    case TspMetric::att: {
+      const double r = std::sqrt((dx * dx + dy * dy) / 10.0), t = std::floor(r + 0.5);
+      return t < r ? t + 1 : t;
+    }
+    case TspMetric::geo: {
+      const double lat_i = geo_radians(xi), lon_i = geo_radians(yi), lat_j = geo_radians(xj), lon_j = geo_radians(yj);
+      const double q1 = std::cos(lon_i - lon_j), q2 = std::cos(lat_i - lat_j), q3 = std::cos(lat_i + lat_j);
+      return std::trunc(6378.388 * std::acos(0.5 * ((1.0 + q1) * q2 - (1.0 - q1) * q3)) + 1.0);
+    }
+    case TspMetric::explicit_matrix:
+      break;
+  }
+  return 0;
+}
+
 TspInstance TspInstance::from_coordinates(std::string name, std::vector<double> x, std::vector<double> y, TspMetric metric) {
   const std::size_t n = x.size();
   if (y.size() != n) core::throw_invalid("tsp coordinates", std::to_string(y.size()) + " y values", std::to_string(n) + " (one per city)");
@@ -40,37 +64,12 @@ TspInstance TspInstance::from_coordinates(std::string name, std::vector<double> 
   if (metric == TspMetric::explicit_matrix) core::throw_invalid("tsp metric", "EXPLICIT", "a coordinate metric");
   std::vector<double> d(n * n, 0.0);
   for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < n; ++j) {
-      if (i == j) continue;
-      const double dx = x[i] - x[j], dy = y[i] - y[j];
-      double v = 0;
-      switch (metric) {
-        case TspMetric::euclidean:
-          v = std::sqrt(dx * dx + dy * dy);
-          break;
-        case TspMetric::euc_2d:
-          v = std::floor(std::sqrt(dx * dx + dy * dy) + 0.5);
-          break;
-        case TspMetric::ceil_2d:
-          v = std::ceil(std::sqrt(dx * dx + dy * dy));
-          break;
-        case TspMetric::att: {
-          const double r = std::sqrt((dx * dx + dy * dy) / 10.0), t = std::floor(r + 0.5);
-          v = t < r ? t + 1 : t;
-          break;
-        }
-        case TspMetric::geo: {
-          const double lat_i = geo_radians(x[i]), lon_i = geo_radians(y[i]), lat_j = geo_radians(x[j]), lon_j = geo_radians(y[j]);
-          const double q1 = std::cos(lon_i - lon_j), q2 = std::cos(lat_i - lat_j), q3 = std::cos(lat_i + lat_j);
-          v = std::trunc(6378.388 * std::acos(0.5 * ((1.0 + q1) * q2 - (1.0 - q1) * q3)) + 1.0);
-          break;
-        }
-        case TspMetric::explicit_matrix:
-          break;
-      }
-      d[i * n + j] = v;
-    }
-  return TspInstance(std::move(name), n, std::move(d), metric);
+    for (std::size_t j = 0; j < n; ++j)
+      if (i != j) d[i * n + j] = coordinate_distance(metric, x[i], y[i], x[j], y[j]);
+  TspInstance t(std::move(name), n, std::move(d), metric);
+  t.x_ = std::move(x);
+  t.y_ = std::move(y);
+  return t;
 }
 
 TspInstance TspInstance::from_matrix(std::string name, std::size_t n, std::vector<double> distances) {

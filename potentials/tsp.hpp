@@ -22,6 +22,13 @@ namespace qtzflow::potentials {
 enum class TspMetric { euclidean, euc_2d, ceil_2d, att, geo, explicit_matrix };
 std::string_view to_string(TspMetric m);
 
+/// The distance of two cities under a coordinate metric (TSPLIB 95 definitions; GEO coordinates
+/// as DDD.MM latitude, longitude).  0 for explicit_matrix, which has no coordinates.
+double coordinate_distance(TspMetric metric, double xi, double yi, double xj, double yj);
+/// Whether the metric is a non-decreasing function of the planar Euclidean distance (euclidean,
+/// EUC_2D, CEIL_2D, ATT): what lets a spatial grid find nearest neighbours.
+inline bool is_planar(TspMetric m) { return m != TspMetric::geo && m != TspMetric::explicit_matrix; }
+
 class TspInstance {
  public:
   /// From city coordinates (x[i], y[i]) and a coordinate metric.
@@ -33,6 +40,9 @@ class TspInstance {
   std::size_t size() const { return n_; }
   TspMetric metric() const { return metric_; }
   double distance(std::size_t i, std::size_t j) const { return d_[i * n_ + j]; }
+  /// The cities' coordinates (empty for an explicit matrix).
+  std::span<const double> x() const { return x_; }
+  std::span<const double> y() const { return y_; }
   /// A known optimal length, when the instance comes with one (set by the caller).
   std::optional<double> optimum;
   std::string comment;
@@ -54,6 +64,7 @@ class TspInstance {
   std::size_t n_;
   TspMetric metric_;
   std::vector<double> d_;
+  std::vector<double> x_, y_;
 };
 
 }  // namespace qtzflow::potentials
