@@ -70,6 +70,7 @@ potentials::TspInstance parse_tsplib(const std::string& text, const std::string&
   std::vector<double> x, y, weights;
   bool have_coords = false, have_weights = false;
   auto value = [&](const std::string& k) { return spec.count(k) ? spec[k].first : std::string(); };
+  auto where_dimension = [&] { return r.where(spec.count("DIMENSION") ? spec["DIMENSION"].second : 0); };
   auto dimension = [&](std::size_t l) {
     if (n < 0) r.fail(l, "a data section before DIMENSION", "DIMENSION: n first");
     return static_cast<std::size_t>(n);
@@ -103,6 +104,9 @@ potentials::TspInstance parse_tsplib(const std::string& text, const std::string&
     }
     if (s == "EDGE_WEIGHT_SECTION") {
       const std::size_t m = dimension(l);
+      // the instance keeps the n x n matrix, and reading it holds two more
+      const double cities = static_cast<double>(m);
+      core::require_memory(where_dimension(), 3 * 8 * cities * cities, "the distance matrices of DIMENSION " + std::to_string(m) + " cities");
       const std::string fmt = value("EDGE_WEIGHT_FORMAT");
       std::size_t count = 0;
       if (fmt == "FULL_MATRIX")
@@ -144,9 +148,12 @@ potentials::TspInstance parse_tsplib(const std::string& text, const std::string&
       std::size_t m = 0;
       const auto [p, ec] = std::from_chars(val.data(), val.data() + val.size(), m);
       if (ec != std::errc() || p != val.data() + val.size() || m < 3) r.fail(l, "DIMENSION '" + val + "'", "an integer >= 3");
-      // the instance keeps an n x n distance matrix, and reading an explicit one holds two more
+      // from coordinates: a matrix up to kMatrixCities cities, and the coordinates (an explicit
+      // matrix is checked at its EDGE_WEIGHT_SECTION)
       const double cities = static_cast<double>(m);
-      core::require_memory(r.where(l), 3 * 8 * cities * cities, "the distance matrices of DIMENSION " + val + " cities");
+      const bool matrix = m <= potentials::TspInstance::kMatrixCities;
+      core::require_memory(r.where(l), (matrix ? 8 * cities * cities : 0) + 4 * 8 * cities,
+                           "the distance matrix and coordinates of DIMENSION " + val + " cities");
       n = static_cast<long long>(m);
     } else if (key == "TYPE" && val != "TSP") {
       r.fail(l, "TYPE '" + val + "'", "TSP (symmetric)");

@@ -57,15 +57,19 @@ double coordinate_distance(TspMetric metric, double xi, double yi, double xj, do
   return 0;
 }
 
-TspInstance TspInstance::from_coordinates(std::string name, std::vector<double> x, std::vector<double> y, TspMetric metric) {
+TspInstance TspInstance::from_coordinates(std::string name, std::vector<double> x, std::vector<double> y, TspMetric metric,
+                                          std::size_t matrix_cities) {
   const std::size_t n = x.size();
   if (y.size() != n) core::throw_invalid("tsp coordinates", std::to_string(y.size()) + " y values", std::to_string(n) + " (one per city)");
   core::require_at_least("tsp DIMENSION", static_cast<long long>(n), 3);
   if (metric == TspMetric::explicit_matrix) core::throw_invalid("tsp metric", "EXPLICIT", "a coordinate metric");
-  std::vector<double> d(n * n, 0.0);
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < n; ++j)
-      if (i != j) d[i * n + j] = coordinate_distance(metric, x[i], y[i], x[j], y[j]);
+  std::vector<double> d;
+  if (n <= matrix_cities) {
+    d.assign(n * n, 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j)
+        if (i != j) d[i * n + j] = coordinate_distance(metric, x[i], y[i], x[j], y[j]);
+  }
   TspInstance t(std::move(name), n, std::move(d), metric);
   t.x_ = std::move(x);
   t.y_ = std::move(y);

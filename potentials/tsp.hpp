@@ -1,8 +1,10 @@
 // qtzflow/potentials/tsp.hpp — the travelling-salesman objective: f(tour) = closed tour length.
 //
-// A TspInstance holds the full n×n distance matrix (row-major, symmetric), computed once from
-// coordinates with the metric the instance names or given explicitly, so that the length change
-// of a move costs four look-ups.  Tours are permutations of 0..n−1, closed (the edge from the
+// A TspInstance of up to kMatrixCities cities holds the full n×n distance matrix (row-major,
+// symmetric), computed once from coordinates with the metric the instance names or given
+// explicitly, so that the length change of a move costs four look-ups; a larger instance with
+// coordinates computes each distance when asked (the same function, so the same values), and its
+// memory grows linearly with n (pr2392's matrix alone would be 46 MB).  Tours are permutations of 0..n−1, closed (the edge from the
 // last city back to the first counts).  Cities are numbered from 0 here, from 1 in TSPLIB files.
 // The move of the quantized optimizer and of the authors' SA (docs/theory.md, "The quantized optimizer") is the segment
 // reversal: reverse tour[i, i+l) with 2 ≤ l ≤ n−1, 0 ≤ i ≤ n−l.
@@ -31,15 +33,23 @@ inline bool is_planar(TspMetric m) { return m != TspMetric::geo && m != TspMetri
 
 class TspInstance {
  public:
-  /// From city coordinates (x[i], y[i]) and a coordinate metric.
-  static TspInstance from_coordinates(std::string name, std::vector<double> x, std::vector<double> y, TspMetric metric);
+  /// The largest instance from coordinates that keeps a distance matrix (8 MB).
+  static constexpr std::size_t kMatrixCities = 1000;
+  /// From city coordinates (x[i], y[i]) and a coordinate metric; the matrix is made for up to
+  /// `matrix_cities` cities.
+  static TspInstance from_coordinates(std::string name, std::vector<double> x, std::vector<double> y, TspMetric metric,
+                                      std::size_t matrix_cities = kMatrixCities);
   /// From a full symmetric distance matrix (row-major n×n, zero diagonal).
   static TspInstance from_matrix(std::string name, std::size_t n, std::vector<double> distances);
 
   const std::string& name() const { return name_; }
   std::size_t size() const { return n_; }
   TspMetric metric() const { return metric_; }
-  double distance(std::size_t i, std::size_t j) const { return d_[i * n_ + j]; }
+  double distance(std::size_t i, std::size_t j) const {
+    return d_.empty() ? coordinate_distance(metric_, x_[i], y_[i], x_[j], y_[j]) : d_[i * n_ + j];
+  }
+  /// Whether distances are looked up in a matrix (else computed from the coordinates).
+  bool has_matrix() const { return !d_.empty(); }
   /// The cities' coordinates (empty for an explicit matrix).
   std::span<const double> x() const { return x_; }
   std::span<const double> y() const { return y_; }

@@ -114,3 +114,20 @@ TEST_CASE("TSP neighbour lists: the shipped TSPLIB instances (51 to 2392 cities)
   }
   CHECK(read == 15);
 }
+
+TEST_CASE("TSP instances: beyond kMatrixCities distances are computed from the coordinates, the same values as the matrix's") {
+  const auto with = io::read_tsplib(QTZFLOW_DATA_DIR "/tsplib/rat783.tsp");
+  REQUIRE(with.has_matrix());
+  const auto without = potentials::TspInstance::from_coordinates(
+      "rat783", std::vector<double>(with.x().begin(), with.x().end()), std::vector<double>(with.y().begin(), with.y().end()), with.metric(), 0);
+  CHECK_FALSE(without.has_matrix());
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < with.size(); ++i)
+    for (std::size_t j = 0; j < with.size(); ++j) differing += with.distance(i, j) != without.distance(i, j);
+  CHECK(differing == 0);  // exact: one function computes both
+  const auto tour = with.nearest_neighbour_tour(0);
+  CHECK(with.tour_length(tour) == without.tour_length(tour));
+  for (std::size_t i = 0; i + 50 <= with.size(); i += 97) CHECK(with.reversal_delta(tour, i, 50) == without.reversal_delta(tour, i, 50));
+  // the largest shipped instance keeps no matrix: its memory is linear in n
+  CHECK_FALSE(io::read_tsplib(QTZFLOW_DATA_DIR "/tsplib/pr2392.tsp").has_matrix());
+}
