@@ -1,0 +1,64 @@
+// qtzflow/particles/tsp_tour.hpp — a TSP tour as an array with each city's position, and the
+// moves that neighbour lists propose on it:
+//
+//   2-opt(a, b):  remove the edges (a, a⁺) and (b, b⁺), add (a, b) and (a⁺, b⁺)
+//                 Δ = d(a, b) + d(a⁺, b⁺) − d(a, a⁺) − d(b, b⁺)
+//   Or-opt(s, L, c, reversed): move the segment S = s … e of L ∈ {1, 2, 3} consecutive cities
+//                 (e the L-th from s) between c and c⁺ (both outside S), as c s … e c⁺ or, reversed,
+//                 c e … s c⁺;  with p = s⁻, q = e⁺:
+//                 Δ = d(p, q) + d(c, s|e) + d(e|s, c⁺) − d(p, s) − d(e, q) − d(c, c⁺)
+//
+// x⁺ and x⁻ are the next and previous city in the array's order (cyclic).  A tour is a cycle:
+// which way the array runs is not part of it, so a 2-opt reverses the shorter of the two paths it
+// may reverse (a⁺ … b or b⁺ … a: at most n/2 cities move) and an Or-opt shifts the shorter of
+// the two stretches between the segment and its new place; either way the cost is O(min(k,
+// n − k)), not O(n), and the orientation of the array may flip.  Deltas take O(1) distances.
+// Limits: n ≥ 5 for Or-opt (a segment of 3 and two more cities); the caller proposes valid
+// moves (the predicates below say which are).
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "potentials/tsp.hpp"
+
+namespace qtzflow::particles {
+
+class ArrayTour {
+ public:
+  /// From a permutation of 0 … n − 1 (checked: InvalidArgument naming `tour`).
+  explicit ArrayTour(std::vector<int> cities);
+
+  std::size_t size() const { return city_.size(); }
+  std::span<const int> cities() const { return city_; }
+  std::size_t position(int c) const { return pos_[static_cast<std::size_t>(c)]; }
+  int next(int c) const { return city_[wrap(position(c) + 1)]; }
+  int prev(int c) const { return city_[wrap(position(c) + size() - 1)]; }
+  /// The city `steps` places after s.
+  int ahead(int s, std::size_t steps) const { return city_[wrap(position(s) + steps)]; }
+
+  /// Whether 2-opt(a, b) changes the tour (a ≠ b and the two edges share no city).
+  bool two_opt_valid(int a, int b) const { return a != b && next(a) != b && next(b) != a; }
+  double two_opt_delta(const potentials::TspInstance& t, int a, int b) const;
+  void apply_two_opt(int a, int b);
+
+  /// Whether Or-opt(s, L, c) is a move: c and c⁺ outside the segment, and c not s⁻ (the segment
+  /// would stay where it is).
+  bool or_opt_valid(int s, std::size_t length, int c) const;
+  double or_opt_delta(const potentials::TspInstance& t, int s, std::size_t length, int c, bool reversed) const;
+  void apply_or_opt(int s, std::size_t length, int c, bool reversed);
+
+ private:
+  std::size_t wrap(std::size_t p) const { return p >= size() ? p - size() : p; }
+  /// Reverses the cyclic range of `count` positions from `first`.
+  void reverse_range(std::size_t first, std::size_t count);
+  void put(std::size_t p, int c) {
+    city_[p] = c;
+    pos_[static_cast<std::size_t>(c)] = p;
+  }
+  std::vector<int> city_;
+  std::vector<std::size_t> pos_;
+};
+
+}  // namespace qtzflow::particles

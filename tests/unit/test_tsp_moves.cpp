@@ -1,0 +1,107 @@
+// particles/tsp_tour.hpp: the array tour and its 2-opt and Or-opt moves.
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/random.hpp"
+#include "io/tsplib.hpp"
+#include "particles/tsp_tour.hpp"
+#include "potentials/tsp_neighbours.hpp"
+
+using namespace qtzflow;
+
+namespace {
+
+/// Every position and city agree, and the array is a permutation.
+bool consistent(const particles::ArrayTour& t) {
+  std::vector<char> seen(t.size(), 0);
+  for (std::size_t p = 0; p < t.size(); ++p) {
+    const int c = t.cities()[p];
+    if (c < 0 || static_cast<std::size_t>(c) >= t.size() || seen[static_cast<std::size_t>(c)] || t.position(c) != p) return false;
+    seen[static_cast<std::size_t>(c)] = 1;
+  }
+  return true;
+}
+
+std::vector<int> shuffled(std::size_t n, core::RandomStream& rng) {
+  std::vector<int> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<int>(i);
+  for (std::size_t i = n - 1; i > 0; --i) std::swap(v[i], v[rng.below(i + 1)]);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("TSP moves: every 2-opt and Or-opt delta equals the recomputed change of the tour length") {
+  // integer EUC_2D lengths: sums of integers below 2^53 are exact, so the check is equality.
+  // Small tours (every wrap-around case) and berlin52 with neighbour-list proposals.
+  const auto berlin = io::read_tsplib(QTZFLOW_DATA_DIR "/tsplib/berlin52.tsp");
+  const auto lists = potentials::nearest_neighbours(berlin, 10);
+  core::RandomStream rng(3, 0);
+  std::vector<double> xs, ys;
+  for (int i = 0; i < 7; ++i) xs.push_back(static_cast<double>(rng.below(50))), ys.push_back(static_cast<double>(rng.below(50)));
+  const auto tiny = potentials::TspInstance::from_coordinates("tiny", xs, ys, potentials::TspMetric::euc_2d);
+  long two_opt = 0, or_opt = 0, mismatches = 0, inconsistent = 0;
+  for (const auto* inst : {&tiny, &berlin}) {
+    const std::size_t n = inst->size();
+    particles::ArrayTour tour(shuffled(n, rng));
+    double length = inst->tour_length(tour.cities());
+    for (int m = 0; m < 20000; ++m) {
+      const int a = static_cast<int>(rng.below(n));
+      // a neighbour of a on berlin52, any city on the tiny instance
+      const int b = inst == &berlin ? lists.of(static_cast<std::size_t>(a))[rng.below(10)] : static_cast<int>(rng.below(n));
+      double delta = 0;
+      if (m % 2 == 0) {
+        if (!tour.two_opt_valid(a, b)) continue;
+        delta = tour.two_opt_delta(*inst, a, b);
+        tour.apply_two_opt(a, b);
+        ++two_opt;
+      } else {
+        const std::size_t len = 1 + rng.below(3);
+        const bool reversed = rng.below(2) == 1;
+        if (!tour.or_opt_valid(a, len, b)) continue;
+        delta = tour.or_opt_delta(*inst, a, len, b, reversed);
+        tour.apply_or_opt(a, len, b, reversed);
+        ++or_opt;
+      }
+      const double now = inst->tour_length(tour.cities());  // also checks the permutation
+      mismatches += now != length + delta;
+      inconsistent += !consistent(tour);
+      length = now;
+    }
+  }
+  MESSAGE(two_opt << " 2-opt and " << or_opt << " Or-opt moves checked");
+  CHECK(mismatches == 0);
+  CHECK(inconsistent == 0);
+  CHECK(two_opt >= 10000);
+  CHECK(or_opt >= 10000);
+}
+
+TEST_CASE("TSP moves: an Or-opt puts the segment between c and its successor, in the orientation asked") {
+  // the cycle read from city 0 either way round (a move may flip the array's direction)
+  auto cycle = [](const particles::ArrayTour& t) {
+    std::vector<int> forward{0}, backward{0};
+    for (std::size_t k = 1; k < t.size(); ++k) forward.push_back(t.next(forward.back())), backward.push_back(t.prev(backward.back()));
+    return std::pair{forward, backward};
+  };
+  auto is = [&](const particles::ArrayTour& t, std::vector<int> expected) {
+    const auto [f, b] = cycle(t);
+    return consistent(t) && (f == expected || b == expected);
+  };
+  particles::ArrayTour t({0, 1, 2, 3, 4, 5, 6, 7});
+  t.apply_or_opt(1, 2, 5, false);  // 1 2 between 5 and 6; the 3 cities 3 4 5 shift
+  CHECK(is(t, {0, 3, 4, 5, 1, 2, 6, 7}));
+  t.apply_or_opt(6, 2, 3, true);  // 6 7 between 3 and 4, reversed
+  CHECK(is(t, {0, 3, 7, 6, 4, 5, 1, 2}));
+  particles::ArrayTour u({0, 1, 2, 3, 4, 5, 6, 7});
+  u.apply_or_opt(1, 1, 6, false);  // the other way round: 7 0 shift, not 2 … 6
+  CHECK(is(u, {0, 2, 3, 4, 5, 6, 1, 7}));
+  u.apply_or_opt(7, 3, 4, true);  // 7 0 2 wrapping the array's end, reversed after 4
+  CHECK(is(u, {0, 7, 5, 6, 1, 3, 4, 2}));
+  // no move: c inside the segment, or c = s⁻ (the segment would stay)
+  CHECK_FALSE(u.or_opt_valid(7, 3, 0));
+  CHECK_FALSE(u.or_opt_valid(7, 3, u.prev(7)));
+  CHECK_FALSE(u.or_opt_valid(7, 4, 1));  // segments of 1 to 3 cities
+  CHECK_THROWS_AS(particles::ArrayTour({0, 1, 1}), core::InvalidArgument);
+}
