@@ -81,4 +81,27 @@ void ArrayTour::apply_or_opt(int s, std::size_t length, int c, bool reversed) {
   }
 }
 
+std::array<int, 6> ArrayTour::double_bridge_ends(std::size_t p, std::size_t b, std::size_t c) const {
+  return {city_[wrap(p % size())], city_[wrap(p % size() + 1)], city_[wrap(p % size() + b)], city_[wrap(p % size() + b + 1)],
+          city_[wrap(p % size() + b + c)], city_[(p % size() + b + c + 1) % size()]};
+}
+
+double ArrayTour::double_bridge_delta(const potentials::TspInstance& t, std::size_t p, std::size_t b, std::size_t c) const {
+  const auto [a1, b0, b1, c0, c1, d0] = double_bridge_ends(p, b, c);
+  auto dist = [&](int x, int y) { return t.distance(static_cast<std::size_t>(x), static_cast<std::size_t>(y)); };
+  return dist(a1, c0) + dist(c1, b0) + dist(b1, d0) - dist(a1, b0) - dist(b1, c0) - dist(c1, d0);
+}
+
+void ArrayTour::apply_double_bridge(std::size_t p, std::size_t b, std::size_t c) {
+  const std::size_t first = wrap(p % size() + 1);
+  scratch_.resize(b + c);
+  for (std::size_t k = 0; k < c; ++k) scratch_[k] = city_[(first + b + k) % size()];  // C
+  for (std::size_t k = 0; k < b; ++k) scratch_[c + k] = city_[(first + k) % size()];  // then B
+  for (std::size_t k = 0; k < b + c; ++k) put((first + k) % size(), scratch_[k]);
+}
+
+void ArrayTour::assign(std::span<const int> cities) {
+  for (std::size_t p = 0; p < size(); ++p) put(p, cities[p]);
+}
+
 }  // namespace qtzflow::particles

@@ -3,6 +3,10 @@
 //
 //   2-opt(a, b):  remove the edges (a, a⁺) and (b, b⁺), add (a, b) and (a⁺, b⁺)
 //                 Δ = d(a, b) + d(a⁺, b⁺) − d(a, a⁺) − d(b, b⁺)
+//   double bridge(p, B, C): the segments B (from position p + 1) and C (after B) of lengths
+//                 1 … (n − 2)/2 swap places: A B C D → A C B D, which no 2-opt or Or-opt undoes in
+//                 one move; the perturbation of iterated local search (a "local" double bridge:
+//                 short segments keep its cost O(|B| + |C|))
 //   Or-opt(s, L, c, reversed): move the segment S = s … e of L ∈ {1, 2, 3} consecutive cities
 //                 (e the L-th from s) between c and c⁺ (both outside S), as c s … e c⁺ or, reversed,
 //                 c e … s c⁺;  with p = s⁻, q = e⁺:
@@ -17,6 +21,7 @@
 // moves (the predicates below say which are).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <span>
 #include <vector>
@@ -49,6 +54,17 @@ class ArrayTour {
   double or_opt_delta(const potentials::TspInstance& t, int s, std::size_t length, int c, bool reversed) const;
   void apply_or_opt(int s, std::size_t length, int c, bool reversed);
 
+  /// Whether the double bridge fits: |B|, |C| ≥ 1 and at least one city in A D besides.
+  bool double_bridge_valid(std::size_t p, std::size_t b, std::size_t c) const { return b >= 1 && c >= 1 && b + c + 2 <= size(); }
+  double double_bridge_delta(const potentials::TspInstance& t, std::size_t p, std::size_t b, std::size_t c) const;
+  void apply_double_bridge(std::size_t p, std::size_t b, std::size_t c);
+  /// The cities of the edges a double bridge changes: A's last, B's first and last, C's first
+  /// and last, D's first.
+  std::array<int, 6> double_bridge_ends(std::size_t p, std::size_t b, std::size_t c) const;
+
+  /// Replaces the tour by `cities` (a permutation of the same n cities, not checked again).
+  void assign(std::span<const int> cities);
+
  private:
   std::size_t wrap(std::size_t p) const { return p >= size() ? p - size() : p; }
   /// Reverses the cyclic range of `count` positions from `first`.
@@ -59,6 +75,7 @@ class ArrayTour {
   }
   std::vector<int> city_;
   std::vector<std::size_t> pos_;
+  std::vector<int> scratch_;  ///< the double bridge's segments
 };
 
 }  // namespace qtzflow::particles

@@ -1,0 +1,142 @@
+#include "particles/tsp_search.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "core/error.hpp"
+
+namespace qtzflow::particles {
+
+TspLocalSearch::TspLocalSearch(const potentials::TspInstance& instance, const potentials::TspNeighbours& lists)
+    : t_(instance), lists_(lists), queue_(instance.size()), queued_(instance.size(), 0) {}
+
+void TspLocalSearch::wake(int c) {
+  const auto uc = static_cast<std::size_t>(c);
+  if (queued_[uc]) return;
+  queued_[uc] = 1;
+  queue_[(head_ + count_) % queue_.size()] = c;
+  ++count_;
+}
+
+void TspLocalSearch::wake_all() {
+  for (std::size_t c = 0; c < queue_.size(); ++c) wake(static_cast<int>(c));
+}
+
+double TspLocalSearch::run(ArrayTour& tour, double length, long& deltas_left) {
+  while (count_ > 0 && deltas_left > 0) {
+    const int a = queue_[head_];
+    head_ = (head_ + 1) % queue_.size();
+    --count_;
+    queued_[static_cast<std::size_t>(a)] = 0;
+    if (improve_at(tour, a, length, deltas_left)) wake(a);  // a may have more to give
+  }
+  return length;
+}
+
+bool TspLocalSearch::improve_at(ArrayTour& tour, int a, double& length, long& deltas_left) {
+  auto dist = [&](int x, int y) { return t_.distance(static_cast<std::size_t>(x), static_cast<std::size_t>(y)); };
+  const double eps = 1e-12 * length;
+  const std::size_t n = tour.size();
+  const auto row = lists_.of(static_cast<std::size_t>(a));
+  const auto row_d = lists_.distances_of(static_cast<std::size_t>(a));
+  // tries one move: pays for its delta, applies it if it improves (waking `ends`, read before)
+  auto attempt = [&](double delta, auto&& apply, std::initializer_list<int> ends) {
+    --deltas_left;
+    if (!(delta < -eps)) return false;
+    for (int c : ends) wake(c);
+    apply();
+    length += delta;
+    return true;
+  };
+  for (std::size_t r = 0; r < row.size(); ++r) {
+    const int b = row[r];
+    const double dab = row_d[r];
+    const int an = tour.next(a), ap = tour.prev(a);
+    const double d_next = dist(a, an), d_prev = dist(a, ap);
+    if (dab >= d_next && dab >= d_prev) break;  // sorted lists: no later b shortens an edge at a
+    const int bn = tour.next(b), bp = tour.prev(b);
+    if (dab < d_next && tour.two_opt_valid(a, b)) {  // (a, a⁺), (b, b⁺) → (a, b), (a⁺, b⁺)
+      if (deltas_left <= 0) return false;
+      if (attempt(tour.two_opt_delta(t_, a, b), [&] { tour.apply_two_opt(a, b); }, {a, an, b, bn})) return true;
+    }
+    if (dab < d_prev && tour.two_opt_valid(ap, bp)) {  // (a⁻, a), (b⁻, b) → (a⁻, b⁻), (a, b)
+      if (deltas_left <= 0) return false;
+      if (attempt(tour.two_opt_delta(t_, ap, bp), [&] { tour.apply_two_opt(ap, bp); }, {ap, a, bp, b})) return true;
+    }
+    for (std::size_t len = 1; len <= 3 && len + 2 <= n; ++len) {
+      // the segment starting at a, placed so that a meets b: b a … e b⁺ or b⁻ e … a b
+      if (dab < d_prev) {
+        const int e = tour.ahead(a, len - 1), q = tour.next(e);
+        for (const auto& [c, reversed] : {std::pair{b, false}, std::pair{bp, true}}) {
+          if (!tour.or_opt_valid(a, len, c)) continue;
+          if (deltas_left <= 0) return false;
+          const int d = tour.next(c);
+          if (attempt(tour.or_opt_delta(t_, a, len, c, reversed), [&] { tour.apply_or_opt(a, len, c, reversed); }, {ap, a, e, q, c, d}))
+            return true;
+        }
+      }
+      // the segment ending at a: b⁻ s … a b or b a … s b⁺ (for one city, the same as above)
+      if (len > 1 && dab < d_next) {
+        const int s = tour.ahead(a, n - (len - 1)), p = tour.prev(s);
+        for (const auto& [c, reversed] : {std::pair{bp, false}, std::pair{b, true}}) {
+          if (!tour.or_opt_valid(s, len, c)) continue;
+          if (deltas_left <= 0) return false;
+          const int d = tour.next(c);
+          if (attempt(tour.or_opt_delta(t_, s, len, c, reversed), [&] { tour.apply_or_opt(s, len, c, reversed); }, {p, s, a, an, c, d}))
+            return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+TspSearchResult iterated_local_search(const potentials::TspInstance& t, const potentials::TspNeighbours& lists, std::vector<int> start,
+                                      long budget, core::RandomStream& rng, double target) {
+  const std::size_t n = t.size();
+  core::require_at_least("tsp DIMENSION", static_cast<long long>(n), 8);  // a double bridge needs 8 cities
+  core::require_at_least("budget", budget, 1);
+  TspSearchResult res;
+  ArrayTour tour(std::move(start));
+  double length = t.tour_length(tour.cities());
+  res.best = length;
+  res.best_tour.assign(tour.cities().begin(), tour.cities().end());
+  if (length <= target) res.hit = 0;
+  long left = budget;
+  auto record = [&] {
+    if (!(length < res.best - 1e-12 * res.best)) return;
+    res.best = length;
+    res.best_tour.assign(tour.cities().begin(), tour.cities().end());
+    res.last_improvement = budget - left;
+    if (res.hit < 0 && length <= target) res.hit = budget - left;
+  };
+  TspLocalSearch search(t, lists);
+  search.wake_all();
+  length = search.run(tour, length, left);
+  record();
+  std::vector<int> saved(n);
+  const std::size_t longest = std::min<std::size_t>(50, (n - 2) / 2);
+  while (left > 0) {
+    saved.assign(tour.cities().begin(), tour.cities().end());
+    const double saved_length = length;
+    const std::size_t p = rng.below(n), b = 1 + rng.below(longest), c = 1 + rng.below(longest);
+    const auto ends = tour.double_bridge_ends(p, b, c);
+    length += tour.double_bridge_delta(t, p, b, c);
+    --left;
+    ++res.kicks;
+    tour.apply_double_bridge(p, b, c);
+    for (int e : ends) search.wake(e);
+    length = search.run(tour, length, left);
+    if (length <= saved_length + 1e-12 * saved_length) {
+      record();
+    } else {
+      tour.assign(saved);
+      length = saved_length;
+    }
+  }
+  res.deltas = budget - left;
+  res.best = t.tour_length(res.best_tour);  // recomputed, and the permutation checked
+  return res;
+}
+
+}  // namespace qtzflow::particles
