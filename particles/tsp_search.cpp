@@ -63,29 +63,25 @@ bool TspLocalSearch::improve_at(ArrayTour& tour, int a, double& length, long& de
       if (deltas_left <= 0) return false;
       if (attempt(tour.two_opt_delta(t_, ap, bp), [&] { tour.apply_two_opt(ap, bp); }, {ap, a, bp, b})) return true;
     }
+    // Or-opt: the segment s … e of `len` cities placed between c and c⁺, for each (c, reversed)
+    // of `places`; 1 improved, 0 not, −1 out of budget
+    auto try_segment = [&](int s, std::size_t len, std::initializer_list<std::pair<int, bool>> places) {
+      const int e = tour.ahead(s, len - 1), p = tour.prev(s), q = tour.next(e);
+      for (const auto& [c, reversed] : places) {
+        if (!tour.or_opt_valid(s, len, c)) continue;
+        if (deltas_left <= 0) return -1;
+        const int d = tour.next(c);
+        if (attempt(tour.or_opt_delta(t_, s, len, c, reversed), [&] { tour.apply_or_opt(s, len, c, reversed); }, {p, s, e, q, c, d})) return 1;
+      }
+      return 0;
+    };
     for (std::size_t len = 1; len <= 3 && len + 2 <= n; ++len) {
       // the segment starting at a, placed so that a meets b: b a … e b⁺ or b⁻ e … a b
-      if (dab < d_prev) {
-        const int e = tour.ahead(a, len - 1), q = tour.next(e);
-        for (const auto& [c, reversed] : {std::pair{b, false}, std::pair{bp, true}}) {
-          if (!tour.or_opt_valid(a, len, c)) continue;
-          if (deltas_left <= 0) return false;
-          const int d = tour.next(c);
-          if (attempt(tour.or_opt_delta(t_, a, len, c, reversed), [&] { tour.apply_or_opt(a, len, c, reversed); }, {ap, a, e, q, c, d}))
-            return true;
-        }
-      }
+      if (dab < d_prev)
+        if (const int r1 = try_segment(a, len, {{b, false}, {bp, true}}); r1 != 0) return r1 > 0;
       // the segment ending at a: b⁻ s … a b or b a … s b⁺ (for one city, the same as above)
-      if (len > 1 && dab < d_next) {
-        const int s = tour.ahead(a, n - (len - 1)), p = tour.prev(s);
-        for (const auto& [c, reversed] : {std::pair{bp, false}, std::pair{b, true}}) {
-          if (!tour.or_opt_valid(s, len, c)) continue;
-          if (deltas_left <= 0) return false;
-          const int d = tour.next(c);
-          if (attempt(tour.or_opt_delta(t_, s, len, c, reversed), [&] { tour.apply_or_opt(s, len, c, reversed); }, {p, s, a, an, c, d}))
-            return true;
-        }
-      }
+      if (len > 1 && dab < d_next)
+        if (const int r2 = try_segment(tour.ahead(a, n - (len - 1)), len, {{bp, false}, {b, true}}); r2 != 0) return r2 > 0;
     }
   }
   return false;
