@@ -135,4 +135,59 @@ TspSearchResult iterated_local_search(const potentials::TspInstance& t, const po
   return res;
 }
 
+NeighbourMoveSpace::NeighbourMoveSpace(const potentials::TspInstance& instance, const potentials::TspNeighbours& lists,
+                                       const std::vector<int>& start)
+    : t_(instance), lists_(lists), tour_(start), shadow_(start) {
+  core::require_at_least("tsp DIMENSION", static_cast<long long>(instance.size()), 5);  // an Or-opt of 3 needs 2 more cities
+}
+
+double NeighbourMoveSpace::propose(core::RandomStream& rng) {
+  const std::size_t n = tour_.size(), k = lists_.k;
+  for (;;) {
+    const int a = static_cast<int>(rng.below(n));
+    const int b = lists_.of(static_cast<std::size_t>(a))[rng.below(k)];
+    // eight ways to give a the edge (a, b): two 2-opts, and the segments of 1–3 cities starting
+    // or ending at a placed beside b (each in the orientation that makes the edge)
+    const std::size_t way = rng.below(8);
+    if (way < 2) {
+      kind_ = Kind::two_opt;
+      first_ = way == 0 ? a : tour_.prev(a);
+      second_ = way == 0 ? b : tour_.prev(b);
+      if (!tour_.two_opt_valid(first_, second_)) continue;
+      delta_ = tour_.two_opt_delta(t_, first_, second_);
+    } else {
+      kind_ = Kind::or_opt;
+      length_of_segment_ = 1 + (way - 2) / 2;  // 1, 1, 2, 2, 3, 3
+      const bool starts_at_a = (way % 2) == 0;
+      // starting at a: b a … e b⁺ (c = b) or b⁻ e … a b (c = b⁻, reversed), by a coin
+      // ending at a:   b⁻ s … a b (c = b⁻) or b a … s b⁺ (c = b, reversed)
+      const bool coin = rng.below(2) == 1;
+      first_ = starts_at_a ? a : tour_.ahead(a, n - (length_of_segment_ - 1));
+      reversed_ = coin;
+      second_ = (starts_at_a != coin) ? b : tour_.prev(b);
+      if (!tour_.or_opt_valid(first_, length_of_segment_, second_)) continue;
+      delta_ = tour_.or_opt_delta(t_, first_, length_of_segment_, second_, reversed_);
+    }
+    return length_ + delta_;
+  }
+}
+
+void NeighbourMoveSpace::apply(ArrayTour& tour) const {
+  if (kind_ == Kind::two_opt)
+    tour.apply_two_opt(first_, second_);
+  else
+    tour.apply_or_opt(first_, length_of_segment_, second_, reversed_);
+}
+
+void NeighbourMoveSpace::accept() {
+  apply(tour_);
+  length_ += delta_;
+}
+
+void NeighbourMoveSpace::best_candidate(std::vector<double>& out) {
+  shadow_.assign(tour_.cities());
+  apply(shadow_);
+  out.assign(shadow_.cities().begin(), shadow_.cities().end());
+}
+
 }  // namespace qtzflow::particles

@@ -12,6 +12,12 @@
 //     cities at a random place; one delta), local search from its 6 ends, and the result kept if
 //     it is not longer, else the previous tour restored.
 //
+//   neighbour-list proposals (NeighbourMoveSpace): for a Monte Carlo acceptance rule (QTZ's
+//     quantized one, SA's Metropolis one), a random city a, a random one b of its K nearest, and a
+//     random move that gives a the edge (a, b): a 2-opt either way or an Or-opt of the 1–3 cities
+//     starting or ending at a beside b (both orientations) — the local search's moves, drawn at
+//     random instead of searched.
+//
 // "Improving" means shorter by more than 1e-12 of the tour's length, so that rounding in an
 // unrounded metric cannot make the search cycle.  The lengths reported are recomputed from the
 // tour (an exact sum for the integer TSPLIB metrics).
@@ -47,6 +53,36 @@ class TspLocalSearch {
   std::vector<int> queue_;     ///< cities to examine (a ring buffer of n)
   std::vector<char> queued_;   ///< whether a city is in the queue (its don't-look bit off)
   std::size_t head_ = 0, count_ = 0;
+};
+
+/// A TSP search space for the acceptance loops of particles/optimizers.cpp (the interface of
+/// their TourSpace): the current tour, a pending neighbour-list move and its length change.
+class NeighbourMoveSpace {
+ public:
+  NeighbourMoveSpace(const potentials::TspInstance& instance, const potentials::TspNeighbours& lists, const std::vector<int>& start);
+  double start(core::RandomStream&) { return length_ = t_.tour_length(tour_.cities()); }
+  /// Draws a valid move (redrawing the rare invalid ones, which cost nothing) and returns the
+  /// length the tour would have after it.
+  double propose(core::RandomStream& rng);
+  void accept();
+  double driver_current() const { return 0; }
+  double driver_candidate() const { return 0; }
+  static constexpr bool has_driver = false;
+  void best_state(std::vector<double>& out) const { out.assign(tour_.cities().begin(), tour_.cities().end()); }
+  /// The tour the pending move would make (O(n): called on improvements of the best only).
+  void best_candidate(std::vector<double>& out);
+
+ private:
+  enum class Kind { two_opt, or_opt };
+  void apply(ArrayTour& tour) const;
+  const potentials::TspInstance& t_;
+  const potentials::TspNeighbours& lists_;
+  ArrayTour tour_, shadow_;
+  double length_ = 0, delta_ = 0;
+  Kind kind_ = Kind::two_opt;
+  int first_ = 0, second_ = 0;  ///< 2-opt(first, second), or Or-opt(s = first, c = second)
+  std::size_t length_of_segment_ = 1;
+  bool reversed_ = false;
 };
 
 struct TspSearchResult {

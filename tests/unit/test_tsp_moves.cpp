@@ -205,3 +205,28 @@ TEST_CASE("TSP search: fewer than 8 cities or a budget below 1 are refused namin
   const auto small_lists = potentials::nearest_neighbours(small, 3);
   CHECK_THROWS_AS(particles::iterated_local_search(small, small_lists, identity_tour(7), 100, rng, 0), core::InvalidArgument);
 }
+
+TEST_CASE("TSP search: neighbour-list proposals give the exact length of the tour they make") {
+  // the acceptance loops trust propose()'s value: it must equal the length after accept(), and
+  // best_candidate() must be that tour.  Accepting every other proposal walks the tour around.
+  const auto inst = io::read_tsplib(QTZFLOW_DATA_DIR "/tsplib/st70.tsp");
+  const auto lists = potentials::nearest_neighbours(inst, 10);
+  core::RandomStream rng(12, 0);
+  particles::NeighbourMoveSpace space(inst, lists, shuffled(inst.size(), rng));
+  double length = space.start(rng);
+  long mismatches = 0, wrong_candidates = 0;
+  std::vector<double> candidate, state;
+  for (int m = 0; m < 20000; ++m) {
+    const double proposed = space.propose(rng);
+    if (m % 2) continue;
+    space.best_candidate(candidate);
+    space.accept();
+    space.best_state(state);
+    wrong_candidates += candidate != state;
+    const std::vector<int> tour(state.begin(), state.end());
+    length = inst.tour_length(tour);
+    mismatches += proposed != length;
+  }
+  CHECK(mismatches == 0);
+  CHECK(wrong_candidates == 0);
+}
