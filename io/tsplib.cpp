@@ -219,4 +219,25 @@ double tsplib_known_optimum(const std::string& name) {
   return it == table.end() ? -1 : it->second;
 }
 
+std::map<std::string, double> read_tsp_optima(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) core::throw_invalid("optima", path, "a readable table of optimal tour lengths");
+  std::map<std::string, double> out;
+  std::string line;
+  for (std::size_t l = 1; std::getline(in, line); ++l) {
+    const std::string s = trim(line);
+    if (s.empty() || s[0] == '#') continue;
+    const auto colon = s.find(':');
+    const std::string where = path + ":" + std::to_string(l);
+    if (colon == std::string::npos) core::throw_invalid(where, "'" + core::shorten(s, 40) + "'", "NAME : LENGTH");
+    const std::string name = trim(s.substr(0, colon)), value = trim(s.substr(colon + 1));
+    double v = 0;
+    const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (name.empty() || ec != std::errc() || p != value.data() + value.size() || !std::isfinite(v) || v <= 0)
+      core::throw_invalid(where, "'" + core::shorten(s, 40) + "'", "NAME : LENGTH with a finite length > 0");
+    if (!out.emplace(name, v).second) core::throw_invalid(where, "'" + name + "' again", "each name once");
+  }
+  return out;
+}
+
 }  // namespace qtzflow::io

@@ -8,6 +8,7 @@
 // key is "FILE:LINE", with what was found and what is accepted.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "potentials/tsp.hpp"
@@ -21,5 +22,9 @@ potentials::TspInstance parse_tsplib(const std::string& text, const std::string&
 /// dantzig42 699, gr120 6942, ulysses16 6859, ulysses22 7013) by NAME (a ".tsp" suffix is
 /// ignored); −1 for any other name.
 double tsplib_known_optimum(const std::string& name);
+/// A table of known optimal tour lengths (data/tsplib/optima.txt): one "NAME : LENGTH" per line,
+/// '#' comments and blank lines skipped.  InvalidArgument naming FILE:LINE for a malformed line,
+/// a length that is not a finite number > 0, or a name given twice.
+std::map<std::string, double> read_tsp_optima(const std::string& path);
 
 }  // namespace qtzflow::io

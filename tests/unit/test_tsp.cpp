@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -130,4 +131,31 @@ TEST_CASE("TSP instances: beyond kMatrixCities distances are computed from the c
   for (std::size_t i = 0; i + 50 <= with.size(); i += 97) CHECK(with.reversal_delta(tour, i, 50) == without.reversal_delta(tour, i, 50));
   // the largest shipped instance keeps no matrix: its memory is linear in n
   CHECK_FALSE(io::read_tsplib(QTZFLOW_DATA_DIR "/tsplib/pr2392.tsp").has_matrix());
+}
+
+TEST_CASE("TSP optima table: the shipped one reads, and a malformed line is refused naming FILE:LINE") {
+  const auto table = io::read_tsp_optima(QTZFLOW_DATA_DIR "/tsplib/optima.txt");
+  CHECK(table.size() == 15);
+  CHECK(table.at("eil51") == 426);
+  CHECK(table.at("pr2392") == 378032);
+  const auto dir = std::filesystem::temp_directory_path() / "qtzflow_test_optima";
+  std::filesystem::create_directories(dir);
+  for (const auto& [text, line] : std::vector<std::pair<std::string, int>>{{"# c\na : 5\nb 7\n", 3},
+                                                                          {"a : 5\nb : -1\n", 2},
+                                                                          {"a : 5\nb : nan\n", 2},
+                                                                          {"a : 5\na : 6\n", 2},
+                                                                          {"a : 5x\n", 1}}) {
+    const auto file = dir / "optima.txt";
+    {
+      std::ofstream(file) << text;
+    }
+    CAPTURE(text);
+    try {
+      (void)io::read_tsp_optima(file.string());
+      FAIL("accepted");
+    } catch (const core::InvalidArgument& e) {
+      CHECK(e.key() == file.string() + ":" + std::to_string(line));
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
