@@ -87,6 +87,7 @@ int optimize_command(OptimizeArgs a) {
                                                         {"pimc.gamma0", "--pimc-gamma0"},
                                                         {"dimension", "--dim"},
                                                         {"population", "--population"},
+                                                        {"neighbours", "--neighbours"},
                                                         {"restarts", "--restarts"},
                                                         {"lower", "--lower"},
                                                         {"upper", "--upper"},

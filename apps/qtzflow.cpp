@@ -81,7 +81,8 @@ struct IntegerRanges {
 CLI::App* add_optimize(CLI::App& app, apps::OptimizeArgs& oa, const IntegerRanges& v, std::vector<std::pair<CLI::Option*, std::string>>& settings) {
   auto setting = [&](const char* name, CLI::Option* o) { settings.emplace_back(o, name); };
   auto* opt = app.add_subcommand("optimize",
-                                 "ensembles of optimizer runs (QTZ, its variants, SA, QIA, Langevin, PIMC, pagmo's SA, CMA-ES, DE, SaDE, xNES, PSO) on an "
+                                 "ensembles of optimizer runs (QTZ, its variants, SA, QIA, Langevin, PIMC, iterated local search, pagmo's SA, CMA-ES, DE, SaDE, "
+                                 "xNES, PSO) on an "
                                  "objective or a TSP instance: a summary table or JSON, per-run results in HDF5");
   auto& rq = oa.request;
   auto* obj_opt = opt->add_option("--objective", rq.objective, "built-in objective (see docs/objectives.md)");
@@ -98,7 +99,9 @@ CLI::App* add_optimize(CLI::App& app, apps::OptimizeArgs& oa, const IntegerRange
   opt->add_option("--lower", rq.lower, "search box lower bounds (1 value or one per axis; default: the objective's domain)")->delimiter(',');
   opt->add_option("--upper", rq.upper, "search box upper bounds")->delimiter(',');
   opt->add_flag("--unrounded", rq.unrounded, "read EUC_2D distances unrounded (the QTZ authors' convention for their instances)");
-  opt->add_option("--optimum", rq.optimum, "known optimal tour length (default: built in for dantzig42, gr120, ulysses16/22)");
+  opt->add_option("--optimum", rq.optimum,
+                  "known optimal tour length (default: the shipped table data/tsplib/optima.txt and dantzig42, gr120, ulysses16/22, by the "
+                  "instance's NAME)");
   opt->add_option("--algorithm", oa.algorithm, "one of " + core::quoted_names<particles::Algorithm>())->capture_default_str();
   opt->add_option("--runs", rq.runs, "independent runs")->capture_default_str()->check(v.long_range);
   opt->add_option("--budget", rq.options.budget, "candidate evaluations per run (langevin: steps)")->capture_default_str()->check(v.long_range);
@@ -112,7 +115,7 @@ CLI::App* add_optimize(CLI::App& app, apps::OptimizeArgs& oa, const IntegerRange
   setting("qp", opt->add_option("--qp", oa.settings.qp, "fixed resolution Q_p (with --h-schedule fixed)")->capture_default_str());
   setting("delta", opt->add_option("--delta", oa.settings.delta, "local proposal size (qtz-local, --local)")->capture_default_str());
   setting("eta", opt->add_option("--eta", oa.settings.eta, "qtz: Q_p = eta 2^h (default 0: the authors' power of 2 above |f(x0)|)")->capture_default_str());
-  setting("sa_T0", opt->add_option("--sa-T0", oa.settings.sa_T0, "sa, qia: initial temperature (the authors': 1000)")->capture_default_str());
+  setting("sa_T0", opt->add_option("--sa-T0", oa.settings.sa_T0, "sa, qia: initial temperature (the authors': 1000; sa-nl fits its own)")->capture_default_str());
   setting("sa_cooling", opt->add_option("--sa-cooling", oa.settings.sa_cooling, "sa, qia: T <- cooling T per iteration (the authors': 0.9995)")->capture_default_str());
   setting("local", opt->add_flag("--local", oa.settings.local, "local proposals x + delta*N(0,1) for qtz, qtz-dither, sa, qia"));
   setting("dt", opt->add_option("--dt", oa.settings.dt, "langevin time step")->capture_default_str());
@@ -121,6 +124,10 @@ CLI::App* add_optimize(CLI::App& app, apps::OptimizeArgs& oa, const IntegerRange
   setting("replicas", opt->add_option("--replicas", oa.settings.replicas, "pimc: Trotter replicas P")->capture_default_str()->check(v.int_range));
   setting("pimc_T", opt->add_option("--pimc-T", oa.settings.pimc_T, "pimc temperature (0: Martonak's 10/3 scaled by the mean edge length)")->capture_default_str());
   setting("pimc_gamma0", opt->add_option("--pimc-gamma0", oa.settings.pimc_gamma0, "pimc initial transverse field (0: 300, scaled likewise)")->capture_default_str());
+  setting("neighbours", opt->add_option("--neighbours", oa.settings.neighbours,
+                                        "qtz-nl, qtz-dither-nl, sa-nl, ils (TSP): K nearest cities in each candidate list (1 ... n-1)")
+                            ->capture_default_str()
+                            ->check(v.int_range));
   setting("population", opt->add_option("--population", oa.settings.population,
                                         "cmaes, de1220, sade, xnes, pso: population size (0: cmaes/xnes 4+3ln(d), de1220/sade max(20, 10d), pso 40)")
                             ->capture_default_str()

@@ -44,9 +44,7 @@ int main(int argc, char** argv) {
     int hits = 0;
     for (std::uint64_t seed = 1; seed <= 10; ++seed) {
       core::RandomStream rng(seed, 0);
-      std::vector<int> start(t.size());
-      for (std::size_t i = 0; i < t.size(); ++i) start[i] = static_cast<int>(i);
-      for (std::size_t i = t.size() - 1; i > 0; --i) std::swap(start[i], start[rng.below(i + 1)]);
+      const auto start = particles::random_tour(t.size(), rng);
       const auto s0 = std::chrono::steady_clock::now();
       const auto r = particles::iterated_local_search(t, lists, start, budget, rng, opt);
       seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();

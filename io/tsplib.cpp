@@ -213,22 +213,36 @@ potentials::TspInstance read_tsplib(const std::string& path, bool unrounded) {
   return parse_tsplib(text, path, unrounded);
 }
 
+namespace detail {
+extern const char* const kShippedOptima;
+}
+
 double tsplib_known_optimum(const std::string& name) {
-  static const std::map<std::string, double> table{{"dantzig42", 699}, {"gr120", 6942}, {"ulysses16", 6859}, {"ulysses22", 7013}};
+  static const std::map<std::string, double> table = [] {
+    auto t = parse_tsp_optima(detail::kShippedOptima, "data/tsplib/optima.txt");
+    t.insert({{"dantzig42", 699}, {"gr120", 6942}, {"ulysses16", 6859}, {"ulysses22", 7013}});
+    return t;
+  }();
   const auto it = table.find(name.substr(0, name.find('.')));
   return it == table.end() ? -1 : it->second;
 }
 
 std::map<std::string, double> read_tsp_optima(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) core::throw_invalid("optima", path, "a readable table of optimal tour lengths");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_tsp_optima(text, path);
+}
+
+std::map<std::string, double> parse_tsp_optima(const std::string& text, const std::string& origin) {
+  std::istringstream in(text);
   std::map<std::string, double> out;
   std::string line;
   for (std::size_t l = 1; std::getline(in, line); ++l) {
     const std::string s = trim(line);
     if (s.empty() || s[0] == '#') continue;
     const auto colon = s.find(':');
-    const std::string where = path + ":" + std::to_string(l);
+    const std::string where = origin + ":" + std::to_string(l);
     if (colon == std::string::npos) core::throw_invalid(where, "'" + core::shorten(s, 40) + "'", "NAME : LENGTH");
     const std::string name = trim(s.substr(0, colon)), value = trim(s.substr(colon + 1));
     double v = 0;

@@ -18,13 +18,16 @@ namespace qtzflow::io {
 potentials::TspInstance read_tsplib(const std::string& path, bool unrounded = false);
 /// The same from text already in memory (`origin` names it in messages).
 potentials::TspInstance parse_tsplib(const std::string& text, const std::string& origin, bool unrounded = false);
-/// The proven optimal tour length of the TSPLIB instances Debian ships (glpk-utils' examples:
-/// dantzig42 699, gr120 6942, ulysses16 6859, ulysses22 7013) by NAME (a ".tsp" suffix is
-/// ignored); −1 for any other name.
+/// The proven optimal tour length of a TSPLIB instance by NAME (a ".tsp" suffix is ignored): the
+/// 15 instances qtzflow ships (data/tsplib/optima.txt, compiled in) and those Debian ships
+/// (glpk-utils' examples: dantzig42 699, gr120 6942, ulysses16 6859, ulysses22 7013); −1 for
+/// any other name.  The lengths are TSPLIB's (rounded metrics): not for --unrounded readings.
 double tsplib_known_optimum(const std::string& name);
 /// A table of known optimal tour lengths (data/tsplib/optima.txt): one "NAME : LENGTH" per line,
 /// '#' comments and blank lines skipped.  InvalidArgument naming FILE:LINE for a malformed line,
 /// a length that is not a finite number > 0, or a name given twice.
 std::map<std::string, double> read_tsp_optima(const std::string& path);
+/// The same from text (`origin` names it in messages).
+std::map<std::string, double> parse_tsp_optima(const std::string& text, const std::string& origin);
 
 }  // namespace qtzflow::io

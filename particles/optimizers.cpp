@@ -12,6 +12,7 @@
 #include "core/version.hpp"
 #include "particles/langevin.hpp"
 #include "particles/quantizer.hpp"
+#include "particles/tsp_search.hpp"
 #include "particles/walls.hpp"
 
 namespace qtzflow::particles {
@@ -20,7 +21,7 @@ namespace {
 
 using detail::reflect;
 
-constexpr const char* kTspAlgorithms = "qtz, qtz-dither, sa, qia or pimc for a TSP instance";
+constexpr const char* kTspAlgorithms = "qtz, qtz-dither, qtz-nl, qtz-dither-nl, sa, sa-nl, qia, ils or pimc for a TSP instance";
 
 /// The continuous search space: current point x and candidate c.
 class BoxSpace {
@@ -86,7 +87,7 @@ class TourSpace {
 };
 
 template <class Space>
-RunResult run_qtz(Space& sp, const QtzOptions& o, long budget, core::RandomStream& rng, double target) {
+RunResult run_qtz(Space& sp, const QtzOptions& o, long budget, core::RandomStream& rng, double target, const ImprovementObserver& observe = {}) {
   RunResult r;
   const double f0 = sp.start(rng);
   r.improve(f0, 0, target);
@@ -100,6 +101,7 @@ RunResult run_qtz(Space& sp, const QtzOptions& o, long budget, core::RandomStrea
       if (fc < r.best) {
         r.improve(fc, it, target);
         sp.best_candidate(r.best_x);
+        if (observe) observe(it, fc);
       }
       sp.accept();
     }
@@ -117,15 +119,16 @@ long sa_length(long budget, double T0, double cooling) {
   return n;
 }
 
+/// Metropolis SA: n iterations from T0, T ← cooling·T after each (n: sa_length for the authors'
+/// stop rule, the budget for sa-nl).
 template <class Space>
-RunResult run_sa(Space& sp, long budget, core::RandomStream& rng, const SaOptions& o, double target) {
+RunResult run_sa(Space& sp, long budget, long n, core::RandomStream& rng, const SaOptions& o, double target, const ImprovementObserver& observe = {}) {
   const bool qia = o.qia;
   RunResult r;
   r.final_h = -1;
   double fx = sp.start(rng);
   r.improve(fx, 0, target);
   sp.best_state(r.best_x);
-  const long n = sa_length(budget, o.T0, o.cooling);
   r.stop = n < budget ? StopReason::sa_stop_rule : StopReason::budget;
   double T = o.T0;
   for (long it = 1; it <= n; ++it) {
@@ -139,6 +142,7 @@ RunResult run_sa(Space& sp, long budget, core::RandomStream& rng, const SaOption
       if (fc < r.best) {
         r.improve(fc, it, target);
         sp.best_candidate(r.best_x);
+        if (observe) observe(it, fc);
       }
       sp.accept();
       fx = fc;
@@ -258,10 +262,18 @@ AlgorithmOptions default_options(Algorithm a) {
       return QtzOptions{.proposal = Proposal::local};
     case Algorithm::qtz_dither:
       return QtzOptions{.dither = true};
+    case Algorithm::qtz_nl:
+      return QtzOptions{.proposal = Proposal::neighbours};
+    case Algorithm::qtz_dither_nl:
+      return QtzOptions{.dither = true, .proposal = Proposal::neighbours};
     case Algorithm::langevin:
       return LangevinOptions{};
     case Algorithm::sa:
       return SaOptions{};
+    case Algorithm::sa_nl:
+      return SaOptions{.T0 = 0, .cooling = 0, .proposal = Proposal::neighbours};
+    case Algorithm::ils:
+      return IlsOptions{};
     case Algorithm::qia:
       return SaOptions{.qia = true};
     case Algorithm::pimc:
@@ -314,10 +326,16 @@ int population_size(const PagmoOptions& o, int d, int restart) {
 }
 
 std::string unused_setting(Algorithm a, const AlgorithmSettings& s, std::string_view name) {
-  const bool qtz = a == Algorithm::qtz || a == Algorithm::qtz_local || a == Algorithm::qtz_dither;
+  const bool qtz = a == Algorithm::qtz || a == Algorithm::qtz_local || a == Algorithm::qtz_dither || a == Algorithm::qtz_nl || a == Algorithm::qtz_dither_nl;
   const bool sa = a == Algorithm::sa || a == Algorithm::qia;
   const bool choose_local = a == Algorithm::qtz || a == Algorithm::qtz_dither || sa;
   const std::string who = "not used by " + std::string(to_string(a));
+  if (name == "neighbours")
+    return a == Algorithm::qtz_nl || a == Algorithm::qtz_dither_nl || a == Algorithm::sa_nl || a == Algorithm::ils
+               ? ""
+               : who + " (the candidate lists of the TSP algorithms qtz-nl, qtz-dither-nl, sa-nl and ils)";
+  if (a == Algorithm::sa_nl && (name == "sa_T0" || name == "sa_cooling"))
+    return who + " (sa-nl fits its schedule to the instance and the budget: T0 = the mean nearest-neighbour distance, T0/1000 at the end)";
   if (name == "h_schedule" || name == "eta") return qtz ? "" : who + " (the quantized optimizers' Q_p law)";
   if (name == "qp") return qtz && s.h_schedule == QpRule::fixed ? "" : who + " unless the h-schedule is fixed (Q_p held at qp)";
   if (name == "local") return choose_local ? "" : who + " (local proposals are a choice of qtz, qtz-dither, sa and qia)";
@@ -336,14 +354,20 @@ AlgorithmOptions algorithm_options(std::string_view name, const AlgorithmSetting
   if (auto* q = std::get_if<QtzOptions>(&o)) {
     q->qp_rule = a.h_schedule;
     q->qp = a.qp;
-    q->proposal = proposal(q->proposal);
+    if (q->proposal != Proposal::neighbours) q->proposal = proposal(q->proposal);
     q->delta = a.delta;
     q->eta = a.eta;
+    q->neighbours = a.neighbours;
   } else if (auto* s = std::get_if<SaOptions>(&o)) {
-    s->proposal = proposal(s->proposal);
     s->delta = a.delta;
-    s->T0 = a.sa_T0;
-    s->cooling = a.sa_cooling;
+    s->neighbours = a.neighbours;
+    if (s->proposal != Proposal::neighbours) {  // sa-nl keeps its fitted schedule
+      s->proposal = proposal(s->proposal);
+      s->T0 = a.sa_T0;
+      s->cooling = a.sa_cooling;
+    }
+  } else if (auto* i = std::get_if<IlsOptions>(&o)) {
+    i->neighbours = a.neighbours;
   } else if (auto* l = std::get_if<LangevinOptions>(&o)) {
     l->schedule = a.schedule;
     l->dt = a.dt;
@@ -366,8 +390,12 @@ std::vector<OptionValue> option_values(const OptimizerOptions& o) {
   const auto proposal = [](Proposal p) { return std::string(core::name_of(p)); };
   if (const auto* q = std::get_if<QtzOptions>(&o.algorithm)) {
     v.insert(v.end(), {{"h_schedule", std::string(core::name_of(q->qp_rule))}, {"qp", q->qp}, {"eta", q->eta}, {"proposal", proposal(q->proposal)}, {"delta", q->delta}});
+    if (q->proposal == Proposal::neighbours) v.push_back({"neighbours", static_cast<double>(q->neighbours)});
   } else if (const auto* s = std::get_if<SaOptions>(&o.algorithm)) {
     v.insert(v.end(), {{"sa_T0", s->T0}, {"sa_cooling", s->cooling}, {"proposal", proposal(s->proposal)}, {"delta", s->delta}});
+    if (s->proposal == Proposal::neighbours) v.push_back({"neighbours", static_cast<double>(s->neighbours)});
+  } else if (const auto* i = std::get_if<IlsOptions>(&o.algorithm)) {
+    v.push_back({"neighbours", static_cast<double>(i->neighbours)});
   } else if (const auto* l = std::get_if<LangevinOptions>(&o.algorithm)) {
     v.insert(v.end(), {{"dt", l->dt}, {"schedule", l->schedule.describe()}});
   } else if (const auto* p = std::get_if<PimcOptions>(&o.algorithm)) {
@@ -381,9 +409,11 @@ std::vector<OptionValue> option_values(const OptimizerOptions& o) {
 Algorithm algorithm_of(const AlgorithmOptions& o) {
   struct Name {
     Algorithm operator()(const QtzOptions& q) const {
+      if (q.proposal == Proposal::neighbours) return q.dither ? Algorithm::qtz_dither_nl : Algorithm::qtz_nl;
       return q.dither ? Algorithm::qtz_dither : q.proposal == Proposal::local ? Algorithm::qtz_local : Algorithm::qtz;
     }
-    Algorithm operator()(const SaOptions& s) const { return s.qia ? Algorithm::qia : Algorithm::sa; }
+    Algorithm operator()(const SaOptions& s) const { return s.qia ? Algorithm::qia : s.proposal == Proposal::neighbours ? Algorithm::sa_nl : Algorithm::sa; }
+    Algorithm operator()(const IlsOptions&) const { return Algorithm::ils; }
     Algorithm operator()(const LangevinOptions&) const { return Algorithm::langevin; }
     Algorithm operator()(const PimcOptions&) const { return Algorithm::pimc; }
     Algorithm operator()(const PagmoSaOptions&) const { return Algorithm::pagmo_sa; }
@@ -414,7 +444,19 @@ void validate(const OptimizerOptions& o, bool tsp) {
   if (tsp && (a == Algorithm::langevin || a == Algorithm::pagmo_sa || a == Algorithm::qtz_local || is_pagmo_population(a)))
     core::throw_invalid("algorithm", std::string(to_string(a)), kTspAlgorithms);
   if (tsp && o.restarts) core::throw_invalid("restarts", "on", "off for a TSP instance (restarts are for continuous problems)");
-  if (!tsp && a == Algorithm::pimc) core::throw_invalid("algorithm", "pimc", "a TSP instance");
+  if (!tsp && is_tsp_only(a)) core::throw_invalid("algorithm", std::string(to_string(a)), "a TSP instance (an algorithm of TSP moves)");
+  const auto proposal_of = [](const AlgorithmOptions& x) {
+    if (const auto* q = std::get_if<QtzOptions>(&x)) return q->proposal;
+    if (const auto* s = std::get_if<SaOptions>(&x)) return s->proposal;
+    return Proposal::blind;
+  };
+  if (tsp && proposal_of(o.algorithm) == Proposal::local)
+    core::throw_invalid("local", "on", "off for a TSP instance (its local moves are qtz-nl, qtz-dither-nl and sa-nl)");
+  if (is_tsp_only(a) && a != Algorithm::pimc) core::require_at_least("neighbours", neighbour_count(o), 1);
+  if (const auto* s = std::get_if<SaOptions>(&o.algorithm); s && s->proposal == Proposal::neighbours) {
+    if (!(s->T0 >= 0 && std::isfinite(s->T0))) core::throw_invalid("sa.T0", core::format_value(s->T0), "0 (fitted) or a finite temperature > 0");
+    if (!(s->cooling == 0 || (s->cooling > 0 && s->cooling < 1))) core::throw_invalid("sa.cooling", core::format_value(s->cooling), "0 (fitted) or in (0, 1)");
+  }
   if ((a == Algorithm::pagmo_sa || is_pagmo_population(a)) && !have_pagmo())
     core::throw_invalid("algorithm", std::string(to_string(a)), "an algorithm of this build (qtzflow was built without pagmo2)");
   if (const auto* g = std::get_if<PagmoOptions>(&o.algorithm); g && g->population != 0 && g->population < minimum_population(a))
@@ -426,7 +468,7 @@ void validate(const OptimizerOptions& o, bool tsp) {
     core::require_non_negative("eta", q->eta);
     if (q->eta > 0 && !std::isfinite(q->eta)) core::throw_invalid("eta", core::format_value(q->eta), "finite, > 0 (or 0: the authors' rule)");
   }
-  if (const auto* s = std::get_if<SaOptions>(&o.algorithm)) {
+  if (const auto* s = std::get_if<SaOptions>(&o.algorithm); s && s->proposal != Proposal::neighbours) {
     if (s->proposal == Proposal::local) core::require_positive("delta", s->delta);
     core::require_positive("sa.T0", s->T0);
     if (!std::isfinite(s->T0)) core::throw_invalid("sa.T0", core::format_value(s->T0), "a finite temperature > 0");
@@ -451,7 +493,7 @@ RunResult run_start(const ContinuousProblem& p, const OptimizerOptions& o, long 
   }
   if (const auto* s = std::get_if<SaOptions>(&o.algorithm)) {
     BoxSpace sp(p, s->proposal, s->delta);
-    return run_sa(sp, budget, rng, *s, target);
+    return run_sa(sp, budget, sa_length(budget, s->T0, s->cooling), rng, *s, target);
   }
   if (const auto* l = std::get_if<LangevinOptions>(&o.algorithm)) return run_langevin(p, *l, budget, rng, target);
   if (const auto* g = std::get_if<PagmoOptions>(&o.algorithm)) return run_pagmo_population(p, *g, budget, rng, target, restart);
@@ -487,17 +529,67 @@ RunResult run_once(const ContinuousProblem& p, const OptimizerOptions& o, std::u
   return r;
 }
 
-RunResult run_once(const potentials::TspInstance& p, const OptimizerOptions& o, std::uint64_t run, const std::vector<int>& start) {
+int neighbour_count(const OptimizerOptions& o) {
+  if (const auto* q = std::get_if<QtzOptions>(&o.algorithm); q && q->proposal == Proposal::neighbours) return q->neighbours;
+  if (const auto* s = std::get_if<SaOptions>(&o.algorithm); s && s->proposal == Proposal::neighbours) return s->neighbours;
+  if (const auto* i = std::get_if<IlsOptions>(&o.algorithm)) return i->neighbours;
+  return 0;
+}
+
+namespace {
+/// Refuses K outside 1 … n − 1 and instances too small for the algorithm's moves.
+void check_tsp_size(const potentials::TspInstance& p, const OptimizerOptions& o) {
+  const int k = neighbour_count(o);
+  if (k > 0 && k > static_cast<int>(p.size()) - 1)
+    core::throw_invalid("neighbours", std::to_string(k), "1 … " + std::to_string(p.size() - 1) + " (the cities but one)");
+  const Algorithm a = algorithm_of(o.algorithm);
+  if (a == Algorithm::ils && p.size() < 8) core::throw_invalid("tsp DIMENSION", std::to_string(p.size()), "at least 8 for ils (a double bridge of two segments and 6 ends)");
+  if (k > 0 && p.size() < 5) core::throw_invalid("tsp DIMENSION", std::to_string(p.size()), "at least 5 for neighbour-list moves (an Or-opt of 3 cities)");
+}
+}  // namespace
+
+RunResult run_once(const potentials::TspInstance& p, const OptimizerOptions& o, std::uint64_t run, const std::vector<int>& start,
+                   const potentials::TspNeighbours* lists, const ImprovementObserver& observe) {
   core::RandomStream rng(o.seed, run);
   const double target = p.optimum ? *p.optimum * (1 + success_tolerance(o, p)) : -INFINITY;
   const Algorithm a = algorithm_of(o.algorithm);
+  const int k = neighbour_count(o);
+  potentials::TspNeighbours own;
+  if (k > 0 && (lists == nullptr || lists->k != static_cast<std::size_t>(k))) {
+    check_tsp_size(p, o);
+    own = potentials::nearest_neighbours(p, static_cast<std::size_t>(k));
+    lists = &own;
+  }
   RunResult r;
-  if (const auto* q = std::get_if<QtzOptions>(&o.algorithm); q && a != Algorithm::qtz_local) {
+  if (const auto* q = std::get_if<QtzOptions>(&o.algorithm); q && q->proposal == Proposal::neighbours) {
+    NeighbourMoveSpace sp(p, *lists, start);
+    r = run_qtz(sp, *q, o.budget, rng, target, observe);
+  } else if (const auto* s = std::get_if<SaOptions>(&o.algorithm); s && s->proposal == Proposal::neighbours) {
+    // the fitted schedule: T0 = ℓ, the mean nearest-neighbour distance, falling to T0/1000 at the budget
+    double ell = 0;
+    for (std::size_t c = 0; c < p.size(); ++c) ell += lists->distances_of(c)[0];
+    ell /= static_cast<double>(p.size());
+    SaOptions fitted = *s;
+    if (fitted.T0 == 0) fitted.T0 = ell > 0 ? ell : 1;  // all cities at one point: any T0 (every move has Δ = 0)
+    if (fitted.cooling == 0) fitted.cooling = std::pow(1e-3, 1.0 / static_cast<double>(o.budget));
+    NeighbourMoveSpace sp(p, *lists, start);
+    r = run_sa(sp, o.budget, o.budget, rng, fitted, target, observe);
+  } else if (const auto* qa = std::get_if<QtzOptions>(&o.algorithm); qa && a != Algorithm::qtz_local) {
     TourSpace sp(p, start);
-    r = run_qtz(sp, *q, o.budget, rng, target);
-  } else if (const auto* s = std::get_if<SaOptions>(&o.algorithm)) {
+    r = run_qtz(sp, *qa, o.budget, rng, target, observe);
+  } else if (const auto* sa = std::get_if<SaOptions>(&o.algorithm)) {
     TourSpace sp(p, start);
-    r = run_sa(sp, o.budget, rng, *s, target);
+    r = run_sa(sp, o.budget, sa_length(o.budget, sa->T0, sa->cooling), rng, *sa, target, observe);
+  } else if (std::get_if<IlsOptions>(&o.algorithm) != nullptr) {
+    check_tsp_size(p, o);
+    const auto res = iterated_local_search(p, *lists, start, o.budget, rng, target, observe);
+    r.final_h = -1;
+    r.best = res.best;
+    r.best_x.assign(res.best_tour.begin(), res.best_tour.end());
+    r.last_improvement = res.last_improvement;
+    r.iterations = res.deltas;
+    r.hit_iteration = res.hit;
+    r.stop = StopReason::budget;
   } else if (const auto* pi = std::get_if<PimcOptions>(&o.algorithm)) {
     r = run_pimc(p, *pi, o.budget, rng, start, target);
   } else {
@@ -588,7 +680,14 @@ std::vector<RunResult> run_ensemble(const potentials::TspInstance& p, const Opti
                              (8.0 * static_cast<double>(p.size()) + 64),
                          core::format_value(pimc->replicas) + " replicas of a tour of " + std::to_string(p.size()) + " cities per running run");
   p.tour_length(start);  // a permutation of the cities, or InvalidArgument
-  return ensemble(runs, [&](std::uint64_t r) { return run_once(p, o, r, start); });
+  check_tsp_size(p, o);
+  const int k = neighbour_count(o);
+  potentials::TspNeighbours lists;
+  if (k > 0) {  // built once, shared by the runs
+    core::require_memory("neighbours", 12.0 * static_cast<double>(p.size()) * k, std::to_string(k) + " neighbours of each city");
+    lists = potentials::nearest_neighbours(p, static_cast<std::size_t>(k));
+  }
+  return ensemble(runs, [&](std::uint64_t r) { return run_once(p, o, r, start, k > 0 ? &lists : nullptr); });
 }
 
 #if !QTZFLOW_HAVE_PAGMO

@@ -4,7 +4,9 @@
 // Problems: a continuous objective on a box Ω = ∏[lower_i, upper_i] (any dimension), or a TSP
 // instance (closed tour length).  Moves: continuous "blind" candidates uniform in Ω (the
 // authors'), or "local" ones x + δ·ξ (ξ standard normal, reflected at the walls, so the proposal
-// is symmetric); TSP: a random segment reversal, l ~ U{2..n−1}, i ~ U{0..n−l}.
+// is symmetric); TSP: a random segment reversal, l ~ U{2..n−1}, i ~ U{0..n−l} (the authors'), or
+// "neighbours": a random 2-opt or Or-opt move that joins a random city to one of its K nearest
+// (particles/tsp_search.hpp, NeighbourMoveSpace).
 // Algorithms (docs/theory.md, "The quantized optimizer", docs/theory.md, "Baselines"):
 //  - qtz: accept iff f^Q(c) ≤ f^Q_current (ties accepted); each acceptance h ← h+1 and the
 //    current value is re-quantized at the finer Q_p = η·2^h; stop at h = 1023 or the budget.
@@ -15,6 +17,15 @@
 //    T < 0.1/budget or at the budget.
 //  - qia (the authors'): sa on (1 − s)·0.125‖x‖² + s·f, s = √(t/t_f), t_f = the run's length.
 //    On TSP their code ignores the interpolation, so qia is sa there (reported as such).
+//  - qtz-nl, qtz-dither-nl (TSP): qtz and qtz-dither with neighbour-list proposals; the quantizer,
+//    Q_p law and stop rule are the authors', only the proposal changes.
+//  - sa-nl (TSP): Metropolis SA with neighbour-list proposals and a schedule fitted to the
+//    instance and the budget: T0 = the mean distance from a city to its nearest neighbour (ℓ), T
+//    falling geometrically to ℓ/1000 at the budget (sa_T0 and sa_cooling, when given, replace
+//    them: 0 means the fitted value).
+//  - ils (TSP): iterated local search, the Johnson–McGeoch baseline (particles/tsp_search.hpp):
+//    2-opt + Or-opt local search from neighbour lists with don't-look bits, double-bridge kicks,
+//    the result kept if not longer.  Its budget unit is an evaluated move delta, as for the others.
 //  - langevin: Euler–Maruyama x ← x − ∇f dt + √(2T(t) dt) ξ, reflected at the walls.
 //  - pimc (TSP): path-integral quantum annealing (Martoňák, Santoro, Tosatti, PRE 70 057701,
 //    2004): P replicas at temperature T coupled by J⊥ = −(T/2) ln tanh(Γ/(P T)) per shared
@@ -43,6 +54,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,12 +66,14 @@
 #include "potentials/objective.hpp"
 #include "potentials/schedule.hpp"
 #include "potentials/tsp.hpp"
+#include "potentials/tsp_neighbours.hpp"
 
 namespace qtzflow::particles {
 
-enum class Algorithm { qtz, qtz_local, qtz_dither, langevin, sa, qia, pimc, pagmo_sa, cmaes, de1220, sade, xnes, pso };
+enum class Algorithm { qtz, qtz_local, qtz_dither, qtz_nl, qtz_dither_nl, langevin, sa, sa_nl, qia, ils, pimc, pagmo_sa, cmaes, de1220, sade, xnes, pso };
 constexpr core::Named<Algorithm> kAlgorithmNames[] = {
     {"qtz", Algorithm::qtz},   {"qtz-local", Algorithm::qtz_local}, {"qtz-dither", Algorithm::qtz_dither}, {"langevin", Algorithm::langevin},
+    {"qtz-nl", Algorithm::qtz_nl}, {"qtz-dither-nl", Algorithm::qtz_dither_nl}, {"sa-nl", Algorithm::sa_nl}, {"ils", Algorithm::ils},
     {"sa", Algorithm::sa},     {"qia", Algorithm::qia},             {"pimc", Algorithm::pimc},             {"pagmo-sa", Algorithm::pagmo_sa},
     {"cmaes", Algorithm::cmaes}, {"de1220", Algorithm::de1220},     {"sade", Algorithm::sade},             {"xnes", Algorithm::xnes},
     {"pso", Algorithm::pso}};
@@ -67,15 +81,20 @@ constexpr core::Named<Algorithm> kAlgorithmNames[] = {
 constexpr bool is_pagmo_population(Algorithm a) {
   return a == Algorithm::cmaes || a == Algorithm::de1220 || a == Algorithm::sade || a == Algorithm::xnes || a == Algorithm::pso;
 }
+/// The algorithms for TSP instances only (neighbour-list moves, path-integral annealing).
+constexpr bool is_tsp_only(Algorithm a) {
+  return a == Algorithm::qtz_nl || a == Algorithm::qtz_dither_nl || a == Algorithm::sa_nl || a == Algorithm::ils || a == Algorithm::pimc;
+}
 constexpr std::span<const core::Named<Algorithm>> names_of(Algorithm) { return kAlgorithmNames; }
 /// The algorithm's name (kAlgorithmNames).
 inline std::string_view to_string(Algorithm a) { return core::name_of(a); }
 /// Throws UnknownName (key "algorithm") listing the names.
 inline Algorithm algorithm_from_string(std::string_view name) { return core::parse_name<Algorithm>(name, "algorithm"); }
 
-/// Continuous candidates: uniform in the box (the authors' "blind" search) or x + δ·ξ.
-enum class Proposal { blind, local };
-constexpr core::Named<Proposal> kProposalNames[] = {{"blind", Proposal::blind}, {"local", Proposal::local}};
+/// Candidates: uniform in the box (the authors' "blind" search; TSP: the authors' random segment
+/// reversal), x + δ·ξ (continuous), or a neighbour-list move (TSP).
+enum class Proposal { blind, local, neighbours };
+constexpr core::Named<Proposal> kProposalNames[] = {{"blind", Proposal::blind}, {"local", Proposal::local}, {"neighbours", Proposal::neighbours}};
 constexpr std::span<const core::Named<Proposal>> names_of(Proposal) { return kProposalNames; }
 
 /// qtz, qtz-local, qtz-dither: the quantized optimizer.
@@ -86,14 +105,20 @@ struct QtzOptions {
   Proposal proposal = Proposal::blind;
   double delta = 0.1;  ///< local proposals: step size δ (> 0)
   double eta = 0;      ///< Q_p = η·2^h; 0: the authors' η = 2^(−floor(log2 |f(x0)| + 1))
+  int neighbours = 10;  ///< neighbour-list proposals: K nearest per city (1 … n − 1)
 };
-/// sa, qia: the authors' simulated annealing, and QIA (interpolated cost; TSP: sa).
+/// sa, qia: the authors' simulated annealing, and QIA (interpolated cost; TSP: sa); sa-nl.
 struct SaOptions {
-  double T0 = 1000;         ///< initial temperature (the authors': 1000)
-  double cooling = 0.9995;  ///< T ← cooling·T per iteration (the authors': 0.9995), in (0, 1)
+  double T0 = 1000;         ///< initial temperature (the authors': 1000); sa-nl: 0 = ℓ (above)
+  double cooling = 0.9995;  ///< T ← cooling·T per iteration (the authors': 0.9995), in (0, 1); sa-nl: 0 = to T0/1000 at the budget
   bool qia = false;
   Proposal proposal = Proposal::blind;
   double delta = 0.1;
+  int neighbours = 10;  ///< neighbour-list proposals: K
+};
+/// ils (TSP): iterated local search.
+struct IlsOptions {
+  int neighbours = 10;  ///< K of the candidate lists
 };
 /// langevin: Euler–Maruyama steps at the schedule's temperature.
 struct LangevinOptions {
@@ -118,7 +143,7 @@ int minimum_population(Algorithm a);
 /// The population of a population algorithm on a d-dimensional problem at its restart k.
 int population_size(const PagmoOptions& o, int d, int restart);
 
-using AlgorithmOptions = std::variant<QtzOptions, SaOptions, LangevinOptions, PimcOptions, PagmoSaOptions, PagmoOptions>;
+using AlgorithmOptions = std::variant<QtzOptions, SaOptions, LangevinOptions, PimcOptions, PagmoSaOptions, PagmoOptions, IlsOptions>;
 
 /// The options of algorithm a, at their defaults.
 AlgorithmOptions default_options(Algorithm a);
@@ -139,10 +164,11 @@ struct AlgorithmSettings {
   int replicas = 30;                                                    ///< pimc
   double pimc_T = 0, pimc_gamma0 = 0;
   int population = 0;  ///< cmaes, de1220, sade, xnes, pso (0: the algorithm's default)
+  int neighbours = 10;  ///< qtz-nl, qtz-dither-nl, sa-nl, ils (TSP): K nearest cities per candidate list
 };
 /// Why the setting `name` (an AlgorithmSettings member: h_schedule, qp, delta, eta, local,
-/// sa_T0, sa_cooling, dt, schedule, replicas, pimc_T, pimc_gamma0, population) is not used by algorithm a
-/// with settings s ("" if it is): what every front end refuses when it is given.
+/// sa_T0, sa_cooling, dt, schedule, replicas, pimc_T, pimc_gamma0, population, neighbours) is not
+/// used by algorithm a with settings s ("" if it is): what every front end refuses when it is given.
 std::string unused_setting(Algorithm a, const AlgorithmSettings& s, std::string_view name);
 
 /// The options of algorithm `name` from the settings.
@@ -210,7 +236,13 @@ struct ContinuousProblem {
 /// One run (index r) of the chosen algorithm.  Throws InvalidArgument for options that make no
 /// sense for the problem (e.g. pimc on a continuous objective), naming the option.
 RunResult run_once(const ContinuousProblem& p, const OptimizerOptions& o, std::uint64_t r);
-RunResult run_once(const potentials::TspInstance& p, const OptimizerOptions& o, std::uint64_t r, const std::vector<int>& start_tour);
+/// TSP: `lists` are the instance's candidate lists for the neighbour-list algorithms (built here
+/// when null or of another K); `on_improvement(candidates, length)` is called at each new best.
+using ImprovementObserver = std::function<void(long, double)>;
+RunResult run_once(const potentials::TspInstance& p, const OptimizerOptions& o, std::uint64_t r, const std::vector<int>& start_tour,
+                   const potentials::TspNeighbours* lists = nullptr, const ImprovementObserver& on_improvement = {});
+/// The K of the candidate lists the algorithm of `o` uses (0: none).
+int neighbour_count(const OptimizerOptions& o);
 
 /// R independent runs, parallel over runs (OpenMP), results in run order.
 std::vector<RunResult> run_ensemble(const ContinuousProblem& p, const OptimizerOptions& o, long runs);

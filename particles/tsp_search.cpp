@@ -88,7 +88,7 @@ bool TspLocalSearch::improve_at(ArrayTour& tour, int a, double& length, long& de
 }
 
 TspSearchResult iterated_local_search(const potentials::TspInstance& t, const potentials::TspNeighbours& lists, std::vector<int> start,
-                                      long budget, core::RandomStream& rng, double target) {
+                                      long budget, core::RandomStream& rng, double target, const std::function<void(long, double)>& on_improvement) {
   const std::size_t n = t.size();
   core::require_at_least("tsp DIMENSION", static_cast<long long>(n), 8);  // a double bridge needs 8 cities
   core::require_at_least("budget", budget, 1);
@@ -105,6 +105,7 @@ TspSearchResult iterated_local_search(const potentials::TspInstance& t, const po
     res.best_tour.assign(tour.cities().begin(), tour.cities().end());
     res.last_improvement = budget - left;
     if (res.hit < 0 && length <= target) res.hit = budget - left;
+    if (on_improvement) on_improvement(budget - left, length);
   };
   TspLocalSearch search(t, lists);
   search.wake_all();
@@ -144,11 +145,15 @@ NeighbourMoveSpace::NeighbourMoveSpace(const potentials::TspInstance& instance, 
 double NeighbourMoveSpace::propose(core::RandomStream& rng) {
   const std::size_t n = tour_.size(), k = lists_.k;
   for (;;) {
-    const int a = static_cast<int>(rng.below(n));
-    const int b = lists_.of(static_cast<std::size_t>(a))[rng.below(k)];
+    // one 64-bit draw per proposal (the generator is the loop's largest cost): the city a from
+    // the high 32 bits, its neighbour's rank from 24 more (multiply-high maps: biases at most
+    // n/2³² and K/2²⁴), the way from 3 bits and the coin from 1
+    const std::uint64_t u = rng.bits();
+    const int a = static_cast<int>(((u >> 32) * n) >> 32);
+    const int b = lists_.of(static_cast<std::size_t>(a))[((u & 0xFFFFFFu) * k) >> 24];
     // eight ways to give a the edge (a, b): two 2-opts, and the segments of 1–3 cities starting
     // or ending at a placed beside b (each in the orientation that makes the edge)
-    const std::size_t way = rng.below(8);
+    const std::size_t way = (u >> 24) & 7u;
     if (way < 2) {
       kind_ = Kind::two_opt;
       first_ = way == 0 ? a : tour_.prev(a);
@@ -161,7 +166,7 @@ double NeighbourMoveSpace::propose(core::RandomStream& rng) {
       const bool starts_at_a = (way % 2) == 0;
       // starting at a: b a … e b⁺ (c = b) or b⁻ e … a b (c = b⁻, reversed), by a coin
       // ending at a:   b⁻ s … a b (c = b⁻) or b a … s b⁺ (c = b, reversed)
-      const bool coin = rng.below(2) == 1;
+      const bool coin = ((u >> 27) & 1u) != 0;
       first_ = starts_at_a ? a : tour_.ahead(a, n - (length_of_segment_ - 1));
       reversed_ = coin;
       second_ = (starts_at_a != coin) ? b : tour_.prev(b);

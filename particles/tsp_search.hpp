@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 #include "core/random.hpp"
@@ -95,8 +96,10 @@ struct TspSearchResult {
 };
 
 /// Iterated local search from `start` with at most `budget` deltas (≥ 1); `target` is the length
-/// whose first reach is recorded.  Needs n ≥ 8.
+/// whose first reach is recorded; `on_improvement(deltas, length)` is called at each new best.
+/// Needs n ≥ 8.
 TspSearchResult iterated_local_search(const potentials::TspInstance& instance, const potentials::TspNeighbours& lists, std::vector<int> start,
-                                      long budget, core::RandomStream& rng, double target);
+                                      long budget, core::RandomStream& rng, double target,
+                                      const std::function<void(long, double)>& on_improvement = {});
 
 }  // namespace qtzflow::particles

@@ -29,12 +29,6 @@ void ArrayTour::reverse_range(std::size_t first, std::size_t count) {
   }
 }
 
-double ArrayTour::two_opt_delta(const potentials::TspInstance& t, int a, int b) const {
-  const auto ua = static_cast<std::size_t>(a), ub = static_cast<std::size_t>(b);
-  const auto na = static_cast<std::size_t>(next(a)), nb = static_cast<std::size_t>(next(b));
-  return t.distance(ua, ub) + t.distance(na, nb) - t.distance(ua, na) - t.distance(ub, nb);
-}
-
 void ArrayTour::apply_two_opt(int a, int b) {
   // reversing a⁺ … b or b⁺ … a gives the same cycle: the shorter one moves fewer cities
   const std::size_t n = size(), from = wrap(position(a) + 1), to = position(b);
@@ -43,20 +37,6 @@ void ArrayTour::apply_two_opt(int a, int b) {
     reverse_range(from, count);
   else
     reverse_range(wrap(to + 1), n - count);
-}
-
-bool ArrayTour::or_opt_valid(int s, std::size_t length, int c) const {
-  if (length < 1 || length > 3 || size() < length + 2) return false;
-  // c must lie outside the segment and not be s⁻ (no move); c⁺ then lies outside too unless c = e
-  const std::size_t offset = (position(c) + size() - position(s)) % size();  // c's place counted from s
-  return offset >= length && c != prev(s);
-}
-
-double ArrayTour::or_opt_delta(const potentials::TspInstance& t, int s, std::size_t length, int c, bool reversed) const {
-  const int e = ahead(s, length - 1), p = prev(s), q = next(e), d = next(c);
-  auto dist = [&](int x, int y) { return t.distance(static_cast<std::size_t>(x), static_cast<std::size_t>(y)); };
-  const double joined = reversed ? dist(c, e) + dist(s, d) : dist(c, s) + dist(e, d);
-  return dist(p, q) + joined - dist(p, s) - dist(e, q) - dist(c, d);
 }
 
 void ArrayTour::apply_or_opt(int s, std::size_t length, int c, bool reversed) {
@@ -102,6 +82,13 @@ void ArrayTour::apply_double_bridge(std::size_t p, std::size_t b, std::size_t c)
 
 void ArrayTour::assign(std::span<const int> cities) {
   for (std::size_t p = 0; p < size(); ++p) put(p, cities[p]);
+}
+
+std::vector<int> random_tour(std::size_t n, core::RandomStream& rng) {
+  std::vector<int> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<int>(i);
+  for (std::size_t i = n; i-- > 1;) std::swap(v[i], v[rng.below(i + 1)]);
+  return v;
 }
 
 }  // namespace qtzflow::particles

@@ -26,6 +26,7 @@
 #include <span>
 #include <vector>
 
+#include "core/random.hpp"
 #include "potentials/tsp.hpp"
 
 namespace qtzflow::particles {
@@ -54,8 +55,8 @@ class ArrayTour {
   double or_opt_delta(const potentials::TspInstance& t, int s, std::size_t length, int c, bool reversed) const;
   void apply_or_opt(int s, std::size_t length, int c, bool reversed);
 
-  /// Whether the double bridge fits: |B|, |C| ≥ 1 and at least one city in A D besides.
-  bool double_bridge_valid(std::size_t p, std::size_t b, std::size_t c) const { return b >= 1 && c >= 1 && b + c + 2 <= size(); }
+  /// Whether the double bridge fits: p a position, |B|, |C| ≥ 1 and at least one city in A D besides.
+  bool double_bridge_valid(std::size_t p, std::size_t b, std::size_t c) const { return p < size() && b >= 1 && c >= 1 && b + c + 2 <= size(); }
   double double_bridge_delta(const potentials::TspInstance& t, std::size_t p, std::size_t b, std::size_t c) const;
   void apply_double_bridge(std::size_t p, std::size_t b, std::size_t c);
   /// The cities of the edges a double bridge changes: A's last, B's first and last, C's first
@@ -77,5 +78,31 @@ class ArrayTour {
   std::vector<std::size_t> pos_;
   std::vector<int> scratch_;  ///< the double bridge's segments
 };
+
+// The deltas and the Or-opt predicate are the proposal loops' hot path: inline.
+
+inline double ArrayTour::two_opt_delta(const potentials::TspInstance& t, int a, int b) const {
+  const auto ua = static_cast<std::size_t>(a), ub = static_cast<std::size_t>(b);
+  const auto na = static_cast<std::size_t>(next(a)), nb = static_cast<std::size_t>(next(b));
+  return t.distance(ua, ub) + t.distance(na, nb) - t.distance(ua, na) - t.distance(ub, nb);
+}
+
+inline bool ArrayTour::or_opt_valid(int s, std::size_t length, int c) const {
+  if (length < 1 || length > 3 || size() < length + 2) return false;
+  // c must lie outside the segment and not be s⁻ (no move); c⁺ then lies outside too unless c = e
+  const std::size_t pc = position(c), ps = position(s);
+  const std::size_t offset = pc >= ps ? pc - ps : pc + size() - ps;  // c's place counted from s (no division: a hot path)
+  return offset >= length && c != prev(s);
+}
+
+inline double ArrayTour::or_opt_delta(const potentials::TspInstance& t, int s, std::size_t length, int c, bool reversed) const {
+  const int e = ahead(s, length - 1), p = prev(s), q = next(e), d = next(c);
+  auto dist = [&](int x, int y) { return t.distance(static_cast<std::size_t>(x), static_cast<std::size_t>(y)); };
+  const double joined = reversed ? dist(c, e) + dist(s, d) : dist(c, s) + dist(e, d);
+  return dist(p, q) + joined - dist(p, s) - dist(e, q) - dist(c, d);
+}
+
+/// A uniformly random permutation of 0 … n − 1 (Fisher–Yates, n − 1 draws from rng).
+std::vector<int> random_tour(std::size_t n, core::RandomStream& rng);
 
 }  // namespace qtzflow::particles

@@ -46,6 +46,18 @@ particles::OptimizerOptions optimizer_options(const std::string& algorithm, long
       take("delta", st.delta);
       take("local", st.local);
       break;
+    case particles::Algorithm::qtz_nl:
+    case particles::Algorithm::qtz_dither_nl:
+      accepted.emplace_back("h_schedule");
+      if (kw.contains("h_schedule")) st.h_schedule = core::parse_name<particles::QpRule>(kw["h_schedule"].cast<std::string>(), "h_schedule");
+      take("qp", st.qp);
+      take("eta", st.eta);
+      take("neighbours", st.neighbours);
+      break;
+    case particles::Algorithm::sa_nl:
+    case particles::Algorithm::ils:
+      take("neighbours", st.neighbours);
+      break;
     case particles::Algorithm::langevin:
       accepted.emplace_back("T");
       if (kw.contains("T")) st.schedule = to_schedule(kw["T"]);
@@ -80,6 +92,7 @@ particles::OptimizerOptions optimizer_options(const std::string& algorithm, long
   const std::pair<const char*, const char*> settings[] = {{"h_schedule", "h_schedule"}, {"qp", "qp"}, {"delta", "delta"}, {"eta", "eta"},
                                                           {"local", "local"}, {"T0", "sa_T0"}, {"cooling", "sa_cooling"}, {"dt", "dt"},
                                                           {"replicas", "replicas"}, {"gamma0", "pimc_gamma0"}, {"population", "population"},
+                                                          {"neighbours", "neighbours"},
                                                           {"T", a == particles::Algorithm::pimc ? "pimc_T" : "schedule"}};
   for (const auto& [keyword, setting] : settings)
     if (kw.contains(keyword))
@@ -226,6 +239,8 @@ Options by algorithm (keywords; defaults are the authors'):
                                eta (Q_p = eta 2^h; 0 = the authors' choice), local, delta
   sa, qia:                     T0, cooling, local, delta
   langevin:                    T (number, Schedule or function of t), dt
+  qtz-nl, qtz-dither-nl (TSP): h_schedule, qp, eta, neighbours (K nearest per candidate list, 10)
+  sa-nl, ils (TSP):            neighbours
   pimc (TSP):                  replicas, T, gamma0
   pagmo-sa:                    none (when built with pagmo2)
   cmaes, de1220, sade, xnes, pso: population (0: the algorithm's default; with pagmo2)
@@ -278,7 +293,8 @@ void bind_optimizers(py::module_& m) {
 
 Made by qtzflow.tsp(path) (a TSPLIB file: EUC_2D, CEIL_2D, ATT, GEO, EXPLICIT) or
 qtzflow.tsp_from_coordinates(x, y). Tours are permutations of 0 .. n-1; run_once and
-run_ensemble accept an instance in place of an objective (qtz, qtz-dither, sa, qia, pimc).
+run_ensemble accept an instance in place of an objective (qtz, qtz-dither, sa, qia, pimc, and
+the neighbour-list algorithms qtz-nl, qtz-dither-nl, sa-nl, ils).
 )doc")
       .def_property_readonly("name", &potentials::TspInstance::name, "the instance's name")
       .def_property_readonly("size", &potentials::TspInstance::size, "the number of cities n")
@@ -307,13 +323,13 @@ run_ensemble accept an instance in place of an objective (qtz, qtz-dither, sa, q
       "tsp",
       [](const std::string& path, bool unrounded) {
         auto t = std::make_shared<potentials::TspInstance>(io::read_tsplib(path, unrounded));
-        const double opt = io::tsplib_known_optimum(t->name());
+        const double opt = unrounded ? -1 : io::tsplib_known_optimum(t->name());  // the table's lengths are TSPLIB's rounded ones
         if (opt > 0) t->optimum = opt;
         return t;
       },
       py::arg("path"), py::arg("unrounded") = false,
       "reads a TSPLIB file (unrounded: EUC_2D distances not rounded, the QTZ authors' convention); the known optimum of "
-      "dantzig42, gr120, ulysses16 and ulysses22 is filled in");
+      "the 15 instances in qtzflow's data/tsplib and of dantzig42, gr120, ulysses16 and ulysses22 is filled in (not for unrounded readings)");
   m.def(
       "tsp_from_coordinates",
       [](std::vector<double> x, std::vector<double> y, const std::string& name) {

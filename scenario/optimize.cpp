@@ -105,7 +105,8 @@ OptimizeReport optimize(const OptimizeRequest& q) {
   const auto t0 = std::chrono::steady_clock::now();
   if (!q.tsp.empty()) {
     auto inst = io::read_tsplib(q.tsp, q.unrounded);
-    const double opt = q.optimum >= 0 ? q.optimum : io::tsplib_known_optimum(inst.name());
+    // the table's lengths are TSPLIB's rounded ones: an unrounded reading gets only a given optimum
+    const double opt = q.optimum >= 0 ? q.optimum : q.unrounded ? -1 : io::tsplib_known_optimum(inst.name());
     if (opt > 0) inst.optimum = opt;
     rep.reference = opt > 0 ? opt : NAN;
     const auto start = inst.nearest_neighbour_tour(0);

@@ -4,7 +4,8 @@
 //
 // A seed fixes every number for any thread count (particles/optimizers.hpp).  TSP instances
 // start from the nearest-neighbour tour of city 1 (the QTZ authors' start); the known optima of
-// the TSPLIB instances Debian ships (dantzig42, gr120, ulysses16, ulysses22) are built in.
+// the 15 TSPLIB instances in data/tsplib and of those Debian ships (dantzig42, gr120, ulysses16,
+// ulysses22) are built in (io::tsplib_known_optimum), for instances read with TSPLIB's rounding.
 // Output file (atomically replaced): root attributes software, softwareVersion, algorithm,
 // problem, seed, budget; /optimize/{best, last_improvement, hit_iteration, iterations, final_h,
 // success, restarts} per run and best_x (runs × width, NaN-padded).

@@ -9,7 +9,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <numeric>
+#include <optional>
 
 #include "core/atomic_file.hpp"
 #include "core/build_info.hpp"
@@ -19,7 +21,9 @@
 #include "core/parallel.hpp"
 #include "core/version.hpp"
 #include "io/hdf5.hpp"
+#include "io/tsplib.hpp"
 #include "potentials/cec.hpp"
+#include "potentials/tsp_neighbours.hpp"
 #include "scenario/toml_reader.hpp"
 
 namespace qtzflow::scenario {
@@ -142,7 +146,7 @@ bool unpack(const std::vector<double>& v, std::size_t& at, long count, std::vect
 // The partial file: a header record (the study's identity), then one record per finished cell.
 // A record is [u64 length][payload][u64 FNV-1a of the payload]; a cut or damaged last record
 // (a kill mid-write) is ignored, and the file is rewritten without it before appending.
-constexpr char kPartialMagic[] = "qtzflow-study-partial-1";
+constexpr char kPartialMagic[] = "qtzflow-study-partial-2";
 
 std::string identity_of(const StudyConfig& c) {
   return std::string(kPartialMagic) + "\n" + c.text + "\nbudget_per_dimension=" + std::to_string(c.budget_per_dimension) +
@@ -160,7 +164,7 @@ std::string frame(const std::string& payload) {
 
 std::string cell_payload(const StudyCell& cell) {
   std::vector<double> d{static_cast<double>(cell.function), static_cast<double>(cell.dimension), cell.wall_seconds,
-                        static_cast<double>(cell.runs.size())};
+                        static_cast<double>(cell.budget), static_cast<double>(cell.runs.size())};
   for (const auto& r : cell.runs) pack(r, d);
   std::string p;
   const std::uint64_t name_len = cell.algorithm.size(), seed = cell.seed, nd = d.size();
@@ -184,14 +188,15 @@ bool parse_cell(const std::string& p, StudyCell& cell) {
   if (!u64(name_len) || name_len > 64 || at + name_len > p.size()) return false;
   cell.algorithm = p.substr(at, name_len);
   at += name_len;
-  if (!u64(cell.seed) || !u64(nd) || nd < 4 || at + nd * sizeof(double) != p.size()) return false;
+  if (!u64(cell.seed) || !u64(nd) || nd < 5 || at + nd * sizeof(double) != p.size()) return false;
   std::vector<double> d(nd);
   std::memcpy(d.data(), p.data() + at, nd * sizeof(double));
   cell.function = static_cast<int>(d[0]);
   cell.dimension = static_cast<int>(d[1]);
   cell.wall_seconds = d[2];
-  std::size_t k = 4;
-  return unpack(d, k, static_cast<long>(d[3]), cell.runs) && k == d.size();
+  cell.budget = static_cast<long>(d[3]);
+  std::size_t k = 5;
+  return unpack(d, k, static_cast<long>(d[4]), cell.runs) && k == d.size();
 }
 
 /// The cells of a partial file written by the same study; a partial file of another study is
@@ -256,21 +261,33 @@ Stats stats_of(const std::vector<StudyRun>& runs) {
   return s;
 }
 
+/// The instance file of a tsplib study.
+std::string instance_path(const StudyConfig& c, const std::string& name) { return (std::filesystem::path(c.data) / (name + ".tsp")).string(); }
+
 std::string reproduce_command(const StudyConfig& c, const StudyCell& cell) {
+  if (c.is_tsp())
+    return "qtzflow optimize --tsp " + instance_path(c, c.instances.at(static_cast<std::size_t>(cell.function - 1))) + " --algorithm " + cell.algorithm +
+           " --seed " + std::to_string(cell.seed) + " --budget " + std::to_string(cell.budget) + " --runs " + std::to_string(c.runs);
   return "qtzflow optimize --objective " + c.suite + ":" + std::to_string(cell.function) + " --dim " + std::to_string(cell.dimension) +
          " --algorithm " + cell.algorithm + " --seed " + std::to_string(cell.seed) + " --budget " +
          std::to_string(c.budget_per_dimension * cell.dimension - 1) + (c.restarts ? " --restarts" : "") + " --runs " + std::to_string(c.runs);
 }
 
 /// The optimizer options of a cell's runs (run_cell uses them; the output stores them).
-particles::OptimizerOptions cell_options(const StudyConfig& c, int function, int dimension, const std::string& algorithm) {
+particles::OptimizerOptions cell_options(const StudyConfig& c, const StudyProblem& p, const std::string& algorithm) {
   particles::OptimizerOptions o;
   o.algorithm = particles::algorithm_options(algorithm, particles::AlgorithmSettings{});
-  o.budget = c.budget_per_dimension * dimension - 1;  // candidates after the start: budget evaluations in all
+  o.budget = c.is_tsp() ? p.budget : p.budget - 1;  // CEC: candidates after the start, budget evaluations in all
   o.restarts = c.restarts;
-  o.seed = cell_seed(c, function, dimension, algorithm);
-  o.tolerance = 1e-8;
+  o.seed = cell_seed(c, p, algorithm);
+  o.tolerance = c.is_tsp() ? 0 : 1e-8;  // tsplib: a hit is the optimum itself
   return o;
+}
+
+const StudyProblem& problem_of(const std::vector<StudyProblem>& problems, const StudyCell& cell) {
+  for (const auto& p : problems)
+    if (p.function == cell.function && p.dimension == cell.dimension && p.budget == cell.budget) return p;
+  throw core::Error("study: a cell of no problem of the study");
 }
 
 std::string machine() {
@@ -282,6 +299,7 @@ std::string machine() {
 
 void write_outputs(const StudyConfig& c, const std::vector<StudyCell>& cells, const std::string& output, double wall) {
   std::vector<std::string> algorithms = c.algorithms;
+  const auto problems = study_problems(c);
   io::write_file_atomically(output, [&](const io::Group& root) {
     const std::map<std::string, std::string> attrs{{"software", "qtzflow"},
                                                    {"softwareVersion", core::version},
@@ -291,7 +309,9 @@ void write_outputs(const StudyConfig& c, const std::vector<StudyCell>& cells, co
                                                    {"machine", machine()},
                                                    {"study", c.text},
                                                    {"suite", c.suite},
-                                                   {"errorDefinition", "f_best - f*, f* the suite's optimum value"}};
+                                                   {"errorDefinition", c.is_tsp() ? "(L_best - L_opt) / L_opt, L_opt the instance's proven optimal tour length"
+                                                                                  : "f_best - f*, f* the suite's optimum value"},
+                                                   {"budgetUnit", c.is_tsp() ? "move deltas evaluated per run" : "fitness evaluations per run"}};
     for (const auto& [k, v] : attrs) root.write_attribute(k, v);
     root.write_attribute("runs", static_cast<std::int64_t>(c.runs));
     root.write_attribute("budgetPerDimension", static_cast<std::int64_t>(c.budget_per_dimension));
@@ -299,9 +319,22 @@ void write_outputs(const StudyConfig& c, const std::vector<StudyCell>& cells, co
     root.write_attribute("restarts", static_cast<std::int64_t>(c.restarts));
     root.write_attribute("fractions", std::span<const double>(c.fractions));
     root.write_attribute("algorithms", algorithms);
-    std::vector<double> fs(c.functions.begin(), c.functions.end()), ds(c.dimensions.begin(), c.dimensions.end());
-    root.write_attribute("functions", std::span<const double>(fs));
-    root.write_attribute("dimensions", std::span<const double>(ds));
+    if (c.is_tsp()) {
+      root.write_attribute("instances", c.instances);
+      std::vector<double> bs(c.budgets.begin(), c.budgets.end()), optima, cities;
+      for (const auto& p : problems)
+        if (p.budget == c.budgets.front()) {
+          optima.push_back(p.optimum);
+          cities.push_back(p.dimension);
+        }
+      root.write_attribute("budgets", std::span<const double>(bs));
+      root.write_attribute("optima", std::span<const double>(optima));
+      root.write_attribute("cities", std::span<const double>(cities));
+    } else {
+      std::vector<double> fs(c.functions.begin(), c.functions.end()), ds(c.dimensions.begin(), c.dimensions.end());
+      root.write_attribute("functions", std::span<const double>(fs));
+      root.write_attribute("dimensions", std::span<const double>(ds));
+    }
     root.write_attribute("wallSeconds", wall);
     std::vector<std::string> stops;
     for (auto s : {particles::StopReason::budget, particles::StopReason::h_limit, particles::StopReason::sa_stop_rule, particles::StopReason::converged})
@@ -309,8 +342,16 @@ void write_outputs(const StudyConfig& c, const std::vector<StudyCell>& cells, co
     root.write_attribute("stopReasons", stops);
     const io::Group all = root.create_group("cells");
     for (const auto& cell : cells) {
-      const std::string problem = "f" + std::to_string(cell.function) + "_d" + std::to_string(cell.dimension);
-      const io::Group pg = all.exists(problem) ? all.open_group(problem) : all.create_group(problem);
+      const StudyProblem& sp = problem_of(problems, cell);
+      const std::string& problem = sp.name;
+      const bool fresh_group = !all.exists(problem);
+      const io::Group pg = fresh_group ? all.create_group(problem) : all.open_group(problem);
+      if (fresh_group && c.is_tsp()) {
+        pg.write_attribute("instance", sp.instance);
+        pg.write_attribute("optimum", sp.optimum);
+        pg.write_attribute("cities", static_cast<std::int64_t>(sp.dimension));
+        pg.write_attribute("budget", static_cast<std::int64_t>(sp.budget));
+      }
       const io::Group g = pg.create_group(cell.algorithm);
       const std::size_t n = cell.runs.size(), nf = c.fractions.size();
       std::vector<double> fin(n), at(n * nf), tev, ter;
@@ -337,7 +378,7 @@ void write_outputs(const StudyConfig& c, const std::vector<StudyCell>& cells, co
       g.write_attribute("seed", static_cast<std::uint64_t>(cell.seed));
       g.write_attribute("wallSeconds", cell.wall_seconds);
       g.write_attribute("reproduce", reproduce_command(c, cell));
-      for (const auto& v : particles::option_values(cell_options(c, cell.function, cell.dimension, cell.algorithm))) {
+      for (const auto& v : particles::option_values(cell_options(c, sp, cell.algorithm))) {
         if (v.name == "seed") continue;  // written above, exactly (a double cannot hold every seed)
         if (const auto* x = std::get_if<double>(&v.value))
           g.write_attribute("option_" + v.name, *x);
@@ -349,12 +390,15 @@ void write_outputs(const StudyConfig& c, const std::vector<StudyCell>& cells, co
   std::string j = "{\"software\": \"qtzflow\", \"version\": \"" + std::string(core::version) + "\", \"gitRevision\": \"" +
                   core::json_escape(core::git_revision()) + "\", \"date\": \"" + core::utc_now() + "\", \"machine\": \"" + core::json_escape(machine()) +
                   "\",\n \"suite\": \"" + c.suite + "\", \"runs\": " + std::to_string(c.runs) + ", \"budget_per_dimension\": " +
-                  std::to_string(c.budget_per_dimension) + ", \"seed\": " + std::to_string(c.seed) + ", \"restarts\": " + (c.restarts ? "true" : "false") +
+                  (c.is_tsp() ? std::string("null") : std::to_string(c.budget_per_dimension)) + ", \"seed\": " + std::to_string(c.seed) + ", \"restarts\": " + (c.restarts ? "true" : "false") +
                   ", \"wall_seconds\": " + core::json_number(wall) + ",\n \"cells\": [";
   for (std::size_t i = 0; i < cells.size(); ++i) {
     const auto& cell = cells[i];
     const Stats s = stats_of(cell.runs);
+    const StudyProblem& sp = problem_of(problems, cell);
+    const std::string tsp = c.is_tsp() ? ", \"instance\": \"" + sp.instance + "\", \"optimum\": " + core::json_number(sp.optimum) : std::string();
     j += std::string(i ? "," : "") + "\n  {\"function\": " + std::to_string(cell.function) + ", \"dimension\": " + std::to_string(cell.dimension) +
+         ", \"budget\": " + std::to_string(cell.budget) + tsp +
          ", \"algorithm\": \"" + cell.algorithm + "\", \"seed\": " + std::to_string(cell.seed) + ", \"mean\": " + core::json_number(s.mean) +
          ", \"median\": " + core::json_number(s.median) + ", \"std\": " + core::json_number(s.std) + ", \"min\": " + core::json_number(s.min) +
          ", \"max\": " + core::json_number(s.max) + ", \"success_rate\": " + core::json_number(s.success) + ", \"wall_seconds\": " + core::json_number(cell.wall_seconds) +
@@ -371,12 +415,62 @@ std::vector<std::string> default_study_algorithms() {
   return a;
 }
 
+std::vector<std::string> default_tsp_study_algorithms() { return {"qtz", "qtz-dither", "sa", "qtz-nl", "qtz-dither-nl", "sa-nl", "ils"}; }
+
+namespace {
+/// The tsplib part of StudyConfig::check (instances readable, with a known optimum).
+void check_tsp_study(const StudyConfig& c) {
+  if (c.instances.empty()) core::throw_invalid("study.instances", "[]", "at least one TSPLIB instance name (files NAME.tsp in study.data)");
+  if (c.budgets.empty()) core::throw_invalid("study.budgets", "[]", "at least one budget (move deltas per run)");
+  for (long b : c.budgets) core::require_at_least("study.budgets", b, 1);
+  for (std::size_t i = 0; i < c.budgets.size(); ++i)
+    if (std::find(c.budgets.begin(), c.budgets.begin() + static_cast<std::ptrdiff_t>(i), c.budgets[i]) != c.budgets.begin() + static_cast<std::ptrdiff_t>(i))
+      core::throw_invalid("study.budgets", std::to_string(c.budgets[i]) + " twice", "each budget once");
+  for (std::size_t i = 0; i < c.instances.size(); ++i) {
+    const auto& name = c.instances[i];
+    if (std::find(c.instances.begin(), c.instances.begin() + static_cast<std::ptrdiff_t>(i), name) != c.instances.begin() + static_cast<std::ptrdiff_t>(i))
+      core::throw_invalid("study.instances", "\"" + name + "\" twice", "each instance once");
+    if (io::tsplib_known_optimum(name) <= 0)
+      core::throw_invalid("study.instances", "\"" + name + "\"", "an instance with a known optimum (data/tsplib/optima.txt, dantzig42, gr120, ulysses16, ulysses22)");
+    std::error_code ec;
+    const std::string path = instance_path(c, name);
+    if (!std::filesystem::is_regular_file(path, ec)) core::throw_invalid("study.data", "\"" + core::shorten(path, 200) + "\"", "a folder holding " + name + ".tsp");
+  }
+  const std::vector<std::string> allowed = default_tsp_study_algorithms();
+  if (c.algorithms.empty()) core::throw_invalid("study.algorithms", "[]", "at least one algorithm");
+  for (std::size_t i = 0; i < c.algorithms.size(); ++i) {
+    const auto& a = c.algorithms[i];
+    if (std::find(allowed.begin(), allowed.end(), a) == allowed.end())
+      core::throw_invalid("study.algorithms", "\"" + a + "\"",
+                          "one of qtz, qtz-dither, sa, qtz-nl, qtz-dither-nl, sa-nl, ils for suite \"tsplib\" (qia is sa on a tour; pimc's improvements are not traced)");
+    if (std::find(c.algorithms.begin(), c.algorithms.begin() + static_cast<std::ptrdiff_t>(i), a) != c.algorithms.begin() + static_cast<std::ptrdiff_t>(i))
+      core::throw_invalid("study.algorithms", "\"" + a + "\" twice", "each algorithm once");
+  }
+  if (c.restarts) core::throw_invalid("study.restarts", "true", "false for suite \"tsplib\" (restarts are for continuous problems)");
+  double moves = 0;
+  for (long b : c.budgets) moves += static_cast<double>(b);
+  moves *= static_cast<double>(c.instances.size() * c.algorithms.size()) * static_cast<double>(c.runs);
+  if (moves > 1e14) core::throw_invalid("study", core::format_value(moves) + " moves", "at most 1e14 (years of computing)");
+}
+}  // namespace
+
 void StudyConfig::check() const {
+  if (is_tsp()) {
+    core::require_at_least("study.runs", runs, 1);
+    check_tsp_study(*this);
+    if (fractions.empty() || fractions.back() != 1.0)
+      core::throw_invalid("study.fractions", "not ending at 1", "increasing fractions of the budget in (0, 1], the last 1");
+    for (std::size_t i = 0; i < fractions.size(); ++i)
+      if (!(fractions[i] > 0 && fractions[i] <= 1) || (i > 0 && !(fractions[i] > fractions[i - 1])))
+        core::throw_invalid("study.fractions", core::format_value(fractions[i]), "increasing fractions of the budget in (0, 1]");
+    return;
+  }
   const auto& suites = potentials::cec_suites();
   const auto suite_it = std::find_if(suites.begin(), suites.end(), [&](const potentials::CecSuite& s) { return s.name == suite; });
   if (suite_it == suites.end())
     core::throw_invalid("study.suite", "\"" + suite + "\"",
-                        suites.empty() ? "a CEC suite of this build (qtzflow was built without pagmo2, which brings them)" : "\"cec2014\" or \"cec2013\"");
+                        suites.empty() ? "\"tsplib\", or a CEC suite of this build (qtzflow was built without pagmo2, which brings them)"
+                                       : "\"cec2014\", \"cec2013\" or \"tsplib\"");
   core::require_at_least("study.runs", runs, 1);
   core::require_at_least("study.budget_per_dimension", budget_per_dimension, 1);
   if (algorithms.empty()) core::throw_invalid("study.algorithms", "[]", "at least one algorithm");
@@ -418,6 +512,29 @@ StudyConfig parse_study(const std::string& text, const std::string& origin) {
   c.text = text;
   Section s(section_table(root.as_table(), "study"), "study");
   c.suite = s.word("suite", c.suite);
+  if (c.is_tsp()) {
+    c.restarts = false;
+    for (const char* cec_key : {"functions", "dimensions", "budget_per_dimension"})
+      if (s.find(cec_key) != nullptr)
+        throw_invalid(std::string("study.") + cec_key, "given", "absent for suite \"tsplib\" (its keys: instances, budgets, data)");
+    if (const Value* a = s.find("instances")) {
+      if (!a->is_array()) throw_invalid("study.instances", show(*a), "an array of TSPLIB instance names");
+      for (const auto& e : a->as_array()) {
+        if (!e.is_string()) throw_invalid("study.instances", show(*a), "an array of TSPLIB instance names");
+        c.instances.push_back(e.as_string().str);
+      }
+    }
+    for (double b : s.numbers("budgets", {})) {
+      if (!(b == std::floor(b) && b >= 1 && b <= 1e15)) throw_invalid("study.budgets", core::format_value(b), "whole numbers of moves in [1, 1e15]");
+      c.budgets.push_back(static_cast<long>(b));
+    }
+    const std::string data = s.word("data", "data/tsplib");
+    const std::filesystem::path base = std::filesystem::path(origin).parent_path();
+    c.data = std::filesystem::path(data).is_absolute() || origin.empty() ? data : (base / data).lexically_normal().string();
+  } else {
+    for (const char* tsp_key : {"instances", "budgets", "data"})
+      if (s.find(tsp_key) != nullptr) throw_invalid(std::string("study.") + tsp_key, "given", "absent for a CEC suite (suite = \"tsplib\" takes it)");
+  }
   const auto whole = [&](const char* key, const std::vector<double>& v) {
     std::vector<int> out;
     for (double x : v) {
@@ -426,8 +543,12 @@ StudyConfig parse_study(const std::string& text, const std::string& origin) {
     }
     return out;
   };
-  c.functions = whole("functions", s.numbers("functions", {}));
-  c.dimensions = whole("dimensions", s.numbers("dimensions", {10}));
+  if (!c.is_tsp()) {
+    c.functions = whole("functions", s.numbers("functions", {}));
+    c.dimensions = whole("dimensions", s.numbers("dimensions", {10}));
+  } else {
+    c.dimensions.clear();
+  }
   if (const Value* a = s.find("algorithms")) {
     if (!a->is_array()) throw_invalid("study.algorithms", show(*a), "an array of algorithm names");
     for (const auto& e : a->as_array()) {
@@ -435,10 +556,10 @@ StudyConfig parse_study(const std::string& text, const std::string& origin) {
       c.algorithms.push_back(e.as_string().str);
     }
   } else {
-    c.algorithms = default_study_algorithms();
+    c.algorithms = c.is_tsp() ? default_tsp_study_algorithms() : default_study_algorithms();
   }
   c.runs = s.integer("runs", c.runs);
-  c.budget_per_dimension = s.integer("budget_per_dimension", c.budget_per_dimension);
+  if (!c.is_tsp()) c.budget_per_dimension = s.integer("budget_per_dimension", c.budget_per_dimension);
   const long seed = s.integer("seed", static_cast<long>(c.seed));
   if (seed < 0) throw_invalid("study.seed", std::to_string(seed), ">= 0");
   c.seed = static_cast<std::uint64_t>(seed);
@@ -448,7 +569,7 @@ StudyConfig parse_study(const std::string& text, const std::string& origin) {
   }
   c.fractions = s.numbers("fractions", c.fractions);
   s.finish();
-  if (c.functions.empty()) {
+  if (c.functions.empty() && !c.is_tsp()) {
     for (const auto& suite : potentials::cec_suites())
       if (suite.name == c.suite)
         for (int f = 1; f <= suite.functions; ++f) c.functions.push_back(f);
@@ -467,6 +588,31 @@ StudyConfig load_study(const std::string& path) {
   return parse_study(text, path);
 }
 
+std::vector<StudyProblem> study_problems(const StudyConfig& c) {
+  std::vector<StudyProblem> out;
+  if (c.is_tsp()) {
+    std::vector<int> cities;
+    for (const auto& name : c.instances) cities.push_back(static_cast<int>(io::read_tsplib(instance_path(c, name)).size()));
+    for (long b : c.budgets)
+      for (std::size_t i = 0; i < c.instances.size(); ++i)
+        out.push_back({static_cast<int>(i + 1), cities[i], b, c.instances[i] + "_b" + std::to_string(b), c.instances[i], io::tsplib_known_optimum(c.instances[i])});
+    return out;
+  }
+  for (int d : c.dimensions)
+    for (int f : c.functions) out.push_back({f, d, c.budget_per_dimension * d, "f" + std::to_string(f) + "_d" + std::to_string(d), "", 0});
+  return out;
+}
+
+std::uint64_t cell_seed(const StudyConfig& c, const StudyProblem& p, const std::string& algorithm) {
+  if (!c.is_tsp()) return cell_seed(c, p.function, p.dimension, algorithm);
+  std::uint64_t h = mix(c.seed);
+  h = mix(h ^ fnv1a(c.suite));
+  h = mix(h ^ fnv1a(p.instance));
+  h = mix(h ^ static_cast<std::uint64_t>(p.budget));
+  h = mix(h ^ fnv1a(algorithm));
+  return h >> 11;
+}
+
 std::uint64_t cell_seed(const StudyConfig& c, int function, int dimension, const std::string& algorithm) {
   std::uint64_t h = mix(c.seed);
   h = mix(h ^ fnv1a(c.suite));
@@ -477,18 +623,79 @@ std::uint64_t cell_seed(const StudyConfig& c, int function, int dimension, const
 }
 
 StudyCell run_cell(const StudyConfig& c, int function, int dimension, const std::string& algorithm) {
-  const auto f = potentials::make_objective(c.suite + ":" + std::to_string(function), dimension);
-  const double f_star = f->minima().front().f;
-  const long budget = c.budget_per_dimension * dimension;
+  if (c.is_tsp()) throw core::Error("study: run_cell(function, dimension) is for the CEC suites; give the StudyProblem");
+  return run_cell(c, StudyProblem{function, dimension, c.budget_per_dimension * dimension, "", "", 0}, algorithm);
+}
+
+namespace {
+
+/// A tsplib run's record from the optimizer's improvements: the gap at the checkpoints and at
+/// each crossing of a level 10^(k/5), the start's gap at 0 moves.
+class GapRecorder {
+ public:
+  GapRecorder(double optimum, double start_length, const std::vector<long>& checkpoints) : optimum_(optimum), checkpoints_(checkpoints) {
+    record(0, start_length);
+  }
+  void record(long moves, double length) {
+    const double e = (length - optimum_) / optimum_;
+    while (next_ < checkpoints_.size() && checkpoints_[next_] < moves) {  // the best before this move
+      at_checkpoints_.push_back(best_);
+      ++next_;
+    }
+    best_ = e;
+    const double level = e > 0 ? std::ceil(5 * std::log10(e)) : -INFINITY;
+    if (level < level_) {
+      level_ = level;
+      run_.trace_evaluations.push_back(static_cast<double>(moves));
+      run_.trace_errors.push_back(e);
+    }
+  }
+  StudyRun finish(const particles::RunResult& r) {
+    run_.final_error = (r.best - optimum_) / optimum_;  // the best tour's length, recomputed
+    run_.evaluations = r.iterations;
+    run_.stop = static_cast<int>(r.stop);
+    run_.errors_at_fractions = at_checkpoints_;
+    run_.errors_at_fractions.resize(checkpoints_.size(), run_.final_error);
+    return run_;
+  }
+
+ private:
+  double optimum_;
+  const std::vector<long>& checkpoints_;
+  std::size_t next_ = 0;
+  double best_ = INFINITY, level_ = INFINITY;
+  std::vector<double> at_checkpoints_;
+  StudyRun run_;
+};
+
+}  // namespace
+
+StudyCell run_cell(const StudyConfig& c, const StudyProblem& problem, const std::string& algorithm) {
+  const long budget = problem.budget;
   std::vector<long> checkpoints;
   for (double q : c.fractions) checkpoints.push_back(std::max<long>(1, static_cast<long>(std::ceil(q * static_cast<double>(budget) - 1e-9))));
-  const particles::OptimizerOptions o = cell_options(c, function, dimension, algorithm);
+  const particles::OptimizerOptions o = cell_options(c, problem, algorithm);
   StudyCell cell;
-  cell.function = function;
-  cell.dimension = dimension;
+  cell.function = problem.function;
+  cell.dimension = problem.dimension;
+  cell.budget = budget;
   cell.algorithm = algorithm;
   cell.seed = o.seed;
-  particles::validate(o, false);
+  particles::validate(o, c.is_tsp());
+  std::unique_ptr<potentials::Objective> f;
+  double f_star = 0;
+  std::optional<potentials::TspInstance> instance;
+  std::vector<int> start;
+  potentials::TspNeighbours lists;
+  if (c.is_tsp()) {
+    instance.emplace(io::read_tsplib(instance_path(c, problem.instance)));
+    instance->optimum = problem.optimum;
+    start = instance->nearest_neighbour_tour(0);
+    if (const int k = particles::neighbour_count(o); k > 0) lists = potentials::nearest_neighbours(*instance, static_cast<std::size_t>(k));
+  } else {
+    f = potentials::make_objective(c.suite + ":" + std::to_string(problem.function), problem.dimension);
+    f_star = f->minima().front().f;
+  }
   const auto block = core::mpi::block_of(c.runs, core::mpi::rank(), core::mpi::size());
   std::vector<StudyRun> mine(static_cast<std::size_t>(block.last - block.first));
   std::vector<double> seconds(mine.size());
@@ -497,10 +704,17 @@ StudyCell run_cell(const StudyConfig& c, int function, int dimension, const std:
   for (long r = block.first; r < block.last; ++r) {
     try {
       const auto t0 = std::chrono::steady_clock::now();
-      CountingObjective counted(*f, f_star, checkpoints);
-      const particles::ContinuousProblem p(counted);
-      const auto result = particles::run_once(p, o, static_cast<std::uint64_t>(r));
-      mine[static_cast<std::size_t>(r - block.first)] = counted.finish(result);
+      if (instance) {
+        GapRecorder gaps(problem.optimum, instance->tour_length(start), checkpoints);
+        const auto result = particles::run_once(*instance, o, static_cast<std::uint64_t>(r), start, lists.k > 0 ? &lists : nullptr,
+                                                [&](long moves, double length) { gaps.record(moves, length); });
+        mine[static_cast<std::size_t>(r - block.first)] = gaps.finish(result);
+      } else {
+        CountingObjective counted(*f, f_star, checkpoints);
+        const particles::ContinuousProblem p(counted);
+        const auto result = particles::run_once(p, o, static_cast<std::uint64_t>(r));
+        mine[static_cast<std::size_t>(r - block.first)] = counted.finish(result);
+      }
       seconds[static_cast<std::size_t>(r - block.first)] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     } catch (...) {
 #pragma omp critical
@@ -541,53 +755,54 @@ std::vector<StudyCell> run_study(const StudyConfig& c, const std::string& output
   std::vector<StudyCell> done;
   core::mpi::on_root([&] { done = read_partial(partial, c); });
   std::vector<double> done_keys;
-  for (const auto& cell : done) done_keys.insert(done_keys.end(), {double(cell.function), double(cell.dimension), double(fnv1a(cell.algorithm) >> 11)});
+  for (const auto& cell : done)
+    done_keys.insert(done_keys.end(), {double(cell.function), double(cell.dimension), double(cell.budget), double(fnv1a(cell.algorithm) >> 11)});
   if (core::mpi::active()) core::mpi::broadcast(done_keys);
-  auto is_done = [&](int f, int d, const std::string& a) {
-    for (std::size_t i = 0; i + 2 < done_keys.size(); i += 3)
-      if (done_keys[i] == f && done_keys[i + 1] == d && done_keys[i + 2] == double(fnv1a(a) >> 11)) return true;
+  auto is_done = [&](const StudyProblem& p, const std::string& a) {
+    for (std::size_t i = 0; i + 3 < done_keys.size(); i += 4)
+      if (done_keys[i] == p.function && done_keys[i + 1] == p.dimension && done_keys[i + 2] == double(p.budget) && done_keys[i + 3] == double(fnv1a(a) >> 11))
+        return true;
     return false;
   };
+  const auto problems = study_problems(c);
   core::mpi::on_root([&] {  // rewrite the partial file without a damaged tail, so appends stay readable
     std::string bytes = frame(identity_of(c));
     for (const auto& cell : done) bytes += frame(cell_payload(cell));
     append_synced(partial, bytes, true);
   });
   StudyProgress pr;
-  pr.cells_total = static_cast<long>(c.functions.size() * c.dimensions.size() * c.algorithms.size());
-  pr.cells_resumed = static_cast<long>(done_keys.size() / 3);
+  pr.cells_total = static_cast<long>(problems.size() * c.algorithms.size());
+  pr.cells_resumed = static_cast<long>(done_keys.size() / 4);
   pr.cells_done = pr.cells_resumed;
   pr.runs_per_cell = c.runs;
   double evaluations = 0, remaining = 0;
-  for (int d : c.dimensions)
-    for (int f : c.functions)
-      for (const auto& a : c.algorithms)
-        if (!is_done(f, d, a)) remaining += static_cast<double>(c.budget_per_dimension * d * c.runs);
+  for (const auto& p : problems)
+    for (const auto& a : c.algorithms)
+      if (!is_done(p, a)) remaining += static_cast<double>(p.budget * c.runs);
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<StudyCell> fresh;
-  for (int d : c.dimensions)
-    for (int f : c.functions)
+  for (const auto& p : problems)
       for (const auto& a : c.algorithms) {
-        if (is_done(f, d, a)) continue;
-        StudyCell cell = run_cell(c, f, d, a);
+        if (is_done(p, a)) continue;
+        StudyCell cell = run_cell(c, p, a);
         core::mpi::on_root([&] { append_synced(partial, frame(cell_payload(cell)), false); });
-        const double cell_evals = static_cast<double>(c.budget_per_dimension * d * c.runs);
+        const double cell_evals = static_cast<double>(p.budget * c.runs);
         evaluations += cell_evals;
         remaining -= cell_evals;
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         ++pr.cells_done;
         pr.evaluations_per_second = evaluations / std::max(elapsed, 1e-9);
         pr.seconds_left = remaining / std::max(pr.evaluations_per_second, 1e-9);
-        pr.last_cell = c.suite + " f" + std::to_string(f) + " D=" + std::to_string(d) + " " + a;
+        pr.last_cell = c.is_tsp() ? p.instance + " budget " + std::to_string(p.budget) + " " + a
+                                  : c.suite + " f" + std::to_string(p.function) + " D=" + std::to_string(p.dimension) + " " + a;
         if (progress) core::mpi::on_root([&] { progress(pr); });
         fresh.push_back(std::move(cell));
       }
   // in the study's order, done and fresh together
   std::vector<StudyCell> cells;
-  for (int d : c.dimensions)
-    for (int f : c.functions)
+  for (const auto& p : problems)
       for (const auto& a : c.algorithms) {
-        auto match = [&](const StudyCell& x) { return x.function == f && x.dimension == d && x.algorithm == a; };
+        auto match = [&](const StudyCell& x) { return x.function == p.function && x.dimension == p.dimension && x.budget == p.budget && x.algorithm == a; };
         if (auto it = std::find_if(fresh.begin(), fresh.end(), match); it != fresh.end())
           cells.push_back(std::move(*it));
         else if (auto jt = std::find_if(done.begin(), done.end(), match); jt != done.end())

@@ -20,6 +20,17 @@
 // was written by the same study (its text, budget, runs), and runs only the missing cells.  A
 // record cut by a kill is ignored.  At the end OUTPUT (HDF5) and OUTPUT minus .h5 plus .json
 // are written atomically and the partial file is removed.
+//
+// TSPLIB ladder (suite = "tsplib"): every algorithm on every instance (NAME.tsp in the study's
+// `data` folder, its proven optimum from io::tsplib_known_optimum) at every budget of `budgets`
+// (move deltas per run: the candidates an acceptance loop evaluates, the moves iterated local
+// search tries), R runs each from the nearest-neighbour tour of city 1.  The error is the relative
+// gap e = (L_best − L_opt)/L_opt, recorded at the fractions of the budget and at each improvement
+// that crosses a level 10^(k/5) (so the first move count at which e ≤ 1 % or 0.1 % is exact), the
+// start's gap at 0 moves.  Cell (instance, budget, algorithm) has seed = mix(study seed, "tsplib",
+// instance name, budget, algorithm name), and
+//   qtzflow optimize --tsp DATA/NAME.tsp --algorithm A --seed CELL_SEED --budget B --runs R
+// gives the same runs.
 #pragma once
 
 #include <cstdint>
@@ -42,17 +53,39 @@ struct StudyConfig {
   std::uint64_t seed = 1;
   bool restarts = true;
   std::vector<double> fractions = {0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
+  // suite "tsplib" (functions, dimensions, budget_per_dimension and restarts are CEC keys)
+  std::vector<std::string> instances;  ///< TSPLIB names: files NAME.tsp in `data`
+  std::vector<long> budgets;           ///< move deltas per run, one cell per budget
+  std::string data;                    ///< the instances' folder (a study file's relative path is from the file's folder)
   std::string text;  ///< the study file's text (stored; a resumed study must have the same)
-  /// Refuses what cannot run: an unknown algorithm, suite, function or dimension, runs or
-  /// budget < 1, fractions not increasing in (0, 1] or not ending at 1 (keys study.*).
+  bool is_tsp() const { return suite == "tsplib"; }
+  /// Refuses what cannot run: an unknown algorithm, suite, function, dimension or instance (or
+  /// one without a known optimum), runs or budget < 1, fractions not increasing in (0, 1] or
+  /// not ending at 1 (keys study.*).
   void check() const;
 };
 
-/// qtz, qtz-dither, sa, pagmo-sa, cmaes, de1220, sade, xnes, pso (those this build has).
+/// One problem of a study: a CEC function in a dimension, or a TSPLIB instance at a budget.
+struct StudyProblem {
+  int function = 0;   ///< CEC: the function's number; tsplib: the instance's place in `instances` (from 1)
+  int dimension = 0;  ///< CEC: D; tsplib: the instance's number of cities
+  long budget = 0;    ///< evaluations (CEC: budget_per_dimension·D) or move deltas (tsplib) per run
+  std::string name;   ///< the output's group: "f4_d10", or "eil51_b100000"
+  std::string instance;  ///< tsplib: the instance's name
+  double optimum = 0;    ///< tsplib: its proven optimal length
+};
+/// The study's problems in the order they run (CEC: by dimension, then function; tsplib: by
+/// budget, then instance, so that a study stopped early holds every instance at small budgets).
+std::vector<StudyProblem> study_problems(const StudyConfig& c);
+
+/// qtz, qtz-dither, sa, pagmo-sa, cmaes, de1220, sade, xnes, pso (those this build has); for
+/// suite "tsplib": qtz, qtz-dither, sa, qtz-nl, qtz-dither-nl, sa-nl, ils.
 std::vector<std::string> default_study_algorithms();
+std::vector<std::string> default_tsp_study_algorithms();
 
 /// Reads a study file: one [study] table (keys as StudyConfig's fields: suite, functions,
-/// dimensions, algorithms, runs, budget_per_dimension, seed, restarts, fractions); unknown keys
+/// dimensions, algorithms, runs, budget_per_dimension, seed, restarts, fractions; tsplib:
+/// instances, budgets, data instead of functions, dimensions, budget_per_dimension); unknown keys
 /// and values out of range are refused naming the key (InvalidArgument).
 StudyConfig load_study(const std::string& path);
 StudyConfig parse_study(const std::string& text, const std::string& origin);
@@ -67,9 +100,10 @@ struct StudyRun {
   std::vector<double> trace_evaluations, trace_errors;  ///< level-crossing improvements
 };
 
-/// One (function, D, algorithm) cell: its runs in run order.
+/// One (problem, algorithm) cell: its runs in run order.
 struct StudyCell {
-  int function = 0, dimension = 0;
+  int function = 0, dimension = 0;  ///< StudyProblem's
+  long budget = 0;
   std::string algorithm;
   std::uint64_t seed = 0;
   double wall_seconds = 0;  ///< summed over runs (threads and ranks add up)
@@ -78,9 +112,11 @@ struct StudyCell {
 
 /// The seed of a cell (documented above).
 std::uint64_t cell_seed(const StudyConfig& c, int function, int dimension, const std::string& algorithm);
+std::uint64_t cell_seed(const StudyConfig& c, const StudyProblem& problem, const std::string& algorithm);
 
 /// Runs one cell (all ranks; results identical for any thread or rank count).
 StudyCell run_cell(const StudyConfig& c, int function, int dimension, const std::string& algorithm);
+StudyCell run_cell(const StudyConfig& c, const StudyProblem& problem, const std::string& algorithm);
 
 /// Progress after each cell: cells done (of all), evaluations per second, seconds left (an
 /// estimate from the cells done in this session).

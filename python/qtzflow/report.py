@@ -3,7 +3,7 @@
     python3 -m qtzflow.report STUDY.h5 [--reference data/cec2014] [-o DIR] [--readme README.md]
 
 reads the study's HDF5 file (scenario/study.hpp) and writes DIR/report.md (default: beside
-the file, ``<stem>_report/``) with PNG figures:
+the file, ``<stem>_report/``) with PNG figures.  A CEC study's report:
 
 - errors: as the CEC protocol counts them, an error below 1e-8 is 0;
 - a table per function of mean, median and std of the final errors per algorithm, beside the
@@ -17,6 +17,12 @@ the file, ``<stem>_report/``) with PNG figures:
 - convergence curves (median and quartiles of the error at the CEC fractions of the budget)
   and COCO-style ECDFs (the fraction of (function, run, target) triples, targets
   10^2 ... 10^-8 at 5 per decade, reached within a number of evaluations).
+
+A tsplib study's report (the TSPLIB ladder): per budget and instance the mean and best gap to
+the proven optimum, optimum hits, median moves to a gap of 1 % and 0.1 %, moves per second;
+Friedman ranks over the instances; each QTZ variant against each baseline by the same
+rank-sum/Holm and signed-rank tests; ECDFs of the final gap per budget, a run-time ECDF of gap
+targets 100 % ... 0.1 %, and the mean gap against the budget per instance.
 
 The statistics are plain functions (friedman_ranks, rank_sum, holm, wins_ties_losses), tested
 on synthetic data with known answers in tests/python/test_report.py.  Bad input: a message
@@ -378,6 +384,293 @@ def write_report(study, res, outdir, figs):
     return path
 
 
+# ------------------------------------------------------------------ the TSPLIB ladder (suite "tsplib")
+
+TSP_TARGETS = 10.0 ** (np.arange(0, -16, -1) / 5.0)  # gaps 100 % ... 0.1 %, 5 per decade: the study's trace levels
+TSP_QTZ = ("qtz", "qtz-dither", "qtz-nl", "qtz-dither-nl")
+
+
+class TspStudy:
+    """A tsplib study's HDF5 file as arrays keyed (algorithm, instance, budget): final gaps
+    (runs), gaps at the fractions (runs x fractions), traces (per run: moves, gaps), moves
+    evaluated (runs) and the cell's wall seconds."""
+
+    def __init__(self, h, path):
+        text = lambda v: v.decode() if isinstance(v, bytes) else str(v)
+        self.path = path
+        self.suite = "tsplib"
+        self.runs = int(h.attrs["runs"])
+        self.fractions = np.asarray(h.attrs["fractions"], dtype=float)
+        self.algorithms = [text(a) for a in h.attrs["algorithms"]]
+        self.instances = [text(i) for i in h.attrs["instances"]]
+        self.budgets = [int(b) for b in h.attrs["budgets"]]
+        self.optima = dict(zip(self.instances, (float(o) for o in h.attrs["optima"])))
+        self.cities = dict(zip(self.instances, (int(c) for c in h.attrs["cities"])))
+        self.meta = {k: text(h.attrs[k]) for k in ("date", "gitRevision", "machine", "softwareVersion")}
+        self.wall = float(h.attrs["wallSeconds"])
+        self.final, self.at, self.trace, self.seed, self.reproduce, self.evaluations, self.cell_seconds = {}, {}, {}, {}, {}, {}, {}
+        for b in self.budgets:
+            for i in self.instances:
+                for a in self.algorithms:
+                    name = f"cells/{i}_b{b}/{a}"
+                    if name not in h:
+                        raise ValueError(f"{path}: {name} is missing")
+                    g = h[name]
+                    key = (a, i, b)
+                    self.final[key] = g["final_error"][()]
+                    if np.any(self.final[key] < 0) or not np.all(np.isfinite(self.final[key])):
+                        raise ValueError(f"{path}: {name}: a gap below 0 (a tour shorter than the proven optimum) or not finite")
+                    self.at[key] = g["errors_at_fractions"][()]
+                    self.evaluations[key] = g["evaluations"][()]
+                    off, ev, er = g["trace_offsets"][()], g["trace_evaluations"][()], g["trace_errors"][()]
+                    self.trace[key] = [(ev[off[k]:off[k + 1]], er[off[k]:off[k + 1]]) for k in range(len(off) - 1)]
+                    self.seed[key] = int(g.attrs["seed"])
+                    self.reproduce[key] = text(g.attrs["reproduce"])
+                    self.cell_seconds[key] = float(g.attrs["wallSeconds"])
+
+
+def first_reach(trace, target):
+    """The move count at which a run's gap first fell to `target` or below (inf: never)."""
+    ev, er = trace
+    i = np.flatnonzero(er <= target)
+    return float(ev[i[0]]) if i.size else np.inf
+
+
+def median_reach(traces, target):
+    """(median moves to reach the target over the runs, runs that reached it); the median is
+    inf when fewer than half the runs reached it (runs that never did count as inf)."""
+    t = np.array([first_reach(tr, target) for tr in traces])
+    return float(np.median(t)), int(np.isfinite(t).sum())
+
+
+def analyse_tsp(study):
+    """Everything the tsplib report shows, as plain data (also written as JSON)."""
+    out = {"suite": "tsplib", "runs": study.runs, "algorithms": study.algorithms, "instances": study.instances,
+           "budgets": study.budgets, "optima": study.optima, "cities": study.cities, "budget_levels": {}}
+    algs = study.algorithms
+    for b in study.budgets:
+        table = {}
+        for i in study.instances:
+            row = {}
+            for a in algs:
+                key = (a, i, b)
+                g = study.final[key]
+                t1, n1 = median_reach(study.trace[key], 1e-2)
+                t01, n01 = median_reach(study.trace[key], 1e-3)
+                secs = study.cell_seconds[key]
+                row[a] = {"mean_gap": float(g.mean()), "best_gap": float(g.min()), "std_gap": float(g.std(ddof=1)) if len(g) > 1 else 0.0,
+                          "hits": int(np.sum(g == 0)), "median_moves_to_1pct": t1, "reached_1pct": n1,
+                          "median_moves_to_0.1pct": t01, "reached_0.1pct": n01,
+                          "moves_per_second": float(study.evaluations[key].sum() / secs) if secs > 0 else float("nan"),
+                          "mean_moves": float(study.evaluations[key].mean())}
+            table[i] = row
+        means = np.array([[table[i][a]["mean_gap"] for a in algs] for i in study.instances])
+        comparisons = {}
+        for q in [a for a in algs if a in TSP_QTZ]:
+            for base in [a for a in algs if a not in TSP_QTZ]:
+                w, t, l, adj, signs = wins_ties_losses([study.final[(q, i, b)] for i in study.instances],
+                                                       [study.final[(base, i, b)] for i in study.instances])
+                p_sr, dir_sr = signed_rank([table[i][q]["mean_gap"] for i in study.instances], [table[i][base]["mean_gap"] for i in study.instances])
+                comparisons[f"{q} vs {base}"] = {"variant": q, "baseline": base, "wins": int(w), "ties": int(t), "losses": int(l),
+                                                 "p_holm": [float(x) for x in adj], "signs": [int(s) for s in signs],
+                                                 "p_signed_rank": p_sr, "direction_signed_rank": int(dir_sr)}
+        out["budget_levels"][b] = {"table": table, "friedman": dict(zip(algs, map(float, friedman_ranks(means)))), "comparisons": comparisons}
+    return out
+
+
+def tsp_figures(study, outdir, dpi=90):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    colors = {a: plt.cm.tab10(i % 10) for i, a in enumerate(study.algorithms)}
+    paths = []
+    floor = 1e-5  # where a gap of 0 (the optimum) is drawn on log axes
+    # ECDFs of the final gap, one panel per budget
+    fig, axes = plt.subplots(1, len(study.budgets), figsize=(3.6 * len(study.budgets), 3.4), squeeze=False)
+    x = np.logspace(np.log10(floor), 0, 300)
+    for k, b in enumerate(study.budgets):
+        ax = axes[0][k]
+        for a in study.algorithms:
+            g = np.sort(np.concatenate([np.maximum(study.final[(a, i, b)], floor) for i in study.instances]))
+            ax.step(x, np.searchsorted(g, x, side="right") / len(g), where="post", color=colors[a], label=a)
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1)
+        ax.set_title(f"budget {b:.0e} moves", fontsize=9)
+        ax.set_xlabel("gap to the optimum (optimum drawn at 1e-5)", fontsize=8)
+    axes[0][0].set_ylabel(f"fraction of ({len(study.instances)} instances × {study.runs} runs)")
+    axes[0][0].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    p = os.path.join(outdir, "ecdf_gap.png")
+    fig.savefig(p, dpi=dpi)
+    plt.close(fig)
+    paths.append(p)
+    # run-time ECDF at the largest budget (COCO style): (instance, run, target) triples reached
+    b = max(study.budgets)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    grid = np.logspace(0, np.log10(b), 200)
+    for a in study.algorithms:
+        hits = np.sort([first_reach(tr, t) for i in study.instances for tr in study.trace[(a, i, b)] for t in TSP_TARGETS])
+        ax.step(grid, np.searchsorted(hits, grid, side="right") / len(hits), where="post", color=colors[a], label=a)
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("moves evaluated")
+    ax.set_ylabel("fraction of (instance, run, target) reached")
+    ax.set_title(f"TSPLIB, budget {b:.0e}: {len(study.instances)} instances, gap targets 100 % ... 0.1 %")
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    p = os.path.join(outdir, "ecdf_moves.png")
+    fig.savefig(p, dpi=dpi)
+    plt.close(fig)
+    paths.append(p)
+    # mean gap against the budget, one panel per instance
+    cols = min(5, len(study.instances))
+    rows = (len(study.instances) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 2.4 * rows), squeeze=False)
+    for k, i in enumerate(study.instances):
+        ax = axes[k // cols][k % cols]
+        for a in study.algorithms:
+            ax.plot(study.budgets, [max(study.final[(a, i, bb)].mean(), floor) for bb in study.budgets], "o-", ms=3, color=colors[a], label=a)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(f"{i} ({study.cities[i]} cities)", fontsize=8)
+        ax.tick_params(labelsize=6)
+    for k in range(len(study.instances), rows * cols):
+        axes[k // cols][k % cols].axis("off")
+    axes[0][0].legend(fontsize=5, loc="lower left")
+    fig.supxlabel("budget (moves)")
+    fig.supylabel("mean gap (0 drawn at 1e-5)")
+    fig.tight_layout()
+    p = os.path.join(outdir, "gap_vs_budget.png")
+    fig.savefig(p, dpi=dpi)
+    plt.close(fig)
+    paths.append(p)
+    return paths
+
+
+def pct(x):
+    return "0" if x == 0 else f"{100 * x:.3g} %"
+
+
+def moves(x):
+    return "—" if not np.isfinite(x) else f"{x:.2g}"
+
+
+def tsp_claim_lines(r, n_instances):
+    """The paper's combinatorial claim at one budget, read as for the CEC suites: against every
+    baseline, significantly better on more instances than significantly worse."""
+    out = []
+    for q in [v for v in TSP_QTZ if any(c["variant"] == v for c in r["comparisons"].values())]:
+        rows = {c["baseline"]: c for c in r["comparisons"].values() if c["variant"] == q}
+        if not rows:
+            continue
+        behind = [b for b, c in rows.items() if c["wins"] <= c["losses"]]
+        w, t, l = (sum(c[k] for c in rows.values()) for k in ("wins", "ties", "losses"))
+        out.append(f"- **{q}**: \"consistently outperforms\" {'holds' if not behind else 'does not hold'}: {w} wins, {t} ties, {l} losses "
+                   f"over {len(rows)} baselines × {n_instances} instances" + (f"; not ahead of {', '.join(behind)}." if behind else "."))
+    return out
+
+
+def tsp_verdict_lines(study, res):
+    """The headline of a tsplib study, in a few Markdown lines."""
+    b = max(study.budgets)
+    r = res["budget_levels"][b]
+    algs = study.algorithms
+    lines = [f"**TSPLIB, {len(study.instances)} instances ({min(study.cities.values())}–{max(study.cities.values())} cities), "
+             f"{study.runs} runs per cell from the nearest-neighbour tour, budgets {', '.join(f'{x:.0e}' for x in study.budgets)} moves.** "
+             f"At {b:.0e} moves, mean gap to the proven optimum (optimum hits / runs):", ""]
+    lines.append("| instance | " + " | ".join(algs) + " |")
+    lines.append("|---" * (len(algs) + 1) + "|")
+    for i in study.instances:
+        row = r["table"][i]
+        best = min(row[a]["mean_gap"] for a in algs)
+        cells = []
+        for a in algs:
+            s = f"{pct(row[a]['mean_gap'])} ({row[a]['hits']}/{study.runs})"
+            cells.append(f"**{s}**" if row[a]["mean_gap"] == best else s)
+        lines.append(f"| {i} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("Friedman mean ranks over the instances at each budget (1 = best, by mean gap):")
+    lines.append("")
+    lines.append("| budget | " + " | ".join(algs) + " |")
+    lines.append("|---" * (len(algs) + 1) + "|")
+    for bb in study.budgets:
+        fr = res["budget_levels"][bb]["friedman"]
+        lines.append(f"| {bb:.0e} | " + " | ".join(f"{fr[a]:.2f}" for a in algs) + " |")
+    lines.append("")
+    lines.append(f"QTZ variants against the baselines at {b:.0e} moves (per instance: two-sided Wilcoxon rank-sum test on the "
+                 f"{study.runs} final gaps, Holm-corrected over the instances at α = 0.05; signed-rank p: two-sided Wilcoxon "
+                 "signed-rank test on the pairs of mean gaps over the instances):")
+    lines.append("")
+    lines.append("| QTZ variant vs | wins | ties | losses | signed-rank p over instances |")
+    lines.append("|---|---|---|---|---|")
+    for name, c in r["comparisons"].items():
+        sr = {-1: "QTZ lower", 1: "QTZ higher", 0: "equal"}[c["direction_signed_rank"]]
+        lines.append(f"| {name} | {c['wins']} | {c['ties']} | {c['losses']} | {c['p_signed_rank']:.2g} ({sr}) |")
+    lines.append("")
+    lines += tsp_claim_lines(r, len(study.instances))
+    return lines
+
+
+def write_tsp_report(study, res, outdir, figs):
+    md = [f"# TSPLIB ladder: {', '.join(study.algorithms)}", "",
+          f"Generated by `python3 -m qtzflow.report {os.path.basename(study.path)}` from the study file written on "
+          f"{study.meta['date']} by qtzflow {study.meta['softwareVersion']} ({study.meta['gitRevision']}) on {study.meta['machine']}.  "
+          f"Run time: {sum(study.cell_seconds.values()):.0f} run-seconds (the sum of the {len(study.cell_seconds)} cells' wall times); "
+          f"the process that finished the file ran {study.wall:.0f} s.", "",
+          "Protocol (docs/benchmarks.md): every run starts from the nearest-neighbour tour of city 1 and is charged for the "
+          "move deltas it evaluates (the candidates of an acceptance loop, the moves iterated local search tries, its kicks); "
+          "the gap is (L − L_opt)/L_opt with L the best tour's length recomputed from the permutation and L_opt TSPLIB's "
+          "proven optimum.  Algorithms at their defaults (K = 10 neighbours).  Each cell's seed and the `qtzflow optimize` "
+          "command that reruns it are in the study's JSON and HDF5 files.", ""]
+    md += tsp_verdict_lines(study, res)
+    for b in study.budgets:
+        r = res["budget_levels"][b]
+        md += ["", f"## Budget {b:.0e} moves", "",
+               "Mean / best gap, optimum hits, median moves to a gap of 1 % and of 0.1 % (— when fewer than half the runs "
+               "got there; in brackets how many did), moves evaluated per second per thread.", ""]
+        md.append("| instance | algorithm | mean gap | best gap | hits | to 1 % | to 0.1 % | moves used (mean) | moves/s |")
+        md.append("|---|---|---|---|---|---|---|---|---|")
+        for i in study.instances:
+            for a in study.algorithms:
+                c = r["table"][i][a]
+                md.append(f"| {i} | {a} | {pct(c['mean_gap'])} | {pct(c['best_gap'])} | {c['hits']}/{study.runs} | "
+                          f"{moves(c['median_moves_to_1pct'])} ({c['reached_1pct']}) | {moves(c['median_moves_to_0.1pct'])} ({c['reached_0.1pct']}) | "
+                          f"{c['mean_moves']:.3g} | {c['moves_per_second']:.3g} |")
+    md += ["", "## Figures", ""] + [f"![{os.path.basename(p)}]({os.path.basename(p)})" for p in figs]
+    path = os.path.join(outdir, "report.md")
+    with open(path, "w") as fh:
+        fh.write("\n".join(md) + "\n")
+    return path
+
+
+def open_study(path):
+    """A study file as a Study (CEC suites) or a TspStudy (suite "tsplib"); ValueError naming
+    the file when it is not a qtzflow study."""
+    import h5py
+    try:
+        h = h5py.File(path, "r")
+    except OSError as e:
+        raise ValueError(f"{path}: not a readable HDF5 file ({e})") from None
+    with h:
+        if h.attrs.get("software") not in ("qtzflow", b"qtzflow") or "cells" not in h or "study" not in h.attrs:
+            raise ValueError(f"{path}: not a qtzflow study file (no study attribute or /cells group)")
+        suite = h.attrs["suite"]
+        if (suite.decode() if isinstance(suite, bytes) else str(suite)) == "tsplib":
+            return TspStudy(h, path)
+    return Study(path)
+
+
+def json_ready(x):
+    """x with every non-finite float replaced by None (JSON has no Infinity)."""
+    if isinstance(x, dict):
+        return {k: json_ready(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_ready(v) for v in x]
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    return x
+
+
 def readme_markers(readme, study_path):
     """The markers of a study's verdict in a Markdown file: <!-- verdict:STEM:begin --> and
     <!-- verdict:STEM:end -->, STEM the study file's name without .h5 (so the D = 10 and D = 30
@@ -401,7 +694,8 @@ def update_readme(readme, study, res, report_path):
     with open(readme) as fh:
         text = fh.read()
     link = os.path.relpath(report_path, os.path.dirname(os.path.abspath(readme)))
-    body = "\n".join(verdict_lines(study, res) + ["", f"Full tables and figures: [{link}]({link})."])
+    lines = tsp_verdict_lines(study, res) if study.suite == "tsplib" else verdict_lines(study, res)
+    body = "\n".join(lines + ["", f"Full tables and figures: [{link}]({link})."])
     text = text[:text.index(begin) + len(begin)] + "\n" + body + "\n" + text[text.index(end):]
     with open(readme, "w") as fh:
         fh.write(text)
@@ -420,14 +714,21 @@ def main(argv=None):
             raise ValueError(f"--reference: {args.reference}: not a folder")
         if args.readme:
             readme_markers(args.readme, args.study)  # checked before anything is written
-        study = Study(args.study)
+        study = open_study(args.study)
+        if study.suite == "tsplib" and args.reference:
+            raise ValueError("--reference: published results are for the CEC suites; a tsplib study compares with TSPLIB's optima")
         outdir = args.output or os.path.splitext(args.study)[0] + "_report"
         os.makedirs(outdir, exist_ok=True)
-        res = analyse(study, args.reference)
-        figs = figures(study, outdir, args.dpi)
-        path = write_report(study, res, outdir, figs)
+        if study.suite == "tsplib":
+            res = analyse_tsp(study)
+            figs = tsp_figures(study, outdir, args.dpi)
+            path = write_tsp_report(study, res, outdir, figs)
+        else:
+            res = analyse(study, args.reference)
+            figs = figures(study, outdir, args.dpi)
+            path = write_report(study, res, outdir, figs)
         with open(os.path.join(outdir, "analysis.json"), "w") as fh:
-            json.dump(res, fh, indent=1)
+            json.dump(json_ready(res), fh, indent=1)
         if args.readme:
             update_readme(args.readme, study, res, path)
     except ValueError as e:

@@ -187,6 +187,26 @@ def test_tsp_runs_equal_the_cli_and_every_tsp_algorithm_runs():
     expect_value_error("tour", square.tour_length, [0, 0, 1, 2])
 
 
+@pytest.mark.skipif(not CLI, reason="QTZFLOW_CLI not set")
+def test_neighbour_list_algorithms_equal_the_cli_and_read_the_shipped_optimum():
+    import json
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "data", "tsplib", "eil51.tsp")
+    t = q.tsp(path)
+    assert t.optimum == 426  # TSPLIB's proven optimum, from the table compiled in
+    assert q.tsp(path, unrounded=True).optimum is None  # the table's lengths are for rounded distances
+    for algorithm in ("qtz-nl", "qtz-dither-nl", "sa-nl", "ils"):
+        cli = subprocess.run([CLI, "optimize", "--tsp", path, "--algorithm", algorithm, "--runs", "4", "--budget", "20000", "--seed", "5",
+                              "--neighbours", "8", "--json"], check=True, capture_output=True, text=True)
+        out = json.loads(cli.stdout)
+        assert out["reference"] == 426
+        got = q.run_ensemble(t, algorithm, runs=4, budget=20000, seed=5, neighbours=8)
+        assert list(got["best"]) == [r["best"] for r in out["results"]], algorithm  # exactly the CLI's numbers
+        assert (got["best"] >= 426).all()  # never below the proven optimum
+    expect_value_error("neighbours", q.run_ensemble, t, "ils", runs=1, budget=10, neighbours=51)
+    expect_value_error("neighbours", q.run_ensemble, t, "qtz", runs=1, budget=10, neighbours=5)
+
+
 def test_a_python_callable_is_called_once_per_evaluation():
     calls = []
 

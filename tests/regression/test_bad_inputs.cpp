@@ -115,6 +115,16 @@ TEST_CASE("every reported bad input exits 2 naming the key or file:line, and lea
       {"optimize --objective rastrigin --dim 2 --seed -1 --runs 2", "--seed: must be an integer in [0, 18446744073709551615]"},
       {"optimize --objective rastrigin --dim 2 --seed 1e23 --runs 2", "--seed: must be an integer in [0, 18446744073709551615]"},
       {"optimize --tsp " + in + "../../../data/tsp/random10.tsp --optimum inf --runs 2", "--optimum"},
+      // TSPLIB files and the neighbour-list algorithms (issue 28)
+      {"optimize --tsp " + in + "20_tsp_duplicate_node.tsp --runs 2", "20_tsp_duplicate_node.tsp:8 = node 2: must be each of 1..4 once"},
+      {"optimize --tsp " + in + "21_tsp_missing_node.tsp --runs 2", "21_tsp_missing_node.tsp:10"},
+      {"optimize --tsp " + in + "22_tsp_more_nodes_than_dimension.tsp --runs 2", "22_tsp_more_nodes_than_dimension.tsp:9"},
+      {"optimize --tsp " + in + "23_tsp_coordinate_out_of_range.tsp --runs 2", "23_tsp_coordinate_out_of_range.tsp:7"},
+      {"optimize --tsp " + in + "../../../data/tsplib/eil51.tsp --algorithm ils --neighbours 51 --runs 1", "--neighbours = 51: must be 1 … 50"},
+      {"optimize --tsp " + in + "../../../data/tsplib/eil51.tsp --algorithm qtz-nl --budget 0 --runs 1", "--budget = 0"},
+      {"optimize --tsp " + in + "../../../data/tsplib/eil51.tsp --algorithm qtz --neighbours 5 --runs 1", "--neighbours: not used by qtz"},
+      {"optimize --tsp " + in + "../../../data/tsplib/eil51.tsp --algorithm sa --local --runs 1", "--local = on: must be off for a TSP instance"},
+      {"optimize --objective rastrigin --dim 2 --algorithm ils --runs 1", "--algorithm = ils: must be a TSP instance"},
       // the expression objective (issue 15)
       {"run " + in + "fp2d_small.toml --set 'objective.name=\"expression\"' --set 'objective.f=\"(x^2-1)^2 + q*x\"' -o o.h5 -q",
        "objective.f = unknown name \"q\" at column 13"},

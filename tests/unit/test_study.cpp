@@ -3,10 +3,13 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "io/hdf5.hpp"
+#include "io/tsplib.hpp"
 #include "particles/optimizers.hpp"
 #include "potentials/cec.hpp"
 #include "scenario/study.hpp"
@@ -181,4 +184,131 @@ TEST_CASE("study: bad study files are refused naming the key") {
   const auto ok = scenario::parse_study("[study]\nfunctions = [2]\nruns = 3\n", "ok.toml");
   CHECK(ok.runs == 3);
   CHECK(ok.algorithms == scenario::default_study_algorithms());
+}
+
+// ---------------------------------------------------------------- the TSPLIB ladder (suite "tsplib")
+
+namespace {
+
+scenario::StudyConfig tsp_study(std::vector<std::string> algorithms) {
+  return scenario::parse_study("[study]\nsuite = \"tsplib\"\ninstances = [\"eil51\", \"st70\"]\nbudgets = [3000, 20000]\nruns = 4\nseed = 5\nalgorithms = [" +
+                                   [&] {
+                                     std::string s;
+                                     for (const auto& a : algorithms) s += (s.empty() ? "\"" : ", \"") + a + "\"";
+                                     return s;
+                                   }() +
+                                   "]\ndata = \"" QTZFLOW_DATA_DIR "/tsplib\"\n",
+                               "tsp_test.toml");
+}
+
+}  // namespace
+
+TEST_CASE("tsplib study: gaps recorded at the fractions and at level crossings agree with optimize's runs") {
+  const auto c = tsp_study({"qtz", "sa-nl", "ils"});
+  const auto problems = scenario::study_problems(c);
+  REQUIRE(problems.size() == 4u);  // by budget, then instance
+  CHECK(problems[0].instance == "eil51");
+  CHECK(problems[1].instance == "st70");
+  CHECK(problems[1].budget == 3000);
+  CHECK(problems[2].budget == 20000);
+  CHECK(problems[1].dimension == 70);
+  CHECK(problems[1].optimum == 675);
+  const auto& p = problems[3];  // st70, 20000 moves
+  const auto inst = [&] {
+    auto t = io::read_tsplib(QTZFLOW_DATA_DIR "/tsplib/st70.tsp");
+    t.optimum = 675;
+    return t;
+  }();
+  const auto start = inst.nearest_neighbour_tour(0);
+  const double start_gap = (inst.tour_length(start) - 675) / 675;
+  const int saved = core::thread_count();
+  for (const auto& a : c.algorithms) {
+    CAPTURE(a);
+    core::set_thread_count(1);
+    const auto one = scenario::run_cell(c, p, a);
+    core::set_thread_count(2);
+    const auto two = scenario::run_cell(c, p, a);
+    core::set_thread_count(saved);
+    CHECK(flatten(one) == flatten(two));
+    CHECK(one.seed == scenario::cell_seed(c, p, a));
+    CHECK(one.seed != scenario::cell_seed(c, problems[1], a));
+    // what `qtzflow optimize --tsp st70.tsp --seed CELL_SEED --budget 20000` runs
+    particles::OptimizerOptions o;
+    o.algorithm = particles::algorithm_options(a, particles::AlgorithmSettings{});
+    o.budget = p.budget;
+    o.seed = one.seed;
+    const auto rs = particles::run_ensemble(inst, o, c.runs, start);
+    REQUIRE(one.runs.size() == rs.size());
+    for (std::size_t r = 0; r < rs.size(); ++r) {
+      const auto& run = one.runs[r];
+      CHECK(run.final_error == (rs[r].best - 675) / 675);
+      CHECK(run.final_error >= 0);  // never below TSPLIB's proven optimum
+      CHECK(run.evaluations == rs[r].iterations);
+      REQUIRE(!run.trace_errors.empty());
+      CHECK(run.trace_evaluations.front() == 0);  // the start's gap, at 0 moves
+      CHECK(run.trace_errors.front() == start_gap);
+      // the last crossing is at the best's level (levels 10^(k/5); a gap of 0 is its own level)
+      const auto level = [](double e) { return e > 0 ? std::ceil(5 * std::log10(e)) : -INFINITY; };
+      CHECK(level(run.trace_errors.back()) == level(run.final_error));
+      CHECK(run.trace_errors.back() >= run.final_error);
+      for (std::size_t k = 1; k < run.trace_errors.size(); ++k) {
+        CHECK(run.trace_evaluations[k] >= run.trace_evaluations[k - 1]);
+        CHECK(std::ceil(5 * std::log10(run.trace_errors[k])) < std::ceil(5 * std::log10(run.trace_errors[k - 1])));  // each a new level
+      }
+      REQUIRE(run.errors_at_fractions.size() == c.fractions.size());
+      for (std::size_t k = 1; k < run.errors_at_fractions.size(); ++k) CHECK(run.errors_at_fractions[k] <= run.errors_at_fractions[k - 1]);
+      CHECK(run.errors_at_fractions.back() == run.final_error);
+    }
+  }
+}
+
+TEST_CASE("tsplib study: the whole study writes its cells, each instance's optimum and budget") {
+  const auto d = testing::scratch_dir("study_tsp");
+  const auto c = tsp_study({"qtz-nl", "ils"});
+  const std::string out = (d / "ladder.h5").string();
+  const auto cells = scenario::run_study(c, out);
+  CHECK(cells.size() == 8u);
+  const auto f = io::File::open_read(out);
+  for (const char* group : {"cells/eil51_b3000/ils", "cells/st70_b20000/qtz-nl"}) {
+    CAPTURE(group);
+    const auto x = f.root().open_dataset(std::string(group) + "/final_error").read_doubles();
+    CHECK(x.size() == 4u);
+  }
+  CHECK(std::filesystem::exists(d / "ladder.json"));
+  std::filesystem::remove_all(d);
+}
+
+TEST_CASE("tsplib study: bad study files are refused naming the key") {
+  const std::string data = "data = \"" QTZFLOW_DATA_DIR "/tsplib\"\n";
+  struct Case {
+    std::string text;
+    const char* key;
+  };
+  const Case cases[] = {
+      {"[study]\nsuite = \"tsplib\"\nbudgets = [100]\n" + data, "study.instances"},
+      {"[study]\nsuite = \"tsplib\"\ninstances = [\"eil51\"]\n" + data, "study.budgets"},
+      {"[study]\nsuite = \"tsplib\"\ninstances = [\"eil51\"]\nbudgets = [0]\n" + data, "study.budgets"},
+      {"[study]\nsuite = \"tsplib\"\ninstances = [\"eil51\"]\nbudgets = [100, 100]\n" + data, "study.budgets"},
+      {"[study]\nsuite = \"tsplib\"\ninstances = [\"nosuch\"]\nbudgets = [100]\n" + data, "study.instances"},
+      {"[study]\nsuite = \"tsplib\"\ninstances = [\"eil51\"]\nbudgets = [100]\ndata = \"/nonexistent\"\n", "study.data"},
+      {"[study]\nsuite = \"tsplib\"\ninstances = [\"eil51\"]\nbudgets = [100]\nalgorithms = [\"cmaes\"]\n" + data, "study.algorithms"},
+      {"[study]\nsuite = \"tsplib\"\ninstances = [\"eil51\"]\nbudgets = [100]\nalgorithms = [\"pimc\"]\n" + data, "study.algorithms"},
+      {"[study]\nsuite = \"tsplib\"\ninstances = [\"eil51\"]\nbudgets = [100]\nrestarts = true\n" + data, "study.restarts"},
+      {"[study]\nsuite = \"tsplib\"\ninstances = [\"eil51\"]\nbudgets = [100]\ndimensions = [10]\n" + data, "study.dimensions"},
+      {"[study]\nsuite = \"cec2014\"\ninstances = [\"eil51\"]\n", "study.instances"},
+  };
+  for (const auto& k : cases) {
+    CAPTURE(k.text);
+    try {
+      (void)scenario::parse_study(k.text, "test.toml");
+      FAIL("accepted");
+    } catch (const core::InvalidArgument& e) {
+      CHECK(e.key() == k.key);
+    }
+  }
+  // a relative data folder is the study file's
+  const auto rel = scenario::parse_study("[study]\nsuite = \"tsplib\"\ninstances = [\"eil51\"]\nbudgets = [100]\ndata = \"tsplib\"\n",
+                                         QTZFLOW_DATA_DIR "/study.toml");
+  CHECK(rel.algorithms == scenario::default_tsp_study_algorithms());
+  CHECK(std::filesystem::equivalent(rel.data, QTZFLOW_DATA_DIR "/tsplib"));
 }

@@ -25,12 +25,7 @@ bool consistent(const particles::ArrayTour& t) {
   return true;
 }
 
-std::vector<int> shuffled(std::size_t n, core::RandomStream& rng) {
-  std::vector<int> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<int>(i);
-  for (std::size_t i = n - 1; i > 0; --i) std::swap(v[i], v[rng.below(i + 1)]);
-  return v;
-}
+using particles::random_tour;
 
 }  // namespace
 
@@ -46,7 +41,7 @@ TEST_CASE("TSP moves: every 2-opt and Or-opt delta equals the recomputed change 
   long two_opt = 0, or_opt = 0, mismatches = 0, inconsistent = 0;
   for (const auto* inst : {&tiny, &berlin}) {
     const std::size_t n = inst->size();
-    particles::ArrayTour tour(shuffled(n, rng));
+    particles::ArrayTour tour(random_tour(n, rng));
     double length = inst->tour_length(tour.cities());
     for (int m = 0; m < 20000; ++m) {
       const int a = static_cast<int>(rng.below(n));
@@ -110,7 +105,7 @@ TEST_CASE("TSP moves: an Or-opt puts the segment between c and its successor, in
 TEST_CASE("TSP moves: a double bridge's delta equals the recomputed change, wrapping round the array's end") {
   const auto inst = io::read_tsplib(QTZFLOW_DATA_DIR "/tsplib/eil51.tsp");
   core::RandomStream rng(9, 0);
-  particles::ArrayTour tour(shuffled(inst.size(), rng));
+  particles::ArrayTour tour(random_tour(inst.size(), rng));
   double length = inst.tour_length(tour.cities());
   long mismatches = 0;
   for (int m = 0; m < 5000; ++m) {
@@ -144,7 +139,7 @@ TEST_CASE("TSP search: iterated local search reaches berlin52's optimum 7542 fro
   int hits = 0;
   for (std::uint64_t seed = 1; seed <= 10; ++seed) {
     core::RandomStream rng(seed, 0);
-    const auto r = particles::iterated_local_search(berlin, lists, shuffled(berlin.size(), rng), 100000, rng, 7542);
+    const auto r = particles::iterated_local_search(berlin, lists, random_tour(berlin.size(), rng), 100000, rng, 7542);
     CAPTURE(seed);
     CHECK(r.best >= 7542);  // TSPLIB's proven optimum: a shorter tour would mean a length bug
     CHECK(r.best == berlin.tour_length(r.best_tour));
@@ -171,7 +166,7 @@ TEST_CASE("TSP search: local search ends in a local optimum of its moves, and a 
   const auto inst = io::read_tsplib(QTZFLOW_DATA_DIR "/tsplib/kroA100.tsp");
   const auto lists = potentials::nearest_neighbours(inst, 10);
   core::RandomStream rng(4, 0);
-  particles::ArrayTour tour(shuffled(inst.size(), rng));
+  particles::ArrayTour tour(random_tour(inst.size(), rng));
   particles::TspLocalSearch search(inst, lists);
   search.wake_all();
   long left = 1000000000;
@@ -215,7 +210,7 @@ TEST_CASE("TSP search: neighbour-list proposals give the exact length of the tou
   const auto inst = io::read_tsplib(QTZFLOW_DATA_DIR "/tsplib/st70.tsp");
   const auto lists = potentials::nearest_neighbours(inst, 10);
   core::RandomStream rng(12, 0);
-  particles::NeighbourMoveSpace space(inst, lists, shuffled(inst.size(), rng));
+  particles::NeighbourMoveSpace space(inst, lists, random_tour(inst.size(), rng));
   double length = space.start(rng);
   long mismatches = 0, wrong_candidates = 0;
   std::vector<double> candidate, state;
