@@ -111,7 +111,10 @@ def signed_rank(a, b):
         return 1.0, 0
     r = rankdata(np.abs(nz))
     r_plus, r_minus = r[nz > 0].sum(), r[nz < 0].sum()
-    p = float(wilcoxon(a, b, zero_method="wilcox", alternative="two-sided").pvalue)
+    import warnings
+    with warnings.catch_warnings():  # scipy says when it falls back to the normal approximation (ties, zeros): documented above
+        warnings.simplefilter("ignore", UserWarning)
+        p = float(wilcoxon(a, b, zero_method="wilcox", alternative="two-sided").pvalue)
     return p, (-1 if r_minus > r_plus else 1 if r_plus > r_minus else 0)
 
 

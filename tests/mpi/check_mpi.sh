@@ -32,6 +32,8 @@ check "qtz on 2D rastrigin, 10 runs" --objective rastrigin --dim 2 --algorithm q
 check "qtz-dither, 7 runs (fewer than 2 per rank)" --objective double_well --dim 3 --param c=0.3 --algorithm qtz-dither --runs 7 --budget 3000 --seed 9
 check "sa on the random10 TSP" --tsp "$src/data/tsp/random10.tsp" --unrounded --algorithm sa --runs 9 --budget 5000 --seed 2
 check "pimc on the random10 TSP" --tsp "$src/data/tsp/random10.tsp" --unrounded --algorithm pimc --runs 5 --budget 3000 --seed 2
+check "qtz-nl on eil51 (neighbour lists shared by the runs)" --tsp "$src/data/tsplib/eil51.tsp" --algorithm qtz-nl --runs 7 --budget 20000 --seed 3
+check "ils on berlin52" --tsp "$src/data/tsplib/berlin52.tsp" --algorithm ils --runs 5 --budget 20000 --seed 3
 # an HDF5 result written once, by rank 0, equal to the serial one
 "$cli" --threads 1 optimize --objective rastrigin --dim 2 --runs 6 --budget 2000 -o "$work/a.h5" --json > /dev/null
 timeout 300 mpirun -n 3 "$cli" --threads 1 optimize --objective rastrigin --dim 2 --runs 6 --budget 2000 -o "$work/b.h5" --json > /dev/null
@@ -58,6 +60,20 @@ PY
 else
   echo "mpi: no CEC suites in this build (pagmo2): the study case is left out"
 fi
+# the TSPLIB ladder's study: the same, for suite "tsplib"
+printf '[study]\nsuite = "tsplib"\ninstances = ["eil51", "st70"]\nbudgets = [3000, 10000]\nalgorithms = ["qtz", "sa-nl", "ils"]\nruns = 5\ndata = "%s"\n' "$src/data/tsplib" > "$work/tsp.toml"
+"$cli" --threads 1 study -q "$work/tsp.toml" -o "$work/tsp1.h5"
+timeout 300 mpirun -n 3 "$cli" --threads 1 study -q "$work/tsp.toml" -o "$work/tsp3.h5"
+if ! /usr/bin/python3 - "$work/tsp1.h5" "$work/tsp3.h5" <<'PY'
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r")["cells"] for p in sys.argv[1:])
+names = []
+a.visit(names.append)
+for n in names:
+    if isinstance(a[n], h5py.Dataset) and not np.array_equal(a[n][()], b[n][()]): sys.exit(n + " differs")
+PY
+then echo "mpi: the tsplib study on 3 ranks differs from one process"; fail=1; fi
+echo "mpi: a tsplib study (3 algorithms x 2 instances x 2 budgets x 5 runs) on 3 ranks equals the serial one"
 # ---- qtzflow run: every engine distributed; rank 0 gathers and writes ----
 compare() { /usr/bin/python3 "$src/tests/mpi/compare_runs.py" "$@"; }
 # against_serial TAG TOLERANCE "RANKS" RUN-ARGS...: the run on one rank, then under mpirun -n for

@@ -128,3 +128,42 @@ def test_report_of_a_small_study(tmp_path):
     readme.write_text("no markers\n")
     assert report.main([str(tmp_path / "s.h5"), "-o", str(tmp_path / "rep2"), "--readme", str(readme)]) == 2
     assert not (tmp_path / "rep2").exists() and readme.read_text() == "no markers\n"
+
+
+def test_report_of_a_small_tsplib_study(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("scipy")
+    cli = os.environ.get("QTZFLOW_CLI")
+    if not cli:
+        pytest.skip("QTZFLOW_CLI not set")
+    data = os.path.abspath(os.path.join(os.path.dirname(__file__), "../../data/tsplib"))
+    (tmp_path / "t.toml").write_text(f'[study]\nsuite = "tsplib"\ninstances = ["eil51", "berlin52"]\nbudgets = [2000, 20000]\n'
+                                     f'algorithms = ["qtz-nl", "sa-nl", "ils"]\nruns = 5\ndata = "{data}"\n')
+    r = subprocess.run([cli, "study", "t.toml", "-o", "t.h5", "-q"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((tmp_path / "t.json").read_text())
+    assert len(summary["cells"]) == 12
+    assert {c["optimum"] for c in summary["cells"]} == {426, 7542}  # TSPLIB's proven optima
+    assert report.main([str(tmp_path / "t.h5"), "-o", str(tmp_path / "rep")]) == 0
+    analysis = json.loads((tmp_path / "rep" / "analysis.json").read_text())
+    with h5py.File(tmp_path / "t.h5", "r") as h:
+        g = h["cells/berlin52_b20000/ils/final_error"][()]
+        ev = h["cells/berlin52_b20000/ils/trace_evaluations"][()]
+        er = h["cells/berlin52_b20000/ils/trace_errors"][()]
+        off = h["cells/berlin52_b20000/ils/trace_offsets"][()]
+    cell = analysis["budget_levels"]["20000"]["table"]["berlin52"]["ils"]
+    assert cell["mean_gap"] == pytest.approx(g.mean(), rel=1e-15)
+    assert cell["hits"] == int(np.sum(g == 0))
+    first = [ev[off[i]:off[i + 1]][np.flatnonzero(er[off[i]:off[i + 1]] <= 1e-2)] for i in range(5)]
+    reached = [f[0] for f in first if f.size]
+    assert cell["reached_1pct"] == len(reached)
+    if len(reached) == 5:
+        assert cell["median_moves_to_1pct"] == pytest.approx(float(np.median(reached)), rel=1e-15)
+    assert "qtz-nl vs ils" in analysis["budget_levels"]["20000"]["comparisons"]
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "TSPLIB" in md and "to 0.1 %" in md
+    for png in ("ecdf_gap.png", "ecdf_moves.png", "gap_vs_budget.png"):
+        assert (tmp_path / "rep" / png).stat().st_size > 10000
+    # published CEC results make no sense for a TSP study: refused, exit 2
+    assert report.main([str(tmp_path / "t.h5"), "-o", str(tmp_path / "rep3"), "--reference", data]) == 2
