@@ -9,7 +9,8 @@ The compiled engines (qtzflow._core, pybind11 over the C++ library) and two pure
     FokkerPlanckSolver                 Fokker–Planck equation (structure-preserving finite volumes)
     ParticleEnsemble                   Langevin and quantized-optimizer walkers
     run_once, run_ensemble             the optimizers (qtz, qtz-dither, qtz-local, langevin, sa, qia, pimc,
-                                       pagmo-sa) on an objective or a TSP instance (tsp, tsp_from_coordinates)
+                                       pagmo-sa, ...; on tours also qtz-nl, qtz-dither-nl, sa-nl, ils) on an
+                                       objective or a TSP instance (tsp, tsp_from_coordinates)
     run(config, ...)                   a configured run (dict, TOML text or file) with HDF5 output
     open(path)                         a run's output: iterations in numeric order, coordinates,
                                        fields, diagnostics, configuration

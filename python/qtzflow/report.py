@@ -295,6 +295,27 @@ def figures(study, outdir, dpi=90):
     return paths
 
 
+def bold_best_table(corner, rows, columns, text, value):
+    """A Markdown table: one row per item of `rows`, one column per item of `columns`, cell
+    text(row, column), the cell(s) of lowest value(row, column) in each row in bold."""
+    lines = [f"| {corner} | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for r in rows:
+        best = min(value(r, c) for c in columns)
+        cells = [f"**{text(r, c)}**" if value(r, c) == best else text(r, c) for c in columns]
+        lines.append(f"| {r} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def comparison_table(comparisons, over):
+    """The wins/ties/losses table of the QTZ variants against the others (`over`: "functions"
+    or "instances", what the signed-rank test pairs)."""
+    lines = [f"| QTZ variant vs | wins | ties | losses | signed-rank p over {over} |", "|---|---|---|---|---|"]
+    for name, c in comparisons.items():
+        sr = {-1: "QTZ lower", 1: "QTZ higher", 0: "equal"}[c["direction_signed_rank"]]
+        lines.append(f"| {name} | {c['wins']} | {c['ties']} | {c['losses']} | {c['p_signed_rank']:.2g} ({sr}) |")
+    return lines
+
+
 def verdict_lines(study, res):
     """The headline: the paper's claim against the study, in a few Markdown lines."""
     lines = []
@@ -304,11 +325,7 @@ def verdict_lines(study, res):
                      f"evaluations.** Friedman mean ranks (1 = best, by mean final error): " +
                      ", ".join(f"{a} {v:.2f}" for a, v in ranks) + ".")
         lines.append("")
-        lines.append("| QTZ variant vs | wins | ties | losses | signed-rank p over functions |")
-        lines.append("|---|---|---|---|---|")
-        for name, c in r["comparisons"].items():
-            sr = {-1: "QTZ lower", 1: "QTZ higher", 0: "equal"}[c["direction_signed_rank"]]
-            lines.append(f"| {name} | {c['wins']} | {c['ties']} | {c['losses']} | {c['p_signed_rank']:.2g} ({sr}) |")
+        lines += comparison_table(r["comparisons"], "functions")
         lines.append("")
         lines.append(f"Wins/ties/losses: per function, two-sided Wilcoxon rank-sum test on the {study.runs} final errors, "
                      "Holm-corrected over the functions at α = 0.05.  Signed-rank p: two-sided Wilcoxon signed-rank test "
@@ -357,17 +374,9 @@ def write_report(study, res, outdir, figs):
     md += verdict_lines(study, res)
     for d, r in res["dimensions"].items():
         md += ["", f"## Final errors, D = {d} (mean / median / std over {study.runs} runs)", ""]
-        cols = r["columns"]
-        md.append("| f | " + " | ".join(cols) + " |")
-        md.append("|---" * (len(cols) + 1) + "|")
-        for f in study.functions:
-            row = r["table"][f]
-            best = min(row[c]["mean"] for c in cols)
-            cells = []
-            for c in cols:
-                s = f"{fmt(row[c]['mean'])} / {fmt(row[c]['median'])} / {fmt(row[c]['std'])}"
-                cells.append(f"**{s}**" if row[c]["mean"] == best else s)
-            md.append(f"| {f} | " + " | ".join(cells) + " |")
+        t = r["table"]
+        md += bold_best_table("f", study.functions, r["columns"], lambda f, c: f"{fmt(t[f][c]['mean'])} / {fmt(t[f][c]['median'])} / {fmt(t[f][c]['std'])}",
+                              lambda f, c: t[f][c]["mean"])
         md += ["", "Friedman mean ranks over the functions (by mean final error; published entrants included where given): " +
                ", ".join(f"{a} {v:.2f}" for a, v in sorted(r["friedman_with_published"].items(), key=lambda kv: kv[1])) + "."]
         md += ["", "Per-function tests (Holm-adjusted p; + QTZ better, − worse, = no significant difference):", ""]
@@ -581,16 +590,9 @@ def tsp_verdict_lines(study, res):
     lines = [f"**TSPLIB, {len(study.instances)} instances ({min(study.cities.values())}–{max(study.cities.values())} cities), "
              f"{study.runs} runs per cell from the nearest-neighbour tour, budgets {', '.join(f'{x:.0e}' for x in study.budgets)} moves.** "
              f"At {b:.0e} moves, mean gap to the proven optimum (optimum hits / runs):", ""]
-    lines.append("| instance | " + " | ".join(algs) + " |")
-    lines.append("|---" * (len(algs) + 1) + "|")
-    for i in study.instances:
-        row = r["table"][i]
-        best = min(row[a]["mean_gap"] for a in algs)
-        cells = []
-        for a in algs:
-            s = f"{pct(row[a]['mean_gap'])} ({row[a]['hits']}/{study.runs})"
-            cells.append(f"**{s}**" if row[a]["mean_gap"] == best else s)
-        lines.append(f"| {i} | " + " | ".join(cells) + " |")
+    t = r["table"]
+    lines += bold_best_table("instance", study.instances, algs, lambda i, a: f"{pct(t[i][a]['mean_gap'])} ({t[i][a]['hits']}/{study.runs})",
+                             lambda i, a: t[i][a]["mean_gap"])
     lines.append("")
     lines.append("Friedman mean ranks over the instances at each budget (1 = best, by mean gap):")
     lines.append("")
@@ -604,11 +606,7 @@ def tsp_verdict_lines(study, res):
                  f"{study.runs} final gaps, Holm-corrected over the instances at α = 0.05; signed-rank p: two-sided Wilcoxon "
                  "signed-rank test on the pairs of mean gaps over the instances):")
     lines.append("")
-    lines.append("| QTZ variant vs | wins | ties | losses | signed-rank p over instances |")
-    lines.append("|---|---|---|---|---|")
-    for name, c in r["comparisons"].items():
-        sr = {-1: "QTZ lower", 1: "QTZ higher", 0: "equal"}[c["direction_signed_rank"]]
-        lines.append(f"| {name} | {c['wins']} | {c['ties']} | {c['losses']} | {c['p_signed_rank']:.2g} ({sr}) |")
+    lines += comparison_table(r["comparisons"], "instances")
     lines.append("")
     lines += tsp_claim_lines(r, len(study.instances))
     return lines
