@@ -42,6 +42,20 @@ inline double quantize_dithered(double f, double qp, double u) {
   return (std::floor(s + u + 0.5) - u) / qp;
 }
 
+/// The gradient optimizers' quantizer (the authors' QtSGD/QtAdam, particles/quantized_gradient.hpp):
+/// the step x on the grid Q_p⁻¹ rounded down, floor(Q_p·x)/Q_p, in the precision of x (float32
+/// for network weights).  Q_p is a power of 2 there, so the products and the quotient are exact
+/// and the only rounding is the floor's.
+template <class T>
+T quantize_down(T x, T qp) {
+  return std::floor(qp * x) / qp;
+}
+/// The same rounded to the nearest grid point, ties to even (the ablation "round").
+template <class T>
+T quantize_nearest(T x, T qp) {
+  return std::nearbyint(qp * x) / qp;
+}
+
 /// QTZ's acceptance test, the one place it is written: a candidate whose quantized value is
 /// not worse than the current one's is taken (ties accepted; NaN never).
 inline bool qtz_accepts(double candidate_quantized, double current_quantized) { return candidate_quantized <= current_quantized; }

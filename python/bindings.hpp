@@ -244,5 +244,6 @@ inline void warn_python(const std::string& message) {
 void bind_problem(py::module_& m);
 void bind_engines(py::module_& m);
 void bind_studies(py::module_& m);
+void bind_ml(py::module_& m);
 
 }  // namespace qtzflow::python

@@ -28,4 +28,5 @@ PYBIND11_MODULE(_core, m) {
   python::bind_problem(m);
   python::bind_engines(m);
   python::bind_studies(m);
+  python::bind_ml(m);
 }

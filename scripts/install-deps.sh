@@ -23,6 +23,8 @@ packages=(
   # runs under mpirun (core/mpi.hpp), FFTW's distributed transforms (grids/distributed_fft.hpp) and
   # parallel HDF5 (every rank writes its rows of the output, io/snapshot.hpp)
   libopenmpi-dev openmpi-bin libfftw3-mpi-dev libhdf5-openmpi-dev
+  # the image-classification experiment (qtzflow.torch, qtzflow.ml): PyTorch (CPU) and the data
+  python3-torch dataset-fashion-mnist
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(xmds2)
