@@ -181,3 +181,55 @@ def test_the_idx_reader_reads_good_files_and_refuses_bad_ones(tmp_path):
         ml.read_idx(str(tmp_path / "missing.idx"))
     with pytest.raises(ValueError, match="dataset-fashion-mnist"):
         ml.load_fashion_mnist(str(tmp_path))
+
+
+def test_a_killed_training_run_resumes_from_its_checkpoint_bit_for_bit(tmp_path):
+    try:
+        tx, ty, sx, sy = ml.load_fashion_mnist()
+    except ValueError as e:
+        pytest.skip(f"no Fashion-MNIST (Debian: dataset-fashion-mnist): {e}")
+    data = (tx, ty, sx[:1000], sy[:1000])  # 1,000 test images: a test, not a measurement
+    torch.set_num_threads(1)  # reproducible for a given thread count
+    whole = ml.run_training("qtadam", "standard", 4, 2, data, str(tmp_path / "a"), train_range=(0, 2000), log=lambda m: None)
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_first_epoch(message):
+        if "epoch 1/2" in message:
+            raise Killed
+
+    os.makedirs(tmp_path / "b")
+    with pytest.raises(Killed):
+        ml.run_training("qtadam", "standard", 4, 2, data, str(tmp_path / "b"), train_range=(0, 2000), log=kill_after_first_epoch)
+    resumed = ml.run_training("qtadam", "standard", 4, 2, data, str(tmp_path / "b"), train_range=(0, 2000), log=lambda m: None)
+    strip = lambda rs: [{k: v for k, v in r.items() if k != "train_seconds"} for r in rs]  # noqa: E731
+    assert strip(whole) == strip(resumed)
+    assert whole[1]["train_loss"] < whole[0]["train_loss"]
+    # the shuffled order is a permutation drawn from (seed, epoch); the authors' is the stored order
+    assert sorted(ml.batch_order(2000, 1, 4, "standard")) == list(range(2000))
+    assert not np.array_equal(ml.batch_order(2000, 0, 4, "standard"), ml.batch_order(2000, 1, 4, "standard"))
+    assert np.array_equal(ml.batch_order(2000, 3, 4, "authors"), np.arange(2000))
+
+
+def test_the_report_of_a_study_file(tmp_path):
+    pytest.importorskip("h5py")
+    scipy_stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(1)
+    runs = {}
+    acc = {"adam": [0.86, 0.87, 0.865], "qtadam": [0.87, 0.872, 0.869], "sgd-momentum": [0.88, 0.881, 0.879]}
+    for arm, values in acc.items():
+        for seed, a in enumerate(values):
+            runs[(arm, "standard", seed)] = [{"epoch": e + 1, "train_loss": float(rng.random()), "accuracy": a if e == 2 else 0.5,
+                                              "eval_loss": 0.4, "train_seconds": 30.0} for e in range(3)]
+    path = str(tmp_path / "s.h5")
+    ml.write_results(path, runs, {"software": "qtzflow", "sgd_momentum_lr": 0.03})
+    back, meta = ml.read_results(path)
+    assert np.array_equal(back[("qtadam", "standard", 1)]["accuracy"], [0.5, 0.5, 0.872])
+    text = open(ml.report(path, str(tmp_path / "r.md"))).read()
+    assert "| qtadam | 3 | 3 | 87.03 ± 0.15 % |" in text
+    p = scipy_stats.ttest_ind(acc["qtadam"], acc["adam"], equal_var=False).pvalue
+    assert f"| qtadam | adam | +0.53 points | {p:.2g} |" in text
+    assert "| qtadam | sgd-momentum |" in text
+    with pytest.raises(ValueError, match="not a readable HDF5"):
+        ml.read_results(str(tmp_path / "r.md"))
