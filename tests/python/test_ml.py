@@ -233,3 +233,17 @@ def test_the_report_of_a_study_file(tmp_path):
     assert "| qtadam | sgd-momentum |" in text
     with pytest.raises(ValueError, match="not a readable HDF5"):
         ml.read_results(str(tmp_path / "r.md"))
+
+
+def test_v12_quick_the_white_noise_checks_pass_and_the_summary_is_written(tmp_path):
+    try:
+        ml.load_fashion_mnist()
+    except ValueError as e:
+        pytest.skip(f"no Fashion-MNIST (Debian: dataset-fashion-mnist): {e}")
+    import json
+    assert ml.verify_weight_noise(str(tmp_path), quick=True, log=lambda m: None)
+    out = json.loads((tmp_path / "v12_summary.json").read_text())
+    assert len(out["checks"]) == 5 and all(c["pass"] for c in out["checks"])
+    a = out["measurements"]["qtadam"]
+    assert 0 <= a["ks_uniform"] <= 1 and a["samples"] > 100000
+    assert "QtAdam" in (tmp_path / "v12_summary.md").read_text()
