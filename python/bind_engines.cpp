@@ -45,7 +45,7 @@ struct PySplitStep {
   bool real = true;
   potentials::PotentialKind potential = potentials::PotentialKind::witten;
   std::shared_ptr<EngineLock> lock = std::make_shared<EngineLock>();
-  Advisor advisor;
+  Advisor advisor{};
 };
 
 struct PyFokkerPlanck {
@@ -53,7 +53,7 @@ struct PyFokkerPlanck {
   std::shared_ptr<potentials::Objective> objective;
   ByDim<solver::FokkerPlanckSolver> s;
   std::shared_ptr<EngineLock> lock = std::make_shared<EngineLock>();
-  Advisor advisor;
+  Advisor advisor{};
 };
 
 /// The whole grid's rows: a Python engine runs on one process.
