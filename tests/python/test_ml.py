@@ -247,3 +247,10 @@ def test_v12_quick_the_white_noise_checks_pass_and_the_summary_is_written(tmp_pa
     a = out["measurements"]["qtadam"]
     assert 0 <= a["ks_uniform"] <= 1 and a["samples"] > 100000
     assert "QtAdam" in (tmp_path / "v12_summary.md").read_text()
+
+
+def test_the_command_line_refuses_bad_input_with_exit_2(tmp_path):
+    assert ml.main(["report", str(tmp_path / "missing.h5"), "-o", str(tmp_path / "r.md")]) == 2
+    assert ml.main(["study", "-o", str(tmp_path / "s.h5"), "--data", str(tmp_path)]) == 2  # no Fashion-MNIST files there
+    assert ml.main(["study", "-o", str(tmp_path / "s.h5"), "--epochs", "0"]) == 2
+    assert not (tmp_path / "r.md").exists() and not (tmp_path / "s.h5").exists()
