@@ -688,18 +688,23 @@ def readme_markers(readme, study_path):
     return begin, end
 
 
-def update_readme(readme, study, res, report_path):
-    """Replaces the text between the study's markers (readme_markers) with its headline: the
-    README's claims are generated, never typed."""
-    begin, end = readme_markers(readme, study.path)
+def replace_verdict(readme, study_path, lines, report_path):
+    """Replaces the text between the study's markers (readme_markers) with `lines` and a link to
+    the full report: the README's claims are generated, never typed."""
+    begin, end = readme_markers(readme, study_path)
     with open(readme) as fh:
         text = fh.read()
     link = os.path.relpath(report_path, os.path.dirname(os.path.abspath(readme)))
-    lines = tsp_verdict_lines(study, res) if study.suite == "tsplib" else verdict_lines(study, res)
-    body = "\n".join(lines + ["", f"Full tables and figures: [{link}]({link})."])
+    body = "\n".join(list(lines) + ["", f"Full tables and figures: [{link}]({link})."])
     text = text[:text.index(begin) + len(begin)] + "\n" + body + "\n" + text[text.index(end):]
     with open(readme, "w") as fh:
         fh.write(text)
+
+
+def update_readme(readme, study, res, report_path):
+    """The study's headline between its markers (replace_verdict)."""
+    lines = tsp_verdict_lines(study, res) if study.suite == "tsplib" else verdict_lines(study, res)
+    replace_verdict(readme, study.path, lines, report_path)
 
 
 def main(argv=None):

@@ -233,6 +233,16 @@ def test_the_report_of_a_study_file(tmp_path):
     assert "| qtadam | sgd-momentum |" in text
     with pytest.raises(ValueError, match="not a readable HDF5"):
         ml.read_results(str(tmp_path / "r.md"))
+    # the README's section is generated from the same tables; a README without markers is refused
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- verdict:s:begin -->\nPLACEHOLDER\n<!-- verdict:s:end -->\nrest\n")
+    ml.report(path, str(tmp_path / "r.md"), readme=str(readme))
+    text = readme.read_text()
+    assert "PLACEHOLDER" not in text and "| qtadam | 3 | 3 | 87.03 ± 0.15 % |" in text and "**Protocol: standard" in text and text.endswith("rest\n")
+    readme.write_text("no markers\n")
+    with pytest.raises(ValueError, match="markers"):
+        ml.report(path, str(tmp_path / "r2.md"), readme=str(readme))
+    assert not (tmp_path / "r2.md").exists()
 
 
 def test_v12_quick_the_white_noise_checks_pass_and_the_summary_is_written(tmp_path):
