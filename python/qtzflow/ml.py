@@ -175,10 +175,12 @@ def evaluate(net, x, y):
     net.eval()
     correct, loss = 0, 0.0
     with torch.no_grad():
-        for b in range(0, len(x), 1000):
-            out = net(x[b:b + 1000])
-            loss += torch.nn.functional.cross_entropy(out, y[b:b + 1000], reduction="sum").item()
-            correct += int((out.argmax(1) == y[b:b + 1000]).sum())
+        # batches of 100: the 32 feature maps of 1,000 images (100 MB) leave the cache, and
+        # evaluation in batches of 1,000 took 7x longer (BENCHMARKS.md)
+        for b in range(0, len(x), BATCH):
+            out = net(x[b:b + BATCH])
+            loss += torch.nn.functional.cross_entropy(out, y[b:b + BATCH], reduction="sum").item()
+            correct += int((out.argmax(1) == y[b:b + BATCH]).sum())
     return correct / len(x), loss / len(x)
 
 

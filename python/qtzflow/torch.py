@@ -67,27 +67,50 @@ class QuantizedOptimizer(torch.optim.Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                if p.dtype != torch.float32 or p.device.type != "cpu" or not p.is_contiguous():
-                    raise ValueError(f"parameter of shape {tuple(p.shape)}: must be a contiguous float32 tensor on the CPU")
+                order = _dense_order(p)
+                if p.dtype != torch.float32 or p.device.type != "cpu" or order is None:
+                    raise ValueError(f"parameter of shape {tuple(p.shape)}: must be a dense float32 tensor on the CPU "
+                                     "(contiguous or in another memory format such as channels_last)")
                 state = self.state[p]
                 if not state:
                     state["step"] = 0
                     if self.rule != "sgd":
-                        state["exp_avg"] = torch.zeros_like(p, memory_format=torch.contiguous_format)
-                        state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.contiguous_format)
+                        state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                        state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
                     if self.record_residuals:
                         state["residuals"] = np.zeros(p.numel(), dtype=np.float32)
                 state["step"] += 1
-                grad = p.grad.detach().contiguous()
-                moments = (state["exp_avg"].numpy(), state["exp_avg_sq"].numpy()) if self.rule != "sgd" else (None, None)
+                # The update is elementwise (and ||h|| a sum over the tensor), so it runs over the
+                # memory in storage order: every tensor is viewed through the permutation that
+                # makes p contiguous (the identity for a contiguous p).
+                grad = p.grad.detach()
+                if grad.stride() != p.stride():
+                    grad = torch.empty_like(p, memory_format=torch.preserve_format).copy_(grad)
+                if self.rule != "sgd":
+                    for k in ("exp_avg", "exp_avg_sq"):
+                        if state[k].stride() != p.stride():  # a state loaded from another layout
+                            state[k] = torch.empty_like(p, memory_format=torch.preserve_format).copy_(state[k])
+                moments = (_in_order(state["exp_avg"], order), _in_order(state["exp_avg_sq"], order)) if self.rule != "sgd" else (None, None)
                 beta1, beta2 = group["betas"]
                 s = _core._quantized_gradient_step(
-                    p.detach().numpy(), grad.numpy(), moments[0], moments[1], state["step"], self.rule, group["quantizer"], group["push"],
+                    _in_order(p.detach(), order), _in_order(grad, order), moments[0], moments[1], state["step"], self.rule, group["quantizer"], group["push"],
                     group["lr"], beta1, beta2, group["eps"], group["weight_decay"], group["eta"], group["base"], group["kappa"], group["tau0"],
                     group["steps_per_epoch"], self.seed, self._index.get(id(p), 0), state.get("residuals"))
                 stats.append(s)
         self.last_statistics = stats
         return loss
+
+
+def _dense_order(t):
+    """The permutation of t's dimensions that lists them in storage order (largest stride first),
+    if t is dense (no gaps, no overlaps) so that t.permute(order) is contiguous; else None."""
+    order = sorted(range(t.dim()), key=lambda d: -t.stride(d))
+    return order if t.permute(order).is_contiguous() else None
+
+
+def _in_order(t, order):
+    """The NumPy view of t's memory in storage order (the array the C++ update walks)."""
+    return t.permute(order).numpy()
 
 
 class QtSGD(QuantizedOptimizer):

@@ -90,6 +90,31 @@ def test_each_optimizer_equals_a_numpy_reimplementation_bit_for_bit(cls, rule, k
     assert all(0 < s["moved"] <= 1 for s in opt.last_statistics)
 
 
+@pytest.mark.parametrize("push", [False, True])
+def test_a_channels_last_parameter_takes_the_same_step_as_a_contiguous_one(push):
+    # the update walks the memory in storage order: per weight it is the same arithmetic, so
+    # without the push the steps agree bit for bit; with it, |h| is summed in another order (a
+    # last-bit difference in r), which can move a floor by at most one grid step (absolute)
+    torch.manual_seed(3)
+    w = torch.randn(16, 4, 3, 3)
+    grads = [torch.randn(16, 4, 3, 3) for _ in range(5)]
+    plain = torch.nn.Parameter(w.clone())
+    cl = torch.nn.Parameter(w.clone().contiguous(memory_format=torch.channels_last))
+    assert not cl.is_contiguous()
+    opts = [QtAdam([plain], push=push), QtAdam([cl], push=push)]
+    for g in grads:
+        plain.grad = g.clone()
+        cl.grad = g.clone().contiguous(memory_format=torch.channels_last)
+        for o in opts:
+            o.step()
+    assert cl.is_contiguous(memory_format=torch.channels_last)  # updated in place, layout kept
+    diff = (plain.detach() - cl.detach()).abs().max().item()
+    if push:
+        assert diff <= 5 * 1.01 / q.gradient_qp(0.0)  # at most one grid step per step, 5 steps
+    else:
+        assert diff == 0
+
+
 def test_the_schedule_at_its_switch_points():
     # Q_p = 2^19 * 2^floor(log2 ln(t_e + 2)): 2^18 until t_e = e - 2, 2^19 until e^2 - 2, 2^20 until e^4 - 2
     below, above = 1 - 1e-12, 1 + 1e-12
