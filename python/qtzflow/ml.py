@@ -416,6 +416,7 @@ def main(argv=None):
     vp.add_argument("-o", "--output", default="qtzflow_verify", help="folder for v12_summary.md and .json")
     vp.add_argument("--quick", action="store_true", help="60 steps on 6,000 images (under 30 s)")
     vp.add_argument("--data", default=FASHION_MNIST)
+    vp.add_argument("--readme", help="a Markdown file whose <!-- verdict:v12_summary:begin/end --> section gets the findings")
     rp = sub.add_parser("report", help="the Markdown report of a study file")
     rp.add_argument("study")
     rp.add_argument("-o", "--output", required=True)
@@ -429,7 +430,7 @@ def main(argv=None):
             study(args.output, arms=args.arms.split(","), seeds=seeds, epochs=args.epochs, protocol=args.protocol, threads=args.threads,
                   folder=args.data, plan=PLANS.get(args.plan))
         elif args.command == "verify":
-            ok = verify_weight_noise(args.output, quick=args.quick, folder=args.data)
+            ok = verify_weight_noise(args.output, quick=args.quick, folder=args.data, readme=args.readme)
             print(os.path.join(args.output, "v12_summary.md"))
             return 0 if ok else 1
         else:
@@ -536,10 +537,14 @@ def gradient_qp_value(t_e):
     return gradient_qp(t_e)
 
 
-def verify_weight_noise(out_dir, quick=False, folder=FASHION_MNIST, log=print):
+def verify_weight_noise(out_dir, quick=False, folder=FASHION_MNIST, log=print, readme=None):
     """V12: runs weight_noise_experiment and writes out_dir/v12_summary.md and .json (checks of
     the predictions for QtAdam with their tolerances and reasons, findings with the numbers);
-    returns True when every check passes."""
+    returns True when every check passes.  readme: a Markdown file whose <!-- verdict:v12_summary:
+    begin/end --> section gets the findings (checked before the experiment runs)."""
+    if readme:
+        from .report import readme_markers
+        readme_markers(readme, "v12_summary.json")
     t0 = time.perf_counter()
     r = weight_noise_experiment(quick=quick, folder=folder, log=log)
     a, sgd = r["qtadam"], r["qtsgd"]
@@ -590,6 +595,12 @@ def verify_weight_noise(out_dir, quick=False, folder=FASHION_MNIST, log=print):
     md += ["", "## Findings", ""] + [f"- {f}" for f in findings]
     with open(os.path.join(out_dir, "v12_summary.md"), "w") as fh:
         fh.write("\n".join(md) + "\n")
+    if readme:
+        from .report import replace_verdict
+        verdict = "every check passes" if ok else "**a check fails**"
+        replace_verdict(readme, "v12_summary.json", [f"In weight space (V12, `python3 -m qtzflow.ml verify`, {'quick' if quick else 'full'} form; "
+                                                      f"{verdict}):", ""] + [f"- {f}" for f in findings],
+                        os.path.join(out_dir, "v12_summary.md"))
     return ok
 
 

@@ -276,7 +276,11 @@ def test_v12_quick_the_white_noise_checks_pass_and_the_summary_is_written(tmp_pa
     except ValueError as e:
         pytest.skip(f"no Fashion-MNIST (Debian: dataset-fashion-mnist): {e}")
     import json
-    assert ml.verify_weight_noise(str(tmp_path), quick=True, log=lambda m: None)
+    readme = tmp_path / "README.md"
+    readme.write_text("before\n<!-- verdict:v12_summary:begin -->\nold\n<!-- verdict:v12_summary:end -->\nafter\n")
+    assert ml.verify_weight_noise(str(tmp_path), quick=True, log=lambda m: None, readme=str(readme))
+    text = readme.read_text()  # the section is generated from the measurement, the rest kept
+    assert "old" not in text and "every check passes" in text and text.startswith("before\n") and text.endswith("after\n")
     out = json.loads((tmp_path / "v12_summary.json").read_text())
     assert len(out["checks"]) == 5 and all(c["pass"] for c in out["checks"])
     a = out["measurements"]["qtadam"]
@@ -288,4 +292,7 @@ def test_the_command_line_refuses_bad_input_with_exit_2(tmp_path):
     assert ml.main(["report", str(tmp_path / "missing.h5"), "-o", str(tmp_path / "r.md")]) == 2
     assert ml.main(["study", "-o", str(tmp_path / "s.h5"), "--data", str(tmp_path)]) == 2  # no Fashion-MNIST files there
     assert ml.main(["study", "-o", str(tmp_path / "s.h5"), "--epochs", "0"]) == 2
+    (tmp_path / "plain.md").write_text("no markers\n")  # refused before the experiment runs
+    assert ml.main(["verify", "--quick", "-o", str(tmp_path / "v"), "--readme", str(tmp_path / "plain.md")]) == 2
+    assert not (tmp_path / "v").exists()
     assert not (tmp_path / "r.md").exists() and not (tmp_path / "s.h5").exists()
