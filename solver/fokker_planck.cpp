@@ -77,6 +77,119 @@ FokkerPlanckSolver<D>::FokkerPlanckSolver(const potentials::Landscape<D>& landsc
     build(half_, schedule_.T(0.5 * opts.dt));
     full_ = rho_;
   }
+  opts.control.check("fokker_planck", opts.dt);
+  if (opts.control.adaptive()) {
+    if (!extrapolated())
+      core::throw_invalid("fokker_planck.tolerance", core::format_value(opts.control.tolerance),
+                          "0 with scheme = " + std::string(core::name_of(opts.scheme)) + " (error control needs scheme = extrapolated_euler)");
+    controller_ = core::StepController(2, opts.dt, opts.control.tolerance, opts.control.horizon);
+    work21_ = rho_;
+    work31_ = rho_;
+  }
+}
+
+template <int D>
+void FokkerPlanckSolver<D>::set_error_horizon(double h) {
+  core::require_positive("fokker_planck.horizon", h);
+  controller_.set_horizon(h);
+}
+
+template <int D>
+void FokkerPlanckSolver<D>::prepare(FactorSet& set, double theta, double T) {
+  double& built = built_T_[&set == &axes_ ? 0 : &set == &half_ ? 1 : 2];
+  if (set[0].theta == theta && built == T) return;
+  for (int a = 0; a < D; ++a) set[a].theta = theta;
+  build(set, T);
+  built = T;
+}
+
+template <int D>
+double FokkerPlanckSolver<D>::trial_step(double h, double& outflow) {
+  const std::size_t n = rho_.size();
+  const double* r0 = rho_.data();
+  double *a11 = full_.data(), *a21 = work21_.data(), *a31 = work31_.data();
+  // the copies, and the probability the errors are fractions of: mass + outflow at the step's
+  // start (a function of the state alone, so that a restart sees the same value)
+  const double reference = over_ranks(core::parallel_sum(static_cast<std::ptrdiff_t>(n), [=](std::ptrdiff_t i) {
+                             a11[i] = a21[i] = a31[i] = r0[i];
+                             return r0[i];
+                           })) * grid_.cell_volume() + outflow_;
+  // the Aitken–Neville table's first column: 1, 2 and 3 backward-Euler sub-steps, each with its
+  // coefficients frozen at the end of the sub-step (as the fixed-step extrapolation does)
+  std::array<double, 3> out{0, 0, 0};
+  prepare(axes_, h, schedule_.T(t_ + h));
+  for (int a = 0; a < D; ++a) out[0] += sweep(axes_, a, a11);
+  for (int k = 1; k <= 2; ++k) {
+    prepare(half_, h / 2, schedule_.T(t_ + k * (h / 2)));
+    for (int a = 0; a < D; ++a) out[1] += sweep(half_, a, a21);
+  }
+  for (int k = 1; k <= 3; ++k) {
+    prepare(third_, h / 3, schedule_.T(t_ + k * (h / 3)));
+    for (int a = 0; a < D; ++a) out[2] += sweep(third_, a, a31);
+  }
+  // T32 = 3·T31 − 2·T21 (into a21) and ‖T33 − T32‖ = ‖3·T31 − 4·T21 + T11‖/2, with the negative
+  // part of T32 in the same pass
+  const auto sums = core::parallel_sums<2>(static_cast<std::ptrdiff_t>(n), [=](std::ptrdiff_t i, std::array<double, 2>& acc) {
+    const double e = 0.5 * (3 * a31[i] - 4 * a21[i] + a11[i]);
+    const double c = 3 * a31[i] - 2 * a21[i];
+    a21[i] = c;
+    acc[0] += std::abs(e);
+    acc[1] += c < 0 ? -c : 0.0;
+  });
+  const double cell = grid_.cell_volume();
+  double err = over_ranks(sums[0]) * cell + 0.5 * std::abs(3 * out[2] - 4 * out[1] + out[0]);
+  outflow = 3 * out[2] - 2 * out[1];
+  limited_ = over_ranks(sums[1]) > 0;
+  if (limited_) {
+    // the smallest θ with (1 − θ)·T32 + θ·T31 ≥ 0 everywhere (a max: the same for any order)
+    double theta = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      if (a21[i] < 0) theta = std::max(theta, -a21[i] / (a31[i] - a21[i]));
+    theta = max_over_ranks(theta);
+    const double moved = over_ranks(core::parallel_sum(static_cast<std::ptrdiff_t>(n), [=](std::ptrdiff_t i) {
+      const double d = a31[i] - a21[i];
+      const double v = a21[i] + theta * d;
+      a21[i] = v < 0 ? 0.0 : v;  // ≥ 0 in exact arithmetic; a rounding below 0 where the limit binds
+      return std::abs(d);
+    }));
+    err += theta * (moved * cell + std::abs(out[2] - outflow));
+    outflow += theta * (out[2] - outflow);
+  }
+  return err / reference;
+}
+
+template <int D>
+void FokkerPlanckSolver<D>::advance_to(double t_target) {
+  if (!opts_.control.adaptive())
+    core::throw_invalid("advance_to", "a solver with fixed steps", "fokker_planck.tolerance > 0 (use advance(n) for fixed steps)");
+  core::require_finite("t_target", t_target);
+  if (!(t_target > t_)) core::throw_invalid("t_target", core::format_value(t_target), "> time() = " + core::format_value(t_));
+  if (!(controller_.horizon() > 0)) controller_.set_horizon(t_target - t_);
+  std::size_t maxlines = 0;
+  for (const auto& l : lines_) maxlines = std::max(maxlines, l[2]);
+  if (grid_.boundary() == grids::Boundary::absorbing && line_outflow_.size() < maxlines) line_outflow_.resize(maxlines);
+  const double h_min = opts_.control.min_step(opts_.dt);
+  while (t_ < t_target) {
+    bool shortened = false;
+    const double h = controller_.step_toward(t_target - t_, shortened);
+    if (h < h_min && !shortened)
+      throw core::NumericalError("fokker-planck: the error control asks for a step of " + core::format_value(h) + " at t = " + core::format_value(t_) +
+                                 ", below fokker_planck.dt_min = " + core::format_value(h_min) + " (a stiff or non-smooth region; raise tolerance or lower dt_min)");
+    double step_outflow = 0;
+    const double err = trial_step(h, step_outflow);
+    if (!controller_.judge(h, err, shortened)) continue;
+    const double* c = work21_.data();
+    double* r = rho_.data();
+    core::parallel_for(static_cast<std::ptrdiff_t>(rho_.size()), [=](std::ptrdiff_t i) { r[i] = c[i]; });
+    outflow_ += step_outflow;
+    limited_steps_ += limited_ ? 1 : 0;
+    t_ = (h == t_target - t_) ? t_target : t_ + h;
+    ++steps_;
+  }
+  const double m = mass();
+  if (!std::isfinite(m))
+    throw core::NumericalError("fokker-planck: the density became non-finite by step " + std::to_string(steps_) + " (t = " + core::format_value(t_) +
+                               ")");
 }
 
 template <int D>
@@ -379,6 +492,7 @@ double FokkerPlanckSolver<D>::sweep(const FactorSet& set, int a, double* r) {
 template <int D>
 void FokkerPlanckSolver<D>::advance(long n) {
   core::require_at_least("steps", n, 0);
+  if (opts_.control.adaptive()) core::throw_invalid("advance", "fixed steps", "advance_to(t) under error control (fokker_planck.tolerance > 0)");
   std::size_t maxlines = 0;
   for (const auto& l : lines_) maxlines = std::max(maxlines, l[2]);
   if (grid_.boundary() == grids::Boundary::absorbing && line_outflow_.size() < maxlines) line_outflow_.resize(maxlines);

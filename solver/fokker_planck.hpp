@@ -25,6 +25,19 @@
 //    step).  Mass and π are exact as for BE, but positivity is not guaranteed (no linear
 //    second-order scheme is unconditionally positive): small negative values of order dt² can
 //    appear where ρ is steep and nearly zero; min ρ is a diagnostic.
+// Error control (FokkerPlanckOptions::control.tolerance > 0, extrapolated_euler only; advance_to):
+//   the Aitken–Neville table of backward-Euler steps with 1, 2 and 3 sub-steps, S(h), S(h/2)²,
+//   S(h/3)³ (T11, T21, T31; 6 sweeps), gives the order-2 solution T32 = 3·T31 − 2·T21, which is
+//   propagated, and the order-3 T33 = T32 + (T32 − T22)/2 (T22 = 2·T21 − T11, today's
+//   extrapolated step), so that err = ‖T33 − T32‖₁ = ‖3·T31 − 4·T21 + T11‖₁/2 estimates T32's
+//   local error (the propagated solution's own, so that the global error follows the
+//   tolerance).  The norm: Σ|e| h^D plus the error of the outflow, relative to the probability
+//   (mass + outflow) at the step's start: the density's total variation, as a fraction.  Every combination
+//   keeps mass exactly.  Where T32 would be negative somewhere, the accepted step is the convex
+//   combination (1 − θ)·T32 + θ·T31 with the smallest θ that makes it ≥ 0 (T31 is a product of
+//   M-matrix inverses, hence ≥ 0), and θ·‖T31 − T32‖₁ is added to err: every accepted step is
+//   non-negative and conserves mass.  core::StepController picks the steps (PI, error per unit
+//   time over the horizon); the factors are rebuilt only when the step changes (or T does).
 // All order 2 in h.  With T = T(t) the coefficients are rebuilt every step, at T(t + dt) for
 // backward Euler, at T(t + dt/2) for Crank–Nicolson, at the end of each sub-step for the
 // extrapolation (keeping each scheme's order).
@@ -44,6 +57,7 @@
 #include <vector>
 
 #include "core/names.hpp"
+#include "core/step_control.hpp"
 #include "grids/distributed_fft.hpp"
 #include "grids/field.hpp"
 #include "grids/grid.hpp"
@@ -70,8 +84,10 @@ inline constexpr std::size_t kDenseSpectrumMax = 256;
 inline constexpr std::size_t kDenseSpectrumLimit = 8192;
 
 struct FokkerPlanckOptions {
-  double dt = 1e-3;
+  double dt = 1e-3;  ///< the step; with error control, the first and largest one
   FpScheme scheme = FpScheme::backward_euler;
+  /// Error control (tolerance > 0): advance_to picks the steps.  Needs extrapolated_euler.
+  core::StepControl control{};
   /// Divide the grid among the MPI ranks of the run (slabs of axis 0).  Ignored on one rank;
   /// refused for 1D grids.
   bool distributed = false;
@@ -102,8 +118,22 @@ class FokkerPlanckSolver {
   /// boundary layers of ρ (the scheme stays positive and conservative, but inaccurate).
   double max_cell_peclet() const { return max_peclet_; }
 
-  /// Advances n steps of the chosen scheme.
+  /// Advances n steps of the chosen scheme (fixed steps: refused under error control).
   void advance(long n = 1);
+  /// Advances to exactly t_target (> time()) with error-controlled steps, the last one shortened
+  /// to land on it.  Throws NumericalError naming the time when the step would fall below
+  /// control.dt_min.  Under error control only.
+  void advance_to(double t_target);
+  /// The step controller's state: the next step, the last step and its error estimate, the
+  /// accepted and rejected steps.  A restart restores it (restore_step_state) with the density.
+  const core::StepController::State& step_state() const { return controller_.state(); }
+  void restore_step_state(const core::StepController::State& s) { controller_.restore(s); }
+  /// Accepted steps whose order-2 solution had negative values and was limited towards the
+  /// 3-sub-step backward-Euler solution (error control).
+  long limited_steps() const { return limited_steps_; }
+  /// The error horizon (the run's duration; 0 until the first advance_to when not configured).
+  double error_horizon() const { return controller_.horizon(); }
+  void set_error_horizon(double h);
 
   /// Σ ρ h^D.
   double mass() const;
@@ -127,6 +157,12 @@ class FokkerPlanckSolver {
   struct AxisFactors;
   using FactorSet = std::array<AxisFactors, D>;
   bool extrapolated() const { return opts_.scheme == FpScheme::extrapolated_euler; }
+  /// Error control: the trial step h from t_ into work21_ (the candidate, non-negative) and
+  /// its outflow; returns the estimated error (Σ|e| h^D + |outflow error|) relative to the
+  /// probability at the step's start (mass + outflow).
+  double trial_step(double h, double& outflow);
+  /// Sets every factor of `set` to θ and rebuilds them at T when θ or T changed.
+  void prepare(FactorSet& set, double theta, double T);
   /// Factors (I − θ L_a) of every axis of `set` (θ per axis, set in the constructor) at T.
   void build(FactorSet& set, double T);
   /// Where a step from t freezes T(t) in axes_: at its end for backward Euler (and the full
@@ -162,6 +198,14 @@ class FokkerPlanckSolver {
   FactorSet axes_;  // the step's factors: θ = dt (BE, extrapolated full step) or CN's θ
   FactorSet half_;  // extrapolated_euler: θ = dt/2
   RField full_;     // extrapolated_euler: the full-step copy of ρ
+  // error control: the thirds' factors (θ = h/3), the 2- and 3-sub-step copies of ρ, the
+  // controller, and the T each factor set was last built at
+  FactorSet third_;
+  RField work21_, work31_;
+  core::StepController controller_;
+  long limited_steps_ = 0;
+  bool limited_ = false;  // the last trial step was limited
+  std::array<double, 3> built_T_{-1, -1, -1};  // axes_, half_, third_
   double max_peclet_ = 0;
   double positivity_violation_ = 0;  // rebuild (CN): θ·max out-rate of the last axis built
   double t_ = 0;
