@@ -311,19 +311,30 @@ void bind_fokker_planck(py::module_& m) {
 stationary, mass is conserved to rounding on periodic and reflecting grids, rho stays >= 0),
 with dimension-split implicit steps.
 
-    FokkerPlanckSolver(grid, objective, T, dt=1e-3, scheme="backward_euler")
+    FokkerPlanckSolver(grid, objective, T, dt=1e-3, scheme="backward_euler",
+                       tolerance=0, dt_min=0, horizon=0)
 
 The keywords are [fokker_planck]'s keys, with its defaults. scheme: backward_euler,
 crank_nicolson, extrapolated_euler. `rho` is a writable view.
+
+Error control (tolerance > 0, scheme="extrapolated_euler"): advance_to(t) picks the steps
+(dt is the first and largest one) so that the L1 error of rho relative to the probability
+stays near tolerance over `horizon` (default: the span of the first advance_to);
+step_state gives the controller's record (docs/theory.md, "Error-controlled time steps").
 )doc")
-      .def(py::init([](const PyGrid& g, std::shared_ptr<potentials::Objective> f, py::object T, double dt, const std::string& scheme) {
+      .def(py::init([](const PyGrid& g, std::shared_ptr<potentials::Objective> f, py::object T, double dt, const std::string& scheme,
+                       double tolerance, double dt_min, double horizon) {
              if (!f) core::throw_invalid("objective", "None", "a qtzflow.Objective");
-             scenario::require_engine_memory(scenario::EngineKind::fokker_planck, points_of(g), g.dim());
+             scenario::require_engine_memory(scenario::EngineKind::fokker_planck, points_of(g), g.dim(), 0, tolerance > 0);
              scenario::FokkerPlanckConfig c;
              c.scheme = core::parse_name<solver::FpScheme>(scheme, "scheme");
              c.dt = c.t_end = dt;  // a stepping engine has no end time
+             c.tolerance = tolerance;
+             c.dt_min = dt_min;
              c.check();
-             const auto o = c.solver_options();
+             auto o = c.solver_options();
+             core::require_non_negative("horizon", horizon);
+             o.control.horizon = horizon;  // 0: the span of the first advance_to (no t_end here)
              const auto schedule = to_schedule(T);
              auto out = std::make_unique<PyFokkerPlanck>(PyFokkerPlanck{g, f, {}});
              with_dim(g.dim(), [&](auto D) {
@@ -340,6 +351,7 @@ crank_nicolson, extrapolated_euler. `rho` is a writable view.
              return out;
            }),
            py::arg("grid"), py::arg("objective"), py::arg("T"), py::arg("dt") = kFokkerPlanck.dt, py::arg("scheme") = word(kFokkerPlanck.scheme),
+           py::arg("tolerance") = kFokkerPlanck.tolerance, py::arg("dt_min") = kFokkerPlanck.dt_min, py::arg("horizon") = 0.0,
            "a solver on the grid for the objective at temperature T (number, Schedule or function of t); rho starts at 0: set it")
       .def_property(
           "rho",
@@ -371,7 +383,29 @@ crank_nicolson, extrapolated_euler. `rho` is a writable view.
                core::throw_invalid("rho", "0 everywhere (never set)", "a density: assign fp.rho = array or call fp.set_state(rho) before advance");
              advance_grid_engine(p, n);
            }),
-           py::arg("n") = 1, "n steps of dt (the GIL is released meanwhile); refused while rho is 0 everywhere")
+           py::arg("n") = 1, "n steps of dt (the GIL is released meanwhile); refused while rho is 0 everywhere, and under error control")
+      .def("advance_to", guarded([](PyFokkerPlanck& p, double t) {
+             if (std::visit([](const auto& s) { return s->mass(); }, p.s) == 0)
+               core::throw_invalid("rho", "0 everywhere (never set)", "a density: assign fp.rho = array or call fp.set_state(rho) before advance_to");
+             std::visit(
+                 [&](auto& s) {
+                   p.advisor.check(s->time(), t);
+                   released(*p.objective, [&] { s->advance_to(t); });
+                 },
+                 p.s);
+           }),
+           py::arg("t"), "error-controlled steps to exactly time t (tolerance > 0; the GIL is released meanwhile)")
+      .def_property_readonly("step_state", guarded([](const PyFokkerPlanck& p) {
+                               return std::visit(
+                                   [](const auto& s) {
+                                     const auto& st = s->step_state();
+                                     return py::dict(py::arg("dt_next") = st.next, py::arg("error_ratio") = st.eps_prev, py::arg("accepted") = st.accepted,
+                                                     py::arg("rejected") = st.rejected, py::arg("dt_last") = st.last_step,
+                                                     py::arg("error_last") = st.last_error, py::arg("limited") = s->limited_steps());
+                                   },
+                                   p.s);
+                             }),
+                             "the step controller's record: next step, last step and its error, accepted / rejected / positivity-limited steps")
       .def("mass", guarded([](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->mass(); }, p.s); }), "sum rho h^d")
       .def("free_energy", guarded([](const PyFokkerPlanck& p) { return std::visit([](const auto& s) { return s->free_energy(); }, p.s); }),
            "sum (f rho + T rho ln rho) h^d: non-increasing at constant T")
@@ -416,7 +450,12 @@ crank_nicolson, extrapolated_euler. `rho` is a writable view.
                                return std::visit(
                                    [&](const auto& s) {
                                      const auto& o = s->options();
-                                     return py::dict(py::arg("scheme") = word(o.scheme), py::arg("dt") = o.dt);
+                                     py::dict d(py::arg("scheme") = word(o.scheme), py::arg("dt") = o.dt);
+                                     if (o.control.adaptive()) {  // the keys the writer prints (scenario/config_writer.cpp)
+                                       d["tolerance"] = o.control.tolerance;
+                                       d["dt_min"] = o.control.dt_min;
+                                     }
+                                     return d;
                                    },
                                    p.s);
                              }),

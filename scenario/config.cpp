@@ -84,7 +84,24 @@ solver::SplitStepOptions SchrodingerConfig::solver_options() const {
   return so;
 }
 
-void FokkerPlanckConfig::check() const { require_steps("fokker_planck", dt, t_end); }
+void FokkerPlanckConfig::check() const {
+  require_steps("fokker_planck", dt, t_end);
+  solver_options().control.check("fokker_planck", dt);
+  if (tolerance > 0 && scheme != solver::FpScheme::extrapolated_euler)
+    core::throw_invalid("fokker_planck.tolerance", core::format_value(tolerance),
+                        "0 with scheme = \"" + std::string(core::name_of(scheme)) + "\" (error control needs scheme = \"extrapolated_euler\")");
+}
+
+std::string FokkerPlanckConfig::unused_reason(std::string_view key) const {
+  if (key == "dt_min" && !(tolerance > 0)) return "dt_min bounds the error-controlled steps: it needs tolerance > 0";
+  return "";
+}
+
+solver::FokkerPlanckOptions FokkerPlanckConfig::solver_options() const {
+  solver::FokkerPlanckOptions o{dt, scheme};
+  o.control = {tolerance, dt_min, t_end};  // the errors add up over the run: from 0 to t_end
+  return o;
+}
 
 particles::QtzClock ParticlesConfig::natural_clock(particles::ParticleDynamics a) {
   return a == particles::ParticleDynamics::qtz_local ? particles::QtzClock::moves : particles::QtzClock::fokker_planck;
@@ -138,13 +155,15 @@ std::unique_ptr<potentials::Objective> make_objective(const ObjectiveConfig& o, 
   spec.minima = o.minima;
   return potentials::make_expression_objective(spec, dim);
 }
-void require_engine_memory(EngineKind engine, double points, int dims, double particles) {
+void require_engine_memory(EngineKind engine, double points, int dims, double particles, bool error_control) {
   // Per grid point: the landscape (f, |grad f|^2, Laplacian) and the basin labels, ~28 B, plus
   // the engine's arrays: split-step ~20 doubles (state, phases, potential, FFT work, output),
   // Fokker-Planck ~8 + 12 d doubles (density, work, the coefficients of every axis' factors),
   // particles a histogram.
   const double d = static_cast<double>(dims);
-  const double per_point = engine == EngineKind::fokker_planck ? 28 + 8 * (8 + 12 * d) : engine == EngineKind::particles ? 28 + 16 : 28 + 8 * 20;
+  // Error control (Fokker-Planck) adds two copies of the density and the thirds' factors (6 d).
+  const double fp = 8 + 12 * d + (error_control ? 2 + 6 * d : 0);
+  const double per_point = engine == EngineKind::fokker_planck ? 28 + 8 * fp : engine == EngineKind::particles ? 28 + 16 : 28 + 8 * 20;
   core::require_memory("grid.n", points * per_point, "a grid of " + core::format_value(points) + " points");
   if (engine == EngineKind::particles)
     core::require_memory("particles.count", particles * (16 * d + 8) + points * per_point,

@@ -122,11 +122,17 @@ struct SchrodingerConfig {
 /// [fokker_planck]: the finite-volume engine.
 struct FokkerPlanckConfig {
   solver::FpScheme scheme = solver::FpScheme::backward_euler;
-  double dt = 1e-3;
+  double dt = 1e-3;  ///< the step; with a tolerance, the first and largest step
   double t_end = 1.0;
+  /// > 0: error-controlled steps (extrapolated_euler only) aiming at this L1 error of the density
+  /// at t_end, relative to the probability (core/step_control.hpp, solver/fokker_planck.hpp)
+  double tolerance = 0;
+  double dt_min = 0;  ///< with a tolerance: the smallest step before the run stops (0: 1e-12 dt)
+  /// Refuses dt, t_end <= 0, a bad tolerance or dt_min, and a tolerance without extrapolated_euler.
   void check() const;
-  std::string unused_reason(std::string_view) const { return ""; }
-  solver::FokkerPlanckOptions solver_options() const { return {dt, scheme}; }
+  /// Why `key` is not used: dt_min without a tolerance.
+  std::string unused_reason(std::string_view key) const;
+  solver::FokkerPlanckOptions solver_options() const;
 };
 
 /// [particles]: an ensemble whose histogram is the density.
@@ -189,7 +195,7 @@ struct RunConfig {
 enum class EngineKind { schrodinger, fokker_planck, particles };
 /// Refuses (InvalidArgument naming grid.n, or particles.count) an engine whose arrays cannot
 /// fit the memory limit, before anything is allocated: the estimate of every front end.
-void require_engine_memory(EngineKind engine, double points, int dims, double particles = 0);
+void require_engine_memory(EngineKind engine, double points, int dims, double particles = 0, bool error_control = false);
 
 /// An override that removes a key: "-section.key" (what `--unset section.key` passes).  No
 /// section name begins with '-', so the form cannot be taken for a "section.key=value".

@@ -284,6 +284,8 @@ FokkerPlanckConfig read_engine(Section& s, FokkerPlanckConfig e) {
   e.scheme = s.choice("scheme", e.scheme);
   e.dt = s.number("dt", e.dt);
   e.t_end = s.number("t_end", e.t_end);
+  e.tolerance = s.number("tolerance", e.tolerance);
+  e.dt_min = s.number("dt_min", e.dt_min);
   return e;
 }
 
@@ -379,7 +381,8 @@ RunConfig from_table(const Table& root, UnusedKeys unused) {
   require_engine_memory(std::holds_alternative<FokkerPlanckConfig>(c.engine) ? EngineKind::fokker_planck
                         : particles != nullptr                               ? EngineKind::particles
                                                                              : EngineKind::schrodinger,
-                        points, c.grid.dim(), particles != nullptr ? static_cast<double>(particles->count) : 0);
+                        points, c.grid.dim(), particles != nullptr ? static_cast<double>(particles->count) : 0,
+                        std::holds_alternative<FokkerPlanckConfig>(c.engine) && std::get<FokkerPlanckConfig>(c.engine).tolerance > 0);
   read_output(root, c.output);
   return c;
 }

@@ -191,14 +191,36 @@ class FokkerPlanckEngine {
     const double m = solver::integral(grid_, rho0, solver::identity);
     for (double& v : rho0) v /= m;
     s_.set_state(rho0);
+    step_ = 0;
   }
-  /// `snap` holds the problem's rows (this rank's block when distributed).
+  /// `snap` holds the problem's rows (this rank's block when distributed).  Under error control
+  /// the step controller's state comes back from the snapshot's diagnostics, so that the
+  /// continued run takes the uninterrupted run's steps.
   void restore(const io::Snapshot& snap) {
     auto rho = field_of_rows<double>(grid_, rows_, 0.0);
     const auto& r = snap.fields.at("rho");
     std::copy(r.begin(), r.end(), rho.begin());
     const auto out = snap.diagnostics.find("outflow");
     s_.set_state(rho, snap.time, out == snap.diagnostics.end() ? 0.0 : out->second);
+    step_ = snap.iteration;
+    if (adaptive()) {
+      core::StepController::State st;
+      auto get = [&](const char* name) {
+        const auto it = snap.diagnostics.find(name);
+        if (it == snap.diagnostics.end() || !std::isfinite(it->second) || it->second < 0)
+          core::throw_invalid("restart", std::string("a snapshot without a valid diagnostic ") + name,
+                              "an output of a run with fokker_planck.tolerance (its step controller's state)");
+        return it->second;
+      };
+      st.next = get("dt_next");
+      st.eps_prev = get("error_ratio");
+      st.accepted = std::lround(get("steps_accepted"));
+      st.rejected = std::lround(get("steps_rejected"));
+      st.last_step = get("dt_last");
+      st.last_error = get("error_last");
+      if (!(st.next > 0)) core::throw_invalid("restart", "dt_next = " + core::format_value(st.next), "> 0");
+      s_.restore_step_state(st);
+    }
   }
   static const char* restart_field() { return "rho"; }
   static solver::FokkerPlanckOptions distributed(solver::FokkerPlanckOptions o) {
@@ -207,12 +229,30 @@ class FokkerPlanckEngine {
   }
   std::vector<io::FieldView> particle_output() { return {}; }
 
-  void advance(long n) { s_.advance(n); }
+  /// n nominal steps of dt; under error control: to the time n nominal steps later, exactly
+  /// (the chunk ends and snapshots of the fixed-step run, whatever steps the error allows).
+  void advance(long n) {
+    step_ += n;
+    if (adaptive())
+      s_.advance_to(static_cast<double>(step_) * dt());
+    else
+      s_.advance(n);
+  }
   double time() const { return s_.time(); }
   double dt() const { return s_.options().dt; }
   const solver::FokkerPlanckSolver<D>& solver() const { return s_; }
+  bool adaptive() const { return s_.options().control.adaptive(); }
 
   void diagnostics(const grids::Basins<D>& basins, Diagnostics& diag) const {
+    if (adaptive()) {  // the step controller: what a restart needs, and the steps taken
+      const auto& st = s_.step_state();
+      diag.emplace_back("dt_next", st.next);
+      diag.emplace_back("error_ratio", st.eps_prev);
+      diag.emplace_back("steps_accepted", static_cast<double>(st.accepted));
+      diag.emplace_back("steps_rejected", static_cast<double>(st.rejected));
+      diag.emplace_back("dt_last", st.last_step);
+      diag.emplace_back("error_last", st.last_error);
+    }
     diag.emplace_back("mass", s_.mass());
     double mn = s_.rho()[0];
     for (double v : s_.rho()) mn = std::min(mn, v);
@@ -228,6 +268,7 @@ class FokkerPlanckEngine {
   const grids::Grid<D>& grid_;
   RowBlock rows_;  // the problem's rows: this rank's slab under MPI
   solver::FokkerPlanckSolver<D> s_;
+  long step_ = 0;  // nominal steps of dt done: the run loop's step
 };
 
 /// The particle engine (an ensemble whose histogram is the density).

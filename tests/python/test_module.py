@@ -104,6 +104,44 @@ def test_coherent_state_through_python_equals_the_cli_bit_for_bit(tmp_path):
         q.set_threads(old)
 
 
+def test_fokker_planck_error_control_from_python():
+    # the same engine as [fokker_planck] tolerance: lands exactly on each time, keeps mass and
+    # rho >= 0, and a tenfold tighter tolerance gives an about tenfold smaller error against a
+    # reference at 1e-8 (the achieved error is proportional to the tolerance, docs/theory.md)
+    g = q.Grid([64], -2.0, 2.0, boundary="reflecting")
+    f = q.objective("double_well", 1, c=0.3)
+    x = g.coordinates(0)
+    rho0 = np.exp(-(x - 1) ** 2 / 0.04)
+    rho0 /= rho0.sum() * g.cell_volume
+
+    def run(tol):
+        fp = q.FokkerPlanckSolver(g, f, 0.4, dt=0.2, scheme="extrapolated_euler", tolerance=tol, horizon=1.0)
+        fp.rho = rho0
+        m0 = fp.mass()
+        for t in (0.25, 0.5, 1.0):
+            fp.advance_to(t)
+            assert fp.time == t
+        # absolute: mass exact up to rounding, ~1e-13 after the 1e-8 run's ~10^4 steps (weights 3, -2)
+        assert fp.rho.min() >= 0 and fp.mass() == pytest.approx(m0, abs=1e-12)
+        return fp
+
+    ref = run(1e-8).rho
+    errs = [np.abs(run(tol).rho - ref).sum() * g.cell_volume for tol in (1e-4, 1e-5)]
+    assert 4 < errs[0] / errs[1] < 25  # proportional: 10 expected for order-free tolerance proportionality
+    fp = run(1e-5)
+    st = fp.step_state
+    assert st["accepted"] > 10 and 0 < st["dt_last"] <= 0.2 and st["error_ratio"] <= 1
+    assert fp.config == {"scheme": "extrapolated_euler", "dt": 0.2, "tolerance": 1e-5, "dt_min": 0.0}
+    with pytest.raises(ValueError, match="tolerance"):
+        q.FokkerPlanckSolver(g, f, 0.4, dt=0.2, tolerance=1e-5)  # backward Euler has no error estimate
+    with pytest.raises(ValueError, match="advance_to"):
+        fixed = q.FokkerPlanckSolver(g, f, 0.4, dt=0.2, scheme="extrapolated_euler")
+        fixed.rho = rho0
+        fixed.advance_to(1.0)
+    with pytest.raises(ValueError, match="advance"):
+        fp.advance(1)
+
+
 def test_fokker_planck_relaxes_to_the_gibbs_state():
     # f = |x|^2/2: the generator's gap is 1, so after t = 40 the distance to Gibbs is ~e^-40
     g = q.Grid([48, 40], [-4, -3.5], [4, 3.5], boundary="reflecting")

@@ -115,6 +115,15 @@ TEST_CASE("every reported bad input exits 2 naming the key or file:line, and lea
       {"optimize --objective rastrigin --dim 2 --seed -1 --runs 2", "--seed: must be an integer in [0, 18446744073709551615]"},
       {"optimize --objective rastrigin --dim 2 --seed 1e23 --runs 2", "--seed: must be an integer in [0, 18446744073709551615]"},
       {"optimize --tsp " + in + "../../../data/tsp/random10.tsp --optimum inf --runs 2", "--optimum"},
+      // error-controlled steps (issue 30)
+      {"run " + in + "fp2d_small.toml --set fokker_planck.tolerance=1e-4 -o o.h5 -q", "must be 0 with scheme = \"backward_euler\" (error control needs scheme = \"extrapolated_euler\")"},
+      {"run " + in + "fp2d_small.toml --set fokker_planck.scheme='\"extrapolated_euler\"' --set fokker_planck.tolerance=-1 -o o.h5 -q",
+       "fokker_planck.tolerance = -1"},
+      {"run " + in + "fp2d_small.toml --set fokker_planck.scheme='\"extrapolated_euler\"' --set fokker_planck.tolerance=nan -o o.h5 -q",
+       "fokker_planck.tolerance"},
+      {"run " + in + "fp2d_small.toml --set fokker_planck.scheme='\"extrapolated_euler\"' --set fokker_planck.tolerance=1e-4 --set fokker_planck.dt_min=1 -o o.h5 -q",
+       "fokker_planck.dt_min = 1: must be <= dt"},
+      {"run " + in + "fp2d_small.toml --set fokker_planck.dt_min=1e-6 -o o.h5 -q", "fokker_planck.dt_min"},
       // TSPLIB files and the neighbour-list algorithms (issue 28)
       {"optimize --tsp " + in + "20_tsp_duplicate_node.tsp --runs 2", "20_tsp_duplicate_node.tsp:8 = node 2: must be each of 1..4 once"},
       {"optimize --tsp " + in + "21_tsp_missing_node.tsp --runs 2", "21_tsp_missing_node.tsp:10"},

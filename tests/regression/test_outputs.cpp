@@ -296,3 +296,43 @@ TEST_CASE("bad sampled objectives and output keys exit 2 naming the key, the fil
   MESSAGE(cases.size() << " bad inputs, each exit 2 with the key named");
   fs::remove_all(d);
 }
+
+TEST_CASE("fokker_planck.tolerance: snapshots land on the nominal times, the controller is recorded, a stopped run resumes bit for bit") {
+  const auto d = testing::scratch_dir("fp_tolerance");
+  const std::string text =
+      "[grid]\nn = [128, 128]\nlower = [-2, -2]\nupper = [2, 2]\nboundary = \"reflecting\"\n"
+      "[objective]\nname = \"double_well\"\nc = 0.3\n[schedule]\nT = 0.4\n[initial]\ncenter = [0.96, 0.96]\nwidth = [0.3, 0.3]\n"
+      "[fokker_planck]\nscheme = \"extrapolated_euler\"\ndt = 0.01\nt_end = 5.0\ntolerance = 1e-4\n[output]\nevery = 100\n";
+  const auto c = scenario::parse_config(text);
+  scenario::RunOptions whole;
+  whole.output = (d / "whole.h5").string();
+  REQUIRE(scenario::run(c, whole).status == scenario::RunOutcome::Status::completed);
+  const auto w = io::read_diagnostics(whole.output);
+  REQUIRE(w.iteration == std::vector<std::int64_t>{0, 100, 200, 300, 400, 500});
+  for (std::size_t r = 0; r < w.iteration.size(); ++r) CHECK(w.time[r] == static_cast<double>(w.iteration[r]) * 0.01);  // exactly
+  const auto& accepted = w.series.at("steps_accepted");
+  MESSAGE("accepted steps at the snapshots: " << accepted[1] << " " << accepted[2] << " " << accepted[5] << ", rejected "
+                                              << w.series.at("steps_rejected")[5] << ", last dt " << w.series.at("dt_last")[5]);
+  CHECK(accepted[5] > accepted[1]);
+  CHECK(w.series.at("dt_last")[5] <= 0.01);
+  CHECK(std::abs(w.series.at("mass")[5] - 1) <= 1e-13);  // absolute: mass exact to round-off
+
+  // a run stopped at its second stop check (128² points: a check every few hundred steps), then
+  // restarted: the controller's state comes back with the density, so every row and the final
+  // density equal the uninterrupted run's
+  scenario::RunOptions part;
+  part.output = (d / "part.h5").string();
+  int calls = 0;
+  part.stop_requested = [&] { return ++calls == 2 ? 2 : 0; };
+  const auto stopped = scenario::run(c, part);
+  REQUIRE(stopped.status == scenario::RunOutcome::Status::stopped);
+  REQUIRE(stopped.step < 500);
+  scenario::RunOptions resume;
+  resume.restart = part.output;
+  REQUIRE(scenario::run(c, resume).status == scenario::RunOutcome::Status::completed);
+  const auto a = io::read_snapshot(whole.output, 500), b = io::read_snapshot(part.output, 500);
+  CHECK(a.fields.at("rho") == b.fields.at("rho"));
+  const auto p = io::read_diagnostics(part.output);
+  for (const char* name : {"steps_accepted", "dt_next", "mass"}) CHECK(p.series.at(name).back() == w.series.at(name).back());
+  fs::remove_all(d);
+}

@@ -178,7 +178,7 @@ TEST_CASE("Fokker-Planck error control: every accepted step is non-negative and 
   CHECK(s.outflow() > 0.3);
 }
 
-TEST_CASE("Fokker-Planck error control: bad keys are refused with their names; a stall stops the run") {
+TEST_CASE("Fokker-Planck error control: bad keys are refused with their names, a stall stops the run") {
   Problem p;
   auto refused = [&](solver::FokkerPlanckOptions o, const char* key) {
     try {
