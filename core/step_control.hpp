@@ -9,7 +9,7 @@
 // unit step": the global error is proportional to tol, not to tol^{p/(p+1)}; Hairer, Nørsett,
 // Wanner, Solving ODEs I, §II.4).  Since ε ∝ h^p, the next step is Gustafsson's PI rule (Hairer &
 // Wanner II §IV.2; Söderlind, Numer. Algorithms 31 (2002) 281):
-//     h_new = h · clamp(safety · ε^(−0.7/p) · ε_prev^(0.4/p), 1/5, 5),   safety 0.9,
+//     h_new = h · clamp(safety · ε^(−0.7/p) · ε_prev^(0.4/p), 1/5, 5),   safety 0.9, ε ≥ 10⁻⁴,
 // with no growth on the step after a rejection, and h kept when h_new ∈ [h, 1.2 h] (an engine
 // that factors matrices per step size then keeps its factors while the error is steady).  Steps
 // never exceed h_max (the configured dt: the initial and largest step).  A step shortened to land
@@ -85,11 +85,14 @@ class StepController {
     const double eps = std::isfinite(err) ? err / (tol_ * h / horizon_) : HUGE_VAL;
     if (eps <= 1) {
       if (!shortened) {
-        double factor = std::clamp(kSafety * std::pow(std::max(eps, 1e-10), -0.7 / p_) * std::pow(state_.eps_prev, 0.4 / p_), 0.2, 5.0);
+        // ε below 1e-4 counts as 1e-4 (as in Hairer's DOPRI5): a step of (nearly) no error must
+        // not make the next proposal collapse through the ε_prev term
+        const double e = std::max(eps, kEpsFloor);
+        double factor = std::clamp(kSafety * std::pow(e, -0.7 / p_) * std::pow(state_.eps_prev, 0.4 / p_), 0.2, 5.0);
         if (rejected_before_) factor = std::min(factor, 1.0);
         if (factor >= 1.0 && factor <= 1.2) factor = 1.0;
         state_.next = std::min(h * factor, h_max_);
-        state_.eps_prev = std::max(eps, 1e-10);
+        state_.eps_prev = e;
       }
       ++state_.accepted;
       state_.last_step = h;
@@ -104,7 +107,7 @@ class StepController {
   }
 
  private:
-  static constexpr double kSafety = 0.9;
+  static constexpr double kSafety = 0.9, kEpsFloor = 1e-4;
   int p_ = 1;
   double h_max_ = 0, tol_ = 0, horizon_ = 1;
   bool rejected_before_ = false;

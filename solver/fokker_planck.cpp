@@ -155,7 +155,12 @@ double FokkerPlanckSolver<D>::trial_step(double h, double& outflow) {
     err += theta * (moved * cell + std::abs(out[2] - outflow));
     outflow += theta * (out[2] - outflow);
   }
-  return err / reference;
+  // Below 16 ulp the estimate is rounding, which a smaller step cannot reduce (and the
+  // allowance tol·h/H shrinks with h): an error-per-unit-time controller would shrink the step
+  // to nothing.  The rounding level is taken off, so that steps grow again once the truncation
+  // error falls below it.
+  constexpr double kRounding = 16 * std::numeric_limits<double>::epsilon();
+  return std::max(0.0, err / reference - kRounding);
 }
 
 template <int D>

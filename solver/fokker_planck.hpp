@@ -32,7 +32,8 @@
 //   extrapolated step), so that err = ‖T33 − T32‖₁ = ‖3·T31 − 4·T21 + T11‖₁/2 estimates T32's
 //   local error (the propagated solution's own, so that the global error follows the
 //   tolerance).  The norm: Σ|e| h^D plus the error of the outflow, relative to the probability
-//   (mass + outflow) at the step's start: the density's total variation, as a fraction.  Every combination
+//   (mass + outflow) at the step's start: the density's total variation, as a fraction; the
+//   rounding level of the estimate, 16 ulp, is taken off (a smaller step cannot reduce it).  Every combination
 //   keeps mass exactly.  Where T32 would be negative somewhere, the accepted step is the convex
 //   combination (1 − θ)·T32 + θ·T31 with the smallest θ that makes it ≥ 0 (T31 is a product of
 //   M-matrix inverses, hence ≥ 0), and θ·‖T31 − T32‖₁ is added to err: every accepted step is
