@@ -302,6 +302,12 @@ starts uniform (normalised in imaginary time): set it with `state = array` or se
 
 }
 
+/// rho starts at 0, which every step keeps at 0: a density never set is a mistake, not a run.
+void require_density_set(const PyFokkerPlanck& p, const std::string& call) {
+  if (std::visit([](const auto& s) { return s->mass(); }, p.s) == 0)
+    core::throw_invalid("rho", "0 everywhere (never set)", "a density: assign fp.rho = array or call fp.set_state(rho) before " + call);
+}
+
 void bind_fokker_planck(py::module_& m) {
   py::class_<PyFokkerPlanck>(m, "FokkerPlanckSolver", R"doc(Structure-preserving finite-volume solver of the Fokker–Planck equation
 
@@ -378,15 +384,12 @@ step_state gives the controller's record (docs/theory.md, "Error-controlled time
            }),
            py::arg("rho"), py::arg("t") = 0.0, "sets the density (checked: the grid's shape, finite, >= 0) and the time")
       .def("advance", guarded([](PyFokkerPlanck& p, long n) {
-             // rho starts at 0, which every step keeps at 0: a density never set is a mistake, not a run
-             if (std::visit([](const auto& s) { return s->mass(); }, p.s) == 0)
-               core::throw_invalid("rho", "0 everywhere (never set)", "a density: assign fp.rho = array or call fp.set_state(rho) before advance");
+             require_density_set(p, "advance");
              advance_grid_engine(p, n);
            }),
            py::arg("n") = 1, "n steps of dt (the GIL is released meanwhile); refused while rho is 0 everywhere, and under error control")
       .def("advance_to", guarded([](PyFokkerPlanck& p, double t) {
-             if (std::visit([](const auto& s) { return s->mass(); }, p.s) == 0)
-               core::throw_invalid("rho", "0 everywhere (never set)", "a density: assign fp.rho = array or call fp.set_state(rho) before advance_to");
+             require_density_set(p, "advance_to");
              std::visit(
                  [&](auto& s) {
                    p.advisor.check(s->time(), t);

@@ -86,10 +86,7 @@ solver::SplitStepOptions SchrodingerConfig::solver_options() const {
 
 void FokkerPlanckConfig::check() const {
   require_steps("fokker_planck", dt, t_end);
-  solver_options().control.check("fokker_planck", dt);
-  if (tolerance > 0 && scheme != solver::FpScheme::extrapolated_euler)
-    core::throw_invalid("fokker_planck.tolerance", core::format_value(tolerance),
-                        "0 with scheme = \"" + std::string(core::name_of(scheme)) + "\" (error control needs scheme = \"extrapolated_euler\")");
+  solver_options().check();
 }
 
 std::string FokkerPlanckConfig::unused_reason(std::string_view key) const {

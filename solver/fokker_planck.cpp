@@ -36,7 +36,7 @@ double FokkerPlanckSolver<D>::max_over_ranks(double local) const {
 template <int D>
 FokkerPlanckSolver<D>::FokkerPlanckSolver(const potentials::Landscape<D>& landscape, potentials::Schedule schedule, FokkerPlanckOptions opts)
     : grid_(landscape.grid()), f_(landscape.f()), schedule_(schedule), opts_(opts), rho_(landscape.grid().shape()) {
-  core::require_positive("fokker_planck.dt", opts.dt);
+  opts.check();
   distributed_ = opts.distributed && core::mpi::size() > 1;
   if (distributed_) {
     if constexpr (D == 1) {
@@ -77,15 +77,34 @@ FokkerPlanckSolver<D>::FokkerPlanckSolver(const potentials::Landscape<D>& landsc
     build(half_, schedule_.T(0.5 * opts.dt));
     full_ = rho_;
   }
-  opts.control.check("fokker_planck", opts.dt);
   if (opts.control.adaptive()) {
-    if (!extrapolated())
-      core::throw_invalid("fokker_planck.tolerance", core::format_value(opts.control.tolerance),
-                          "0 with scheme = " + std::string(core::name_of(opts.scheme)) + " (error control needs scheme = extrapolated_euler)");
     controller_ = core::StepController(2, opts.dt, opts.control.tolerance, opts.control.horizon);
     work21_ = rho_;
     work31_ = rho_;
   }
+}
+
+void FokkerPlanckOptions::check() const {
+  core::require_positive("fokker_planck.dt", dt);
+  control.check("fokker_planck", dt);
+  if (control.adaptive() && scheme != FpScheme::extrapolated_euler)
+    core::throw_invalid("fokker_planck.tolerance", core::format_value(control.tolerance),
+                        "0 with scheme = \"" + std::string(core::name_of(scheme)) + "\" (error control needs scheme = \"extrapolated_euler\")");
+}
+
+template <int D>
+void FokkerPlanckSolver<D>::ensure_outflow_buffer() {
+  std::size_t maxlines = 0;
+  for (const auto& l : lines_) maxlines = std::max(maxlines, l[2]);
+  if (grid_.boundary() == grids::Boundary::absorbing && line_outflow_.size() < maxlines) line_outflow_.resize(maxlines);
+}
+
+template <int D>
+void FokkerPlanckSolver<D>::check_finite_mass() const {
+  const double m = mass();
+  if (!std::isfinite(m))
+    throw core::NumericalError("fokker-planck: the density became non-finite by step " + std::to_string(steps_) + " (t = " + core::format_value(t_) +
+                               ")");
 }
 
 template <int D>
@@ -96,15 +115,14 @@ void FokkerPlanckSolver<D>::set_error_horizon(double h) {
 
 template <int D>
 void FokkerPlanckSolver<D>::prepare(FactorSet& set, double theta, double T) {
-  double& built = built_T_[&set == &axes_ ? 0 : &set == &half_ ? 1 : 2];
-  if (set[0].theta == theta && built == T) return;
+  if (set[0].theta == theta && set[0].built_T == T) return;
   for (int a = 0; a < D; ++a) set[a].theta = theta;
   build(set, T);
-  built = T;
+  set[0].built_T = T;
 }
 
 template <int D>
-double FokkerPlanckSolver<D>::trial_step(double h, double& outflow) {
+typename FokkerPlanckSolver<D>::Trial FokkerPlanckSolver<D>::trial_step(double h) {
   const std::size_t n = rho_.size();
   const double* r0 = rho_.data();
   double *a11 = full_.data(), *a21 = work21_.data(), *a31 = work31_.data();
@@ -138,9 +156,9 @@ double FokkerPlanckSolver<D>::trial_step(double h, double& outflow) {
   });
   const double cell = grid_.cell_volume();
   double err = over_ranks(sums[0]) * cell + 0.5 * std::abs(3 * out[2] - 4 * out[1] + out[0]);
-  outflow = 3 * out[2] - 2 * out[1];
-  limited_ = over_ranks(sums[1]) > 0;
-  if (limited_) {
+  double outflow = 3 * out[2] - 2 * out[1];
+  const bool limited = over_ranks(sums[1]) > 0;
+  if (limited) {
     // the smallest θ with (1 − θ)·T32 + θ·T31 ≥ 0 everywhere (a max: the same for any order)
     double theta = 0;
     for (std::size_t i = 0; i < n; ++i)
@@ -160,7 +178,7 @@ double FokkerPlanckSolver<D>::trial_step(double h, double& outflow) {
   // to nothing.  The rounding level is taken off, so that steps grow again once the truncation
   // error falls below it.
   constexpr double kRounding = 16 * std::numeric_limits<double>::epsilon();
-  return std::max(0.0, err / reference - kRounding);
+  return {std::max(0.0, err / reference - kRounding), outflow, limited};
 }
 
 template <int D>
@@ -170,9 +188,7 @@ void FokkerPlanckSolver<D>::advance_to(double t_target) {
   core::require_finite("t_target", t_target);
   if (!(t_target > t_)) core::throw_invalid("t_target", core::format_value(t_target), "> time() = " + core::format_value(t_));
   if (!(controller_.horizon() > 0)) controller_.set_horizon(t_target - t_);
-  std::size_t maxlines = 0;
-  for (const auto& l : lines_) maxlines = std::max(maxlines, l[2]);
-  if (grid_.boundary() == grids::Boundary::absorbing && line_outflow_.size() < maxlines) line_outflow_.resize(maxlines);
+  ensure_outflow_buffer();
   const double h_min = opts_.control.min_step(opts_.dt);
   while (t_ < t_target) {
     bool shortened = false;
@@ -180,21 +196,17 @@ void FokkerPlanckSolver<D>::advance_to(double t_target) {
     if (h < h_min && !shortened)
       throw core::NumericalError("fokker-planck: the error control asks for a step of " + core::format_value(h) + " at t = " + core::format_value(t_) +
                                  ", below fokker_planck.dt_min = " + core::format_value(h_min) + " (a stiff or non-smooth region; raise tolerance or lower dt_min)");
-    double step_outflow = 0;
-    const double err = trial_step(h, step_outflow);
-    if (!controller_.judge(h, err, shortened)) continue;
+    const Trial trial = trial_step(h);
+    if (!controller_.judge(h, trial.error, shortened)) continue;
     const double* c = work21_.data();
     double* r = rho_.data();
     core::parallel_for(static_cast<std::ptrdiff_t>(rho_.size()), [=](std::ptrdiff_t i) { r[i] = c[i]; });
-    outflow_ += step_outflow;
-    limited_steps_ += limited_ ? 1 : 0;
+    outflow_ += trial.outflow;
+    limited_steps_ += trial.limited ? 1 : 0;
     t_ = (h == t_target - t_) ? t_target : t_ + h;
     ++steps_;
   }
-  const double m = mass();
-  if (!std::isfinite(m))
-    throw core::NumericalError("fokker-planck: the density became non-finite by step " + std::to_string(steps_) + " (t = " + core::format_value(t_) +
-                               ")");
+  check_finite_mass();
 }
 
 template <int D>
@@ -498,9 +510,7 @@ template <int D>
 void FokkerPlanckSolver<D>::advance(long n) {
   core::require_at_least("steps", n, 0);
   if (opts_.control.adaptive()) core::throw_invalid("advance", "fixed steps", "advance_to(t) under error control (fokker_planck.tolerance > 0)");
-  std::size_t maxlines = 0;
-  for (const auto& l : lines_) maxlines = std::max(maxlines, l[2]);
-  if (grid_.boundary() == grids::Boundary::absorbing && line_outflow_.size() < maxlines) line_outflow_.resize(maxlines);
+  ensure_outflow_buffer();
   const bool varying = !schedule_.is_constant();
   for (long s = 0; s < n; ++s) {
     if (varying) build(axes_, schedule_.T(coefficient_time(t_)));
@@ -529,10 +539,7 @@ void FokkerPlanckSolver<D>::advance(long n) {
     t_ += opts_.dt;
     ++steps_;
   }
-  const double m = mass();
-  if (!std::isfinite(m))
-    throw core::NumericalError("fokker-planck: the density became non-finite by step " + std::to_string(steps_) + " (t = " + core::format_value(t_) +
-                               ")");
+  check_finite_mass();
 }
 
 template <int D>

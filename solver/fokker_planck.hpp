@@ -92,6 +92,9 @@ struct FokkerPlanckOptions {
   /// Divide the grid among the MPI ranks of the run (slabs of axis 0).  Ignored on one rank;
   /// refused for 1D grids.
   bool distributed = false;
+  /// Refuses a bad dt or control key, and a tolerance without extrapolated_euler (named as
+  /// fokker_planck.*): the solver and the [fokker_planck] reader both call it.
+  void check() const;
 };
 
 template <int D>
@@ -158,10 +161,17 @@ class FokkerPlanckSolver {
   struct AxisFactors;
   using FactorSet = std::array<AxisFactors, D>;
   bool extrapolated() const { return opts_.scheme == FpScheme::extrapolated_euler; }
-  /// Error control: the trial step h from t_ into work21_ (the candidate, non-negative) and
-  /// its outflow; returns the estimated error (Σ|e| h^D + |outflow error|) relative to the
-  /// probability at the step's start (mass + outflow).
-  double trial_step(double h, double& outflow);
+  /// Error control: a trial step h from t_, its candidate (non-negative) left in work21_.
+  struct Trial {
+    double error;    ///< (Σ|e| h^D + |outflow error|) / (mass + outflow at the step's start)
+    double outflow;  ///< the candidate's outflow
+    bool limited;    ///< the positivity limiter acted
+  };
+  Trial trial_step(double h);
+  /// The per-line outflow buffer of absorbing walls (sized once).
+  void ensure_outflow_buffer();
+  /// Throws NumericalError naming the step when the mass is not finite.
+  void check_finite_mass() const;
   /// Sets every factor of `set` to θ and rebuilds them at T when θ or T changed.
   void prepare(FactorSet& set, double theta, double T);
   /// Factors (I − θ L_a) of every axis of `set` (θ per axis, set in the constructor) at T.
@@ -195,18 +205,16 @@ class FokkerPlanckSolver {
     std::vector<double> absorb_rate;             // absorbing: outflow rate of each boundary cell
     std::vector<double> rate_fwd, rate_bwd;      // crank_nicolson: rates k → k+1 and k+1 → k per cell
     double theta = 0;                            // implicit coefficient: factor (I − θ L_a)
+    double built_T = -1;                         // the T the factors were built at (prepare)
   };
   FactorSet axes_;  // the step's factors: θ = dt (BE, extrapolated full step) or CN's θ
   FactorSet half_;  // extrapolated_euler: θ = dt/2
   RField full_;     // extrapolated_euler: the full-step copy of ρ
-  // error control: the thirds' factors (θ = h/3), the 2- and 3-sub-step copies of ρ, the
-  // controller, and the T each factor set was last built at
+  // error control: the thirds' factors (θ = h/3), the 2- and 3-sub-step copies of ρ, the controller
   FactorSet third_;
   RField work21_, work31_;
   core::StepController controller_;
   long limited_steps_ = 0;
-  bool limited_ = false;  // the last trial step was limited
-  std::array<double, 3> built_T_{-1, -1, -1};  // axes_, half_, third_
   double max_peclet_ = 0;
   double positivity_violation_ = 0;  // rebuild (CN): θ·max out-rate of the last axis built
   double t_ = 0;
