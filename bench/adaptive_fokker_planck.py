@@ -1,10 +1,10 @@
 """Error-controlled Fokker-Planck steps against fixed ones (issue #30).
 
-    PYTHONPATH=build/python /usr/bin/python3 bench/adaptive_fokker_planck.py [--n 64]
+    PYTHONPATH=build/python /usr/bin/python3 bench/adaptive_fokker_planck.py [--n 64] [--json results/adaptive/fokker_planck.json]
 
 Two measurements on the 2D tilted double well of examples/fokker_planck_escape.toml (c = 0.3,
 reflecting box [-2, 2]^2, n x n cells, the Gaussian start of the example), printed as Markdown for
-BENCHMARKS.md:
+BENCHMARKS.md, and as JSON (bench/adaptive_plot.py draws error against tolerance from it):
 
 1. Tolerance proportionality at constant T = 0.5, t_end = 5: for each tolerance the L1 error of
    rho(t_end) (relative to the probability, the norm the tolerance is stated in) against a
@@ -20,6 +20,8 @@ BENCHMARKS.md:
 """
 import argparse
 import datetime
+import json
+import os
 import platform
 import time
 import warnings
@@ -65,7 +67,9 @@ def l1(a, b, g):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=64)
+    ap.add_argument("--json", default="results/adaptive/fokker_planck.json")
     args = ap.parse_args()
+    out = []
     # at T = 0.01 the 64² grid's cell Péclet number reaches 5.6 (the engine warns at every run):
     # the comparison is between time steppers on the same grid, so the advice is silenced here
     warnings.simplefilter("ignore", RuntimeWarning)
@@ -80,10 +84,13 @@ def main():
           f"whose dt = 1e-4 run is off by {ref_err:.1e})\n")
     print("| tolerance | achieved L1 error | error / tolerance | accepted steps | rejected | positivity-limited | wall (s) |")
     print("|---|---|---|---|---|---|---|")
+    rows = []
     for tol in (1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8):
         rho, st, wall = adaptive(g, f, 0.5, t_end, tol, 0.1)
         e = l1(rho, ref, g)
         print(f"| {tol:.0e} | {e:.3g} | {e / tol:.3g} | {st['accepted']} | {st['rejected']} | {st['limited']} | {wall:.2f} |")
+        rows.append(dict(scheme="extrapolated_euler", tolerance=tol, error=e, accepted=st["accepted"], rejected=st["rejected"], wall=wall))
+    out.append(dict(problem=f"Fokker-Planck escape, tilted double well 2D ({args.n}², T = 0.5)", reference_error=ref_err, rows=rows))
 
     sched = q.Schedule.geometric(1.0, 0.01 ** (1 / t_end))
     ref, ref_err = reference(g, f, sched, t_end)
@@ -121,6 +128,9 @@ def main():
         _, _, fw = fixed(g, f, sched, t_end, dt)
         print(f"| {tol:.0e} | {e:.3g} | {st['accepted']} + {st['rejected']} | {st['limited']} | {6 * trials} | {wall:.2f} | {dt:.3g} | {fe:.3g} | {n} | {3 * n} | "
               f"{n / trials:.2f} | {3 * n / (6 * trials):.2f} | {fw / wall:.2f} |")
+    os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
+    with open(args.json, "w") as fh:
+        json.dump(dict(command=f"bench/adaptive_fokker_planck.py --n {args.n}", date=f"{datetime.datetime.utcnow():%Y-%m-%d %H:%M}", results=out), fh, indent=1)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,13 @@ wisdom in ~/.xmds/wisdom), each timed by wall clock from process start to exit, 
 with warm wisdom on both sides; the first (cold) run of each is reported beside it.  XMDS2's
 compile step (xmds2 + g++, paid once per script) is reported separately.
 
-Usage: /usr/bin/python3 bench/xmds2_vs_qtzflow.py [--target 1e-6] [--threads 1] [--build build] [--whole-process]
+With --adaptive (issue #30): both codes under error control at tolerances 1e-4, 1e-6, 1e-8, the
+same tolerance on both sides: XMDS2's ARK45 (Cash-Karp 4(5) in the interaction picture, its PI
+controller) with `tolerance`, against `qtzflow run examples/coherent_state.toml --set
+schrodinger.tolerance=...` (chin4, step doubling; dt = 2π/8 as the first and largest step).
+Whole processes with default settings, median of 5 warm runs; the achieved L2 errors beside.
+
+Usage: /usr/bin/python3 bench/xmds2_vs_qtzflow.py [--target 1e-6] [--threads 1] [--build build] [--whole-process] [--adaptive]
 Needs the Debian package xmds2 (bash scripts/install-deps.sh --bench).
 """
 import argparse
@@ -81,19 +87,22 @@ XMDS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def xmds_script(steps, threads, default_settings=False):
+def xmds_script(steps, threads, default_settings=False, tolerance=None):
     text = XMDS.format(steps=steps, threads=threads)
+    if tolerance is not None:  # ARK45 with its error control instead of fixed RK4 steps
+        text = text.replace(f'algorithm="RK4" interval="6.283185307179586" steps="{steps}"',
+                            f'algorithm="ARK45" interval="6.283185307179586" tolerance="{tolerance:g}"')
     if default_settings:  # XMDS2's defaults: no <fftw> element (FFTW_PATIENT, one thread), no <benchmark/>
         text = text.replace(f'    <fftw plan="measure" threads="{threads}" />\n', "").replace("    <benchmark />\n", "")
     return text
 
 
-def xmds_run(work, steps, threads, repeats=1, default_settings=False, whole_process=False):
+def xmds_run(work, steps, threads, repeats=1, default_settings=False, whole_process=False, tolerance=None):
     """Compiles and runs the XMDS2 script with `steps` steps; returns (L2 error, median seconds,
     seconds of the first run, compile seconds).  Seconds are XMDS2's own "Time elapsed for
     simulation", or with whole_process the wall time of the program from start to exit."""
     with open(os.path.join(work, "coherent2d.xmds"), "w") as f:
-        f.write(xmds_script(steps, threads, default_settings))
+        f.write(xmds_script(steps, threads, default_settings, tolerance))
     t0 = time.perf_counter()
     subprocess.run(["xmds2", "coherent2d.xmds"], cwd=work, check=True, capture_output=True)
     compile_s = time.perf_counter() - t0
@@ -115,13 +124,15 @@ def xmds_run(work, steps, threads, repeats=1, default_settings=False, whole_proc
     return err, statistics.median(times[1:] if len(times) > 1 else times), times[0], compile_s
 
 
-def qtzflow_run(root, build, work, steps, threads, cache):
-    """`qtzflow run examples/coherent_state.toml` with every default but dt; returns (L2 error at
-    t = 2 pi, wall seconds of the whole process)."""
+def qtzflow_run(root, build, work, steps, threads, cache, tolerance=None):
+    """`qtzflow run examples/coherent_state.toml` with every default but dt (and the tolerance);
+    returns (L2 error at t = 2 pi, wall seconds of the whole process)."""
     out = os.path.join(work, "coherent_state.h5")
     cmd = [os.path.join(root, build, "apps", "qtzflow"), "--threads", str(threads), "run",
            os.path.join(root, "examples", "coherent_state.toml"), "-q", "-o", out,
            "--set", f"schrodinger.dt={2 * math.pi / steps!r}"]
+    if tolerance is not None:
+        cmd += ["--set", f"schrodinger.tolerance={tolerance!r}", "--set", "output.every=1"]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, env=dict(os.environ, QTZFLOW_WISDOM_DIR=cache), capture_output=True)
     wall = time.perf_counter() - t0
@@ -181,16 +192,44 @@ def whole_process(root, args, work):
     print(f"\nXMDS2's compile step (xmds2 + g++) before its first run: {x_compile:.1f} s.")
 
 
+def adaptive(root, args, work):
+    """Both codes under error control at the same tolerances; prints a Markdown table."""
+    cache = tempfile.mkdtemp(prefix="qtzflow_wisdom_")
+    rows = []
+    try:
+        for tol in (1e-4, 1e-6, 1e-8):
+            shutil.rmtree(os.path.expanduser("~/.xmds/wisdom"), ignore_errors=True)
+            xe, x_warm, x_first, x_compile = xmds_run(work, 0, args.threads, repeats=6, default_settings=True, whole_process=True, tolerance=tol)
+            shutil.rmtree(cache)
+            os.makedirs(cache)
+            runs = [qtzflow_run(root, args.build, work, 8, args.threads, cache, tolerance=tol) for _ in range(6)]
+            qe, q_first, q_warm = runs[-1][0], runs[0][1], statistics.median(r[1] for r in runs[1:])
+            print(f"tol {tol:g}: xmds2 error {xe:.3e} {x_warm:.3f} s, qtzflow error {qe:.3e} {q_warm:.3f} s", file=sys.stderr)
+            rows.append((tol, xe, x_first, x_warm, qe, q_first, q_warm, x_compile))
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    print(f"| tolerance | XMDS2 ARK45 error | XMDS2 first / warm (s) | qtzflow chin4 error | qtzflow first / warm (s) | "
+          f"XMDS2 / qtzflow time (warm) | XMDS2 / qtzflow error |")
+    print("|---|---|---|---|---|---|---|")
+    for tol, xe, xf, xw, qe, qf, qw, _ in rows:
+        print(f"| {tol:.0e} | {xe:.2e} | {xf:.2f} / {xw:.2f} | {qe:.2e} | {qf:.2f} / {qw:.2f} | **{xw / qw:.1f}** | {xe / qe:.2g} |")
+    print(f"\nXMDS2's compile step (xmds2 + g++) before its first run: {rows[-1][7]:.1f} s per tolerance.")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--target", type=float, default=1e-6)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--build", default="build")
     ap.add_argument("--whole-process", action="store_true", help="also time both programs as whole processes with default settings")
+    ap.add_argument("--adaptive", action="store_true", help="only the error-controlled comparison (ARK45 against chin4 with a tolerance)")
     args = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     work = os.path.join(root, "bench", "xmds2_work")
     os.makedirs(work, exist_ok=True)
+    if args.adaptive:
+        adaptive(root, args, work)
+        return
 
     # XMDS2: RK4 is only stable for dt·max|V| < 2.8 (max V = 100 at the corners), so start at 400
     # steps, predict with order 4, then step up by 2 % until the target holds.

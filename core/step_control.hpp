@@ -8,9 +8,12 @@
 // so that the local errors c·h^{p+1} of an order-p method add up to about tol over H ("error per
 // unit step": the global error is proportional to tol, not to tol^{p/(p+1)}; Hairer, Nørsett,
 // Wanner, Solving ODEs I, §II.4).  Since ε ∝ h^p, the next step is Gustafsson's PI rule (Hairer &
-// Wanner II §IV.2; Söderlind, Numer. Algorithms 31 (2002) 281):
-//     h_new = h · clamp(safety · ε^(−0.7/p) · ε_prev^(0.4/p), 1/5, 5),   safety 0.9, ε ≥ 10⁻⁴,
-// with no growth on the step after a rejection, and h kept when h_new ∈ [h, 1.2 h] (an engine
+// Wanner II §IV.2) with the safety factor on the target, as in Söderlind's digital filters
+// (ACM TOMS 29 (2003) 1):
+//     h_new = h · clamp((θ/ε)^(0.7/p) · (ε_prev/θ)^(0.4/p), 1/5, 5),   θ = 0.8, ε ≥ 10⁻⁴,
+// whose fixed point is ε = θ whatever p (a safety factor multiplying h instead, 0.9·ε^(−0.7/p)·
+// ε_prev^(0.4/p), settles at ε = 0.9^(p/0.3): 0.25 for p = 4, a global error 4× below the
+// tolerance for nothing), with no growth on the step after a rejection, and h kept when h_new ∈ [h, 1.2 h] (an engine
 // that factors matrices per step size then keeps its factors while the error is steady).  Steps
 // never exceed h_max (the configured dt: the initial and largest step).  A step shortened to land
 // on a requested time does not change the proposal (the next step is the one the error allows).
@@ -49,7 +52,7 @@ class StepController {
   /// What a restart needs (and what diagnostics report).
   struct State {
     double next = 0;        ///< the step to try next
-    double eps_prev = 1;    ///< the last accepted step's ε
+    double eps_prev = 0.8;  ///< the last accepted step's ε (the target before the first)
     long accepted = 0;      ///< steps accepted since the start of the run
     long rejected = 0;      ///< steps rejected
     double last_step = 0;   ///< the last accepted step
@@ -63,6 +66,33 @@ class StepController {
   }
 
   const State& state() const { return state_; }
+
+  /// Drives an engine from t to exactly t_target (> t): trial(h) takes a step of h from the
+  /// engine's state and returns its error estimate; accept(h) commits it, reject() restores the
+  /// state at t.  Throws NumericalError naming `engine`, the time and `dt_min_key` when a step
+  /// below h_min would be needed.  The horizon defaults to t_target − t.
+  template <class Trial, class Accept, class Reject>
+  void drive(double& t, double t_target, double h_min, const char* engine, const std::string& dt_min_key, Trial&& trial, Accept&& accept,
+             Reject&& reject) {
+    require_finite("t_target", t_target);
+    if (!(t_target > t)) throw_invalid("t_target", format_value(t_target), "> time() = " + format_value(t));
+    if (!(horizon_ > 0)) horizon_ = t_target - t;
+    while (t < t_target) {
+      bool shortened = false;
+      const double h = step_toward(t_target - t, shortened);
+      if (h < h_min && !shortened)
+        throw NumericalError(std::string(engine) + ": the error control asks for a step of " + format_value(h) + " at t = " + format_value(t) +
+                             ", below " + dt_min_key + " = " + format_value(h_min) +
+                             " (a stiff, non-smooth or unresolved region; raise the tolerance, lower dt_min or refine the grid)");
+      const double err = trial(h);
+      if (!judge(h, err, shortened)) {
+        reject();
+        continue;
+      }
+      accept(h);
+      t = (h == t_target - t) ? t_target : t + h;  // lands exactly
+    }
+  }
   void restore(const State& s) { state_ = s; }
   double horizon() const { return horizon_; }
   void set_horizon(double h) { horizon_ = h; }
@@ -88,7 +118,7 @@ class StepController {
         // ε below 1e-4 counts as 1e-4 (as in Hairer's DOPRI5): a step of (nearly) no error must
         // not make the next proposal collapse through the ε_prev term
         const double e = std::max(eps, kEpsFloor);
-        double factor = std::clamp(kSafety * std::pow(e, -0.7 / p_) * std::pow(state_.eps_prev, 0.4 / p_), 0.2, 5.0);
+        double factor = std::clamp(std::pow(kTarget / e, 0.7 / p_) * std::pow(state_.eps_prev / kTarget, 0.4 / p_), 0.2, 5.0);
         if (rejected_before_) factor = std::min(factor, 1.0);
         if (factor >= 1.0 && factor <= 1.2) factor = 1.0;
         state_.next = std::min(h * factor, h_max_);
@@ -102,12 +132,12 @@ class StepController {
     }
     ++state_.rejected;
     rejected_before_ = true;
-    state_.next = h * (std::isfinite(eps) ? std::clamp(kSafety * std::pow(eps, -1.0 / p_), 0.2, 0.9) : 0.2);
+    state_.next = h * (std::isfinite(eps) ? std::clamp(std::pow(kTarget / eps, 1.0 / p_), 0.2, 0.9) : 0.2);
     return false;
   }
 
  private:
-  static constexpr double kSafety = 0.9, kEpsFloor = 1e-4;
+  static constexpr double kTarget = 0.8, kEpsFloor = 1e-4;
   int p_ = 1;
   double h_max_ = 0, tol_ = 0, horizon_ = 1;
   bool rejected_before_ = false;

@@ -103,6 +103,17 @@ void advance_grid_engine(P& p, long n) {
   std::visit([&](auto& s) { advance_interruptibly(*p.objective, n, per_check, s->steps(), [&](long k) { s->advance(k); }); }, p.s);
 }
 
+/// Error-controlled steps of a grid engine to exactly time t, the GIL released meanwhile.
+template <class P>
+void advance_grid_engine_to(P& p, double t) {
+  std::visit(
+      [&](auto& s) {
+        p.advisor.check(s->time(), t);
+        released(*p.objective, [&] { s->advance_to(t); });
+      },
+      p.s);
+}
+
 /// f sampled on the grid; a Python exception raised by a function objective wins over the
 /// non-finite values it left behind.
 template <int D>
@@ -115,6 +126,13 @@ potentials::Landscape<D> landscape(const potentials::Objective& f, const grids::
     rethrow_callable(f);
     throw;
   }
+}
+
+/// The step controller's record (core::StepController::State) under the names the run's
+/// diagnostics use where they coincide.
+py::dict step_state_dict(const core::StepController::State& st) {
+  return py::dict(py::arg("dt_next") = st.next, py::arg("error_ratio") = st.eps_prev, py::arg("accepted") = st.accepted,
+                  py::arg("rejected") = st.rejected, py::arg("dt_last") = st.last_step, py::arg("error_last") = st.last_error);
 }
 
 template <int D>
@@ -146,24 +164,33 @@ V = f (potential="objective"). T follows the schedule. FFTs are unnormalised FFT
 psi is stored so that sum |psi|^2 h^d = norm.
 
     SplitStepSolver(grid, objective, T, dt=1e-3, mode="real", scheme="strang",
-                    potential="witten", absorber_width=0, absorber_strength=0, fft_planning="measure")
+                    potential="witten", absorber_width=0, absorber_strength=0, fft_planning="measure",
+                    tolerance=0, dt_min=None, horizon=0)
 
 The keywords are [schrodinger]'s keys, with its defaults (docs/config.md). T: a number, a
-qtzflow.Schedule or a function of t. scheme: strang, yoshida4, chin4 (real time only for the
-4th-order ones). fft_planning: measure or patient (FFTW times candidate plans, kept in the
+qtzflow.Schedule or a function of t. scheme: strang, yoshida4, chin4, emb43 (yoshida4 and emb43
+real time only). Error control (tolerance > 0): advance_to(t) picks the steps (dt is the first
+and largest one) so that the L2 error of the state relative to its norm stays near tolerance over
+`horizon` (default: the span of the first advance_to); step_state gives the controller's record
+(docs/theory.md, "Error-controlled time steps"). fft_planning: measure or patient (FFTW times candidate plans, kept in the
 wisdom cache) or estimate (instant, slower steps). absorber_strength needs an absorber_width.
 `state` is a writable view of psi (complex128, real time) or phi (float64, imaginary time); it
 starts uniform (normalised in imaginary time): set it with `state = array` or set_state.
 )doc")
       .def(py::init([](const PyGrid& g, std::shared_ptr<potentials::Objective> f, py::object T, double dt, const std::string& mode,
                        const std::string& scheme, const std::string& potential, double absorber_width, py::object absorber_strength,
-                       const std::string& fft_planning) {
+                       const std::string& fft_planning, double tolerance, py::object dt_min, double horizon) {
              if (!f) core::throw_invalid("objective", "None", "a qtzflow.Objective");
-             scenario::require_engine_memory(scenario::EngineKind::schrodinger, points_of(g), g.dim());
              // the keywords are [schrodinger]'s keys: one struct, one check, one set of unused keys
              scenario::SchrodingerConfig c;
              c.mode = core::parse_name<solver::TimeMode>(mode, "mode");
              c.scheme = core::parse_name<solver::SplitScheme>(scheme, "scheme");
+             scenario::require_engine_memory(scenario::EngineKind::schrodinger, points_of(g), g.dim(), 0, tolerance > 0, c.scheme);
+             c.tolerance = tolerance;
+             if (!dt_min.is_none()) {
+               c.dt_min = dt_min.cast<double>();
+               if (const auto why = c.unused_reason("dt_min"); !why.empty()) core::throw_invalid("dt_min", core::format_value(c.dt_min), "absent: " + why);
+             }
              c.potential = core::parse_name<potentials::PotentialKind>(potential, "potential");
              c.fft_planning = core::parse_name<grids::PlanRigor>(fft_planning, "fft_planning");
              c.dt = c.t_end = dt;  // a stepping engine has no end time: t_end's checks pass with one step
@@ -174,7 +201,9 @@ starts uniform (normalised in imaginary time): set it with `state = array` or se
                  core::throw_invalid("absorber_strength", core::format_value(c.absorber_strength), "absent: " + why);
              }
              c.check();
-             const auto o = c.solver_options();
+             auto o = c.solver_options();
+             core::require_non_negative("horizon", horizon);
+             o.control.horizon = horizon;  // 0: the span of the first advance_to (no t_end here)
              const auto kind = c.potential;
              const auto schedule = to_schedule(T);
              auto out = std::make_unique<PySplitStep>(PySplitStep{g, f, {}, o.mode == solver::TimeMode::real, kind});
@@ -196,7 +225,8 @@ starts uniform (normalised in imaginary time): set it with `state = array` or se
            py::arg("grid"), py::arg("objective"), py::arg("T"), py::arg("dt") = kSchrodinger.dt, py::arg("mode") = word(kSchrodinger.mode),
            py::arg("scheme") = word(kSchrodinger.scheme), py::arg("potential") = word(kSchrodinger.potential),
            py::arg("absorber_width") = kSchrodinger.absorber_width, py::arg("absorber_strength") = py::none(),
-           py::arg("fft_planning") = word(kSchrodinger.fft_planning),
+           py::arg("fft_planning") = word(kSchrodinger.fft_planning), py::arg("tolerance") = kSchrodinger.tolerance,
+           py::arg("dt_min") = py::none(), py::arg("horizon") = 0.0,
            "a solver on the grid for the objective at temperature T (number, Schedule or function of t); the state starts uniform")
       .def_property(
           "state",
@@ -234,7 +264,13 @@ starts uniform (normalised in imaginary time): set it with `state = array` or se
            }),
            py::arg("state"), py::arg("t") = 0.0, "sets the state and the time (checked; normalised in imaginary time)")
       .def("advance", guarded([](PySplitStep& p, long n) { advance_grid_engine(p, n); }), py::arg("n") = 1,
-           "n steps of dt (the GIL is released meanwhile)")
+           "n steps of dt (the GIL is released meanwhile); refused under error control")
+      .def("advance_to", guarded([](PySplitStep& p, double t) { advance_grid_engine_to(p, t); }),
+           py::arg("t"), "error-controlled steps to exactly time t (tolerance > 0; the GIL is released meanwhile)")
+      .def_property_readonly("step_state", guarded([](const PySplitStep& p) {
+                               return std::visit([](const auto& s) { return step_state_dict(s->step_state()); }, p.s);
+                             }),
+                             "the step controller's record: next step, last step and its error, accepted / rejected steps")
       .def("relax", guarded([](PySplitStep& p, double tolerance, long max_steps, long check_every) {
              return std::visit(
                  [&](auto& s) -> py::dict {
@@ -294,6 +330,10 @@ starts uniform (normalised in imaginary time): set it with `state = array` or se
                                      scenario::SchrodingerConfig c;  // the keys these options use
                                      c.absorber_width = o.absorber_width;
                                      if (c.unused_reason("absorber_strength").empty()) d["absorber_strength"] = o.absorber_strength;
+                                     if (o.control.adaptive()) {  // the keys the writer prints (scenario/config_writer.cpp)
+                                       d["tolerance"] = o.control.tolerance;
+                                       d["dt_min"] = o.control.dt_min;
+                                     }
                                      return d;
                                    },
                                    p.s);
@@ -318,7 +358,7 @@ stationary, mass is conserved to rounding on periodic and reflecting grids, rho 
 with dimension-split implicit steps.
 
     FokkerPlanckSolver(grid, objective, T, dt=1e-3, scheme="backward_euler",
-                       tolerance=0, dt_min=0, horizon=0)
+                       tolerance=0, dt_min=None, horizon=0)
 
 The keywords are [fokker_planck]'s keys, with its defaults. scheme: backward_euler,
 crank_nicolson, extrapolated_euler. `rho` is a writable view.
@@ -329,14 +369,17 @@ stays near tolerance over `horizon` (default: the span of the first advance_to);
 step_state gives the controller's record (docs/theory.md, "Error-controlled time steps").
 )doc")
       .def(py::init([](const PyGrid& g, std::shared_ptr<potentials::Objective> f, py::object T, double dt, const std::string& scheme,
-                       double tolerance, double dt_min, double horizon) {
+                       double tolerance, py::object dt_min, double horizon) {
              if (!f) core::throw_invalid("objective", "None", "a qtzflow.Objective");
              scenario::require_engine_memory(scenario::EngineKind::fokker_planck, points_of(g), g.dim(), 0, tolerance > 0);
              scenario::FokkerPlanckConfig c;
              c.scheme = core::parse_name<solver::FpScheme>(scheme, "scheme");
              c.dt = c.t_end = dt;  // a stepping engine has no end time
              c.tolerance = tolerance;
-             c.dt_min = dt_min;
+             if (!dt_min.is_none()) {
+               c.dt_min = dt_min.cast<double>();
+               if (const auto why = c.unused_reason("dt_min"); !why.empty()) core::throw_invalid("dt_min", core::format_value(c.dt_min), "absent: " + why);
+             }
              c.check();
              auto o = c.solver_options();
              core::require_non_negative("horizon", horizon);
@@ -357,7 +400,7 @@ step_state gives the controller's record (docs/theory.md, "Error-controlled time
              return out;
            }),
            py::arg("grid"), py::arg("objective"), py::arg("T"), py::arg("dt") = kFokkerPlanck.dt, py::arg("scheme") = word(kFokkerPlanck.scheme),
-           py::arg("tolerance") = kFokkerPlanck.tolerance, py::arg("dt_min") = kFokkerPlanck.dt_min, py::arg("horizon") = 0.0,
+           py::arg("tolerance") = kFokkerPlanck.tolerance, py::arg("dt_min") = py::none(), py::arg("horizon") = 0.0,
            "a solver on the grid for the objective at temperature T (number, Schedule or function of t); rho starts at 0: set it")
       .def_property(
           "rho",
@@ -390,21 +433,15 @@ step_state gives the controller's record (docs/theory.md, "Error-controlled time
            py::arg("n") = 1, "n steps of dt (the GIL is released meanwhile); refused while rho is 0 everywhere, and under error control")
       .def("advance_to", guarded([](PyFokkerPlanck& p, double t) {
              require_density_set(p, "advance_to");
-             std::visit(
-                 [&](auto& s) {
-                   p.advisor.check(s->time(), t);
-                   released(*p.objective, [&] { s->advance_to(t); });
-                 },
-                 p.s);
+             advance_grid_engine_to(p, t);
            }),
            py::arg("t"), "error-controlled steps to exactly time t (tolerance > 0; the GIL is released meanwhile)")
       .def_property_readonly("step_state", guarded([](const PyFokkerPlanck& p) {
                                return std::visit(
                                    [](const auto& s) {
-                                     const auto& st = s->step_state();
-                                     return py::dict(py::arg("dt_next") = st.next, py::arg("error_ratio") = st.eps_prev, py::arg("accepted") = st.accepted,
-                                                     py::arg("rejected") = st.rejected, py::arg("dt_last") = st.last_step,
-                                                     py::arg("error_last") = st.last_error, py::arg("limited") = s->limited_steps());
+                                     py::dict d = step_state_dict(s->step_state());
+                                     d["limited"] = s->limited_steps();
+                                     return d;
                                    },
                                    p.s);
                              }),

@@ -62,14 +62,12 @@ std::string InitialConfig::unused_reason(std::string_view key, bool schrodinger)
 
 void SchrodingerConfig::check() const {
   require_steps("schrodinger", dt, t_end);
-  core::require_non_negative("schrodinger.absorber_width", absorber_width);
-  core::require_non_negative("schrodinger.absorber_strength", absorber_strength);
-  if (mode == solver::TimeMode::imaginary && scheme == solver::SplitScheme::yoshida4)
-    throw_invalid("schrodinger.scheme", "\"yoshida4\"", "\"strang\" or \"chin4\" in imaginary time (the triple jump's negative sub-step is ill-posed there)");
+  solver_options().check();
 }
 
 std::string SchrodingerConfig::unused_reason(std::string_view key) const {
   if (key == "absorber_strength" && absorber_width == 0) return "not used without an absorber (absorber_width = 0)";
+  if (key == "dt_min" && !(tolerance > 0)) return "dt_min bounds the error-controlled steps: it needs tolerance > 0";
   return "";
 }
 
@@ -81,6 +79,7 @@ solver::SplitStepOptions SchrodingerConfig::solver_options() const {
   so.absorber_width = absorber_width;
   so.absorber_strength = absorber_strength;
   so.rigor = fft_planning;
+  so.control = {tolerance, dt_min, t_end};  // the errors add up over the run: from 0 to t_end
   return so;
 }
 
@@ -152,7 +151,7 @@ std::unique_ptr<potentials::Objective> make_objective(const ObjectiveConfig& o, 
   spec.minima = o.minima;
   return potentials::make_expression_objective(spec, dim);
 }
-void require_engine_memory(EngineKind engine, double points, int dims, double particles, bool error_control) {
+void require_engine_memory(EngineKind engine, double points, int dims, double particles, bool error_control, solver::SplitScheme scheme) {
   // Per grid point: the landscape (f, |grad f|^2, Laplacian) and the basin labels, ~28 B, plus
   // the engine's arrays: split-step ~20 doubles (state, phases, potential, FFT work, output),
   // Fokker-Planck ~8 + 12 d doubles (density, work, the coefficients of every axis' factors),
@@ -160,7 +159,12 @@ void require_engine_memory(EngineKind engine, double points, int dims, double pa
   const double d = static_cast<double>(dims);
   // Error control (Fokker-Planck) adds two copies of the density and the thirds' factors (6 d).
   const double fp = 8 + 12 * d + (error_control ? 2 + 6 * d : 0);
-  const double per_point = engine == EngineKind::fokker_planck ? 28 + 8 * fp : engine == EngineKind::particles ? 28 + 16 : 28 + 8 * 20;
+  // Split-step: emb43 keeps 5 complex V phases (10 doubles) where the others keep 2-3; error
+  // control adds the start state and the trial (4) and the half-steps' or the partner's phases
+  // (6 complex for emb43, 2 for the others).
+  const bool emb = scheme == solver::SplitScheme::emb43;
+  const double ss = 20 + (emb ? 6 : 0) + (error_control ? 4 + (emb ? 12 : 4) : 0);
+  const double per_point = engine == EngineKind::fokker_planck ? 28 + 8 * fp : engine == EngineKind::particles ? 28 + 16 : 28 + 8 * ss;
   core::require_memory("grid.n", points * per_point, "a grid of " + core::format_value(points) + " points");
   if (engine == EngineKind::particles)
     core::require_memory("particles.count", particles * (16 * d + 8) + points * per_point,

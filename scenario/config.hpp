@@ -104,16 +104,22 @@ struct SchrodingerConfig {
   solver::TimeMode mode = solver::TimeMode::real;
   potentials::PotentialKind potential = potentials::PotentialKind::witten;
   solver::SplitScheme scheme = solver::SplitScheme::strang;
-  double dt = 1e-3;
+  double dt = 1e-3;  ///< the step; with a tolerance, the first and largest step
   double t_end = 1.0;
   double absorber_width = 0, absorber_strength = 0;
+  /// > 0: error-controlled steps aiming at this L² error of the state at t_end, relative to its
+  /// norm (core/step_control.hpp, solver/split_step.hpp)
+  double tolerance = 0;
+  double dt_min = 0;  ///< with a tolerance: the smallest step before the run stops (0: 1e-12 dt)
   /// measure (default) / patient: FFTW times candidate plans, or takes them from the wisdom
   /// cache (grids/fft.hpp), so runs sharing a cache, and restarts, are bit-identical;
   /// estimate: plans from the sizes alone (no timing, no cache; up to 6x slower steps).
   grids::PlanRigor fft_planning = grids::PlanRigor::measure;
-  /// Refuses bad values and combinations (dt, t_end > 0, absorber >= 0, yoshida4 in imaginary time).
+  /// Refuses bad values and combinations (dt, t_end > 0, absorber >= 0, yoshida4 or emb43 in
+  /// imaginary time, a bad tolerance or dt_min).
   void check() const;
-  /// Why `key` is not used ("" if it is): absorber_strength without an absorber_width.
+  /// Why `key` is not used ("" if it is): absorber_strength without an absorber_width, dt_min
+  /// without a tolerance.
   std::string unused_reason(std::string_view key) const;
   /// The solver's options (not distributed).
   solver::SplitStepOptions solver_options() const;
@@ -195,7 +201,9 @@ struct RunConfig {
 enum class EngineKind { schrodinger, fokker_planck, particles };
 /// Refuses (InvalidArgument naming grid.n, or particles.count) an engine whose arrays cannot
 /// fit the memory limit, before anything is allocated: the estimate of every front end.
-void require_engine_memory(EngineKind engine, double points, int dims, double particles = 0, bool error_control = false);
+/// `error_control`: the engine keeps the extra copies of an error-controlled run; `scheme` (split-step) counts its phase arrays.
+void require_engine_memory(EngineKind engine, double points, int dims, double particles = 0, bool error_control = false,
+                           solver::SplitScheme scheme = solver::SplitScheme::strang);
 
 /// An override that removes a key: "-section.key" (what `--unset section.key` passes).  No
 /// section name begins with '-', so the form cannot be taken for a "section.key=value".

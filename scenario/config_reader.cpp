@@ -277,6 +277,8 @@ SchrodingerConfig read_engine(Section& s, SchrodingerConfig e) {
   e.absorber_width = s.number("absorber_width", e.absorber_width);
   e.absorber_strength = s.number("absorber_strength", e.absorber_strength);
   e.fft_planning = s.choice("fft_planning", e.fft_planning);
+  e.tolerance = s.number("tolerance", e.tolerance);
+  e.dt_min = s.number("dt_min", e.dt_min);
   return e;
 }
 
@@ -378,11 +380,12 @@ RunConfig from_table(const Table& root, UnusedKeys unused) {
   double points = 1;
   for (std::size_t n : c.grid.n) points *= static_cast<double>(n);
   const auto* particles = std::get_if<ParticlesConfig>(&c.engine);
-  require_engine_memory(std::holds_alternative<FokkerPlanckConfig>(c.engine) ? EngineKind::fokker_planck
-                        : particles != nullptr                               ? EngineKind::particles
-                                                                             : EngineKind::schrodinger,
-                        points, c.grid.dim(), particles != nullptr ? static_cast<double>(particles->count) : 0,
-                        std::holds_alternative<FokkerPlanckConfig>(c.engine) && std::get<FokkerPlanckConfig>(c.engine).tolerance > 0);
+  const auto* fp = std::get_if<FokkerPlanckConfig>(&c.engine);
+  const auto* ss = std::get_if<SchrodingerConfig>(&c.engine);
+  require_engine_memory(fp != nullptr ? EngineKind::fokker_planck : particles != nullptr ? EngineKind::particles : EngineKind::schrodinger, points,
+                        c.grid.dim(), particles != nullptr ? static_cast<double>(particles->count) : 0,
+                        (fp != nullptr && fp->tolerance > 0) || (ss != nullptr && ss->tolerance > 0),
+                        ss != nullptr ? ss->scheme : solver::SplitScheme::strang);
   read_output(root, c.output);
   return c;
 }

@@ -89,6 +89,8 @@ void write_engine(std::ostream& o, const SchrodingerConfig& s) {
   o << "[schrodinger]\nmode = " << word(s.mode) << "\npotential = " << word(s.potential) << "\nscheme = " << word(s.scheme)
     << "\ndt = " << format_value(s.dt) << "\nt_end = " << format_value(s.t_end) << "\nabsorber_width = " << format_value(s.absorber_width) << "\n";
   if (s.unused_reason("absorber_strength").empty()) o << "absorber_strength = " << format_value(s.absorber_strength) << "\n";
+  if (s.tolerance > 0) o << "tolerance = " << format_value(s.tolerance) << "\n";
+  if (s.unused_reason("dt_min").empty()) o << "dt_min = " << format_value(s.dt_min) << "\n";
   o << "fft_planning = " << word(s.fft_planning) << "\n\n";
 }
 

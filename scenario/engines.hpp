@@ -63,6 +63,50 @@ void add_moments(Diagnostics& diag, const grids::Grid<D>& grid, const grids::Bas
   for (std::size_t b = 0; b < mass.size(); ++b) diag.emplace_back("mass_basin_" + std::to_string(b), mass[b]);
 }
 
+/// The step controller's state as diagnostics of an error-controlled run: what a restart needs
+/// (step_state_of reads it back), and the steps taken.
+inline void add_step_state(Diagnostics& diag, const core::StepController::State& st) {
+  diag.emplace_back("dt_next", st.next);
+  diag.emplace_back("error_ratio", st.eps_prev);
+  diag.emplace_back("steps_accepted", static_cast<double>(st.accepted));
+  diag.emplace_back("steps_rejected", static_cast<double>(st.rejected));
+  diag.emplace_back("dt_last", st.last_step);
+  diag.emplace_back("error_last", st.last_error);
+}
+
+/// The step controller's state stored in a snapshot's diagnostics by add_step_state; `key` names
+/// the tolerance of the engine (for the message when a snapshot lacks it).
+inline core::StepController::State step_state_of(const io::Snapshot& snap, const char* key) {
+  auto get = [&](const char* name) {
+    const auto it = snap.diagnostics.find(name);
+    if (it == snap.diagnostics.end() || !std::isfinite(it->second) || it->second < 0)
+      core::throw_invalid("restart", std::string("a snapshot without a valid diagnostic ") + name,
+                          std::string("an output of a run with ") + key + " (its step controller's state)");
+    return it->second;
+  };
+  core::StepController::State st;
+  st.next = get("dt_next");
+  st.eps_prev = get("error_ratio");
+  st.accepted = std::lround(get("steps_accepted"));
+  st.rejected = std::lround(get("steps_rejected"));
+  st.last_step = get("dt_last");
+  st.last_error = get("error_last");
+  if (!(st.next > 0)) core::throw_invalid("restart", "dt_next = " + core::format_value(st.next), "> 0");
+  return st;
+}
+
+/// n nominal steps of dt of a grid solver; under error control: to the time n nominal steps
+/// later, exactly (the chunk ends and snapshots of the fixed-step run, whatever steps the error
+/// allows).  `step` counts the nominal steps done.
+template <class Solver>
+void advance_nominal(Solver& s, long& step, long n) {
+  step += n;
+  if (s.options().control.adaptive())
+    s.advance_to(static_cast<double>(step) * s.options().dt);
+  else
+    s.advance(n);
+}
+
 /// The split-step Schrödinger engine.
 template <int D>
 class SchrodingerEngine {
@@ -115,10 +159,14 @@ class SchrodingerEngine {
     if (real_ && n2 > 0 && std::isfinite(n2))
       for (double& v : phi0) v /= std::sqrt(n2);
     s_.set_state(phi0);
+    step_ = 0;
   }
 
-  /// `snap` holds the problem's rows (this rank's block when distributed).
+  /// `snap` holds the problem's rows (this rank's block when distributed).  Under error control
+  /// the step controller's state comes back from the snapshot's diagnostics.
   void restore(const io::Snapshot& snap) {
+    step_ = snap.iteration;
+    if (adaptive()) s_.restore_step_state(step_state_of(snap, "schrodinger.tolerance"));
     const auto& re = snap.fields.at("psi/re");
     if (real_) {
       auto psi = field_of_rows<grids::complex>(grid_, rows_, {});
@@ -134,12 +182,14 @@ class SchrodingerEngine {
   static const char* restart_field() { return "psi/re"; }
   std::vector<io::FieldView> particle_output() { return {}; }
 
-  void advance(long n) { s_.advance(n); }
+  void advance(long n) { advance_nominal(s_, step_, n); }
   double time() const { return s_.time(); }
   double dt() const { return s_.options().dt; }
   const solver::SplitStepSolver<D>& solver() const { return s_; }
+  bool adaptive() const { return s_.options().control.adaptive(); }
 
   void diagnostics(const grids::Basins<D>& basins, Diagnostics& diag) const {
+    if (adaptive()) add_step_state(diag, s_.step_state());
     diag.emplace_back("norm", s_.norm());
     diag.emplace_back("energy", real_ ? s_.energy() : s_.decay_energy());
     if (real_)
@@ -168,6 +218,7 @@ class SchrodingerEngine {
   RowBlock rows_;  // the problem's rows: this rank's slab under MPI
   bool real_;
   solver::SplitStepSolver<D> s_;
+  long step_ = 0;  // nominal steps of dt done: the run loop's step
   std::vector<double> re_, im_, abs2_;  // this rank's values; abs2_: |ψ|² (real time), so readers need no calculator step
 };
 
@@ -203,24 +254,7 @@ class FokkerPlanckEngine {
     const auto out = snap.diagnostics.find("outflow");
     s_.set_state(rho, snap.time, out == snap.diagnostics.end() ? 0.0 : out->second);
     step_ = snap.iteration;
-    if (adaptive()) {
-      core::StepController::State st;
-      auto get = [&](const char* name) {
-        const auto it = snap.diagnostics.find(name);
-        if (it == snap.diagnostics.end() || !std::isfinite(it->second) || it->second < 0)
-          core::throw_invalid("restart", std::string("a snapshot without a valid diagnostic ") + name,
-                              "an output of a run with fokker_planck.tolerance (its step controller's state)");
-        return it->second;
-      };
-      st.next = get("dt_next");
-      st.eps_prev = get("error_ratio");
-      st.accepted = std::lround(get("steps_accepted"));
-      st.rejected = std::lround(get("steps_rejected"));
-      st.last_step = get("dt_last");
-      st.last_error = get("error_last");
-      if (!(st.next > 0)) core::throw_invalid("restart", "dt_next = " + core::format_value(st.next), "> 0");
-      s_.restore_step_state(st);
-    }
+    if (adaptive()) s_.restore_step_state(step_state_of(snap, "fokker_planck.tolerance"));
   }
   static const char* restart_field() { return "rho"; }
   static solver::FokkerPlanckOptions distributed(solver::FokkerPlanckOptions o) {
@@ -229,30 +263,14 @@ class FokkerPlanckEngine {
   }
   std::vector<io::FieldView> particle_output() { return {}; }
 
-  /// n nominal steps of dt; under error control: to the time n nominal steps later, exactly
-  /// (the chunk ends and snapshots of the fixed-step run, whatever steps the error allows).
-  void advance(long n) {
-    step_ += n;
-    if (adaptive())
-      s_.advance_to(static_cast<double>(step_) * dt());
-    else
-      s_.advance(n);
-  }
+  void advance(long n) { advance_nominal(s_, step_, n); }
   double time() const { return s_.time(); }
   double dt() const { return s_.options().dt; }
   const solver::FokkerPlanckSolver<D>& solver() const { return s_; }
   bool adaptive() const { return s_.options().control.adaptive(); }
 
   void diagnostics(const grids::Basins<D>& basins, Diagnostics& diag) const {
-    if (adaptive()) {  // the step controller: what a restart needs, and the steps taken
-      const auto& st = s_.step_state();
-      diag.emplace_back("dt_next", st.next);
-      diag.emplace_back("error_ratio", st.eps_prev);
-      diag.emplace_back("steps_accepted", static_cast<double>(st.accepted));
-      diag.emplace_back("steps_rejected", static_cast<double>(st.rejected));
-      diag.emplace_back("dt_last", st.last_step);
-      diag.emplace_back("error_last", st.last_error);
-    }
+    if (adaptive()) add_step_state(diag, s_.step_state());
     diag.emplace_back("mass", s_.mass());
     double mn = s_.rho()[0];
     for (double v : s_.rho()) mn = std::min(mn, v);

@@ -185,27 +185,23 @@ template <int D>
 void FokkerPlanckSolver<D>::advance_to(double t_target) {
   if (!opts_.control.adaptive())
     core::throw_invalid("advance_to", "a solver with fixed steps", "fokker_planck.tolerance > 0 (use advance(n) for fixed steps)");
-  core::require_finite("t_target", t_target);
-  if (!(t_target > t_)) core::throw_invalid("t_target", core::format_value(t_target), "> time() = " + core::format_value(t_));
-  if (!(controller_.horizon() > 0)) controller_.set_horizon(t_target - t_);
   ensure_outflow_buffer();
-  const double h_min = opts_.control.min_step(opts_.dt);
-  while (t_ < t_target) {
-    bool shortened = false;
-    const double h = controller_.step_toward(t_target - t_, shortened);
-    if (h < h_min && !shortened)
-      throw core::NumericalError("fokker-planck: the error control asks for a step of " + core::format_value(h) + " at t = " + core::format_value(t_) +
-                                 ", below fokker_planck.dt_min = " + core::format_value(h_min) + " (a stiff or non-smooth region; raise tolerance or lower dt_min)");
-    const Trial trial = trial_step(h);
-    if (!controller_.judge(h, trial.error, shortened)) continue;
-    const double* c = work21_.data();
-    double* r = rho_.data();
-    core::parallel_for(static_cast<std::ptrdiff_t>(rho_.size()), [=](std::ptrdiff_t i) { r[i] = c[i]; });
-    outflow_ += trial.outflow;
-    limited_steps_ += trial.limited ? 1 : 0;
-    t_ = (h == t_target - t_) ? t_target : t_ + h;
-    ++steps_;
-  }
+  Trial last{};
+  controller_.drive(
+      t_, t_target, opts_.control.min_step(opts_.dt), "fokker-planck", "fokker_planck.dt_min",
+      [&](double h) {
+        last = trial_step(h);
+        return last.error;
+      },
+      [&](double) {
+        const double* c = work21_.data();
+        double* r = rho_.data();
+        core::parallel_for(static_cast<std::ptrdiff_t>(rho_.size()), [=](std::ptrdiff_t i) { r[i] = c[i]; });
+        outflow_ += last.outflow;
+        limited_steps_ += last.limited ? 1 : 0;
+        ++steps_;
+      },
+      [] {});  // a trial leaves rho untouched
   check_finite_mass();
 }
 

@@ -70,6 +70,19 @@ grids::SlabLayout<D> whole_layout(const typename grids::Grid<D>::Shape& shape, c
   return L;
 }
 
+// "Emb 4/3 AK p" (Auzinger, Hofstätter, Ketcheson, Koch 2017; W. Auzinger's collection of
+// splitting methods): (a_k, b_k), A (kinetic) first.  The order-4 method is palindromic
+// (b = reversed a); the order-3 partner shares a1, b1, a2, b2.  Local orders 5 and 4 are checked in
+// tests/convergence/test_split_step_convergence.cpp.
+constexpr std::array<double, 5> kEmbA{0.125962888700250514, 0.751193431379145450, 0.127551831557005609, -0.338296598434303506,
+                                      0.333588446797901933};
+constexpr std::array<double, 5> kEmbB{0.333588446797901933, -0.338296598434303506, 0.127551831557005609, 0.751193431379145450,
+                                      0.125962888700250514};
+constexpr std::array<double, 5> kEmbPartnerA{0.125962888700250514, 0.751193431379145450, 0.0, -0.242703571757396124, 0.365547251678000160};
+constexpr std::array<double, 5> kEmbPartnerB{0.333588446797901933, -0.338296598434303506, 0.261153550449697153, 0.596114052266110425,
+                                             0.147440548920593995};
+constexpr std::size_t kEmbSharedOps = 4;  // K(a1) V(b1) K(a2) V(b2)
+
 std::vector<double> stage_coefficients(SplitScheme s) {
   if (s == SplitScheme::strang) return {1.0};
   const double c = std::cbrt(2.0), w1 = 1 / (2 - c), w0 = -c / (2 - c);  // Yoshida (1990)
@@ -154,6 +167,20 @@ void absorber_profile(const grids::Grid<D>& g, double width, grids::Field<double
 
 }  // namespace
 
+void SplitStepOptions::check() const {
+  core::require_positive("schrodinger.dt", dt);
+  if (mode == TimeMode::imaginary && (scheme == SplitScheme::yoshida4 || scheme == SplitScheme::emb43))
+    core::throw_invalid("schrodinger.scheme", std::string(core::name_of(scheme)),
+                        "strang or chin4 in imaginary time (a negative sub-step is ill-posed there)");
+  core::require_non_negative("schrodinger.absorber_width", absorber_width);
+  core::require_non_negative("schrodinger.absorber_strength", absorber_strength);
+  if (absorber_width > 0 && mode == TimeMode::imaginary)
+    core::throw_invalid("schrodinger.absorber_width", core::format_value(absorber_width), "0 in imaginary time (the layer is a real-time device)");
+  control.check("schrodinger", dt);
+}
+
+int order_of(SplitScheme s) { return s == SplitScheme::strang ? 2 : 4; }
+
 template <int D>
 SplitStepSolver<D>::SplitStepSolver(const grids::Grid<D>& grid, RField V, double T, SplitStepOptions opts)
     : grid_(grid), schedule_(potentials::Schedule::constant(T)), V_(std::move(V)) {
@@ -179,16 +206,8 @@ void SplitStepSolver<D>::init(SplitStepOptions opts) {
   real_time_ = opts.mode == TimeMode::real;
   if (grid_.boundary() != grids::Boundary::periodic)
     core::throw_invalid("grid.boundary", grids::to_string(grid_.boundary()), "periodic for the split-step engine");
-  core::require_positive("schrodinger.dt", opts.dt);
-  if (!real_time_ && opts.scheme == SplitScheme::yoshida4)
-    core::throw_invalid("schrodinger.scheme", "yoshida4",
-                        "strang or chin4 in imaginary time (the triple jump's negative sub-step is ill-posed there)");
-  core::require_non_negative("schrodinger.absorber_width", opts.absorber_width);
-  core::require_non_negative("schrodinger.absorber_strength", opts.absorber_strength);
+  opts.check();
   if (opts.absorber_width > 0) {
-    if (!real_time_)
-      core::throw_invalid("schrodinger.absorber_width", core::format_value(opts.absorber_width),
-                          "0 in imaginary time (the layer is a real-time device)");
     double half = grid_.length(0) / 2;
     for (int a = 1; a < D; ++a) half = std::min(half, grid_.length(a) / 2);
     core::require_in_range("schrodinger.absorber_width", opts.absorber_width, 0, half);
@@ -239,16 +258,27 @@ void SplitStepSolver<D>::init(SplitStepOptions opts) {
     W_ = block_field<double>();
     absorber_profile(grid_, opts.absorber_width, W_);
   }
+  mergeable_ = !time_dependent_ && opts.scheme != SplitScheme::emb43;
   build_programs();
-  rebuild_phases(schedule_.T(0.5 * opts_.dt), schedule_.Tdot(0.5 * opts_.dt));
+  if (opts.control.adaptive()) {
+    if (time_dependent_ && opts.scheme == SplitScheme::emb43)
+      core::throw_invalid("schrodinger.scheme", "emb43 with a time-dependent temperature under schrodinger.tolerance",
+                          "chin4 or strang (step doubling sees the error of freezing T(t) within a step; the pair does not)");
+    // The order of the estimated error: T(t) frozen at each step's midpoint is order 2 whatever
+    // the splitting; emb43's estimate is its order-3 partner's error.
+    control_order_ = time_dependent_ ? 2 : opts.scheme == SplitScheme::emb43 ? 3 : order_of(opts.scheme);
+    controller_ = core::StepController(control_order_, opts.dt, opts.control.tolerance, opts.control.horizon);
+    build_adaptive_programs();
+  }
+  rebuild_phases(schedule_.T(0.5 * opts_.dt), schedule_.Tdot(0.5 * opts_.dt), opts_.dt);
 }
 
 template <int D>
-std::size_t SplitStepSolver<D>::v_slot(double c, bool corrected) {
+std::size_t SplitStepSolver<D>::v_slot(double c, double gradient_step) {
   for (std::size_t i = 0; i < v_coef_.size(); ++i)
-    if (v_coef_[i] == c && (v_corrected_[i] != 0) == corrected) return i;
+    if (v_coef_[i] == c && v_gradient_[i] == gradient_step) return i;
   v_coef_.push_back(c);
-  v_corrected_.push_back(corrected ? 1 : 0);
+  v_gradient_.push_back(gradient_step);
   if (real_time_)
     vphase_c_.push_back(block_field<complex>());
   else
@@ -274,10 +304,16 @@ std::size_t SplitStepSolver<D>::k_slot(double c) {
 
 template <int D>
 void SplitStepSolver<D>::build_programs() {
+  if (opts_.scheme == SplitScheme::emb43) {
+    // no merging: a step ends with V and the next begins with K
+    step_full_ = full_step_ops(1.0);
+    step_rest_.assign(step_full_.begin() + 1, step_full_.end());
+    return;
+  }
   if (opts_.scheme == SplitScheme::chin4) {
     // V(1/6) K(1/2) Ṽ(2/3) K(1/2) V(1/6); consecutive steps share V(1/6 + 1/6)
     merged_open_ = {{false, v_slot(1.0 / 6)}};
-    merged_body_ = {{true, k_slot(0.5)}, {false, v_slot(2.0 / 3, true)}, {true, k_slot(0.5)}};
+    merged_body_ = {{true, k_slot(0.5)}, {false, v_slot(2.0 / 3, 1.0)}, {true, k_slot(0.5)}};
     merged_close_ = {{false, v_slot(1.0 / 6)}};
     step_full_ = merged_open_;
     step_full_.insert(step_full_.end(), merged_body_.begin(), merged_body_.end());
@@ -303,22 +339,66 @@ void SplitStepSolver<D>::build_programs() {
 }
 
 template <int D>
-void SplitStepSolver<D>::rebuild_phases(double T, double Tdot) {
-  if (T == phases_T_ && Tdot == phases_Tdot_) return;
+std::vector<typename SplitStepSolver<D>::Op> SplitStepSolver<D>::full_step_ops(double fraction) {
+  const double f = fraction;
+  if (opts_.scheme == SplitScheme::chin4)
+    return {{false, v_slot(f / 6)}, {true, k_slot(f / 2)}, {false, v_slot(f * 2 / 3, f)}, {true, k_slot(f / 2)}, {false, v_slot(f / 6)}};
+  std::vector<Op> ops;
+  if (opts_.scheme == SplitScheme::emb43) {
+    for (std::size_t k = 0; k < kEmbA.size(); ++k) {
+      ops.push_back({true, k_slot(f * kEmbA[k])});
+      ops.push_back({false, v_slot(f * kEmbB[k])});
+    }
+    return ops;
+  }
+  const auto g = stage_coefficients(opts_.scheme);
+  ops.push_back({false, v_slot(f * g[0] / 2)});
+  for (std::size_t j = 0; j < g.size(); ++j) {
+    ops.push_back({true, k_slot(f * g[j])});
+    ops.push_back({false, v_slot(j + 1 < g.size() ? f * (g[j] + g[j + 1]) / 2 : f * g[j] / 2)});
+  }
+  return ops;
+}
+
+template <int D>
+void SplitStepSolver<D>::build_adaptive_programs() {
+  trial_main_ = full_step_ops(1.0);
+  if (opts_.scheme == SplitScheme::emb43) {
+    shared_prefix_ = kEmbSharedOps;
+    trial_partner_.clear();
+    for (std::size_t k = 2; k < kEmbPartnerA.size(); ++k) {
+      if (kEmbPartnerA[k] != 0) trial_partner_.push_back({true, k_slot(kEmbPartnerA[k])});
+      trial_partner_.push_back({false, v_slot(kEmbPartnerB[k])});
+    }
+  } else {
+    trial_half_ = full_step_ops(0.5);
+  }
+  if (real_time_) {
+    saved_c_ = psi_;
+  } else {
+    saved_r_ = phi_;
+    trial_r_ = phi_;
+  }
+}
+
+template <int D>
+void SplitStepSolver<D>::rebuild_phases(double T, double Tdot, double dt) {
+  if (T == phases_T_ && Tdot == phases_Tdot_ && dt == phases_dt_) return;
   core::require_positive("T", T);
-  if (landscape_) landscape_->potential(kind_, T, real_time_ ? 0.0 : Tdot, V_);
-  const double dt = opts_.dt, inv_n = 1.0 / static_cast<double>(grid_.size());
+  if (landscape_ && (T != phases_T_ || Tdot != phases_Tdot_)) landscape_->potential(kind_, T, real_time_ ? 0.0 : Tdot, V_);
+  const double inv_n = 1.0 / static_cast<double>(grid_.size());
   const std::ptrdiff_t nv = static_cast<std::ptrdiff_t>(V_.size());
   const double strength = opts_.absorber_width > 0 ? opts_.absorber_strength : 0.0;
-  const bool corrected = std::any_of(v_corrected_.begin(), v_corrected_.end(), [](char c) { return c != 0; });
-  if (corrected) gradient_squared(grid_, V_, grad2_, halo_);
+  const bool corrected = std::any_of(v_gradient_.begin(), v_gradient_.end(), [](double g) { return g != 0; });
+  if (corrected && (T != phases_T_ || Tdot != phases_Tdot_ || grad2_.size() != V_.size())) gradient_squared(grid_, V_, grad2_, halo_);
   for (std::size_t s = 0; s < v_coef_.size(); ++s) {
     const double h = v_coef_[s] * dt;
     const double* v = V_.data();
-    if (v_corrected_[s] != 0) {
-      // Ṽ = V + σ T dt² |∇V|²/24, σ = −1 in real time (ε = i dt), +1 in imaginary time
+    if (v_gradient_[s] != 0) {
+      // Ṽ = V + σ T τ² |∇V|²/24 for a Chin step τ, σ = −1 in real time (ε = i τ), +1 in imaginary time
       if (vtilde_.size() != V_.size()) vtilde_ = block_field<double>();  // once: no allocation per step
-      const double c = (real_time_ ? -1.0 : 1.0) * T * dt * dt / 24;
+      const double tau = v_gradient_[s] * dt;
+      const double c = (real_time_ ? -1.0 : 1.0) * T * tau * tau / 24;
       for (std::size_t i = 0; i < V_.size(); ++i) vtilde_[i] = V_[i] + c * grad2_[i];
       v = vtilde_.data();
     }
@@ -348,6 +428,7 @@ void SplitStepSolver<D>::rebuild_phases(double T, double Tdot) {
   }
   phases_T_ = T;
   phases_Tdot_ = Tdot;
+  phases_dt_ = dt;
 }
 
 template <int D>
@@ -468,8 +549,12 @@ void SplitStepSolver<D>::run(const std::vector<Op>& ops) {
 template <int D>
 void SplitStepSolver<D>::advance(long n) {
   core::require_at_least("steps", n, 0);
+  if (opts_.control.adaptive()) core::throw_invalid("advance", "fixed steps", "advance_to(t) under error control (schrodinger.tolerance > 0)");
   if (n == 0) return;
   const double dt = opts_.dt;
+  // the phases may have been built for another step (a landscape potential is rebuilt only
+  // when T changes)
+  if (!time_dependent_) rebuild_phases(schedule_.T(0.5 * dt), schedule_.Tdot(0.5 * dt), dt);
   // Imaginary time: the state entering a step is normalised by folding 1/‖φ‖ of the previous
   // step into the step's first operation; the last V pass of each step measures ‖φ‖².
   // `full` says whether the norm measured at the end covers one whole step: true for an
@@ -491,9 +576,9 @@ void SplitStepSolver<D>::advance(long n) {
   };
   auto scale = [&] { return real_time_ ? 1.0 : 1.0 / std::sqrt(pending_norm2_); };
 
-  if (time_dependent_) {
+  if (!mergeable_) {
     for (long s = 0; s < n; ++s) {
-      rebuild_phases(schedule_.T(t_ + 0.5 * dt), schedule_.Tdot(t_ + 0.5 * dt));
+      if (time_dependent_) rebuild_phases(schedule_.T(t_ + 0.5 * dt), schedule_.Tdot(t_ + 0.5 * dt), dt);
       apply(step_full_.front(), false, scale());
       finish_step(step_rest_, true);
     }
@@ -513,6 +598,104 @@ void SplitStepSolver<D>::advance(long n) {
     for (double& v : phi_) v *= s;
     pending_norm2_ = 1;
   }
+}
+
+template <int D>
+void SplitStepSolver<D>::set_error_horizon(double h) {
+  core::require_positive("schrodinger.horizon", h);
+  controller_.set_horizon(h);
+}
+
+template <int D>
+void SplitStepSolver<D>::run_with_phases(const std::vector<Op>& ops, double t_mid, double dt) {
+  rebuild_phases(schedule_.T(t_mid), schedule_.Tdot(t_mid), dt);
+  run(ops);
+}
+
+namespace {
+
+template <class T, int D>
+void copy_field(const grids::Field<T, D>& from, grids::Field<T, D>& to) {
+  const T* a = from.data();
+  T* b = to.data();
+  core::parallel_for(static_cast<std::ptrdiff_t>(from.size()), [=](std::ptrdiff_t i) { b[i] = a[i]; });
+}
+
+}  // namespace
+
+template <int D>
+template <class F>
+void SplitStepSolver<D>::doubling(F& state, F& coarse, double t0, double h) {
+  // the engine steps psi_ / phi_: the coarse step runs on the swapped-in copy
+  copy_field(state, coarse);
+  std::swap(state, coarse);
+  run_with_phases(trial_main_, t0 + 0.5 * h, h);
+  std::swap(state, coarse);
+  run_with_phases(trial_half_, t0 + 0.25 * h, h);
+  run_with_phases(trial_half_, t0 + 0.75 * h, h);
+}
+
+template <int D>
+double SplitStepSolver<D>::trial_step(double h) {
+  const double t0 = t_, dv = grid_.cell_volume();
+  const auto n = static_cast<std::ptrdiff_t>(real_time_ ? psi_.size() : phi_.size());
+  const double rich = 1.0 / (std::ldexp(1.0, control_order_) - 1);  // step doubling: the half-steps' error
+  if (real_time_) {
+    copy_field(psi_, saved_c_);
+    const double norm0 = norm2_of(saved_c_.data());
+    if (opts_.scheme == SplitScheme::emb43) {
+      rebuild_phases(schedule_.T(t0 + 0.5 * h), schedule_.Tdot(t0 + 0.5 * h), h);
+      for (std::size_t i = 0; i < shared_prefix_; ++i) apply(trial_main_[i], false, 1.0);
+      copy_field(psi_, scratch_c_);
+      for (std::size_t i = shared_prefix_; i < trial_main_.size(); ++i) apply(trial_main_[i], false, 1.0);
+      std::swap(psi_, scratch_c_);
+      run(trial_partner_);
+      std::swap(psi_, scratch_c_);
+    } else {
+      doubling(psi_, scratch_c_, t0, h);
+    }
+    const complex *a = psi_.data(), *b = scratch_c_.data();
+    const double d2 = over_ranks(core::parallel_sum(n, [=](std::ptrdiff_t i) { return std::norm(a[i] - b[i]); })) * dv;
+    const double scale = opts_.scheme == SplitScheme::emb43 ? 1.0 : rich;
+    return scale * std::sqrt(d2 / norm0);
+  }
+  // imaginary time: step doubling on the normalised states
+  copy_field(phi_, saved_r_);
+  doubling(phi_, trial_r_, t0, h);
+  pending_norm2_ = norm2_of(phi_.data());
+  const double sf = 1 / std::sqrt(pending_norm2_), sc = 1 / std::sqrt(norm2_of(trial_r_.data()));
+  const double *a = phi_.data(), *b = trial_r_.data();
+  const double d2 = over_ranks(core::parallel_sum(n, [=](std::ptrdiff_t i) {
+                      const double d = a[i] * sf - b[i] * sc;
+                      return d * d;
+                    })) *
+                    dv;
+  return rich * std::sqrt(d2);
+}
+
+template <int D>
+void SplitStepSolver<D>::advance_to(double t_target) {
+  if (!opts_.control.adaptive())
+    core::throw_invalid("advance_to", "a solver with fixed steps", "schrodinger.tolerance > 0 (use advance(n) for fixed steps)");
+  controller_.drive(
+      t_, t_target, opts_.control.min_step(opts_.dt), "split-step", "schrodinger.dt_min", [&](double h) { return trial_step(h); },
+      [&](double h) {
+        if (!real_time_) {
+          const double s = 1 / std::sqrt(pending_norm2_);
+          double* u = phi_.data();
+          core::parallel_for(static_cast<std::ptrdiff_t>(phi_.size()), [=](std::ptrdiff_t i) { u[i] *= s; });
+          decay_energy_ = -0.5 * std::log(pending_norm2_) / h;
+          pending_norm2_ = 1;
+        }
+        ++steps_;
+      },
+      [&] {
+        if (real_time_)
+          copy_field(saved_c_, psi_);
+        else
+          copy_field(saved_r_, phi_);
+      });
+  if (real_time_) check_finite("psi");
 }
 
 template <int D>

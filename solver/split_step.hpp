@@ -22,6 +22,29 @@
 // returns.  With T(t) the potential and phases are rebuilt every step at T(t + dt/2)
 // (exponential midpoint, still order 2).
 //
+// Embedded pair "emb43" (real time only: it has negative sub-steps), Auzinger, Hofstätter,
+// Ketcheson & Koch, "Practical splitting methods for the adaptive integration of nonlinear
+// evolution equations. Part I", J. Comput. Appl. Math. 316 (2017) 3 ("Emb 4/3 AK p"):
+//   S(h) = e^{b5 h B} e^{a5 h A} ⋯ e^{b1 h B} e^{a1 h A},  A = the kinetic part (first), B = V,
+// order 4 and palindromic; its order-3 partner Ŝ shares a1, b1, a2, b2 (the first four
+// exponentials) and continues with a3 = 0, b̂3, â4, b̂4, â5, b̂5 (coefficients in split_step.cpp,
+// each set's local order 5 resp. 4 checked by tests/convergence).  Five FFT pairs per step, two
+// more for the partner; no merging across steps (a step ends with B and starts with A).
+//
+// Error control (SplitStepOptions::control.tolerance > 0; advance_to(t)): the local error of a
+// trial step h is estimated
+//   emb43:                  ‖S(h)ψ − Ŝ(h)ψ‖ (S's error is of higher order: the estimate is Ŝ's,
+//                           the solution propagated is S's, "local extrapolation");
+//   strang, yoshida4, chin4: step doubling, ‖S(h/2)²u − S(h)u‖/(2^p − 1), the error of the two
+//                           half-steps, which are propagated (Richardson's estimate; 1.5× the FFTs
+//                           of the half-steps alone);
+// the norm is the L² norm relative to ‖u‖ at the step's start (imaginary time: of the normalised
+// states, so the estimate sees the shape, not the decay).  core::StepController picks the steps (PI,
+// error per unit time over the horizon).  The phases are rebuilt when h changes (the controller
+// keeps h while the error is steady).  With T = T(t) every scheme freezes T at the step's midpoint
+// (order 2); the controller then uses p = 2, and emb43 is refused (its partner does not see that
+// error).  An absorbing layer is part of V and changes nothing here (the norm then decays).
+//
 // Conventions: FFTs are FFTW's, unnormalised; the 1/N is folded into the kinetic phase array.
 // Norms are Σ|ψ|² h^D.  Plans and phase arrays are made in the constructor; stepping allocates
 // nothing (but for the MPI message buffers of chin4's |∇V|² halo when a distributed T(t) rebuilds
@@ -46,6 +69,7 @@
 #include <vector>
 
 #include "core/names.hpp"
+#include "core/step_control.hpp"
 #include "grids/distributed_fft.hpp"
 #include "grids/fft.hpp"
 #include "grids/field.hpp"
@@ -59,9 +83,9 @@ enum class TimeMode { real, imaginary };
 constexpr core::Named<TimeMode> kTimeModeNames[] = {{"real", TimeMode::real}, {"imaginary", TimeMode::imaginary}};
 constexpr std::span<const core::Named<TimeMode>> names_of(TimeMode) { return kTimeModeNames; }
 
-enum class SplitScheme { strang, yoshida4, chin4 };
+enum class SplitScheme { strang, yoshida4, chin4, emb43 };
 constexpr core::Named<SplitScheme> kSplitSchemeNames[] = {
-    {"strang", SplitScheme::strang}, {"yoshida4", SplitScheme::yoshida4}, {"chin4", SplitScheme::chin4}};
+    {"strang", SplitScheme::strang}, {"yoshida4", SplitScheme::yoshida4}, {"chin4", SplitScheme::chin4}, {"emb43", SplitScheme::emb43}};
 constexpr std::span<const core::Named<SplitScheme>> names_of(SplitScheme) { return kSplitSchemeNames; }
 
 struct SplitStepOptions {
@@ -76,7 +100,16 @@ struct SplitStepOptions {
   /// Divide the grid among the MPI ranks of the run (slabs of axis 0).  Ignored on one rank;
   /// refused for 1D grids.
   bool distributed = false;
+  /// Error control (tolerance > 0): advance_to picks the steps, dt is the first and largest.
+  core::StepControl control{};
+
+  /// Refuses bad values and combinations, naming the schrodinger.* keys (used by the solver and
+  /// the config reader alike).
+  void check() const;
 };
+
+/// The order of a scheme's propagated solution.
+int order_of(SplitScheme s);
 
 /// Result of an imaginary-time relaxation.
 template <int D>
@@ -125,7 +158,18 @@ class SplitStepSolver {
   const RField& phi() const;
 
   /// Advances n steps.  Throws NumericalError naming the step if the state becomes non-finite.
+  /// Fixed steps only (under error control use advance_to).
   void advance(long n = 1);
+  /// Error control: advances to exactly t_target (> time()) in steps the controller picks.
+  /// Throws NumericalError naming the time when a step below dt_min would be needed.
+  void advance_to(double t_target);
+  /// The controller's state (next step, ε of the last step, accepted and rejected steps); a
+  /// restart restores it with the state, and then continues bit for bit.
+  const core::StepController::State& step_state() const { return controller_.state(); }
+  void restore_step_state(const core::StepController::State& s) { controller_.restore(s); }
+  /// The error horizon (the run's duration; 0 until the first advance_to when not configured).
+  double error_horizon() const { return controller_.horizon(); }
+  void set_error_horizon(double h);
 
   // ---- imaginary time -----------------------------------------------------------------------
   /// −ln(‖φ(t+dt)‖/‖φ(t)‖)/dt of the last step: converges to the lowest energy in the state.
@@ -151,9 +195,20 @@ class SplitStepSolver {
   };
   void init(SplitStepOptions opts);
   void build_programs();
-  void rebuild_phases(double T, double Tdot);
-  std::size_t v_slot(double coefficient, bool gradient_corrected = false);
+  void rebuild_phases(double T, double Tdot, double dt);
+  /// A V sub-step of coefficient·dt; `gradient_step` > 0 makes it Ṽ with the force-gradient term
+  /// of a Chin step of gradient_step·dt.
+  std::size_t v_slot(double coefficient, double gradient_step = 0);
   std::size_t k_slot(double coefficient);
+  /// One unmerged step of fraction·dt of the scheme (for emb43: the order-4 method).
+  std::vector<Op> full_step_ops(double fraction);
+  void build_adaptive_programs();
+  /// One trial step of h from the current state (kept in saved_*); returns the error estimate.
+  double trial_step(double h);
+  void run_with_phases(const std::vector<Op>& ops, double t_mid, double dt);
+  /// Step doubling from `state` (psi_ or phi_): one step of h into `coarse`, two of h/2 in place.
+  template <class F>
+  void doubling(F& state, F& coarse, double t0, double h);
   void apply(const Op& op, bool accumulate_norm, double scale);
   void run(const std::vector<Op>& ops);
   void check_finite(const char* what) const;
@@ -191,12 +246,19 @@ class SplitStepSolver {
   std::array<std::vector<double>, D> kaxis_;  // wavenumbers per storage axis of the spectral block
   RField k2_;                                 // |k|² on the spectral block, times 2 for the half spectrum's paired modes (energy())
   std::vector<double> v_coef_, k_coef_;
-  std::vector<char> v_corrected_;  // slot uses Ṽ (chin4's middle stage)
+  std::vector<double> v_gradient_;  // slot uses Ṽ of a Chin step of this fraction of dt (0: V)
   RField grad2_, vtilde_;          // |∇V|² and Ṽ
   std::vector<double> halo_;       // the 4 rows around the slab that |∇V|² reads
   // Op sequences: a full unmerged step, and the merged pieces.
   std::vector<Op> step_full_, step_rest_, merged_open_, merged_body_, merged_join_, merged_close_;
-  double phases_T_ = -1, phases_Tdot_ = 0;
+  double phases_T_ = -1, phases_Tdot_ = 0, phases_dt_ = 0;
+  // error control: the propagated step, the partner after the shared prefix (emb43), or the
+  // coarse step and the fine half-steps (doubling)
+  bool mergeable_ = true;
+  core::StepController controller_;
+  int control_order_ = 2;
+  std::vector<Op> trial_main_, trial_partner_, trial_half_;
+  std::size_t shared_prefix_ = 0;
 
   // distributed transforms (when distributed_)
   std::optional<grids::DistributedComplexFft<D>> dcfft_;
@@ -206,12 +268,14 @@ class SplitStepSolver {
   std::vector<CField> vphase_c_;
   CField psi_;
   mutable CField scratch_c_;
+  CField saved_c_;  // the state at the start of a trial step (error control)
   // imaginary time
   std::optional<grids::RealFft<D>> rfft_;
   std::vector<RField> vphase_r_;
   std::vector<AxisFactors> kfactors_;
   RField phi_;
   mutable CField spec_;
+  RField saved_r_, trial_r_;  // error control
 
   double t_ = 0;
   long steps_ = 0;

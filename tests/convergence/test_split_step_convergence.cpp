@@ -57,6 +57,15 @@ TEST_CASE("harmonic coherent state over one period: Chin's 4A force-gradient sch
   CHECK(ratio > 100);  // measured 286 (the harmonic oscillator favours force-gradient schemes)
 }
 
+TEST_CASE("harmonic coherent state over one period: the emb43 pair's order-4 method has observed global order 4") {
+  std::vector<double> e;
+  for (long n : {25, 50, 100}) e.push_back(coherent_error(SplitScheme::emb43, n));
+  for (std::size_t k = 0; k + 1 < e.size(); ++k) {
+    MESSAGE("emb43 error " << e[k] << " -> " << e[k + 1] << ", order " << observed_order(e[k], e[k + 1]));
+    CHECK_ABS(observed_order(e[k], e[k + 1]), 4.0, 0.05);  // absolute
+  }
+}
+
 TEST_CASE("imaginary time with Chin's 4A: the witten ground state of the double well at order 4, positive sub-steps only") {
   auto f = potentials::make_objective("double_well", 1, {{"c", {0.3}}});
   grids::Grid<1> g({256}, {-2.5}, {2.5});

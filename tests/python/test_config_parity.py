@@ -18,7 +18,7 @@ GRID = {"grid": {"n": [16, 16], "lower": [-2.0, -2.0], "upper": [2.0, 2.0]}}
 # a non-default value per key, each valid alone
 OTHER = {
     "schrodinger": {"mode": "imaginary", "potential": "objective", "scheme": "chin4", "dt": 0.02, "absorber_width": 0.5,
-                    "fft_planning": "estimate"},
+                    "fft_planning": "estimate", "tolerance": 1e-5, "dt_min": 1e-6},
     "fokker_planck": {"scheme": "crank_nicolson", "dt": 0.02, "tolerance": 1e-5, "dt_min": 1e-6},
     "particles": {"algorithm": "qtz-local", "seed": 7, "dt": 0.02, "delta": 0.3, "clock": "moves", "moves_per_dt": 8},
 }
@@ -64,6 +64,8 @@ def test_each_key_agrees(section, key):
         keys = {"algorithm": "qtz-dither", key: OTHER[section][key]}
     if section == "fokker_planck" and key in ("tolerance", "dt_min"):
         keys = {"scheme": "extrapolated_euler", "tolerance": 1e-5, key: OTHER[section][key]}  # error control needs the extrapolation
+    if section == "schrodinger" and key in ("tolerance", "dt_min"):
+        keys = {"scheme": "chin4", "tolerance": 1e-5, key: OTHER[section][key]}
     if section == "schrodinger" and key == "absorber_width":
         keys = {key: 0.5, "absorber_strength": 2.0}
     compare(section, keys)
@@ -73,7 +75,7 @@ def test_every_key_is_covered():
     """The lists above name every key of every engine section (a new key must join them)."""
     for section in OTHER:
         boundary = "periodic" if section == "schrodinger" else "reflecting"
-        keys = set(effective(section, {"algorithm": "qtz-dither"} if section == "particles" else {"absorber_width": 0.5}
+        keys = set(effective(section, {"algorithm": "qtz-dither"} if section == "particles" else {"absorber_width": 0.5, "tolerance": 1e-5}
                              if section == "schrodinger" else {"scheme": "extrapolated_euler", "tolerance": 1e-5}, boundary))
         assert keys - NOT_KEYWORDS - {"absorber_strength"} <= set(OTHER[section]), section
 

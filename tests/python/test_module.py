@@ -142,6 +142,42 @@ def test_fokker_planck_error_control_from_python():
         fp.advance(1)
 
 
+def test_split_step_error_control_from_python():
+    # [schrodinger] tolerance from Python: the harmonic coherent state (T = 1/2, V = x^2/2) over a
+    # period, against the exact solution; lands on each time, the error follows the tolerance
+    g = q.Grid([128], -10.0, 10.0)
+    f = q.objective("harmonic", 1)
+    x = g.coordinates(0)
+
+    def coherent(t, x0=2.0):
+        qq, p = x0 * np.cos(t), -x0 * np.sin(t)
+        return np.pi ** -0.25 * np.exp(-0.5j * t - 0.5 * (x - qq) ** 2 + 1j * (p * x - 0.5 * qq * p))
+
+    def run(tol):
+        s = q.SplitStepSolver(g, f, 0.5, dt=0.5, potential="objective", scheme="chin4", tolerance=tol, horizon=2 * np.pi)
+        s.state = coherent(0.0)
+        for t in (1.0, 2 * np.pi):
+            s.advance_to(t)
+            assert s.time == t
+        return s, np.sqrt((np.abs(s.state - coherent(2 * np.pi)) ** 2).sum() * g.cell_volume)
+
+    s4, e4 = run(1e-4)
+    s8, e8 = run(1e-8)
+    # measured 0.16 and 0.16 x tol (C++ test_split_step_adaptive.cpp: 0.151 .. 0.177): relative band
+    assert 0.05 < e4 / 1e-4 < 0.5 and 0.05 < e8 / 1e-8 < 0.5
+    st = s8.step_state
+    assert st["accepted"] > s4.step_state["accepted"] and 0 < st["dt_last"] <= 0.5
+    assert s8.config["tolerance"] == 1e-8 and s8.config["dt_min"] == 0.0
+    with pytest.raises(ValueError, match="advance_to"):
+        s8.advance(1)
+    with pytest.raises(ValueError, match="scheme"):
+        q.SplitStepSolver(g, f, 0.5, mode="imaginary", scheme="emb43", tolerance=1e-6)  # negative sub-steps
+    with pytest.raises(ValueError, match="dt_min"):
+        q.SplitStepSolver(g, f, 0.5, dt_min=1e-6)  # no tolerance: dt_min unused
+    with pytest.raises(ValueError, match="schrodinger.tolerance"):
+        q.SplitStepSolver(g, f, 0.5, tolerance=-1.0)
+
+
 def test_fokker_planck_relaxes_to_the_gibbs_state():
     # f = |x|^2/2: the generator's gap is 1, so after t = 40 the distance to Gibbs is ~e^-40
     g = q.Grid([48, 40], [-4, -3.5], [4, 3.5], boundary="reflecting")

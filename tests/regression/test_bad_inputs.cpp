@@ -124,6 +124,13 @@ TEST_CASE("every reported bad input exits 2 naming the key or file:line, and lea
       {"run " + in + "fp2d_small.toml --set fokker_planck.scheme='\"extrapolated_euler\"' --set fokker_planck.tolerance=1e-4 --set fokker_planck.dt_min=1 -o o.h5 -q",
        "fokker_planck.dt_min = 1: must be <= dt"},
       {"run " + in + "fp2d_small.toml --set fokker_planck.dt_min=1e-6 -o o.h5 -q", "fokker_planck.dt_min"},
+      {"run " + in + "../../../examples/coherent_state.toml --set schrodinger.tolerance=-1e-6 -o o.h5 -q", "schrodinger.tolerance = -1e-06"},
+      {"run " + in + "../../../examples/coherent_state.toml --set schrodinger.tolerance=inf -o o.h5 -q", "schrodinger.tolerance"},
+      {"run " + in + "../../../examples/coherent_state.toml --set schrodinger.tolerance=1e-6 --set schrodinger.dt_min=1 -o o.h5 -q",
+       "schrodinger.dt_min = 1: must be <= dt"},
+      {"run " + in + "../../../examples/coherent_state.toml --set schrodinger.dt_min=1e-6 -o o.h5 -q", "schrodinger.dt_min"},
+      {"run " + in + "../../../examples/coherent_state.toml --set schrodinger.mode='\"imaginary\"' --set schrodinger.scheme='\"emb43\"' -o o.h5 -q",
+       "schrodinger.scheme"},
       // TSPLIB files and the neighbour-list algorithms (issue 28)
       {"optimize --tsp " + in + "20_tsp_duplicate_node.tsp --runs 2", "20_tsp_duplicate_node.tsp:8 = node 2: must be each of 1..4 once"},
       {"optimize --tsp " + in + "21_tsp_missing_node.tsp --runs 2", "21_tsp_missing_node.tsp:10"},

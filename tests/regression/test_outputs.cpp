@@ -336,3 +336,43 @@ TEST_CASE("fokker_planck.tolerance: snapshots land on the nominal times, the con
   for (const char* name : {"steps_accepted", "dt_next", "mass"}) CHECK(p.series.at(name).back() == w.series.at(name).back());
   fs::remove_all(d);
 }
+
+TEST_CASE("schrodinger.tolerance: snapshots land on the nominal times, the controller is recorded, a stopped run resumes bit for bit") {
+  const auto d = testing::scratch_dir("ss_tolerance");
+  // the 2D coherent state on a small grid, chin4 under error control: a whole period in 8
+  // nominal chunks of dt, stopped at the second stop check and resumed
+  const std::string text =
+      "[grid]\nn = [64, 64]\nlower = [-8, -8]\nupper = [8, 8]\n"
+      "[objective]\nname = \"harmonic\"\n[schedule]\nT = 0.5\n[initial]\ncenter = [2.0, 0.0]\nwidth = [0.7071067811865476, 0.7071067811865476]\n"
+      "[schrodinger]\npotential = \"objective\"\nscheme = \"chin4\"\ndt = 0.25\nt_end = 2.0\ntolerance = 1e-7\nfft_planning = \"estimate\"\n"
+      "[output]\nevery = 1\n";
+  const auto c = scenario::parse_config(text);
+  scenario::RunOptions whole;
+  whole.output = (d / "whole.h5").string();
+  REQUIRE(scenario::run(c, whole).status == scenario::RunOutcome::Status::completed);
+  const auto w = io::read_diagnostics(whole.output);
+  REQUIRE(w.iteration.size() == 9);
+  for (std::size_t r = 0; r < w.iteration.size(); ++r) CHECK(w.time[r] == static_cast<double>(w.iteration[r]) * 0.25);  // exactly
+  const auto& accepted = w.series.at("steps_accepted");
+  MESSAGE("accepted steps: " << accepted[1] << " .. " << accepted[8] << ", rejected " << w.series.at("steps_rejected")[8] << ", last dt "
+                             << w.series.at("dt_last")[8]);
+  CHECK(accepted[8] > 8);  // the tolerance asks for steps below dt
+  CHECK(std::abs(w.series.at("norm")[8] - 1) <= 1e-12);  // absolute: unitary up to round-off
+
+  scenario::RunOptions part;
+  part.output = (d / "part.h5").string();
+  int calls = 0;
+  part.stop_requested = [&] { return ++calls == 2 ? 2 : 0; };
+  const auto stopped = scenario::run(c, part);
+  REQUIRE(stopped.status == scenario::RunOutcome::Status::stopped);
+  REQUIRE(stopped.step < 8);
+  scenario::RunOptions resume;
+  resume.restart = part.output;
+  REQUIRE(scenario::run(c, resume).status == scenario::RunOutcome::Status::completed);
+  const auto a = io::read_snapshot(whole.output, 8), b = io::read_snapshot(part.output, 8);
+  CHECK(a.fields.at("psi/re") == b.fields.at("psi/re"));
+  CHECK(a.fields.at("psi/im") == b.fields.at("psi/im"));
+  const auto p = io::read_diagnostics(part.output);
+  for (const char* name : {"steps_accepted", "dt_next", "energy"}) CHECK(p.series.at(name).back() == w.series.at(name).back());
+  fs::remove_all(d);
+}
