@@ -32,7 +32,7 @@ def main():
             if res.get("annealing"):
                 continue
             for scheme in sorted({r["scheme"] for r in res["rows"]}):
-                rows = [r for r in res["rows"] if r["scheme"] == scheme]
+                rows = [r for r in res["rows"] if r["scheme"] == scheme and "error" in r]  # stalled runs have none
                 tols = [r["tolerance"] for r in rows]
                 tmin, tmax = min(tmin, *tols), max(tmax, *tols)
                 ax.loglog(tols, [r["error"] for r in rows], "o-", label=f"{res['problem']}: {scheme}")

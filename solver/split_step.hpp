@@ -27,8 +27,9 @@
 // evolution equations. Part I", J. Comput. Appl. Math. 316 (2017) 3 ("Emb 4/3 AK p"):
 //   S(h) = e^{b5 h B} e^{a5 h A} ⋯ e^{b1 h B} e^{a1 h A},  A = the kinetic part (first), B = V,
 // order 4 and palindromic; its order-3 partner Ŝ shares a1, b1, a2, b2 (the first four
-// exponentials) and continues with a3 = 0, b̂3, â4, b̂4, â5, b̂5 (coefficients in split_step.cpp,
-// each set's local order 5 resp. 4 checked by tests/convergence).  Five FFT pairs per step, two
+// exponentials) and continues with a3 = 0, b̂3, â4, b̂4, â5, b̂5 (coefficients in split_step.cpp;
+// local orders 5 and 4 checked in tests/unit/test_split_step_adaptive.cpp, global order 4 in
+// tests/convergence).  Five FFT pairs per step, two
 // more for the partner; no merging across steps (a step ends with B and starts with A).
 //
 // Error control (SplitStepOptions::control.tolerance > 0; advance_to(t)): the local error of a
@@ -44,6 +45,10 @@
 // keeps h while the error is steady).  With T = T(t) every scheme freezes T at the step's midpoint
 // (order 2); the controller then uses p = 2, and emb43 is refused (its partner does not see that
 // error).  An absorbing layer is part of V and changes nothing here (the norm then decays).
+// 16 ulp of rounding are taken off the raw estimate (a tolerance below rounding then meets a
+// floor, not a collapsing step).  chin4's estimate assumes order 4; where its finite-difference
+// |∇V|² is poor (a potential steep where it wraps around the box) an order-2 error remains that
+// the 1/15 of step doubling underestimates (BENCHMARKS.md: prefer yoshida4 there).
 //
 // Conventions: FFTs are FFTW's, unnormalised; the 1/N is folded into the kinetic phase array.
 // Norms are Σ|ψ|² h^D.  Plans and phase arrays are made in the constructor; stepping allocates
