@@ -142,6 +142,31 @@ void fetch_rows(std::span<const double> local, std::size_t row_size, long first,
 #endif
 }
 
+void alltoallv(std::span<const double> send, std::span<const int> send_counts, std::span<const int> send_offsets, std::span<double> recv,
+               std::span<const int> recv_counts, std::span<const int> recv_offsets) {
+  if (!active()) {
+    std::copy_n(send.data() + send_offsets[0], send_counts[0], recv.data() + recv_offsets[0]);
+    return;
+  }
+#if QTZFLOW_HAVE_MPI
+  MPI_Alltoallv(send.data(), send_counts.data(), send_offsets.data(), MPI_DOUBLE, recv.data(), recv_counts.data(), recv_offsets.data(), MPI_DOUBLE,
+                MPI_COMM_WORLD);
+#else
+  (void)recv_counts;
+#endif
+}
+
+void sendrecv(std::span<const double> send, int dest, std::span<double> recv, int source) {
+  if (!active()) {
+    if (dest == 0 && source == 0) std::copy_n(send.data(), std::min(send.size(), recv.size()), recv.data());
+    return;
+  }
+#if QTZFLOW_HAVE_MPI
+  MPI_Sendrecv(send.data(), dest < 0 ? 0 : static_cast<int>(send.size()), MPI_DOUBLE, dest < 0 ? MPI_PROC_NULL : dest, 31, recv.data(),
+               source < 0 ? 0 : static_cast<int>(recv.size()), MPI_DOUBLE, source < 0 ? MPI_PROC_NULL : source, 31, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+#endif
+}
+
 std::vector<double> allgather(std::span<const double> local) {
 #if QTZFLOW_HAVE_MPI
   if (active()) {

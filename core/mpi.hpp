@@ -62,6 +62,14 @@ double allreduce_min(double v);
 /// that order) in `out` (wanted.size() × row_size values).  Collective; the halo exchange of
 /// stencils along the distributed axis.  Its message buffers are allocated per call.
 void fetch_rows(std::span<const double> local, std::size_t row_size, long first, std::span<const long> wanted, std::span<double> out);
+/// Personalised all-to-all of doubles: this rank sends send[send_offsets[q], + send_counts[q]) to
+/// rank q and receives rank p's values into recv[recv_offsets[p], + recv_counts[p]).  Collective;
+/// allocates nothing (the exchanges of a time step).  One rank: copies its own block.
+void alltoallv(std::span<const double> send, std::span<const int> send_counts, std::span<const int> send_offsets, std::span<double> recv,
+               std::span<const int> recv_counts, std::span<const int> recv_offsets);
+/// Sends `send` to rank `dest` while receiving `recv` from rank `source` (MPI_Sendrecv; either may
+/// be −1: nothing).  A rank may name itself.  Allocates nothing.
+void sendrecv(std::span<const double> send, int dest, std::span<double> recv, int source);
 /// Every rank's values, concatenated in rank order, on every rank.
 std::vector<double> allgather(std::span<const double> local);
 /// Every rank's values, concatenated in rank order, on rank 0 (empty elsewhere): a field

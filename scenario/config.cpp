@@ -96,6 +96,7 @@ std::string FokkerPlanckConfig::unused_reason(std::string_view key) const {
 solver::FokkerPlanckOptions FokkerPlanckConfig::solver_options() const {
   solver::FokkerPlanckOptions o{dt, scheme};
   o.control = {tolerance, dt_min, t_end};  // the errors add up over the run: from 0 to t_end
+  o.line_solve = line_solve;
   return o;
 }
 

@@ -134,6 +134,9 @@ struct FokkerPlanckConfig {
   /// at t_end, relative to the probability (core/step_control.hpp, solver/fokker_planck.hpp)
   double tolerance = 0;
   double dt_min = 0;  ///< with a tolerance: the smallest step before the run stops (0: 1e-12 dt)
+  /// Under mpirun with several ranks: how the lines of axis 0 are solved across the slabs
+  /// (partitioned: scales; transpose: bit-identical to one rank).  One rank: not used.
+  solver::LineSolve line_solve = solver::LineSolve::partitioned;
   /// Refuses dt, t_end <= 0, a bad tolerance or dt_min, and a tolerance without extrapolated_euler.
   void check() const;
   /// Why `key` is not used: dt_min without a tolerance.

@@ -288,6 +288,7 @@ FokkerPlanckConfig read_engine(Section& s, FokkerPlanckConfig e) {
   e.t_end = s.number("t_end", e.t_end);
   e.tolerance = s.number("tolerance", e.tolerance);
   e.dt_min = s.number("dt_min", e.dt_min);
+  e.line_solve = s.choice("line_solve", e.line_solve);
   return e;
 }
 

@@ -98,6 +98,7 @@ void write_engine(std::ostream& o, const FokkerPlanckConfig& f) {
   o << "[fokker_planck]\nscheme = " << word(f.scheme) << "\ndt = " << format_value(f.dt) << "\nt_end = " << format_value(f.t_end) << "\n";
   if (f.tolerance > 0) o << "tolerance = " << format_value(f.tolerance) << "\n";
   if (f.unused_reason("dt_min").empty()) o << "dt_min = " << format_value(f.dt_min) << "\n";
+  if (f.line_solve != solver::LineSolve::partitioned) o << "line_solve = " << word(f.line_solve) << "\n";
   o << "\n";
 }
 

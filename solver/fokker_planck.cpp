@@ -44,15 +44,45 @@ FokkerPlanckSolver<D>::FokkerPlanckSolver(const potentials::Landscape<D>& landsc
                           "a 2D or 3D grid (a 1D grid runs on one rank)");
     } else {
       const std::size_t n0 = grid_.n(0), m = grid_.size() / n0;
-      transpose_.emplace(n0, m);
-      const std::size_t first = transpose_->first(), rows = transpose_->count();
+      std::size_t first = 0, rows = 0;
+      if (opts.line_solve == LineSolve::transpose) {
+        transpose_.emplace(n0, m);
+        first = transpose_->first();
+        rows = transpose_->count();
+      } else {
+        const auto layout = grids::slab_layout<D>(grid_.shape(), false);  // FFTW's blocks, as the transpose's
+        first = layout.offset[0];
+        rows = layout.local[0];
+      }
       f_ = grids::as_block("landscape", landscape.f(), first, rows, true);
       rho_ = RField(f_.global_extent(), f_.extent(), f_.offset(), true);
-      t_in_.assign(transpose_->capacity(), 0.0);
-      t_out_.assign(transpose_->capacity(), 0.0);
-      std::copy(f_.begin(), f_.end(), t_in_.begin());
-      transpose_->forward(t_in_.data(), t_out_.data());
-      f_transposed_.assign(t_out_.begin(), t_out_.begin() + static_cast<std::ptrdiff_t>(transpose_->t_count() * n0));
+      if (transpose_) {
+        t_in_.assign(transpose_->capacity(), 0.0);
+        t_out_.assign(transpose_->capacity(), 0.0);
+        std::copy(f_.begin(), f_.end(), t_in_.begin());
+        transpose_->forward(t_in_.data(), t_out_.data());
+        f_transposed_.assign(t_out_.begin(), t_out_.begin() + static_cast<std::ptrdiff_t>(transpose_->t_count() * n0));
+      } else {
+        const bool periodic = grid_.boundary() == grids::Boundary::periodic;
+        const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
+        if (periodic) core::require_at_least("grid.n (periodic Fokker-Planck)", static_cast<long long>(n0), 3);
+        // extras per line: Σ ρ (the mass projection); with absorbing walls also CN's absorbed
+        // mass and θ times the two walls' rates
+        partitioned_.emplace(n0, m, first, rows, periodic, absorbing ? 4 : 1);
+        // the rows of f beyond the slab's edges (a row that does not exist is fetched wrapped and unused)
+        const long wanted[2] = {first > 0 ? static_cast<long>(first) - 1 : static_cast<long>(n0) - 1,
+                                first + rows < n0 ? static_cast<long>(first + rows) : 0};
+        std::vector<double> halo(2 * m);
+        core::mpi::fetch_rows(std::span<const double>(f_.data(), f_.size()), m, static_cast<long>(first), wanted, halo);
+        f_below_.assign(halo.begin(), halo.begin() + static_cast<std::ptrdiff_t>(m));
+        f_above_.assign(halo.begin() + static_cast<std::ptrdiff_t>(m), halo.end());
+        const int p = core::mpi::rank(), P = core::mpi::size();
+        rank_below_ = p > 0 ? p - 1 : (periodic ? P - 1 : -1);
+        rank_above_ = p + 1 < P ? p + 1 : (periodic ? 0 : -1);
+        for (auto* v : {&pt_sub_, &pt_diag_, &pt_sup_}) v->assign(rows * m, 0.0);
+        pt_extras_.assign(partitioned_->extras() * m, 0.0);
+        for (auto* v : {&pt_prev_, &pt_save_, &rho_below_, &rho_above_}) v->assign(m, 0.0);
+      }
     }
   } else if (!f_.whole()) {
     grids::require_shape("landscape", f_, grid_.shape());
@@ -62,7 +92,9 @@ FokkerPlanckSolver<D>::FokkerPlanckSolver(const potentials::Landscape<D>& landsc
     for (int b = a + 1; b < D; ++b) stride *= grid_.n(b);
     lines_[a] = {grid_.n(a), stride, rho_.size() / grid_.n(a)};
   }
-  if (distributed_) lines_[0] = {grid_.n(0), 1, transpose_->t_count()};
+  // distributed axis 0: the transposed array's whole lines, or the slab's segments of every line
+  if (transpose_) lines_[0] = {grid_.n(0), 1, transpose_->t_count()};
+  if (partitioned()) lines_[0] = {rho_.extent()[0], grid_.size() / grid_.n(0), grid_.size() / grid_.n(0)};
   for (int a = 0; a < D; ++a) {
     if (opts.scheme == FpScheme::crank_nicolson)
       axes_[a].theta = (a == D - 1) ? opts.dt / 2 : opts.dt / 4;
@@ -211,7 +243,20 @@ void FokkerPlanckSolver<D>::build(FactorSet& set, double T) {
   const bool cn = opts_.scheme == FpScheme::crank_nicolson;
   const bool periodic = grid_.boundary() == grids::Boundary::periodic;
   const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
+  double pe_partitioned = 0;  // the partitioned axis 0's Péclet number (its faces to the next slab included)
   for (int a = 0; a < D; ++a) {
+    if (partitioned() && a == 0) {
+      double max_out = 0;
+      build_partitioned(set[0], T, pe_partitioned, max_out);
+      if (cn) positivity_violation_ = set[0].theta * max_over_ranks(max_out);
+      if (cn && positivity_violation_ > 1) {
+        const double dt_max = opts_.dt / positivity_violation_;
+        core::throw_invalid("fokker_planck.dt", core::format_value(opts_.dt),
+                            "<= " + core::format_value(dt_max) + " for crank_nicolson at T = " + core::format_value(T) +
+                                " (its positivity limit; backward_euler is positive for every dt)");
+      }
+      continue;
+    }
     const Lines L = as_lines(lines_[static_cast<std::size_t>(a)]);
     const double* fa = axis_f(a);
     const std::size_t cells = L.count * L.n;
@@ -331,8 +376,8 @@ void FokkerPlanckSolver<D>::build(FactorSet& set, double T) {
                               " (its positivity limit; backward_euler is positive for every dt)");
     }
   }
-  double pe = 0;
-  for (int a = 0; a < D; ++a) {
+  double pe = pe_partitioned;
+  for (int a = partitioned() ? 1 : 0; a < D; ++a) {
     const Lines L = as_lines(lines_[static_cast<std::size_t>(a)]);
     const double* fa = axis_f(a);
     for (std::size_t line = 0; line < L.count; ++line) {
@@ -486,7 +531,9 @@ template <int D>
 double FokkerPlanckSolver<D>::sweep(const FactorSet& set, int a, double* r) {
   const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
   if (absorbing) std::fill(line_outflow_.begin(), line_outflow_.end(), 0.0);
-  if (distributed_ && a == 0) {
+  if (partitioned() && a == 0) {
+    solve_partitioned(set[a], r);
+  } else if (distributed_ && a == 0) {
     // axis-0 lines: transpose so that they are local, solve, transpose back
     std::copy(r, r + rho_.size(), t_in_.data());
     transpose_->forward(t_in_.data(), t_out_.data());
@@ -500,6 +547,125 @@ double FokkerPlanckSolver<D>::sweep(const FactorSet& set, int a, double* r) {
   double o = 0;
   for (double v : line_outflow_) o += v;
   return over_ranks(o) * grid_.cell_volume();
+}
+
+template <int D>
+void FokkerPlanckSolver<D>::build_partitioned(AxisFactors& A, double T, double& peclet, double& max_out) {
+  const bool periodic = grid_.boundary() == grids::Boundary::periodic;
+  const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
+  const std::size_t R = partitioned_->rows(), m = partitioned_->m(), n = grid_.n(0), first = partitioned_->first();
+  const double c = T / (grid_.spacing(0) * grid_.spacing(0)), th = A.theta;
+  const double* f = f_.data();
+  // the rates of every face e of the slab, between local rows e − 1 and e (e = 0 and R: the faces
+  // to the neighbouring slabs), zero where a face does not exist (the ends of a non-periodic line)
+  A.rate_fwd.assign((R + 1) * m, 0.0);
+  A.rate_bwd.assign((R + 1) * m, 0.0);
+  A.absorb_rate.assign(absorbing ? 2 * m : 0, 0.0);
+  double* fwd = A.rate_fwd.data();
+  double* bwd = A.rate_bwd.data();
+  double pe = 0;
+  for (std::size_t e = 0; e <= R; ++e) {
+    const bool exists = periodic || ((e > 0 || first > 0) && (e < R || first + R < n));
+    if (!exists) continue;
+    const double* lo = e > 0 ? f + (e - 1) * m : f_below_.data();
+    const double* hi = e < R ? f + e * m : f_above_.data();
+    const bool counted = e > 0 ? (e < R || first + R < n) : false;  // one-rank Péclet: faces k, k+1 < n, each once
+    for (std::size_t j = 0; j < m; ++j) {
+      fwd[e * m + j] = c * bernoulli((hi[j] - lo[j]) / T);
+      bwd[e * m + j] = c * bernoulli((lo[j] - hi[j]) / T);
+      if (counted) pe = std::max(pe, std::abs(hi[j] - lo[j]) / T);
+    }
+  }
+  peclet = pe;
+  if (absorbing) {
+    // the walls, as on one rank: ρ = 0 half a cell beyond the end cells, f extrapolated to it
+    for (std::size_t j = 0; j < m && first == 0; ++j) A.absorb_rate[2 * j] = 2 * c * bernoulli((f[j] - (R > 1 ? f[m + j] : f_above_[j])) / (2 * T));
+    const std::size_t o = (R - 1) * m;
+    for (std::size_t j = 0; j < m && first + R == n; ++j)
+      A.absorb_rate[2 * j + 1] = 2 * c * bernoulli((f[o + j] - (R > 1 ? f[o - m + j] : f_below_[j])) / (2 * T));
+  }
+  // the matrix rows of (I − θ L_0): sub couples row i to i − 1, sup to i + 1
+  double *sub = pt_sub_.data(), *diag = pt_diag_.data(), *sup = pt_sup_.data();
+  double mo = 0;
+  for (std::size_t i = 0; i < R; ++i) {
+    const std::size_t o = i * m;
+    const bool wall0 = absorbing && first + i == 0, wall1 = absorbing && first + i + 1 == n;
+    for (std::size_t j = 0; j < m; ++j) {
+      double out = fwd[(i + 1) * m + j] + bwd[i * m + j];
+      if (wall0) out += A.absorb_rate[2 * j];
+      if (wall1) out += A.absorb_rate[2 * j + 1];
+      sub[o + j] = -th * fwd[i * m + j];
+      sup[o + j] = -th * bwd[(i + 1) * m + j];
+      diag[o + j] = 1 + th * out;
+      mo = std::max(mo, out);
+    }
+  }
+  max_out = mo;
+  partitioned_->factor(A.parted, sub, diag, sup);
+}
+
+template <int D>
+void FokkerPlanckSolver<D>::solve_partitioned(const AxisFactors& A, double* r) {
+  const bool cn = opts_.scheme == FpScheme::crank_nicolson;
+  const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
+  const std::size_t R = partitioned_->rows(), m = partitioned_->m(), n = grid_.n(0), first = partitioned_->first();
+  const double th = A.theta;
+  double* before = pt_extras_.data();  // extras: [Σ ρ, CN's absorbed mass, θ·r_wall0, θ·r_wall1] per line
+  double* absorbed = absorbing ? before + m : nullptr;
+  std::fill(pt_extras_.begin(), pt_extras_.end(), 0.0);
+  if (absorbing) {
+    for (std::size_t j = 0; j < m; ++j) {
+      before[2 * m + j] = first == 0 ? th * A.absorb_rate[2 * j] : 0.0;
+      before[3 * m + j] = first + R == n ? th * A.absorb_rate[2 * j + 1] : 0.0;
+    }
+  }
+  if (cn) {
+    // the explicit half (I + θ L_0)ρ needs the neighbours' edge rows of ρ
+    core::mpi::sendrecv(std::span<const double>(r, m), rank_below_, rho_above_, rank_above_);
+    core::mpi::sendrecv(std::span<const double>(r + (R - 1) * m, m), rank_above_, rho_below_, rank_below_);
+    const double *fwd = A.rate_fwd.data(), *bwd = A.rate_bwd.data();
+    double *prev = pt_prev_.data(), *save = pt_save_.data();
+    std::copy(rho_below_.begin(), rho_below_.end(), prev);  // old ρ of row i − 1
+    for (std::size_t i = 0; i < R; ++i) {
+      const std::size_t o = i * m;
+      const double* next = i + 1 < R ? r + o + m : rho_above_.data();
+#pragma omp simd
+      for (std::size_t j = 0; j < m; ++j) {
+        const double ri = r[o + j];
+        save[j] = ri;
+        const double in = bwd[(i + 1) * m + j] * next[j] + fwd[i * m + j] * prev[j];
+        const double out = fwd[(i + 1) * m + j] + bwd[i * m + j];
+        before[j] += ri;
+        r[o + j] = ri + th * (in - out * ri);
+      }
+      // the walls' explicit halves: their loss leaves the line (as on one rank)
+      for (int w = 0; w < 2 && absorbing; ++w) {
+        if (w == 0 ? first + i != 0 : first + i + 1 != n) continue;
+        for (std::size_t j = 0; j < m; ++j) {
+          const double lost = th * A.absorb_rate[2 * j + static_cast<std::size_t>(w)] * save[j];
+          absorbed[j] += lost;
+          r[o + j] -= lost;
+        }
+      }
+      std::swap(prev, save);
+    }
+  } else {
+    for (std::size_t i = 0; i < R; ++i) {
+      const double* ri = r + i * m;
+#pragma omp simd
+      for (std::size_t j = 0; j < m; ++j) before[j] += ri[j];
+    }
+  }
+  const bool walls = absorbing;
+  double* outflow = line_outflow_.data();
+  partitioned_->solve(A.parted, r, before, [&](std::size_t j, const grids::LineTotals& t) {
+    const double* x = t.extras;  // [Σ ρ, absorbed, θ·r0, θ·r1] summed over ranks
+    double out = 0;
+    if (walls) out = x[1] + x[2] * t.first + x[3] * t.last;
+    const double scale = t.sum + out > 0 ? x[0] / (t.sum + out) : 1.0;
+    if (walls) outflow[j] += out * scale;
+    return scale;
+  });
 }
 
 template <int D>

@@ -44,11 +44,26 @@
 // extrapolation (keeping each scheme's order).
 // Distributed (FokkerPlanckOptions::distributed, under mpirun with several ranks; 2D and 3D): each
 // rank holds a slab of rows of axis 0 (FFTW's blocks, as the split-step engine's).  Lines of the
-// other axes lie within a slab; the lines of axis 0 are made local by a global transpose
-// (grids::DistributedTranspose, FFTW-MPI: one all-to-all there and one back per axis-0 sweep),
-// solved, and transposed back.  Every line sees exactly the arithmetic of one rank, so ρ is
-// bit-identical to the one-rank run; mass, free energy, outflow and the Péclet number are summed
-// or maximised over ranks.  current() and spectrum() are one-rank tools (refused when distributed).
+// other axes lie within a slab.  The lines of axis 0 cross the slabs; two ways to solve them
+// (FokkerPlanckOptions::line_solve):
+//  - partitioned (default): where they lie, by the partitioned Thomas algorithm
+//    (grids/partitioned_tridiagonal.hpp): each rank eliminates its rows down to two per line,
+//    one all-to-all carries 2 values per line (plus the line's mass and, with absorbing walls,
+//    its boundary rates), the reduced systems are solved, and one all-to-all returns 2 values
+//    per line — about 2·(3 + 3)/R of the slab's data for R rows per rank, against all of it twice.
+//    The rank solving a line's reduced system also learns the line's new mass, so the mass
+//    projection below is the one-rank one, line by line.  ρ ≥ 0 is kept exactly (the
+//    elimination of an M-matrix adds non-negative terms only; see that header), mass to round-off,
+//    π stays stationary; ρ differs from the one-rank run in rounding (≤ 1e-12 relative, measured
+//    in tests/mpi/test_partitioned.cpp).  Crank–Nicolson's explicit half needs the neighbouring
+//    ranks' edge rows: one exchange with each neighbour per axis-0 sweep.
+//  - transpose: the lines are made local by a global transpose (grids::DistributedTranspose,
+//    FFTW-MPI: one all-to-all there and one back per axis-0 sweep), solved, and transposed back.
+//    Every line sees exactly the arithmetic of one rank, so ρ is bit-identical to the one-rank
+//    run, for users who need the same bits on any rank count; it moves the whole field twice per
+//    step and does not scale (BENCHMARKS.md).
+// Mass, free energy, outflow and the Péclet number are summed or maximised over ranks.  current()
+// and spectrum() are one-rank tools (refused when distributed).
 // Limits: the cell Péclet number |∇f| h / T is not limited (exponential fitting keeps the
 // scheme stable and positive), but accuracy needs |∇f| h / T ≲ a few.
 #pragma once
@@ -62,6 +77,7 @@
 #include "grids/distributed_fft.hpp"
 #include "grids/field.hpp"
 #include "grids/grid.hpp"
+#include "grids/partitioned_tridiagonal.hpp"
 #include "potentials/sampling.hpp"
 #include "potentials/schedule.hpp"
 
@@ -84,6 +100,11 @@ inline constexpr std::size_t kDenseSpectrumMax = 256;
 /// The largest grid the dense solver accepts at all (O(N³): ~12 s at 4096 points, 2 min at 8100).
 inline constexpr std::size_t kDenseSpectrumLimit = 8192;
 
+/// How a distributed solver solves the lines of axis 0, which cross the slabs (see above).
+enum class LineSolve { partitioned, transpose };
+constexpr core::Named<LineSolve> kLineSolveNames[] = {{"partitioned", LineSolve::partitioned}, {"transpose", LineSolve::transpose}};
+constexpr std::span<const core::Named<LineSolve>> names_of(LineSolve) { return kLineSolveNames; }
+
 struct FokkerPlanckOptions {
   double dt = 1e-3;  ///< the step; with error control, the first and largest one
   FpScheme scheme = FpScheme::backward_euler;
@@ -92,6 +113,9 @@ struct FokkerPlanckOptions {
   /// Divide the grid among the MPI ranks of the run (slabs of axis 0).  Ignored on one rank;
   /// refused for 1D grids.
   bool distributed = false;
+  /// Distributed: how the lines of axis 0 are solved (partitioned scales; transpose is
+  /// bit-identical to one rank).
+  LineSolve line_solve = LineSolve::partitioned;
   /// Refuses a bad dt or control key, and a tolerance without extrapolated_euler (named as
   /// fokker_planck.*): the solver and the [fokker_planck] reader both call it.
   void check() const;
@@ -181,6 +205,11 @@ class FokkerPlanckSolver {
   double coefficient_time(double t) const { return t + (opts_.scheme == FpScheme::crank_nicolson ? 0.5 : 1.0) * opts_.dt; }
   /// Solves the lines of axis a of the field r in place with the factors A.
   void solve_axis(const AxisFactors& A, int a, double* r);
+  /// The factors of the partitioned axis 0 (and its Péclet number and CN out-rate maxima, this rank's).
+  void build_partitioned(AxisFactors& A, double T, double& peclet, double& max_out);
+  /// The partitioned axis-0 sweep of r (outflow per line into line_outflow_, on the ranks solving the lines).
+  void solve_partitioned(const AxisFactors& A, double* r);
+  bool partitioned() const { return partitioned_.has_value(); }
   /// One axis sweep of r with set[a]; returns the mass that left through absorbing walls.
   double sweep(const FactorSet& set, int a, double* r);
   template <class F>
@@ -204,6 +233,8 @@ class FokkerPlanckSolver {
     std::vector<double> corner_last;             // periodic: β/γ per line
     std::vector<double> absorb_rate;             // absorbing: outflow rate of each boundary cell
     std::vector<double> rate_fwd, rate_bwd;      // crank_nicolson: rates k → k+1 and k+1 → k per cell
+                                                 // (partitioned axis 0: per face e between local rows e−1, e)
+    grids::PartitionedTridiagonal::Factors parted;  // partitioned axis 0: the eliminated slab
     double theta = 0;                            // implicit coefficient: factor (I − θ L_a)
     double built_T = -1;                         // the T the factors were built at (prepare)
   };
@@ -229,6 +260,13 @@ class FokkerPlanckSolver {
   std::optional<grids::DistributedTranspose> transpose_;
   std::vector<double, core::AlignedAllocator<double>> t_in_, t_out_;  // the transposes' arrays
   std::vector<double> f_transposed_;                                  // f along axis-0 lines
+  // partitioned axis 0: the solver of the lines, the rows of f and ρ beyond the slab's edges
+  // (below: row first − 1, above: row first + R, periodic wrap), the matrix rows while building,
+  // the per-line extras [Σ ρ, absorbed (CN), θ·wall rates], and two rows of CN's old ρ
+  std::optional<grids::PartitionedTridiagonal> partitioned_;
+  std::vector<double> f_below_, f_above_, rho_below_, rho_above_;
+  std::vector<double> pt_sub_, pt_diag_, pt_sup_, pt_extras_, pt_prev_, pt_save_;
+  int rank_below_ = -1, rank_above_ = -1;  // neighbours along axis 0 (−1: none)
 };
 
 extern template class FokkerPlanckSolver<1>;

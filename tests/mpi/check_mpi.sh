@@ -183,10 +183,10 @@ else
     { echo "mpi: the killed run (last iteration $last) did not continue on 3 ranks"; fail=1; }
   echo "mpi: killed at iteration $last on 2 ranks, continued on 3"
 fi
-# [fokker_planck]: slabs, axis-0 lines through a global transpose; rho equal to the serial
-# run's to rounding (~2e-16 at the start, ≤ 1e-14 later: the normalisation and the sums over ranks
-# add in another order), hence 1e-13.  CN with absorbing walls
-# under cooling in 2D, BE in 3D.
+# [fokker_planck]: slabs, axis-0 lines by the partitioned solve (the default) or through a global
+# transpose (line_solve = "transpose"); rho equal to the serial run's to rounding (~2e-16 at the
+# start, ≤ 1e-14 later: the elimination order, the normalisation and the sums over ranks), hence
+# 1e-13.  CN with absorbing walls under cooling in 2D, BE in 3D; restarts across rank counts.
 fp=("$src/examples/fokker_planck_escape.toml" --set fokker_planck.t_end=0.5 --set fokker_planck.dt=0.005 --set output.every=25
     --set fokker_planck.scheme=crank_nicolson --set grid.boundary=absorbing --set schedule.kind=geometric --set schedule.gamma=0.99
     --set "grid.n=[60, 44]")
@@ -195,6 +195,7 @@ restarted fokker-planck-2d 1e-13 fokker_planck.t_end=0.25 "${fp[@]}"
 restarted_across fokker-planck-2d 1e-13 fokker_planck.t_end=0.25 "${fp[@]}"
 sed -e 's/\[schrodinger\]/[fokker_planck]/' -e 's/^mode = .*//' -e 's/^scheme = .*/scheme = "backward_euler"/' "$work/im3.toml" > "$work/fp3.toml"
 against_serial fokker-planck-3d 1e-13 "3" "$work/fp3.toml"
+against_serial fokker-planck-2d-transpose 1e-13 "3" "${fp[@]}" --set fokker_planck.line_solve=transpose
 echo "mpi: [fokker_planck] runs on 2-4 ranks and 2 -> 3, 1 -> 2 and 2 -> 1 rank restarts equal the serial runs"
 # SIGTERM to mpirun: Open MPI 4.1 sends the ranks SIGCONT, then SIGTERM odls_base_sigkill_timeout
 # seconds later, then SIGKILL as long again (1 s by default; 3 s here, docs/developing.md).  The

@@ -166,7 +166,7 @@ TEST_CASE("distributed split-step equals the serial engine after 100 steps, 3D")
 namespace {
 /// 100 Fokker–Planck steps, serial against distributed, from an off-centre Gaussian.
 template <int D>
-void compare_fokker_planck(solver::FpScheme scheme, grids::Boundary boundary, bool annealed) {
+void compare_fokker_planck(solver::FpScheme scheme, grids::Boundary boundary, bool annealed, solver::LineSolve line_solve) {
   typename grids::Grid<D>::Shape n{};
   typename grids::Grid<D>::Point lo{}, hi{};
   for (int a = 0; a < D; ++a) {
@@ -181,6 +181,7 @@ void compare_fokker_planck(solver::FpScheme scheme, grids::Boundary boundary, bo
   solver::FokkerPlanckOptions opt{0.01, scheme};
   solver::FokkerPlanckSolver<D> serial(land, schedule, opt);
   opt.distributed = true;
+  opt.line_solve = line_solve;
   solver::FokkerPlanckSolver<D> dist(land, schedule, opt);
   grids::Field<double, D> rho0(g.shape());
   grids::for_each_point(g, [&](std::size_t i, const auto& x) {
@@ -201,12 +202,17 @@ void compare_fokker_planck(solver::FpScheme scheme, grids::Boundary boundary, bo
                            (scheme == solver::FpScheme::backward_euler   ? "BE"
                             : scheme == solver::FpScheme::crank_nicolson ? "CN"
                                                                          : "extrapolated") +
-                           ", " + grids::to_string(boundary) + (annealed ? ", annealed" : "");
+                           ", " + grids::to_string(boundary) + (annealed ? ", annealed" : "") + ", " + std::string(core::name_of(line_solve));
   report("FP " + name + ": rho, rel. max", field);
   report("FP " + name + ": mass, free energy, Gibbs, rel.; outflow abs.", std::max({mass, fe, gibbs, out}));
-  // Every line sees the one-rank arithmetic: rho is bit-identical (measured 0); the issue asks
-  // 1e-13.  Mass and free energy are sums in another grouping: a few ulp, tolerance 1e-13.
-  CHECK(field <= 1e-13);
+  // transpose: every line sees the one-rank arithmetic, rho is bit-identical (measured 0).
+  // partitioned: the lines are eliminated in another order: rounding only, measured ≤ 2.7e-14
+  // after 100 steps on 2-4 ranks (the issue asks 1e-12).  Mass and free energy are sums in
+  // another grouping: a few ulp.
+  if (line_solve == solver::LineSolve::transpose || mpi::size() == 1)
+    CHECK(field == 0);
+  else
+    CHECK(field <= 1e-13);
   CHECK(mass <= 1e-13);
   CHECK(fe <= 1e-13);
   CHECK(gibbs <= 1e-13);
@@ -218,12 +224,15 @@ void compare_fokker_planck(solver::FpScheme scheme, grids::Boundary boundary, bo
 TEST_CASE("distributed Fokker-Planck equals the serial engine after 100 steps") {
   using grids::Boundary;
   using solver::FpScheme;
-  for (const auto scheme : {FpScheme::backward_euler, FpScheme::crank_nicolson, FpScheme::extrapolated_euler})
-    for (const auto boundary : {Boundary::reflecting, Boundary::periodic, Boundary::absorbing}) compare_fokker_planck<2>(scheme, boundary, false);
-  compare_fokker_planck<2>(FpScheme::crank_nicolson, Boundary::absorbing, true);
-  compare_fokker_planck<3>(FpScheme::backward_euler, Boundary::reflecting, true);
-  compare_fokker_planck<3>(FpScheme::crank_nicolson, Boundary::periodic, false);
-  compare_fokker_planck<3>(FpScheme::extrapolated_euler, Boundary::absorbing, false);
+  for (const auto line_solve : {solver::LineSolve::partitioned, solver::LineSolve::transpose}) {
+    for (const auto scheme : {FpScheme::backward_euler, FpScheme::crank_nicolson, FpScheme::extrapolated_euler})
+      for (const auto boundary : {Boundary::reflecting, Boundary::periodic, Boundary::absorbing})
+        compare_fokker_planck<2>(scheme, boundary, false, line_solve);
+    compare_fokker_planck<2>(FpScheme::crank_nicolson, Boundary::absorbing, true, line_solve);
+    compare_fokker_planck<3>(FpScheme::backward_euler, Boundary::reflecting, true, line_solve);
+    compare_fokker_planck<3>(FpScheme::crank_nicolson, Boundary::periodic, false, line_solve);
+    compare_fokker_planck<3>(FpScheme::extrapolated_euler, Boundary::absorbing, false, line_solve);
+  }
 }
 
 TEST_CASE("distributed eigenstates: the two lowest states of a 2D double well, as on one rank") {
