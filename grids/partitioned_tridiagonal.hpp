@@ -18,9 +18,10 @@
 //     core::mpi::block_of(m, q, P)): one all-to-all carries each rank's 2 right-hand sides per
 //     line (plus the caller's per-line extras), rank q solves its lines' reduced systems (Thomas;
 //     Sherman–Morrison when cyclic), and a second all-to-all returns each rank's 2 interface values.
-//  3. Each rank reconstructs its interior rows, x_i = d'_i − a'_i x_0 − c'_i x_{R−1}.
+//  3. Each rank reconstructs its interior rows by the back substitution of its forward rows,
+//     x_i = d'_i − a'_i x_0 − c'_i x_{i+1} (i = R − 2 … 1).
 // The matrix part of steps 1 and 2 (factor) is done once per matrix; a solve moves
-// (2 + 1 + extras) + 3 doubles per line and rank, against the whole field twice for a global
+// (4 + extras) + 3 doubles per line and rank, against the whole field twice for a global
 // transpose.  Per step: two all-to-alls, no neighbour messages.
 //
 // Positivity (why a Fokker–Planck M-matrix keeps ρ ≥ 0 exactly, not just within round-off): when
@@ -49,6 +50,7 @@ namespace qtzflow::grids {
 /// What the rank solving a line knows of it after the reduced solve (before any scaling).
 struct LineTotals {
   double sum;            ///< Σ_i x_i over the whole line
+  double rhs_sum;        ///< Σ_i d_i over the whole line (the right-hand side)
   double first, last;    ///< x_0 and x_{n−1} of the line
   const double* extras;  ///< the caller's per-line extras, summed over ranks (extras() values)
 };
@@ -63,8 +65,7 @@ class PartitionedTridiagonal {
   /// The eliminated matrix of one set of lines: this rank's rows and, for the lines this rank
   /// solves, the factored reduced systems.  A value type; one per matrix.
   struct Factors {
-    std::vector<double> fr, fa, fc;  // elimination, row-major rows × m: 1/pivot, a_i, forward c'_i
-    std::vector<double> ra, rc;      // interior rows' final a'_i, c'_i
+    std::vector<double> fr, fa, fc, af;  // elimination, row-major rows × m: 1/pivot, a_i, forward c'_i and a'_i
     std::vector<double> r0;          // per line: the first row's last pivot (rows ≥ 3)
     // the reduced systems of this rank's lines, [row][line]: Thomas factors; cyclic: z, 1/(1 + v·z), β/γ
     std::vector<double> red_lower, red_dinv, red_upper, red_z, red_sm, red_corner;
@@ -119,12 +120,13 @@ class PartitionedTridiagonal {
   std::vector<std::size_t> line_first_of_, line_count_of_;  // every rank's block of lines
   std::size_t line_first_ = 0, line_count_ = 0;
   // Exchange buffers (sized once): the forward packet per line and rank is [d'_0, d'_{R−1}, SD,
-  // extras...], the return packet [x_0, x_{R−1}, scale].
+  // Σ d, extras...], the return packet [x_0, x_{R−1}, scale].
   std::size_t width_;
   std::vector<double> send_, recv_, back_send_, back_recv_;
   std::vector<int> send_n_, send_off_, recv_n_, recv_off_, bsend_n_, bsend_off_, brecv_n_, brecv_off_;
-  std::vector<double> x_, sd_, scale_, extra_sum_;  // the reduced solutions [row][line], line sums, scales, extras [line][k]
-  std::vector<double> line_a_, line_b_;              // per local line (m): weights, SD
+  std::vector<double> x_, sd_, rhs_sum_, scale_, extra_sum_;  // the reduced solutions [row][line], line sums, scales, extras [line][k]
+  std::vector<double> line_a_, line_b_, line_c_;     // per local line (m): weights, SD, Σ d, carries
+  std::vector<double> work_a_, work_c_;              // rows × m: the final a'_i, c'_i while factoring
   std::vector<double> red_a_, red_b_, red_c_, red_d_;  // one reduced system (M) while factoring
 };
 

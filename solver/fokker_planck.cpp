@@ -610,7 +610,7 @@ void FokkerPlanckSolver<D>::solve_partitioned(const AxisFactors& A, double* r) {
   const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
   const std::size_t R = partitioned_->rows(), m = partitioned_->m(), n = grid_.n(0), first = partitioned_->first();
   const double th = A.theta;
-  double* before = pt_extras_.data();  // extras: [Σ ρ, CN's absorbed mass, θ·r_wall0, θ·r_wall1] per line
+  double* before = pt_extras_.data();  // extras: [Σ ρ (CN), CN's absorbed mass, θ·r_wall0, θ·r_wall1] per line
   double* absorbed = absorbing ? before + m : nullptr;
   std::fill(pt_extras_.begin(), pt_extras_.end(), 0.0);
   if (absorbing) {
@@ -649,20 +649,16 @@ void FokkerPlanckSolver<D>::solve_partitioned(const AxisFactors& A, double* r) {
       }
       std::swap(prev, save);
     }
-  } else {
-    for (std::size_t i = 0; i < R; ++i) {
-      const double* ri = r + i * m;
-#pragma omp simd
-      for (std::size_t j = 0; j < m; ++j) before[j] += ri[j];
-    }
   }
+  // backward Euler: the right-hand side is ρ itself, whose sum the solve takes on its way
   const bool walls = absorbing;
   double* outflow = line_outflow_.data();
   partitioned_->solve(A.parted, r, before, [&](std::size_t j, const grids::LineTotals& t) {
     const double* x = t.extras;  // [Σ ρ, absorbed, θ·r0, θ·r1] summed over ranks
     double out = 0;
     if (walls) out = x[1] + x[2] * t.first + x[3] * t.last;
-    const double scale = t.sum + out > 0 ? x[0] / (t.sum + out) : 1.0;
+    const double before = cn ? x[0] : t.rhs_sum;
+    const double scale = t.sum + out > 0 ? before / (t.sum + out) : 1.0;
     if (walls) outflow[j] += out * scale;
     return scale;
   });

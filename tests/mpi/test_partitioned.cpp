@@ -152,12 +152,14 @@ Measured run(std::size_t n, std::size_t m, bool cyclic, bool m_matrix, const std
   std::vector<double> finished(m, 0.0);
   // the hook: compares the line's totals with the reference, and doubles every odd line
   solver.solve(F, d.data(), extras.data(), [&](std::size_t j, const grids::LineTotals& t) {
-    double sum = 0, mag = 0;
+    double sum = 0, mag = 0, rhs = 0, rhs_mag = 0;
     for (std::size_t i = 0; i < n; ++i) {
       sum += ref[i * m + j];
       mag += std::abs(ref[i * m + j]);
+      rhs += row_of(j, i, m_matrix).d;
+      rhs_mag += std::abs(row_of(j, i, m_matrix).d);
     }
-    out.totals = std::max({out.totals, std::abs(t.sum - sum) / mag, std::abs(t.first - ref[j]) / scale, std::abs(t.last - ref[(n - 1) * m + j]) / scale});
+    out.totals = std::max({out.totals, std::abs(t.sum - sum) / mag, std::abs(t.rhs_sum - rhs) / rhs_mag, std::abs(t.first - ref[j]) / scale, std::abs(t.last - ref[(n - 1) * m + j]) / scale});
     if (t.extras[0] != P * (P + 1) / 2.0) ++out.extras_wrong;
     finished[j] += 1;
     return j % 2 == 1 ? 2.0 : 1.0;
