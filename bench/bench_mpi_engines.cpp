@@ -135,7 +135,9 @@ void measure_fokker_planck(const typename grids::Grid<D>::Shape& n, int samples)
   for (int k = 0; k < samples; ++k)
     for (std::size_t w = 0; w < ways.size(); ++w) t[w].push_back(slowest_rank_median(1, reps, [&] { solvers[w]->advance(1); }));
   // the bytes one rank sends per axis-0 sweep: partitioned, 4 + 3 doubles per line (the lines'
-  // packets to all ranks, the interface values back); transposed, its rows there and back
+  // packets to all ranks: 2 right-hand sides and 2 sums; the 2 interface values and the line's
+  // scale back; backward Euler with reflecting walls sends no extras); transposed, its rows
+  // there and back
   const double m = static_cast<double>(g.size() / n[0]), rows = static_cast<double>(layout.local[0]);
   for (std::size_t w = 0; w < ways.size(); ++w) {
     std::sort(t[w].begin(), t[w].end());

@@ -66,9 +66,11 @@ FokkerPlanckSolver<D>::FokkerPlanckSolver(const potentials::Landscape<D>& landsc
         const bool periodic = grid_.boundary() == grids::Boundary::periodic;
         const bool absorbing = grid_.boundary() == grids::Boundary::absorbing;
         if (periodic) core::require_at_least("grid.n (periodic Fokker-Planck)", static_cast<long long>(n0), 3);
-        // extras per line: Σ ρ (the mass projection); with absorbing walls also CN's absorbed
-        // mass and θ times the two walls' rates
-        partitioned_.emplace(n0, m, first, rows, periodic, absorbing ? 4 : 1);
+        // extras per line: with absorbing walls [Σ ρ, CN's absorbed mass, θ times the two walls'
+        // rates]; CN alone [Σ ρ] (the mass projection's reference, which backward Euler's solve
+        // sums itself: LineTotals::rhs_sum); none otherwise
+        const bool cn = opts.scheme == FpScheme::crank_nicolson;
+        partitioned_.emplace(n0, m, first, rows, periodic, absorbing ? 4 : cn ? 1 : 0);
         // the rows of f beyond the slab's edges (a row that does not exist is fetched wrapped and unused)
         const long wanted[2] = {first > 0 ? static_cast<long>(first) - 1 : static_cast<long>(n0) - 1,
                                 first + rows < n0 ? static_cast<long>(first + rows) : 0};

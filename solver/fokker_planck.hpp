@@ -48,9 +48,9 @@
 // (FokkerPlanckOptions::line_solve):
 //  - partitioned (default): where they lie, by the partitioned Thomas algorithm
 //    (grids/partitioned_tridiagonal.hpp): each rank eliminates its rows down to two per line,
-//    one all-to-all carries 2 values per line (plus the line's mass and, with absorbing walls,
-//    its boundary rates), the reduced systems are solved, and one all-to-all returns 2 values
-//    per line — about 2·(3 + 3)/R of the slab's data for R rows per rank, against all of it twice.
+//    one all-to-all carries 4 values per line (2 right-hand sides and 2 sums; with absorbing
+//    walls or CN a few more), the reduced systems are solved, and one all-to-all returns 3 per
+//    line — 7/R of the slab's values for R rows per rank, against all of them twice.
 //    The rank solving a line's reduced system also learns the line's new mass, so the mass
 //    projection below is the one-rank one, line by line.  ρ ≥ 0 is kept exactly (the
 //    elimination of an M-matrix adds non-negative terms only; see that header), mass to round-off,
