@@ -16,6 +16,10 @@ Usage: mpi_projection.py STEP_SECONDS_128CUBED_ONE_CORE
 import math
 import sys
 
+import datetime
+
+print(f"Command: /usr/bin/python3 bench/mpi_projection.py {' '.join(sys.argv[1:])} "
+      f"({datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')})")
 t128 = float(sys.argv[1]) if len(sys.argv) > 1 else 43.6e-3
 n128 = 128**3
 c = t128 / (n128 * math.log2(n128))
@@ -151,5 +155,12 @@ if os.path.exists(raw_path):
             tr = "   (slabs impossible: P > n0)"
         print(f"{P:5d} {nodes:5d}  {layout:17s} {tc * 1e3:9.1f} ms {tx * 1e3:11.1f} ms {ideal / (tc + tx):9.2f}   {tr}")
     print("* not built: the engine distributes slabs only.  Efficiency: the ideal division of the one-core step, s·N·3/P, over the model's step.")
+    # what the slabs would give at 64 ranks with 4 doubles per line instead of 7 (the 2 right-hand
+    # sides out, the 2 interface values back; the per-line mass projection's 2 sums and scale
+    # replaced by a whole-field projection applied in the next sweep: not built)
+    P = 64
+    tc = s * N / P * (2 + kappa)
+    tx = r * 32 * m / M + 2 * (P - 1) * alpha
+    print(f"   64 ranks, slabs, 4 doubles per line instead of 7 (not built): exchange {tx * 1e3:.1f} ms, efficiency {s * N * 3 / P / (tc + tx):.2f}")
 else:
     print(f"\n(no {raw_path}: run bench/fp_scaling.py for the Fokker-Planck part)")
