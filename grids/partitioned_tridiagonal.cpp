@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/mpi.hpp"
 #include "core/parallel.hpp"
+#include "grids/tridiagonal.hpp"
 
 namespace qtzflow::grids {
 
@@ -92,20 +93,25 @@ void PartitionedTridiagonal::over_lines(const Body& body) const {
   }
 }
 
+void PartitionedTridiagonal::forward_layout(std::size_t width) {
+  // to rank q: `width` values for each of its lines; from every rank: `width` for each of ours
+  std::size_t off = 0;
+  for (std::size_t q = 0; q < rows_of_.size(); ++q) {
+    send_n_[q] = static_cast<int>(width * line_count_of_[q]);
+    send_off_[q] = static_cast<int>(off);
+    recv_n_[q] = static_cast<int>(width * line_count_);
+    recv_off_[q] = static_cast<int>(width * line_count_ * q);
+    off += width * line_count_of_[q];
+  }
+}
+
 void PartitionedTridiagonal::factor(Factors& F, const double* a, const double* b, const double* c) {
   const std::size_t R = rows_, m = m_, P = rows_of_.size();
   for (auto* v : {&F.fr, &F.fa, &F.fc, &F.af}) v->assign(R * m, 0.0);
   F.r0.assign(m, 0.0);
   // Step 1 on the matrix, written into the packet [a'_0, c'_0, a'_{R−1}, c'_{R−1}, w_f, w_l] of
   // each line, laid out for the rank that solves it.
-  std::size_t off = 0;
-  for (std::size_t q = 0; q < P; ++q) {
-    send_n_[q] = static_cast<int>(kMatrixWidth * line_count_of_[q]);
-    send_off_[q] = static_cast<int>(off);
-    recv_n_[q] = static_cast<int>(kMatrixWidth * line_count_);
-    recv_off_[q] = static_cast<int>(kMatrixWidth * line_count_ * q);
-    off += kMatrixWidth * line_count_of_[q];
-  }
+  forward_layout(kMatrixWidth);
   double *fr = F.fr.data(), *fa = F.fa.data(), *fc = F.fc.data(), *af = F.af.data(), *r0 = F.r0.data();
   double *ra = work_a_.data(), *rc = work_c_.data();  // the final a'_i, c'_i (only rows 0 and R − 1 travel)
   double *wf = line_a_.data(), *wl = line_b_.data();
@@ -245,15 +251,8 @@ void PartitionedTridiagonal::factor(Factors& F, const double* a, const double* b
 }
 
 void PartitionedTridiagonal::eliminate(const Factors& F, double* d, const double* extras) {
-  const std::size_t R = rows_, m = m_, P = rows_of_.size(), w = width_, E = extras_;
-  std::size_t off = 0;
-  for (std::size_t q = 0; q < P; ++q) {
-    send_n_[q] = static_cast<int>(w * line_count_of_[q]);
-    send_off_[q] = static_cast<int>(off);
-    recv_n_[q] = static_cast<int>(w * line_count_);
-    recv_off_[q] = static_cast<int>(w * line_count_ * q);
-    off += w * line_count_of_[q];
-  }
+  const std::size_t R = rows_, m = m_, P = rows_of_.size(), E = extras_;
+  forward_layout(width_);
   const double *fr = F.fr.data(), *fa = F.fa.data(), *fc = F.fc.data(), *r0 = F.r0.data();
   double *sd = line_a_.data(), *rhs_sum = line_b_.data(), *carry = line_c_.data();
   over_lines([&](std::size_t j0, std::size_t j1) {
@@ -318,14 +317,7 @@ void PartitionedTridiagonal::reduce(const Factors& F) {
     std::copy_n(pk, lc, x + k * lc);
     if (rows_of_[p] >= 2) std::copy_n(pk + lc, lc, x + (k + 1) * lc);
   }
-#pragma omp simd
-  for (std::size_t l = 0; l < lc; ++l) x[l] *= di[l];
-  for (std::size_t k = 1; k < M; ++k)
-#pragma omp simd
-    for (std::size_t l = 0; l < lc; ++l) x[k * lc + l] = (x[k * lc + l] - lo[k * lc + l] * x[(k - 1) * lc + l]) * di[k * lc + l];
-  for (std::size_t k = M - 1; k-- > 0;)
-#pragma omp simd
-    for (std::size_t l = 0; l < lc; ++l) x[k * lc + l] -= up[k * lc + l] * x[(k + 1) * lc + l];
+  thomas_lanes(x, x, lo, di, up, M, lc);
   if (cyclic_ && M > 2) {
     for (std::size_t l = 0; l < lc; ++l) {
       const double s = (x[l] + F.red_corner[l] * x[(M - 1) * lc + l]) * F.red_sm[l];

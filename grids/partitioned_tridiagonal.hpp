@@ -103,6 +103,7 @@ class PartitionedTridiagonal {
   }
 
  private:
+  void forward_layout(std::size_t width);                             // counts and offsets of a packet exchange
   void eliminate(const Factors& F, double* d, const double* extras);  // step 1 on d, and the first exchange
   void reduce(const Factors& F);                                      // step 2: the reduced solves
   LineTotals totals(std::size_t l);

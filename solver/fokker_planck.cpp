@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "core/mpi.hpp"
 #include "core/parallel.hpp"
+#include "grids/tridiagonal.hpp"
 #include "potentials/gibbs.hpp"
 #include "solver/fokker_planck_detail.hpp"
 
@@ -466,15 +468,7 @@ void FokkerPlanckSolver<D>::solve_axis(const AxisFactors& A, int a, double* r) {
         before[b] += r[i];
       });
     }
-    const double *lo = A.lower.data() + c0, *di = A.diag_inv.data() + c0, *up = A.upper.data() + c0;
-#pragma omp simd
-    for (std::size_t b = 0; b < B; ++b) y[b] = rhs[b] * di[b];
-    for (std::size_t k = 1; k < n; ++k)
-#pragma omp simd
-      for (std::size_t b = 0; b < B; ++b) y[k * B + b] = (rhs[k * B + b] - lo[k * B + b] * y[(k - 1) * B + b]) * di[k * B + b];
-    for (std::size_t k = n - 1; k-- > 0;)
-#pragma omp simd
-      for (std::size_t b = 0; b < B; ++b) y[k * B + b] -= up[k * B + b] * y[(k + 1) * B + b];
+    grids::thomas_lanes(rhs, y, A.lower.data() + c0, A.diag_inv.data() + c0, A.upper.data() + c0, n, std::integral_constant<std::size_t, B>{});
     if (periodic) {
       double m[B];
       for (std::size_t b = 0; b < B; ++b) m[b] = (y[b] + A.corner_last[line[b]] * y[(n - 1) * B + b]) * A.sm_factor[line[b]];
@@ -659,8 +653,8 @@ void FokkerPlanckSolver<D>::solve_partitioned(const AxisFactors& A, double* r) {
     const double* x = t.extras;  // [Σ ρ, absorbed, θ·r0, θ·r1] summed over ranks
     double out = 0;
     if (walls) out = x[1] + x[2] * t.first + x[3] * t.last;
-    const double before = cn ? x[0] : t.rhs_sum;
-    const double scale = t.sum + out > 0 ? before / (t.sum + out) : 1.0;
+    const double reference = cn ? x[0] : t.rhs_sum;
+    const double scale = t.sum + out > 0 ? reference / (t.sum + out) : 1.0;
     if (walls) outflow[j] += out * scale;
     return scale;
   });
