@@ -35,9 +35,9 @@
 // Σ_{1≤i≤R−2} d'_i and the matrix's weights of x_0 and x_{R−1}), its first and last unknowns and
 // the sums over ranks of the caller's per-line extras; a hook there returns the factor every
 // value of the line is multiplied by (the Fokker–Planck engine's mass projection).
-// Results differ from the one-rank Thomas solve in rounding only (≤ 1e-12 relative for the
-// diagonally dominant systems of the engines; measured in the tests); they are the same for any
-// thread count.
+// Results differ from a one-rank solve in rounding only (≤ 3e-15 relative against dense
+// elimination for diagonally dominant systems with margins down to 1e-3, tests/mpi/
+// test_partitioned.cpp); they are the same for any thread count.
 // Limits: every rank must hold a row (the slab layouts refuse empty ranks); a cyclic line needs
 // n ≥ 3.  Built without MPI, it runs on one rank (the reduced system is the block's own).
 #pragma once
